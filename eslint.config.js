@@ -1,0 +1,66 @@
+// Lint, with the layer rules of DESIGN §2 as errors:
+//   shared imports nothing; renderer imports only shared (and svelte);
+//   the engine never imports electron; only engine/runtime imports onnxruntime-node.
+// test/lint-layers.test.ts plants violations and checks each is caught.
+import tseslint from 'typescript-eslint';
+import svelte from 'eslint-plugin-svelte';
+import globals from 'globals';
+
+const ORT = { name: 'onnxruntime-node', message: 'only src/main/engine/runtime may import onnxruntime-node (DESIGN §2)' };
+const ELECTRON = { name: 'electron', message: 'the engine runs under plain Node (CLI, worker, tests): never import electron here' };
+
+export default tseslint.config(
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-results/**', 'resources/**', '.gpu/**', 'scripts/**/*.py'] },
+  ...tseslint.configs.recommended,
+  ...svelte.configs['flat/recommended'],
+  {
+    files: ['**/*.svelte', '**/*.svelte.ts'],
+    languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] } },
+  },
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src/renderer/**'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  // Order matters: later blocks override the rule for narrower paths.
+  {
+    files: ['src/**', 'bench/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [ORT] }] },
+  },
+  {
+    files: ['src/main/engine/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [ORT, ELECTRON] }] },
+  },
+  {
+    files: ['src/main/engine/runtime/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [ELECTRON] }] },
+  },
+  {
+    files: ['src/shared/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(?!\\./)', message: 'src/shared is pure types and helpers: it imports nothing outside src/shared (DESIGN §2)' }] },
+      ],
+    },
+  },
+  {
+    files: ['src/renderer/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^(?!\\.|svelte(/|$))', message: 'the renderer imports only src/shared, its own files and svelte (DESIGN §2)' },
+            { regex: '/(main|preload)/', message: 'the renderer talks to the engine only through EngineApi (src/shared), never main or preload code' },
+          ],
+        },
+      ],
+    },
+  },
+);

@@ -1,0 +1,135 @@
+// The `embedsmith` command (DESIGN §6). Each command is a thin shell over the engine; exit
+// codes: 0 success, 1 failure, 2 bad usage or bad input.
+import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { EngineError } from '../../../shared/errors.js';
+import { EngineHost } from '../host/engine-host.js';
+import { createEngineService, defaultStateDir } from '../host/engine-service.js';
+import { startWebBridge } from '../host/web-bridge.js';
+import { ENGINE_VERSION } from '../version.js';
+
+export const HELP = `embedsmith ${ENGINE_VERSION} — fine-tune text-embedding models on your own data
+
+Usage: embedsmith <command> [options]
+
+Commands available now:
+  serve    [--port N] [--host 127.0.0.1] [--state-dir DIR] [--renderer DIR]
+           Serve the app to a browser with the engine behind it (prints a URL with an
+           access token). Bound to loopback; use an SSH tunnel to reach a remote GPU box.
+  project create DIR --name NAME     Make DIR a new Embedsmith project.
+  project info DIR [--json]          Show a project's name, schema version and dates.
+  demo     The whole pipeline on the bundled demo (arrives with the training issue).
+
+Arriving with later issues: pull, import, dataset export, embed, mine, train, eval,
+export, umap (see README).
+
+Options: -h, --help   this text     -v, --version   the version
+Exit codes: 0 success, 1 failure, 2 bad usage or bad input.
+`;
+
+class UsageError extends Error {}
+
+type Out = { log: (s: string) => void; error: (s: string) => void };
+
+/** Runs one command line; returns the exit code (never calls process.exit itself). */
+export async function runCli(argv: string[], out: Out = console): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+      out.log(HELP);
+      return command === undefined ? 2 : 0;
+    }
+    if (command === '-v' || command === '--version') {
+      out.log(ENGINE_VERSION);
+      return 0;
+    }
+    switch (command) {
+      case 'serve':
+        return await serve(rest, out);
+      case 'project':
+        return await project(rest, out);
+      case 'demo':
+        out.error('embedsmith demo: the end-to-end demo (import → mine → train → evaluate → export) arrives with the training issue (#7); the engine is not there yet.');
+        return 1;
+      case 'pull':
+      case 'import':
+      case 'dataset':
+      case 'embed':
+      case 'mine':
+      case 'train':
+      case 'eval':
+      case 'export':
+      case 'umap':
+        out.error(`embedsmith ${command}: not available in this build yet; it arrives with a later issue (see README).`);
+        return 1;
+      default:
+        throw new UsageError(`unknown command '${command}'; run \`embedsmith --help\` for the list`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      out.error(`embedsmith: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof EngineError) {
+      out.error(`embedsmith: ${err.message}`);
+      return err.code === 'BAD_INPUT' || err.code === 'NOT_FOUND' || err.code === 'ALREADY_EXISTS' || err.code === 'SCHEMA' ? 2 : 1;
+    }
+    out.error(`embedsmith: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, positionals = false) {
+  try {
+    return parseArgs({ args, options, allowPositionals: positionals, strict: true });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}; run \`embedsmith --help\``);
+  }
+}
+
+async function serve(args: string[], out: Out): Promise<number> {
+  const { values } = parse(args, {
+    port: { type: 'string', default: '0' },
+    host: { type: 'string', default: '127.0.0.1' },
+    'state-dir': { type: 'string' },
+    renderer: { type: 'string' },
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535 (0 picks a free one), got '${values.port}'`);
+  const host = new EngineHost({ stateDir: values['state-dir'] ?? defaultStateDir(), host: 'web-bridge', holder: `embedsmith serve (pid ${process.pid})` });
+  const rendererDir = values.renderer ?? fileURLToPath(new URL('../../../../out/renderer', import.meta.url));
+  const bridge = await startWebBridge({ engine: host, rendererDir, port, host: values.host });
+  out.log(`Embedsmith is serving ${bridge.url}`);
+  out.log('Open that URL in a browser (the token in it is the password). Ctrl+C stops.');
+  await new Promise<void>((done) => {
+    const stop = () => void bridge.close().then(() => host.dispose()).finally(done);
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}
+
+async function project(args: string[], out: Out): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parse(rest, { name: { type: 'string' }, json: { type: 'boolean', default: false } }, true);
+  const dir = positionals[0];
+  if (!dir || positionals.length > 1) throw new UsageError(`project ${sub ?? ''}: give exactly one project folder`);
+  // The CLI runs the service in-process: one command, one short-lived project lock.
+  const engine = createEngineService({ stateDir: defaultStateDir(), host: 'node', holder: `embedsmith CLI (pid ${process.pid})` });
+  try {
+    let info;
+    if (sub === 'create') {
+      if (!values.name) throw new UsageError('project create: --name NAME is required');
+      info = await engine.createProject(dir, values.name);
+    } else if (sub === 'info') {
+      info = await engine.openProject(dir);
+    } else {
+      throw new UsageError(`unknown project command '${sub ?? ''}'; use 'project create' or 'project info'`);
+    }
+    if (values.json) out.log(JSON.stringify(info));
+    else out.log(`${info.name}\n  folder:  ${info.dir}\n  schema:  ${info.schemaVersion}\n  created: ${info.createdAt}\n  updated: ${info.updatedAt}`);
+    return 0;
+  } finally {
+    await engine.dispose();
+  }
+}

@@ -1,0 +1,124 @@
+// The engine's EngineApi implementation, in-process. The host worker runs it off the UI
+// thread; tests and the CLI may call it directly. It holds at most one open project.
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  EngineError,
+  type EngineApi,
+  type EngineInfo,
+  type FolderDialogOptions,
+  type JobProgress,
+  type ProjectInfo,
+  type RecentProject,
+} from '../../../shared/api.js';
+import { ENGINE_VERSION } from '../version.js';
+import { createProject, openProject, RecentProjects, type OpenProject } from '../workspace/index.js';
+
+export interface EngineServiceOptions {
+  /** Where app state lives (recent projects); per user by default. */
+  stateDir: string;
+  host: EngineInfo['host'];
+  /** Who holds a project's lock, shown to a second instance. */
+  holder?: string;
+  /**
+   * True in the desktop app, whose main process answers chooseFolder itself (dialogs
+   * belong to the UI thread); the service, wherever it runs, never shows one.
+   */
+  nativeDialogs?: boolean;
+}
+
+export interface EngineService extends EngineApi {
+  /** Releases the open project's lock; call before the process exits. */
+  dispose(): Promise<void>;
+}
+
+export function defaultStateDir(): string {
+  if (process.env.EMBEDSMITH_STATE_DIR) return process.env.EMBEDSMITH_STATE_DIR;
+  if (process.platform === 'win32' && process.env.APPDATA) return join(process.env.APPDATA, 'Embedsmith');
+  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Embedsmith');
+  return join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'embedsmith');
+}
+
+export function createEngineService(options: EngineServiceOptions): EngineService {
+  const recent = new RecentProjects(join(options.stateDir, 'recent.json'));
+  const progressListeners = new Set<(p: JobProgress) => void>();
+  const projectListeners = new Set<(p: ProjectInfo | null) => void>();
+  const projectChanged = () => {
+    for (const l of projectListeners) l(project ? project.info : null);
+  };
+  let project: OpenProject | null = null;
+  const wsOpts = { holder: options.holder ?? `Embedsmith (${options.host})` };
+
+  function requireProject(what: string): OpenProject {
+    if (!project) throw new EngineError('BAD_INPUT', `no project is open, so ${what} cannot run; create or open a project first`);
+    return project;
+  }
+
+  async function adopt(next: OpenProject): Promise<ProjectInfo> {
+    // The new project is locked before the old one is released: a failed open keeps the old.
+    if (project && project.dir !== next.dir) await project.close();
+    project = next;
+    await recent.touch(next.info);
+    projectChanged();
+    return next.info;
+  }
+
+  return {
+    async getEngineInfo() {
+      return {
+        version: ENGINE_VERSION,
+        host: options.host,
+        platform: `${process.platform}-${process.arch}`,
+        node: process.versions.node,
+        nativeDialogs: options.nativeDialogs ?? false,
+        defaultProjectsDir: join(homedir(), 'Embedsmith'),
+      };
+    },
+    async createProject(dir: string, name: string) {
+      return adopt(await createProject(dir, name, wsOpts));
+    },
+    async openProject(dir: string) {
+      if (project && project.dir === resolve(dir)) return project.info;
+      return adopt(await openProject(dir, wsOpts));
+    },
+    async currentProject() {
+      return project ? project.info : null;
+    },
+    async renameProject(name: string) {
+      const info = await requireProject('rename').rename(name);
+      await recent.touch(info);
+      projectChanged();
+      return info;
+    },
+    async closeProject() {
+      const p = project;
+      project = null;
+      await p?.close();
+      if (p) projectChanged();
+    },
+    async listRecentProjects(): Promise<RecentProject[]> {
+      return recent.list();
+    },
+    async forgetRecentProject(dir: string) {
+      return recent.forget(dir);
+    },
+    async chooseFolder(_opts: FolderDialogOptions): Promise<string | null> {
+      throw new EngineError('UNSUPPORTED', 'native folder dialogs exist only in the desktop app; type the folder path instead');
+    },
+    async cancel(_jobId: string) {
+      // No job kinds exist yet (mining, training … arrive with their issues).
+      return false;
+    },
+    onJobProgress(listener) {
+      progressListeners.add(listener);
+      return () => progressListeners.delete(listener);
+    },
+    onProjectChanged(listener) {
+      projectListeners.add(listener);
+      return () => projectListeners.delete(listener);
+    },
+    async dispose() {
+      await this.closeProject();
+    },
+  };
+}

@@ -1,0 +1,176 @@
+// The one contract between the UI (renderer, browser) and the engine (DESIGN §2, STYLE §2).
+// Every adapter — the worker host, Electron IPC, the web bridge — carries exactly these
+// methods and events, built from the two lists below, so none of them hand-writes a channel.
+// Later issues extend the interface and the lists together; a test checks they agree.
+import { EngineError, type ErrorData } from './errors.js';
+
+export * from './errors.js';
+
+/** Version of `project.json`; bump with a migration when the shape changes. */
+export const PROJECT_SCHEMA_VERSION = 1;
+
+export interface ProjectInfo {
+  /** Absolute path of the project folder. */
+  dir: string;
+  name: string;
+  schemaVersion: number;
+  /** ISO 8601 timestamps. */
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface RecentProject {
+  dir: string;
+  name: string;
+  /** ISO 8601: when it was last opened or created here. */
+  openedAt: string;
+  /** False when the folder or its project.json has gone since. */
+  exists: boolean;
+}
+
+export interface EngineInfo {
+  version: string;
+  /** Where the engine runs: inside the desktop app, or behind the web bridge. */
+  host: 'electron' | 'web-bridge' | 'node';
+  platform: string;
+  node: string;
+  /** Native open/save dialogs exist only in the desktop app. */
+  nativeDialogs: boolean;
+  /** Folder new projects go into by default. */
+  defaultProjectsDir: string;
+}
+
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+/** Progress of a long job (mining, training, export …), sent as `onJobProgress`. */
+export interface JobProgress {
+  jobId: string;
+  kind: string;
+  state: JobState;
+  /** 0..1, or null while unknown. */
+  fraction: number | null;
+  message: string;
+  /** Items per second and seconds left, when the job can tell. */
+  rate?: number;
+  etaSeconds?: number;
+  error?: ErrorData;
+}
+
+export interface FolderDialogOptions {
+  title: string;
+  /** 'open' picks an existing folder; 'create' may make a new one. */
+  mode: 'open' | 'create';
+  defaultPath?: string;
+}
+
+export type Unsubscribe = () => void;
+
+export interface EngineApi {
+  getEngineInfo(): Promise<EngineInfo>;
+
+  // Workspace: a project is a folder on disk (see engine/workspace).
+  /** Makes `dir` (empty or absent) a new project and opens it. */
+  createProject(dir: string, name: string): Promise<ProjectInfo>;
+  /** Opens the project in `dir`, taking its lock; closes the one open before. */
+  openProject(dir: string): Promise<ProjectInfo>;
+  /** The open project, or null. */
+  currentProject(): Promise<ProjectInfo | null>;
+  renameProject(name: string): Promise<ProjectInfo>;
+  closeProject(): Promise<void>;
+  listRecentProjects(): Promise<RecentProject[]>;
+  forgetRecentProject(dir: string): Promise<RecentProject[]>;
+
+  /** A native folder dialog; UNSUPPORTED where `nativeDialogs` is false. Null when dismissed. */
+  chooseFolder(options: FolderDialogOptions): Promise<string | null>;
+
+  /** Asks a running job to stop; resolves false if no such job is running. */
+  cancel(jobId: string): Promise<boolean>;
+
+  onJobProgress(listener: (progress: JobProgress) => void): Unsubscribe;
+  /**
+   * The open project changed (opened, created, renamed or closed) by any client: the desktop
+   * menu, another browser tab on the bridge, the UI itself. Null when none is open.
+   */
+  onProjectChanged(listener: (project: ProjectInfo | null) => void): Unsubscribe;
+}
+
+type MethodKeys = { [K in keyof EngineApi]: K extends `on${string}` ? never : K }[keyof EngineApi];
+type EventKeys = { [K in keyof EngineApi]: K extends `on${string}` ? K : never }[keyof EngineApi];
+export type EngineMethod = MethodKeys;
+export type EngineEvent = EventKeys;
+export type EventPayload<E extends EngineEvent> = Parameters<Parameters<EngineApi[E]>[0]>[0];
+
+// `satisfies` keeps the lists complete: a method missing here is a type error below.
+export const ENGINE_METHODS = [
+  'getEngineInfo',
+  'createProject',
+  'openProject',
+  'currentProject',
+  'renameProject',
+  'closeProject',
+  'listRecentProjects',
+  'forgetRecentProject',
+  'chooseFolder',
+  'cancel',
+] as const satisfies readonly EngineMethod[];
+export const ENGINE_EVENTS = ['onJobProgress', 'onProjectChanged'] as const satisfies readonly EngineEvent[];
+type Missing<All, Listed> = Exclude<All, Listed>;
+// Compile-time check: both are `never` only when the lists name every member.
+const _allMethods: Missing<EngineMethod, (typeof ENGINE_METHODS)[number]> extends never ? true : false = true;
+const _allEvents: Missing<EngineEvent, (typeof ENGINE_EVENTS)[number]> extends never ? true : false = true;
+void _allMethods;
+void _allEvents;
+
+export function isEngineMethod(name: unknown): name is EngineMethod {
+  return typeof name === 'string' && (ENGINE_METHODS as readonly string[]).includes(name);
+}
+export function isEngineEvent(name: unknown): name is EngineEvent {
+  return typeof name === 'string' && (ENGINE_EVENTS as readonly string[]).includes(name);
+}
+
+/** The envelope every call result travels in (IPC, worker, WebSocket). */
+export type CallResult = { ok: true; value: unknown } | { ok: false; error: ErrorData };
+
+/** Wire messages shared by the worker host and the web bridge. */
+export type WireRequest = { type: 'call'; id: number; method: EngineMethod; args: unknown[] };
+export type WireMessage =
+  | ({ type: 'result'; id: number } & CallResult)
+  | { type: 'event'; event: EngineEvent; payload: unknown };
+
+/** What an adapter must supply to get a full EngineApi. */
+export interface EngineTransport {
+  call(method: EngineMethod, args: unknown[]): Promise<CallResult>;
+  subscribe(event: EngineEvent, listener: (payload: unknown) => void): Unsubscribe;
+}
+
+/** The one-line proxy of STYLE §2: an EngineApi over any transport; failures throw EngineError. */
+export function createEngineProxy(transport: EngineTransport): EngineApi {
+  const api: Record<string, unknown> = {};
+  for (const method of ENGINE_METHODS) {
+    api[method] = async (...args: unknown[]) => {
+      const r = await transport.call(method, args);
+      if (!r.ok) throw EngineError.fromData(r.error);
+      return r.value;
+    };
+  }
+  for (const event of ENGINE_EVENTS) {
+    api[event] = (listener: (payload: unknown) => void) => transport.subscribe(event, listener);
+  }
+  return api as unknown as EngineApi;
+}
+
+/** Runs a method of a local EngineApi, turning a throw into the error envelope. */
+export async function dispatchCall(api: EngineApi, method: unknown, args: unknown): Promise<CallResult> {
+  if (!isEngineMethod(method)) {
+    return { ok: false, error: { code: 'BAD_INPUT', message: `unknown engine method ${JSON.stringify(method)}` } };
+  }
+  if (!Array.isArray(args)) {
+    return { ok: false, error: { code: 'BAD_INPUT', message: `arguments of ${method} must be an array` } };
+  }
+  try {
+    const fn = api[method] as (...a: unknown[]) => Promise<unknown>;
+    return { ok: true, value: await fn.apply(api, args) };
+  } catch (err) {
+    return { ok: false, error: EngineError.toData(err) };
+  }
+}

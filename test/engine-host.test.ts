@@ -1,0 +1,92 @@
+// The engine host as it runs in the app: a real worker thread from dist/ (see global-setup),
+// and a worker that dies mid-call, which must fail the call and its jobs, not the caller.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createEngineProxy, type JobProgress, type ProjectInfo } from '../src/shared/api.js';
+import { EngineHost, type WorkerFactory } from '../src/main/engine/host/engine-host.js';
+
+const realWorker: WorkerFactory = (o) => new Worker(new URL('../dist/main/engine/host/host-worker.js', import.meta.url), o);
+
+let tmp: string;
+beforeEach(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'embedsmith-host-'));
+});
+afterEach(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('EngineHost with the real worker', () => {
+  it('runs workspace calls off-thread and forwards events', async () => {
+    const host = new EngineHost({ stateDir: join(tmp, 'state'), host: 'node' }, realWorker);
+    const engine = createEngineProxy(host);
+    const changes: Array<ProjectInfo | null> = [];
+    engine.onProjectChanged((p) => changes.push(p));
+    try {
+      const info = await engine.createProject(join(tmp, 'alpha'), 'Alpha');
+      expect(info.name).toBe('Alpha');
+      expect(await engine.currentProject()).toEqual(info);
+      const recent = await engine.listRecentProjects();
+      expect(recent.map((r) => r.dir)).toEqual([info.dir]);
+      await engine.closeProject();
+      expect(changes.map((c) => c?.name ?? null)).toEqual(['Alpha', null]);
+      const err = await engine.openProject(join(tmp, 'nothing-here')).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'NOT_FOUND' });
+    } finally {
+      await host.dispose();
+    }
+  });
+
+  it('releases the project lock on dispose so another host can open it', async () => {
+    const a = new EngineHost({ stateDir: join(tmp, 'a'), host: 'node' }, realWorker);
+    const b = new EngineHost({ stateDir: join(tmp, 'b'), host: 'node' }, realWorker);
+    try {
+      const dir = (await createEngineProxy(a).createProject(join(tmp, 'p'), 'P')).dir;
+      const locked = await createEngineProxy(b).openProject(dir).catch((e: unknown) => e);
+      expect(locked).toMatchObject({ code: 'LOCKED' });
+      await a.dispose();
+      await expect(createEngineProxy(b).openProject(dir)).resolves.toMatchObject({ name: 'P' });
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
+  });
+});
+
+describe('EngineHost when the worker dies', () => {
+  // A stand-in worker: reports a running job, then exits on the first call without answering.
+  const dyingWorker: WorkerFactory = () =>
+    new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       parentPort.postMessage({ type: 'event', event: 'onJobProgress',
+         payload: { jobId: 'j1', kind: 'train', state: 'running', fraction: 0.5, message: 'step 5/10' } });
+       parentPort.on('message', (m) => { if (m.type === 'call') process.exit(3); });`,
+      { eval: true },
+    );
+
+  it('fails the call in flight with HOST_CRASHED and marks running jobs failed', async () => {
+    let started = 0;
+    const host = new EngineHost({ stateDir: tmp, host: 'node' }, (o) => (started++, dyingWorker(o)));
+    const engine = createEngineProxy(host);
+    const jobs: JobProgress[] = [];
+    engine.onJobProgress((p) => jobs.push(p));
+    await new Promise((r) => setTimeout(r, 200)); // nothing runs before the first call
+    expect(started).toBe(0);
+    const first = engine.currentProject().catch((e: unknown) => e);
+    // The job event arrives before the exit; wait for the crash to land.
+    const err = await first;
+    expect(err).toMatchObject({ code: 'HOST_CRASHED' });
+    expect((err as Error).message).toMatch(/exit code 3/);
+    expect(jobs.map((j) => [j.jobId, j.state])).toEqual([
+      ['j1', 'running'],
+      ['j1', 'failed'],
+    ]);
+    expect(jobs[1].error?.code).toBe('HOST_CRASHED');
+    // The next call starts a fresh worker instead of hanging.
+    await expect(engine.currentProject()).rejects.toMatchObject({ code: 'HOST_CRASHED' });
+    expect(started).toBe(2);
+    await host.dispose();
+  });
+});
