@@ -1,0 +1,152 @@
+// For tests only (never imported by the app): an in-memory EngineApi that follows the
+// contract's documented behaviour — errors as EngineError with the codes the real engine
+// uses, `onProjectChanged` after every change — so UI tests exercise real code paths.
+import {
+  EngineError,
+  type EngineApi,
+  type EngineInfo,
+  type FolderDialogOptions,
+  type JobProgress,
+  type ProjectInfo,
+  type RecentProject,
+} from '../../../shared/api.js';
+
+export interface FakeEngineOptions {
+  info?: Partial<EngineInfo>;
+  /** What chooseFolder returns (only when nativeDialogs is true). */
+  chosenFolder?: string | null;
+}
+
+export class FakeEngine implements EngineApi {
+  info: EngineInfo;
+  /** Folders holding a project, by path. Delete one to make its recent entry "missing". */
+  projects = new Map<string, ProjectInfo>();
+  /** Folders that exist but are not projects (createProject refuses non-empty ones). */
+  otherFolders = new Set<string>();
+  recents: { dir: string; name: string; openedAt: string }[] = [];
+  open: ProjectInfo | null = null;
+  chosenFolder: string | null;
+  /** Every call, in order, as `method(arg, …)` names for assertions. */
+  calls: { method: string; args: unknown[] }[] = [];
+  #clock = Date.UTC(2026, 10, 1, 12, 0, 0);
+  #projectListeners = new Set<(p: ProjectInfo | null) => void>();
+  #jobListeners = new Set<(p: JobProgress) => void>();
+
+  constructor(options: FakeEngineOptions = {}) {
+    this.info = {
+      version: '0.1.0-test',
+      host: 'web-bridge',
+      platform: 'linux',
+      node: 'v20.0.0',
+      nativeDialogs: false,
+      defaultProjectsDir: '/home/ada/Embedsmith',
+      ...options.info,
+    };
+    this.chosenFolder = options.chosenFolder ?? null;
+  }
+
+  async getEngineInfo(): Promise<EngineInfo> {
+    this.#log('getEngineInfo');
+    return this.info;
+  }
+
+  async createProject(dir: string, name: string): Promise<ProjectInfo> {
+    this.#log('createProject', dir, name);
+    if (!name) throw new EngineError('BAD_INPUT', 'the project name is empty: type a name');
+    if (this.projects.has(dir) || this.otherFolders.has(dir)) {
+      throw new EngineError('ALREADY_EXISTS', `${dir} is not empty: choose an empty or new folder`);
+    }
+    const now = this.#now();
+    const info: ProjectInfo = { dir, name, schemaVersion: 1, createdAt: now, updatedAt: now };
+    this.projects.set(dir, info);
+    return this.#setOpen(info);
+  }
+
+  async openProject(dir: string): Promise<ProjectInfo> {
+    this.#log('openProject', dir);
+    const info = this.projects.get(dir);
+    if (!info) throw new EngineError('NOT_FOUND', `no Embedsmith project in ${dir}: project.json is missing`);
+    return this.#setOpen(info);
+  }
+
+  async currentProject(): Promise<ProjectInfo | null> {
+    this.#log('currentProject');
+    return this.open;
+  }
+
+  async renameProject(name: string): Promise<ProjectInfo> {
+    this.#log('renameProject', name);
+    if (!this.open) throw new EngineError('NOT_FOUND', 'no project is open: open one first');
+    const info = { ...this.open, name, updatedAt: this.#now() };
+    this.projects.set(info.dir, info);
+    return this.#setOpen(info);
+  }
+
+  async closeProject(): Promise<void> {
+    this.#log('closeProject');
+    this.open = null;
+    this.#emit(null);
+  }
+
+  async listRecentProjects(): Promise<RecentProject[]> {
+    this.#log('listRecentProjects');
+    return this.recents.map((r) => ({ ...r, name: this.projects.get(r.dir)?.name ?? r.name, exists: this.projects.has(r.dir) }));
+  }
+
+  async forgetRecentProject(dir: string): Promise<RecentProject[]> {
+    this.#log('forgetRecentProject', dir);
+    this.recents = this.recents.filter((r) => r.dir !== dir);
+    return this.listRecentProjects();
+  }
+
+  async chooseFolder(options: FolderDialogOptions): Promise<string | null> {
+    this.#log('chooseFolder', options);
+    if (!this.info.nativeDialogs) throw new EngineError('UNSUPPORTED', 'folder dialogs exist only in the desktop app: type the path');
+    return this.chosenFolder;
+  }
+
+  async cancel(jobId: string): Promise<boolean> {
+    this.#log('cancel', jobId);
+    return false;
+  }
+
+  onJobProgress(listener: (p: JobProgress) => void): () => void {
+    this.#jobListeners.add(listener);
+    return () => this.#jobListeners.delete(listener);
+  }
+
+  onProjectChanged(listener: (p: ProjectInfo | null) => void): () => void {
+    this.#projectListeners.add(listener);
+    return () => this.#projectListeners.delete(listener);
+  }
+
+  /** Another client (desktop menu, other tab) changed the open project. */
+  changeElsewhere(project: ProjectInfo | null): void {
+    this.open = project;
+    this.#emit(project);
+  }
+
+  get listenerCount(): number {
+    return this.#projectListeners.size;
+  }
+
+  #setOpen(info: ProjectInfo): ProjectInfo {
+    this.open = info;
+    this.recents = [{ dir: info.dir, name: info.name, openedAt: this.#now() }, ...this.recents.filter((r) => r.dir !== info.dir)];
+    this.#emit(info);
+    return info;
+  }
+
+  #emit(project: ProjectInfo | null): void {
+    for (const l of this.#projectListeners) l(project);
+  }
+
+  #now(): string {
+    this.#clock += 60_000;
+    return new Date(this.#clock).toISOString();
+  }
+
+  #log(method: string, ...args: unknown[]): void {
+    this.calls.push({ method, args });
+  }
+}
