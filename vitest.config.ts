@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 
-// Unit and integration tests: Node for the engine, jsdom for renderer components.
-// Browser end-to-end tests live in vitest.e2e.config.ts (they need a build and Chromium).
+// Three projects, one run, one `N passed, N failed` line: Node for the engine and
+// integration tests, jsdom for renderer components, and end-to-end tests in real Chromium
+// against the web bridge (these need `npm run build` first; `npm test` does that).
 export default defineConfig({
   test: {
     reporters: ['default', './test/summary-reporter.ts'],
@@ -24,6 +25,15 @@ export default defineConfig({
           name: 'renderer',
           environment: 'jsdom',
           include: ['src/renderer/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          environment: 'node',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
         },
       },
     ],

@@ -1,0 +1,187 @@
+// The gradient table: one row per primitive op, returning one gradient per input (null where
+// none flows: integer operands, constant shapes/axes, and ops whose derivative is zero almost
+// everywhere). Composites (gelu, layerNorm, logSoftmax in composites.ts) are built from these
+// and need no row. Every row is checked against central finite differences in float64 by
+// gradients.test.ts, which iterates this table, so a row added without a check fails there.
+//
+// Conventions: x = node inputs, y = its output, dy = dLoss/dy (same shape and dtype as y).
+// Broadcasting ops reduce their gradient back to each operand's shape with sumToShape.
+
+import { EngineError } from '../../../shared/errors.js';
+import { isFloat, numel } from './dtype.js';
+import { type Node, type Tensor, intAttr, intsAttr, stringAttr } from './graph.js';
+import { constInts } from './infer.js';
+import * as o from './ops.js';
+import { invertPerm, normAxes, normAxis, sliceRange } from './shape.js';
+
+export interface GradContext {
+  readonly node: Node;
+  readonly x: readonly Tensor[];
+  readonly y: Tensor;
+  readonly dy: Tensor;
+}
+/** One gradient per input; entries past the node's inputs (absent optional ones) are ignored. */
+export type GradRule = (c: GradContext) => readonly (Tensor | null)[];
+
+/** Axes a Reduce* node reduced (all when the axes input is absent). */
+function reducedAxes(node: Node): number[] {
+  const x = node.inputs[0];
+  return node.inputs[1] ? normAxes(constInts(node.inputs[1], 'axes'), x.rank) : x.shape.map((_, i) => i);
+}
+
+/** dy of a Reduce* node with the reduced axes kept as size 1, ready to broadcast against x. */
+function keptDims(node: Node, t: Tensor): Tensor {
+  const axes = reducedAxes(node);
+  const x = node.inputs[0];
+  return o.reshape(t, x.shape.map((d, i) => (axes.includes(i) ? 1 : d))); // [kept] -> [.., 1, ..]
+}
+
+/** Where `mask` holds, dy; elsewhere 0. */
+const pick = (mask: Tensor, dy: Tensor): Tensor => o.where(mask, dy, 0);
+
+export const GRADIENTS: Readonly<Record<string, GradRule>> = {
+  Add: ({ x: [a, b], dy }) => [o.sumToShape(dy, a.shape), o.sumToShape(dy, b.shape)],
+  Sub: ({ x: [a, b], dy }) => [o.sumToShape(dy, a.shape), o.sumToShape(o.neg(dy), b.shape)],
+  Mul: ({ x: [a, b], dy }) => [o.sumToShape(o.mul(dy, b), a.shape), o.sumToShape(o.mul(dy, a), b.shape)],
+  Div: ({ x: [a, b], y, dy }) => [
+    o.sumToShape(o.div(dy, b), a.shape),
+    o.sumToShape(o.neg(o.div(o.mul(dy, y), b)), b.shape), // -dy * a / b^2 = -dy * y / b
+  ],
+  Pow: ({ x: [a, b], y, dy }) => [
+    o.sumToShape(o.mul(dy, o.mul(b, o.pow(a, o.sub(b, 1)))), a.shape),
+    o.sumToShape(o.mul(dy, o.mul(y, o.log(a))), b.shape), // built always; pruned when b is constant
+  ],
+  // Ties split the gradient evenly, as torch.maximum/minimum do.
+  Max: ({ x: [a, b], dy }) => {
+    const half = o.mul(pick(o.equal(a, b), dy), 0.5);
+    return [
+      o.sumToShape(o.add(pick(o.greater(a, b), dy), half), a.shape),
+      o.sumToShape(o.add(pick(o.less(a, b), dy), half), b.shape),
+    ];
+  },
+  Min: ({ x: [a, b], dy }) => {
+    const half = o.mul(pick(o.equal(a, b), dy), 0.5);
+    return [
+      o.sumToShape(o.add(pick(o.less(a, b), dy), half), a.shape),
+      o.sumToShape(o.add(pick(o.greater(a, b), dy), half), b.shape),
+    ];
+  },
+  Equal: () => [null, null],
+  Less: () => [null, null],
+  Greater: () => [null, null],
+  Where: ({ x: [c, a, b], dy }) => [
+    null,
+    o.sumToShape(o.where(c, dy, 0), a.shape),
+    o.sumToShape(o.where(c, 0, dy), b.shape),
+  ],
+
+  Neg: ({ dy }) => [o.neg(dy)],
+  Abs: ({ x: [a], dy }) => [o.mul(dy, o.sign(a))],
+  Sign: () => [null], // zero almost everywhere
+  Relu: ({ x: [a], dy }) => [pick(o.greater(a, 0), dy)],
+  Exp: ({ y, dy }) => [o.mul(dy, y)],
+  Log: ({ x: [a], dy }) => [o.div(dy, a)],
+  Sqrt: ({ y, dy }) => [o.div(o.mul(dy, 0.5), y)],
+  Erf: ({ x: [a], dy }) => [o.mul(dy, o.mul(o.exp(o.neg(o.mul(a, a))), 2 / Math.sqrt(Math.PI)))],
+  Tanh: ({ y, dy }) => [o.mul(dy, o.sub(1, o.mul(y, y)))],
+  Sigmoid: ({ y, dy }) => [o.mul(dy, o.mul(y, o.sub(1, y)))],
+  Reciprocal: ({ y, dy }) => [o.neg(o.mul(dy, o.mul(y, y)))],
+  Identity: ({ dy }) => [dy],
+  Cast: ({ x: [a], y, dy }) => [isFloat(a.dtype) && isFloat(y.dtype) ? o.cast(dy, a.dtype) : null],
+  // Softmax Jacobian-vector product: y * (dy - sum(dy * y)) over the softmax axis.
+  Softmax: ({ node, y, dy }) => {
+    const axis = normAxis(intAttr(node, 'axis', -1), y.rank);
+    return [o.mul(y, o.sub(dy, o.reduceSum(o.mul(dy, y), [axis], true)))];
+  },
+
+  MatMul: ({ x: [a, b], dy }) => [
+    o.sumToShape(o.matmul(dy, o.transposeLast2(b)), a.shape), // [..,M,N] x [..,N,K] -> [..,M,K]
+    o.sumToShape(o.matmul(o.transposeLast2(a), dy), b.shape), // [..,K,M] x [..,M,N] -> [..,K,N]
+  ],
+  ReduceSum: ({ node, x: [a], dy }) => [
+    o.expand(intAttr(node, 'keepdims', 1) ? dy : keptDims(node, dy), a.shape),
+    null,
+  ],
+  ReduceMean: ({ node, x: [a], y, dy }) => {
+    const kept = intAttr(node, 'keepdims', 1) ? dy : keptDims(node, dy);
+    return [o.expand(o.div(kept, numel(a.shape) / numel(y.shape)), a.shape), null];
+  },
+  // Like torch.amax: ties share the gradient evenly.
+  ReduceMax: ({ node, x: [a], y, dy }) => {
+    const keep = intAttr(node, 'keepdims', 1) === 1;
+    const mask = o.cast(o.equal(a, keep ? y : keptDims(node, y)), a.dtype);
+    const count = o.reduceSum(mask, reducedAxes(node), true);
+    return [o.mul(mask, o.div(keep ? dy : keptDims(node, dy), count)), null];
+  },
+
+  Transpose: ({ node, dy }) => [o.transpose(dy, invertPerm(intsAttr(node, 'perm')))],
+  Reshape: ({ x: [a], dy }) => [o.reshape(dy, a.shape), null],
+  Unsqueeze: ({ x: [a], dy }) => [o.reshape(dy, a.shape), null],
+  Squeeze: ({ x: [a], dy }) => [o.reshape(dy, a.shape), null],
+  Expand: ({ x: [a], dy }) => [o.sumToShape(dy, a.shape), null],
+  Concat: ({ node, x, dy }) => {
+    const axis = normAxis(intAttr(node, 'axis'), dy.rank);
+    let at = 0;
+    return x.map((t) => {
+      const part = o.slice(dy, [at], [at + t.shape[axis]], [axis]);
+      at += t.shape[axis];
+      return part;
+    });
+  },
+  // The gradient of a slice is the slice's gradient padded back with zeros.
+  Slice: ({ node, x: [a], dy }) => {
+    const [, starts, ends, axesT] = node.inputs;
+    const axes = normAxes(constInts(axesT, 'axes'), a.rank);
+    const pads = new Array<number>(2 * a.rank).fill(0);
+    const s = constInts(starts, 'starts');
+    const e = constInts(ends, 'ends');
+    axes.forEach((ax, i) => {
+      const [lo, hi] = sliceRange(s[i], e[i], a.shape[ax]);
+      pads[ax] = lo;
+      pads[ax + a.rank] = a.shape[ax] - hi;
+    });
+    return [o.pad(dy, pads), null, null, null, null];
+  },
+  Pad: ({ node, x: [a], dy }) => {
+    const pads = constInts(node.inputs[1], 'pads');
+    if (pads.some((p) => p < 0)) throw ruleError(node, 'negative pads (cropping) have no gradient rule yet');
+    const begins = pads.slice(0, a.rank);
+    const inner = o.slice(dy, begins, begins.map((b, i) => b + a.shape[i]), a.shape.map((_, i) => i));
+    // The pad value reached every padded element: its gradient is the sum of dy there.
+    const dValue = node.inputs[2] ? o.sub(o.reduceSum(dy), o.reduceSum(inner)) : null;
+    return [inner, null, dValue];
+  },
+  // Embedding lookup: scatter-add dy rows into a zero [V, R] table. ScatterElements, not
+  // ScatterND, because ScatterND's add races on the multi-threaded CPU EP (onnxruntime #18048).
+  Gather: ({ node, x: [table, idx], dy }) => {
+    if (normAxis(intAttr(node, 'axis', 0), table.rank) !== 0) {
+      throw ruleError(node, 'only axis 0 is supported; transpose the gathered axis to the front');
+    }
+    const rows = numel(idx.shape);
+    const width = numel(table.shape.slice(1));
+    const dy2 = o.reshape(dy, [rows, width]); // [...I, ...rest] -> [T, R]
+    const idx2 = o.expand(o.reshape(idx, [rows, 1]), [rows, width]); // [...I] -> [T, 1] -> [T, R]
+    const zeros = o.full(table.graph, [table.shape[0], width], 0, table.dtype);
+    const summed = o.scatterElements(zeros, idx2, dy2, 0, 'add'); // [V, R]
+    return [o.reshape(summed, table.shape), null]; // [V, R] -> [V, ...rest]
+  },
+  GatherElements: ({ node, x: [a, idx], dy }) => [
+    o.scatterElements(o.zerosLike(a), idx, dy, intAttr(node, 'axis', 0), 'add'),
+    null,
+  ],
+  ScatterElements: ({ node, x: [data, idx, upd], dy }) => {
+    const axis = intAttr(node, 'axis', 0);
+    const dUpd = o.gatherElements(dy, idx, axis);
+    if (stringAttr(node, 'reduction', 'none') === 'add') return [dy, null, dUpd];
+    // reduction 'none' overwrote the scattered positions: no gradient reaches data there.
+    const kept = o.scatterElements(o.full(data.graph, data.shape, 1, data.dtype), idx, o.zerosLike(upd), axis, 'none');
+    return [o.mul(dy, kept), null, dUpd];
+  },
+};
+
+function ruleError(node: Node, msg: string): EngineError {
+  return new EngineError('NOT_IMPLEMENTED', `gradient of ${node.op} node '${node.name}': ${msg}`, {
+    node: node.name,
+    op: node.op,
+  });
+}
