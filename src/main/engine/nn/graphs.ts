@@ -1,0 +1,155 @@
+// The two graphs the runtime runs (runtime/contract.ts): one training step — forward, InfoNCE,
+// backward, clipping and AdamW in ONE ONNX graph (DESIGN §3) — and the encoder alone.
+// Names are the contract's: state 'p.<key>' / 'm.<key>' / 'v.<key>' in, '<name>.next' out;
+// scalars adam_step_size, adam_inv_bias2, decay_factor; outputs loss and grad_norm.
+
+import { EngineError } from '../../../shared/errors.js';
+import { Graph, backward, ops as o, serialize } from '../graph/index.js';
+import {
+  type DataInputSpec,
+  type DropoutSpec,
+  type EncodeGraph,
+  type ParamSpec,
+  type StepGraph,
+  STEP_SCALARS,
+  nextName,
+  stateNames,
+} from '../runtime/contract.js';
+import { adamwUpdate } from './adamw.js';
+import { type DropoutFn, type EncoderSpec, checkSpec, dataInputs, encoderForward, paramSpecs, sentenceEmbedding } from './encoder.js';
+import { infoNce } from './loss.js';
+
+export interface StepShape {
+  /** B: queries (= positives) per step. */
+  queries: number;
+  /** N: mined negatives per query (0 for plain pairs). */
+  negativesPerQuery: number;
+  /** L: padded sequence length of every row. */
+  length: number;
+}
+
+export interface TrainStepOptions {
+  /** Cosine similarities are divided by this (sentence-transformers' scale 20 = 1 / 0.05). */
+  temperature?: number;
+  /** Global-norm clipping threshold, torch semantics; Infinity turns clipping off. */
+  maxGradNorm?: number;
+  betas?: readonly [number, number];
+  eps?: number;
+  /** Also output 'grad.<key>' (the raw, pre-clip gradient of every parameter), for tests. */
+  exposeGradients?: boolean;
+}
+
+/** A step graph before serialisation, for callers that want the graph itself (tests, benches). */
+export interface TrainStepBuild extends Omit<StepGraph, 'model'> {
+  graph: Graph;
+}
+
+/** Input tensors for the data, and a DropoutFn that declares a keep-mask input per site. */
+function declareInputs(g: Graph, data: DataInputSpec[], dropout: DropoutSpec[] | null) {
+  const t = Object.fromEntries(data.map((d) => [d.name, g.input(d.name, d.dtype, d.shape)]));
+  const drop: DropoutFn = (site, shape, p) => {
+    if (!dropout) return null;
+    dropout.push({ name: site, shape: [...shape], p });
+    return g.input(site, 'float32', shape);
+  };
+  return {
+    inputs: { inputIds: t.input_ids, attentionMask: t.attention_mask, tokenTypeIds: t.token_type_ids },
+    drop,
+  };
+}
+
+/**
+ * The training-step graph. Data rows (S = B·(2+N)) are [queries; positives; negatives
+ * query-major (q0n0, q0n1, …, q1n0, …)], so the candidate columns are [B positives, B·N
+ * negatives] as in sentence-transformers.
+ */
+export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainStepOptions = {}): TrainStepBuild {
+  const { queries: b, negativesPerQuery: n, length: l } = shape;
+  if (!(b >= 1 && n >= 0 && l >= 1 && [b, n, l].every(Number.isInteger))) {
+    throw new EngineError('BAD_INPUT', `step shape ${JSON.stringify(shape)} needs integers queries >= 1, negativesPerQuery >= 0, length >= 1`);
+  }
+  checkSpec(spec, l);
+  const temperature = opts.temperature ?? 0.05;
+  const maxGradNorm = opts.maxGradNorm ?? 1.0;
+  if (!(temperature > 0) || !(maxGradNorm > 0)) {
+    throw new EngineError('BAD_INPUT', `temperature (${temperature}) and maxGradNorm (${maxGradNorm}) must be positive; use Infinity to turn clipping off`);
+  }
+  const rows = b * (2 + n);
+  const g = new Graph('train-step');
+  const params = paramSpecs(spec);
+  const data = dataInputs(spec, rows, l);
+  const dropout: DropoutSpec[] = [];
+  const { inputs, drop } = declareInputs(g, data, dropout);
+  const state = params.map((ps) => {
+    const names = stateNames(ps.key);
+    return {
+      p: g.input(names.p, 'float32', ps.shape),
+      m: g.input(names.m, 'float32', ps.shape),
+      v: g.input(names.v, 'float32', ps.shape),
+      decay: ps.decay,
+    };
+  });
+  const [stepSize, invBias2, decayFactor] = STEP_SCALARS.map((name) => g.input(name, 'float32', []));
+  const P = Object.fromEntries(params.map((ps, i) => [ps.key, state[i].p]));
+
+  const hidden = g.scope('encoder', () => encoderForward(spec, P, inputs, drop)); // [S, L, D]
+  const { loss } = g.scope('loss', () => {
+    const e = sentenceEmbedding(spec, hidden, inputs.attentionMask); // [S, D]
+    const q = o.slice(e, [0], [b], [0]); // [B, D]
+    const docs = o.slice(e, [b], [rows], [0]); // [B + B·N, D]
+    return infoNce(q, docs, temperature);
+  });
+  const grads = backward(loss, state.map((s) => s.p));
+  const { gradNorm, next } = g.scope('adamw', () =>
+    adamwUpdate(state, grads, { stepSize, invBias2, decayFactor }, {
+      maxGradNorm,
+      betas: opts.betas ?? [0.9, 0.999],
+      eps: opts.eps ?? 1e-8,
+    }),
+  );
+
+  g.output(loss, 'loss');
+  g.output(gradNorm, 'grad_norm');
+  params.forEach((ps, i) => {
+    const names = stateNames(ps.key);
+    g.output(next[i].p, nextName(names.p));
+    g.output(next[i].m, nextName(names.m));
+    g.output(next[i].v, nextName(names.v));
+    if (opts.exposeGradients) g.output(grads[i], `grad.${ps.key}`);
+  });
+  return { graph: g, params, data, dropout };
+}
+
+/** The serialised training step (contract.ts StepGraph). */
+export function buildTrainStep(spec: EncoderSpec, shape: StepShape, opts: TrainStepOptions = {}): StepGraph {
+  const { graph, ...rest } = trainStepGraph(spec, shape, opts);
+  return { model: serialize(graph, { docString: 'embedsmith training step' }), ...rest };
+}
+
+export interface EncodeShape {
+  batch: number;
+  length: number;
+}
+
+/**
+ * The encoder for embedding: inputs 'p.<key>' and the data; outputs sentence_embedding [B, D]
+ * (pooled and normalised as the spec says) and token_embeddings [B, L, D] (the last hidden
+ * state, as sentence-transformers names it). No dropout.
+ */
+export function buildEncode(spec: EncoderSpec, shape: EncodeShape): EncodeGraph {
+  const { batch, length } = shape;
+  if (!(batch >= 1 && length >= 1 && Number.isInteger(batch) && Number.isInteger(length))) {
+    throw new EngineError('BAD_INPUT', `encode shape ${JSON.stringify(shape)} needs integers batch >= 1, length >= 1`);
+  }
+  checkSpec(spec, length);
+  const g = new Graph('encode');
+  const params: ParamSpec[] = paramSpecs(spec);
+  const data = dataInputs(spec, batch, length);
+  const { inputs } = declareInputs(g, data, null);
+  const P = Object.fromEntries(params.map((ps) => [ps.key, g.input(stateNames(ps.key).p, 'float32', ps.shape)]));
+  const hidden = g.scope('encoder', () => encoderForward(spec, P, inputs));
+  g.output(g.scope('pool', () => sentenceEmbedding(spec, hidden, inputs.attentionMask)), 'sentence_embedding');
+  g.output(hidden, 'token_embeddings');
+  return { model: serialize(g, { docString: 'embedsmith encoder' }), params, data, output: 'sentence_embedding' };
+}
+

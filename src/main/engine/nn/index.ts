@@ -1,0 +1,44 @@
+// The nn package's public surface: layers, the BERT-family encoder, pooling, InfoNCE, AdamW,
+// and the graph builders that implement runtime/contract.ts.
+
+export {
+  type AttentionWeights,
+  type EncoderLayerWeights,
+  type LayerNormWeights,
+  type LinearWeights,
+  additiveMask,
+  dropout,
+  embedding,
+  encoderLayer,
+  gelu,
+  layerNorm,
+  linear,
+  maskFill,
+  multiHeadAttention,
+} from './layers.js';
+export { clsPool, l2Normalize, meanPool } from './pooling.js';
+export { type InfoNce, infoNce } from './loss.js';
+export { type AdamWOptions, type AdamWResult, type AdamWScalars, type AdamWState, adamwUpdate, decays } from './adamw.js';
+export {
+  type DropoutFn,
+  type EncoderInputs,
+  type EncoderSpec,
+  type PoolingOptions,
+  SUPPORTED_MODEL_TYPES,
+  checkSpec,
+  dataInputs,
+  encoderForward,
+  layerWeights,
+  paramSpecs,
+  sentenceEmbedding,
+  specFromHfConfig,
+} from './encoder.js';
+export {
+  type EncodeShape,
+  type StepShape,
+  type TrainStepBuild,
+  type TrainStepOptions,
+  buildEncode,
+  buildTrainStep,
+  trainStepGraph,
+} from './graphs.js';

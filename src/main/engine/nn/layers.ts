@@ -1,0 +1,135 @@
+// Transformer layers from graph primitives, with Hugging Face BERT semantics
+// (transformers/models/bert/modeling_bert.py: BertSelfAttention, BertSelfOutput, BertOutput).
+// Nothing here has a gradient rule of its own: every layer is a composite of the primitives in
+// graph/ops.ts, so backward() differentiates it for free (tinygrad's rule, STYLE.md).
+//
+// WebGPU constraints kept throughout (DESIGN §3): ids stay int32, no variadic Sum, no random
+// ops (dropout multiplies by a keep mask fed from JS), no LogSoftmax.
+
+import { type DType, type Tensor, gelu, layerNorm, ops as o } from '../graph/index.js';
+
+export { gelu, layerNorm };
+
+/** A torch.nn.Linear's tensors: weight [out, in], bias [out]. */
+export interface LinearWeights {
+  weight: Tensor;
+  bias?: Tensor;
+}
+
+/**
+ * torch.nn.Linear: y = x·Wᵀ + b over the last axis, any leading axes. The leading axes are
+ * flattened first so the weight gradient is one 2-D MatMul rather than a batched one plus a
+ * ReduceSum over the batch.
+ */
+export function linear(x: Tensor, w: LinearWeights): Tensor {
+  const [out, inp] = w.weight.shape;
+  const lead = x.shape.slice(0, -1);
+  const x2 = o.reshape(x, [-1, inp]); // [..., in] -> [N, in]
+  let y = o.matmul(x2, o.transpose(w.weight, [1, 0])); // [N, in] x [in, out] -> [N, out]
+  if (w.bias) y = o.add(y, w.bias);
+  return o.reshape(y, [...lead, out]); // [N, out] -> [..., out]
+}
+
+/**
+ * Embedding lookup: rows of `table` [V, D] picked by int32 `ids` -> [...ids, D]. Its gradient
+ * is the Gather rule's ScatterElements add (not ScatterND, which races on the multi-threaded
+ * CPU EP, onnxruntime #18048).
+ */
+export function embedding(table: Tensor, ids: Tensor): Tensor {
+  return o.gather(table, ids, 0);
+}
+
+/** torch.finfo(dtype).min, the value HF's get_extended_attention_mask fills masked keys with. */
+export function maskFill(dtype: DType): number {
+  if (dtype === 'float64') return -Number.MAX_VALUE;
+  if (dtype === 'float16') return -65504;
+  return -3.4028234663852886e38;
+}
+
+/**
+ * HF's extended attention mask: int32 [B, L] (1 = attend) -> (1 - mask)·finfo.min as
+ * [B, 1, 1, L], broadcast over heads and query positions and ADDED to the scaled scores.
+ * Masked keys get probability exactly 0 in softmax, so padding influences nothing.
+ */
+export function additiveMask(mask: Tensor, dtype: DType): Tensor {
+  const [b, l] = mask.shape;
+  const m = o.cast(o.reshape(mask, [b, 1, 1, l]), dtype); // [B, L] -> [B, 1, 1, L]
+  return o.mul(o.sub(1, m), maskFill(dtype));
+}
+
+/**
+ * Dropout as multiplication by a keep mask input (0 or 1/(1-p), generated from a seed in JS:
+ * the WebGPU EP has no random ops). No mask: identity (p = 0 or inference).
+ */
+export function dropout(x: Tensor, keep: Tensor | null): Tensor {
+  return keep ? o.mul(x, keep) : x;
+}
+
+export interface AttentionWeights {
+  query: LinearWeights;
+  key: LinearWeights;
+  value: LinearWeights;
+  /** attention.output.dense: the projection after the heads are concatenated. */
+  output: LinearWeights;
+}
+
+/**
+ * Multi-head self-attention as BertSelfAttention + the output dense (no residual, no norm):
+ * softmax(q·kᵀ / sqrt(dh) + maskAdd) · v, heads concatenated, then projected.
+ * `maskAdd` is additiveMask's [B, 1, 1, L], applied AFTER the 1/sqrt(dh) scale as HF does.
+ * `probsKeep` is the attention-probs dropout mask [B, H, L, L] (or null).
+ */
+export function multiHeadAttention(
+  x: Tensor,
+  maskAdd: Tensor,
+  w: AttentionWeights,
+  heads: number,
+  probsKeep: Tensor | null = null,
+): Tensor {
+  const [b, l, d] = x.shape;
+  const dh = d / heads;
+  const split = (t: Tensor, perm: number[]): Tensor =>
+    o.transpose(o.reshape(t, [b, l, heads, dh]), perm); // [B, L, D] -> [B, L, H, dh] -> perm
+  const q = split(linear(x, w.query), [0, 2, 1, 3]); // -> [B, H, L, dh]
+  const kT = split(linear(x, w.key), [0, 2, 3, 1]); // -> [B, H, dh, L]
+  const v = split(linear(x, w.value), [0, 2, 1, 3]); // -> [B, H, L, dh]
+  // HF divides by sqrt(dh) (not a multiply by its reciprocal): same rounding as the reference.
+  const scores = o.add(o.div(o.matmul(q, kT), Math.sqrt(dh)), maskAdd); // [B, H, L, L]
+  const probs = dropout(o.softmax(scores, -1), probsKeep);
+  const ctx = o.transpose(o.matmul(probs, v), [0, 2, 1, 3]); // [B, H, L, dh] -> [B, L, H, dh]
+  return linear(o.reshape(ctx, [b, l, d]), w.output); // [B, L, H, dh] -> [B, L, D]
+}
+
+export interface LayerNormWeights {
+  weight: Tensor;
+  bias: Tensor;
+}
+
+export interface EncoderLayerWeights {
+  attention: AttentionWeights;
+  attentionNorm: LayerNormWeights;
+  intermediate: LinearWeights;
+  output: LinearWeights;
+  outputNorm: LayerNormWeights;
+}
+
+/**
+ * One post-LN BERT layer (BertLayer): x = LN(dropout(attn(x)) + x);
+ * x = LN(dropout(GELU(x·Wiᵀ + bi)·Woᵀ + bo) + x). Dropout sites as HF: attention probs,
+ * attention output, FFN output (`drop(site)` names them relative to the layer).
+ */
+export function encoderLayer(
+  x: Tensor,
+  maskAdd: Tensor,
+  w: EncoderLayerWeights,
+  heads: number,
+  eps: number,
+  drop: (site: 'attention.probs' | 'attention.output' | 'output', shape: readonly number[]) => Tensor | null = () => null,
+): Tensor {
+  const [b, l] = x.shape;
+  const probsKeep = drop('attention.probs', [b, heads, l, l]);
+  const attn = dropout(multiHeadAttention(x, maskAdd, w.attention, heads, probsKeep), drop('attention.output', x.shape));
+  const h = layerNorm(o.add(attn, x), w.attentionNorm.weight, w.attentionNorm.bias, eps);
+  const ffn = linear(gelu(linear(h, w.intermediate)), w.output);
+  return layerNorm(o.add(dropout(ffn, drop('output', h.shape)), h), w.outputNorm.weight, w.outputNorm.bias, eps);
+}

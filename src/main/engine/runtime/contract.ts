@@ -1,0 +1,54 @@
+// The contract between graph builders (engine/nn) and the runtime that runs them
+// (engine/runtime): what a training-step graph and an encoder graph take and give, by name.
+// nn implements it, runtime's trainer and encoder consume it; neither knows the other's insides.
+
+export interface ParamSpec {
+  /** The Hugging Face checkpoint key, e.g. 'encoder.layer.0.attention.self.query.weight'. */
+  key: string;
+  shape: number[];
+  /** AdamW weight decay applies (false for biases and LayerNorm weights). */
+  decay: boolean;
+}
+
+export interface DataInputSpec {
+  name: string;
+  dtype: 'int32' | 'float32';
+  shape: number[];
+}
+
+/** An input fed with a JS-generated keep mask: 0 or 1/(1-p), float32. */
+export interface DropoutSpec {
+  name: string;
+  shape: number[];
+  p: number;
+}
+
+export interface StepGraph {
+  /** Serialised ONNX. */
+  model: Uint8Array;
+  /**
+   * State inputs 'p.<key>', 'm.<key>', 'v.<key>' (float32, the param's shape);
+   * state outputs 'p.<key>.next', 'm.<key>.next', 'v.<key>.next'.
+   */
+  params: ParamSpec[];
+  /** e.g. input_ids, attention_mask, token_type_ids: int32 [S, L]. */
+  data: DataInputSpec[];
+  /** [] when dropout is 0. */
+  dropout: DropoutSpec[];
+  // Scalar float32 inputs, shape []: 'adam_step_size' = lr/(1-β1^t),
+  // 'adam_inv_bias2' = 1/sqrt(1-β2^t), 'decay_factor' = 1-lr·wd.
+  // Scalar float32 outputs: 'loss', 'grad_norm' (global norm BEFORE clipping).
+}
+
+export interface EncodeGraph {
+  model: Uint8Array;
+  /** Inputs 'p.<key>'. */
+  params: ParamSpec[];
+  data: DataInputSpec[];
+  /** float32 [B, D]. */
+  output: 'sentence_embedding';
+}
+
+export const STEP_SCALARS = ['adam_step_size', 'adam_inv_bias2', 'decay_factor'] as const;
+export const stateNames = (key: string) => ({ p: `p.${key}`, m: `m.${key}`, v: `v.${key}` });
+export const nextName = (name: string) => `${name}.next`;
