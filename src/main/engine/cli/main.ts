@@ -7,6 +7,7 @@ import { EngineHost } from '../host/engine-host.js';
 import { createEngineService, defaultStateDir } from '../host/engine-service.js';
 import { startWebBridge } from '../host/web-bridge.js';
 import { ENGINE_VERSION } from '../version.js';
+import { pullCommand } from './commands/pull.js';
 
 export const HELP = `embedsmith ${ENGINE_VERSION} — fine-tune text-embedding models on your own data
 
@@ -16,11 +17,14 @@ Commands available now:
   serve    [--port N] [--host 127.0.0.1] [--state-dir DIR] [--renderer DIR]
            Serve the app to a browser with the engine behind it (prints a URL with an
            access token). Bound to loopback; use an SSH tunnel to reach a remote GPU box.
+  pull     ORG/NAME[@REVISION] [--out DIR] [--all] [--offline]
+           Download a model from the Hugging Face hub into the standard HF cache
+           (HF_TOKEN, HF_ENDPOINT, HF_HOME / HF_HUB_CACHE honoured; resumes partial files).
   project create DIR --name NAME     Make DIR a new Embedsmith project.
   project info DIR [--json]          Show a project's name, schema version and dates.
   demo     The whole pipeline on the bundled demo (arrives with the training issue).
 
-Arriving with later issues: pull, import, dataset export, embed, mine, train, eval,
+Arriving with later issues: import, dataset export, embed, mine, train, eval,
 export, umap (see README).
 
 Options: -h, --help   this text     -v, --version   the version
@@ -52,6 +56,7 @@ export async function runCli(argv: string[], out: Out = console): Promise<number
         out.error('embedsmith demo: the end-to-end demo (import → mine → train → evaluate → export) arrives with the training issue (#7); the engine is not there yet.');
         return 1;
       case 'pull':
+        return await pullCommand(rest, out);
       case 'import':
       case 'dataset':
       case 'embed':

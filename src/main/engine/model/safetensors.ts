@@ -83,7 +83,8 @@ export function toFloat32(t: SafeTensor, name = 'tensor'): Float32Array {
   const out = new Float32Array(n);
   switch (t.dtype) {
     case 'F32':
-      for (let i = 0; i < n; i++) out[i] = dv.getFloat32(i * 4, true);
+      // A byte copy, not getFloat32: bit-exact (NaN payloads included) and fast.
+      new Uint8Array(out.buffer).set(t.bytes);
       return out;
     case 'F64':
       for (let i = 0; i < n; i++) out[i] = dv.getFloat64(i * 8, true);
@@ -103,9 +104,10 @@ export function toFloat32(t: SafeTensor, name = 'tensor'): Float32Array {
 }
 
 export interface TensorToWrite {
-  dtype: 'F32' | 'F16' | 'I32' | 'I64';
+  dtype: SafeDType;
   shape: readonly number[];
-  data: Float32Array | Uint16Array | Int32Array | BigInt64Array;
+  /** Typed values, or raw little-endian bytes (a Uint8Array) for any dtype, e.g. a tensor passed through unchanged. */
+  data: Float32Array | Uint16Array | Int32Array | BigInt64Array | Uint8Array;
 }
 
 /** Serialises tensors in the given order (keys sorted by the caller if it wants stable files). */
@@ -115,7 +117,8 @@ export function writeSafetensors(tensors: Iterable<[string, TensorToWrite]>, met
   const parts: Uint8Array[] = [];
   let offset = 0;
   for (const [name, t] of tensors) {
-    if (numel(t.shape) !== t.data.length) {
+    const count = t.data instanceof Uint8Array ? t.data.byteLength / BYTES[t.dtype] : t.data.length;
+    if (numel(t.shape) !== count) {
       throw new EngineError('INTERNAL', `tensor '${name}' has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
     }
     // Typed arrays are little-endian on every platform Node runs on (x64, arm64).

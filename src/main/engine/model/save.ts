@@ -1,0 +1,113 @@
+// Saving a complete model folder that transformers, sentence-transformers and
+// transformers.js all load (DESIGN §5): config.json, model.safetensors (float32, keys sorted,
+// metadata format=pt as transformers writes), the tokenizer files, the sentence-transformers
+// modules, and a model card. The folder is written under a temporary name beside the target
+// and renamed into place, so a crash leaves the old folder or none, never half of one.
+import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join, resolve } from 'node:path';
+import { EngineError } from '../../../shared/errors.js';
+import { ioError } from '../workspace/atomic.js';
+import { BARE_ARCHITECTURE } from './config.js';
+import type { LoadedModel } from './load.js';
+import { renderModelCard, type ModelCardInfo } from './model-card.js';
+import { toFloat32, writeSafetensors, type TensorToWrite } from './safetensors.js';
+
+export interface SaveOptions {
+  /** Replace an existing folder at `outDir` (default: refuse). */
+  overwrite?: boolean;
+  /** Write README.md from this; omitted: no model card. */
+  card?: ModelCardInfo;
+}
+
+/** The parts of a model a save needs: a LoadedModel, or one with trained parameters swapped in. */
+export type SavableModel = Pick<LoadedModel, 'hfDir' | 'config' | 'params' | 'shapes' | 'passthrough' | 'sentence' | 'tokenizerFiles'>;
+
+export async function saveModelFolder(model: SavableModel, outDir: string, opts: SaveOptions = {}): Promise<void> {
+  const target = resolve(outDir);
+  const existing = await stat(target).catch(() => undefined);
+  if (existing && !opts.overwrite) {
+    throw new EngineError('ALREADY_EXISTS', `${target} already exists; choose another output folder or allow overwriting`, { path: target });
+  }
+  await mkdir(dirname(target), { recursive: true }).catch((e) => {
+    throw ioError(e, dirname(target), 'create');
+  });
+  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFolder(model, temp, opts.card);
+    if (existing) {
+      // Two renames: the old folder steps aside, the new one steps in, then the old one goes.
+      const old = `${temp}.old`;
+      await rename(target, old);
+      await rename(temp, target);
+      await rm(old, { recursive: true, force: true });
+    } else {
+      await rename(temp, target);
+    }
+  } catch (e) {
+    await rm(temp, { recursive: true, force: true }).catch(() => {});
+    throw ioError(e, target, 'save the model to');
+  }
+}
+
+async function writeFolder(model: SavableModel, dir: string, card: ModelCardInfo | undefined): Promise<void> {
+  const { config, sentence } = model;
+  await mkdir(join(dir, '1_Pooling'), { recursive: true });
+  const json = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
+  // Every field of the source config survives; only what describes the saved file changes.
+  const cfg = { ...config.raw, architectures: [BARE_ARCHITECTURE[config.family]], torch_dtype: 'float32' };
+  await writeFile(join(dir, 'config.json'), json(cfg));
+  await writeFile(join(dir, 'model.safetensors'), serializeWeights(model));
+  for (const f of model.tokenizerFiles) await copyFile(join(model.hfDir, f), join(dir, f));
+  const modules = [
+    { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
+    { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
+  ];
+  if (sentence.normalize) {
+    modules.push({ idx: 2, name: '2', path: '2_Normalize', type: 'sentence_transformers.models.Normalize' });
+    await mkdir(join(dir, '2_Normalize'));
+  }
+  await writeFile(join(dir, 'modules.json'), json(modules));
+  await writeFile(
+    join(dir, '1_Pooling', 'config.json'),
+    json({
+      word_embedding_dimension: config.hiddenSize,
+      pooling_mode_cls_token: sentence.pooling === 'cls',
+      pooling_mode_mean_tokens: sentence.pooling === 'mean',
+      pooling_mode_max_tokens: false,
+      pooling_mode_mean_sqrt_len_tokens: false,
+      pooling_mode_weightedmean_tokens: false,
+      pooling_mode_lasttoken: sentence.pooling === 'lasttoken',
+      include_prompt: sentence.includePrompt,
+    }),
+  );
+  const sb: Record<string, unknown> = { max_seq_length: sentence.maxSeqLength ?? undefined, do_lower_case: sentence.doLowerCase };
+  await writeFile(join(dir, 'sentence_bert_config.json'), json(sb));
+  await writeFile(
+    join(dir, 'config_sentence_transformers.json'),
+    json({
+      model_type: 'SentenceTransformer',
+      prompts: sentence.prompts,
+      default_prompt_name: sentence.defaultPromptName,
+      similarity_fn_name: sentence.similarityFnName ?? 'cosine',
+    }),
+  );
+  if (card) await writeFile(join(dir, 'README.md'), renderModelCard(card));
+}
+
+/** model.safetensors bytes: parameters and passthrough tensors, keys sorted, floats as F32. */
+export function serializeWeights(model: Pick<SavableModel, 'params' | 'shapes' | 'passthrough'>): Uint8Array {
+  const all = new Map<string, TensorToWrite>();
+  for (const [k, data] of model.params) {
+    const shape = model.shapes.get(k);
+    if (!shape) throw new EngineError('INTERNAL', `parameter '${k}' has no shape`);
+    all.set(k, { dtype: 'F32', shape, data });
+  }
+  for (const [k, t] of model.passthrough) {
+    if (all.has(k)) continue; // a trained parameter wins over a stale copy
+    const isFloat = t.dtype === 'F32' || t.dtype === 'F16' || t.dtype === 'BF16' || t.dtype === 'F64';
+    all.set(k, isFloat ? { dtype: 'F32', shape: t.shape, data: toFloat32(t, k) } : { dtype: t.dtype, shape: t.shape, data: t.bytes });
+  }
+  const sorted = [...all.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return writeSafetensors(sorted, { format: 'pt' });
+}
