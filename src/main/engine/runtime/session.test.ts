@@ -6,7 +6,7 @@ import { type DType, DTYPES, hostTensor, toNumbers } from '../graph/dtype.js';
 import { Graph } from '../graph/graph.js';
 import * as o from '../graph/ops.js';
 import { serialize } from '../graph/serialize.js';
-import { createSession } from './session.js';
+import { type DeviceTensor, createSession, toDeviceTensor, toHostTensor } from './session.js';
 
 const ARRAY_TYPE: Record<DType, string> = {
   float32: 'Float32Array',
@@ -66,13 +66,30 @@ describe('runtime session (CPU EP)', () => {
     await session.release();
   });
 
-  it('reports a model onnxruntime cannot load, and devices that are not here yet', async () => {
+  it('reports a model onnxruntime cannot load, an unknown device, and refuses to read device memory', async () => {
     await expect(createSession(new Uint8Array([1, 2, 3]), { device: 'cpu' })).rejects.toMatchObject({
       code: 'INTERNAL',
       message: expect.stringMatching(/onnxruntime rejected the model/),
     });
-    await expect(createSession(new Uint8Array(), { device: 'webgpu' as 'cpu' })).rejects.toMatchObject({
-      code: 'NOT_IMPLEMENTED',
+    await expect(createSession(new Uint8Array(), { device: 'tpu' as 'cpu' })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: "device 'tpu' is not one of: cpu, webgpu, cuda",
     });
+    // getData() on a gpu-buffer tensor aborts the process in ort-node 1.30: refuse before ort sees it.
+    const fake = { location: 'gpu-buffer', type: 'float32', dims: [1] } as unknown as DeviceTensor;
+    expect(() => toHostTensor('w', fake)).toThrow(/output 'w' lives in 'gpu-buffer' memory; read it back through StateStore\.read/);
+  });
+
+  it('hands ort tensors through runTensors, and copies host data into state tensors', async () => {
+    const g = new Graph();
+    g.output(o.mul(g.input('x', 'float32', [2]), 3), 'y');
+    const session = await createSession(serialize(g), { device: 'cpu', threads: 1 });
+    const data = new Float32Array([1, 2]);
+    const x = toDeviceTensor('x', { dtype: 'float32', shape: [2], data });
+    data[0] = 100; // a copy: later edits of the caller's array do not reach the tensor
+    const { y } = await session.runTensors({ x }, ['y']);
+    expect(y.location).toBe('cpu');
+    expect(Array.from(toHostTensor('y', y).data as Float32Array)).toEqual([3, 6]);
+    await session.release();
   });
 });

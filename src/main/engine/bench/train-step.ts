@@ -1,0 +1,71 @@
+// Bench: one training step at the MiniLM-L6 shape (6 layers, hidden 384, 12 heads, vocab
+// 30522; InfoNCE over in-batch negatives, clipping, AdamW, dropout 0.1) through the runtime's
+// trainer: state on the device, masks from JS, the step graph from engine/nn. Compare with
+// DESIGN §3's table. Random weights: speed does not depend on them.
+//
+//   bench/run.sh train-step [--device auto|cpu|webgpu|all] [--batch 32] [--length 64]
+//                           [--negatives 0] [--steps 5] [--layers 6] [--hidden 384] [--dropout-pct 10]
+
+import { selectDevice, probeDevice } from '../runtime/device.js';
+import { mulberry32 } from '../runtime/dropout.js';
+import { DEVICES, type Device } from '../runtime/session.js';
+import { type EncoderSpec, buildTrainStep, paramSpecs } from '../nn/index.js';
+import { fmtMs, timeSteps } from './step-timer.js';
+
+const opt = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+};
+const num = (name: string, fallback: number): number => {
+  const v = Number(opt(name, String(fallback)));
+  if (!Number.isInteger(v) || v < 0) throw new Error(`--${name} must be a non-negative integer`);
+  return v;
+};
+
+async function main(): Promise<void> {
+  const hidden = num('hidden', 384);
+  const spec: EncoderSpec = {
+    arch: 'bert', vocabSize: 30522, hidden, layers: num('layers', 6), heads: hidden / 32, intermediate: 4 * hidden,
+    maxPositions: 512, typeVocabSize: 2, layerNormEps: 1e-12, padTokenId: 0, pooling: 'mean', normalize: true,
+    hiddenDropout: num('dropout-pct', 10) / 100, attentionDropout: num('dropout-pct', 10) / 100,
+  };
+  const queries = num('batch', 32);
+  const length = num('length', 64);
+  const negatives = num('negatives', 0);
+  const steps = num('steps', 5);
+  const which = opt('device', 'auto');
+  const devices: Device[] =
+    which === 'all' ? DEVICES.filter(() => true) : which === 'auto' ? [(await selectDevice('auto')).device] : [which as Device];
+
+  // BERT-style init: N(0, 0.02) for matrices (Box-Muller), LayerNorm weight 1, biases 0.
+  const random = mulberry32(1);
+  const params = new Map<string, Float32Array>();
+  for (const p of paramSpecs(spec)) {
+    const a = new Float32Array(p.shape.reduce((x, y) => x * y, 1));
+    if (p.key.endsWith('LayerNorm.weight')) a.fill(1);
+    else if (p.shape.length === 2) for (let i = 0; i < a.length; i++) a[i] = 0.02 * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+    params.set(p.key, a);
+  }
+  const rows = queries * (2 + negatives);
+  const ids = Int32Array.from({ length: rows * length }, (_, i) => (i % length === 0 ? 101 : 1000 + Math.floor(random() * 29000)));
+  const batch = { input_ids: ids, attention_mask: new Int32Array(rows * length).fill(1), token_type_ids: new Int32Array(rows * length) };
+  const n = [...params.values()].reduce((s, a) => s + a.length, 0);
+  console.log(`MiniLM-shape step: ${spec.layers} layers, hidden ${hidden}, ${(n / 1e6).toFixed(1)} M params; ` +
+    `${queries} queries × ${2 + negatives} rows × ${length} tokens; ${steps} steady steps`);
+  console.log('device   build      create+1st   steady     pairs/s   read-back  loss');
+  for (const d of devices) {
+    const probe = await probeDevice(d);
+    if (!probe.ok) {
+      console.log(`${d.padEnd(8)} unavailable: ${probe.error}`);
+      continue;
+    }
+    const t = await timeSteps(d, { batch: queries, length }, (s) => buildTrainStep(spec, { queries: s.batch, negativesPerQuery: negatives, length: s.length }), batch, params, steps);
+    console.log(`${d.padEnd(8)} ${fmtMs(t.buildMs).padEnd(10)} ${fmtMs(t.firstStepMs).padEnd(12)} ${fmtMs(t.steadyMs).padEnd(10)} ` +
+      `${((queries * 1000) / t.steadyMs).toFixed(1).padEnd(9)} ${fmtMs(t.readBackMs).padEnd(10)} ${t.loss.toFixed(4)} (state ${t.stateLocation})`);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

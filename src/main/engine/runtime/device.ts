@@ -1,0 +1,154 @@
+// Device selection (DESIGN §4): probe each execution provider with a tiny session
+// (create + run + check the answer), once per process, and pick cuda → webgpu → cpu for
+// 'auto'. An explicit device that does not work is an error naming the device, what failed
+// and how to fix it, never a silent fall back to the CPU.
+
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { EngineError } from '../../../shared/errors.js';
+import { Graph } from '../graph/graph.js';
+import * as o from '../graph/ops.js';
+import { serialize } from '../graph/serialize.js';
+import { type Device, DEVICES, createSession, providerBundled } from './session.js';
+
+export type DevicePref = Device | 'auto';
+export const AUTO_ORDER: readonly Device[] = ['cuda', 'webgpu', 'cpu'];
+
+export interface DeviceAttempt {
+  device: Device;
+  ok: boolean;
+  /** What failed, when !ok. */
+  error?: string;
+  /** How to make it work, when !ok. */
+  fix?: string;
+  /** Probe wall time: session create + first run (includes WebGPU shader compilation). */
+  ms?: number;
+}
+
+export interface DeviceChoice {
+  device: Device;
+  /** One sentence for logs and the UI: why this device. */
+  reason: string;
+  tried: DeviceAttempt[];
+}
+
+const FIX: Record<Device, string> = {
+  cpu: 'reinstall onnxruntime-node (npm ci); the CPU provider is part of every build',
+  webgpu:
+    process.platform === 'linux'
+      ? 'install a Vulkan loader and driver: libvulkan1 plus your GPU driver (NVIDIA: also libglvnd0 libegl1 libgl1 ' +
+        'libglx0 libgles2 libopengl0, and VK_DRIVER_FILES=/usr/share/vulkan/icd.d/nvidia_icd.json); without a GPU, ' +
+        "Mesa >= 24 lavapipe (mesa-vulkan-drivers, see .ci/gpu-deps.sh) with VK_DRIVER_FILES=/usr/share/vulkan/icd.d/lvp_icd.json; or use --device cpu"
+      : 'update the graphics driver (WebGPU needs Metal on macOS, D3D12 on Windows); or use --device cpu',
+  cuda:
+    'reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 (needs the network, an NVIDIA driver, CUDA 12 ' +
+    'and cuDNN 9 on the library path); or use --device webgpu / cpu',
+};
+
+/** Where onnxruntime-node keeps its native binding and, once downloaded, the CUDA provider. */
+function bindingDirs(): string[] {
+  try {
+    const root = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin');
+    return readdirSync(root)
+      .filter((napi) => napi.startsWith('napi-'))
+      .map((napi) => join(root, napi, process.platform, process.arch));
+  } catch {
+    return [];
+  }
+}
+
+/** Why the CUDA provider cannot even be tried, or null when its library is present. */
+function cudaMissing(): string | null {
+  const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+  if (process.platform === 'darwin') return 'onnxruntime has no CUDA provider for macOS';
+  const dirs = bindingDirs();
+  if (dirs.some((d) => existsSync(join(d, lib)))) return null;
+  // Trying anyway would only print onnxruntime's "Failed to load library" error to stderr.
+  return `the CUDA provider is not bundled with onnxruntime-node and was not downloaded (no ${lib} in ${dirs.join(', ') || 'the package'})`;
+}
+
+async function probe(device: Device): Promise<DeviceAttempt> {
+  const fail = (error: string): DeviceAttempt => ({ device, ok: false, error, fix: FIX[device] });
+  if (device === 'cuda') {
+    const missing = cudaMissing();
+    if (missing) return fail(missing);
+  } else if (!providerBundled(device)) {
+    return fail(`this onnxruntime-node build has no ${device} provider for ${process.platform}-${process.arch}`);
+  }
+  // y = 2x + 1 on four values: small enough to be instant, and checking the answer catches
+  // a provider that starts but computes garbage (e.g. a broken software driver).
+  const g = new Graph('device-probe');
+  g.output(o.add(o.mul(g.input('x', 'float32', [4]), 2), 1), 'y');
+  const t0 = performance.now();
+  let session;
+  try {
+    session = await createSession(serialize(g), { device, threads: 1, logLevel: 'fatal' });
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  try {
+    const out = await session.run({ x: { dtype: 'float32', shape: [4], data: new Float32Array([0, 1, -2, 0.5]) } });
+    const got = Array.from(out.y.data as Float32Array);
+    const want = [1, 3, -3, 2];
+    if (got.some((v, i) => v !== want[i])) return fail(`probe computed [${got.join(', ')}] instead of [${want.join(', ')}]`);
+    return { device, ok: true, ms: Math.round(performance.now() - t0) };
+  } catch (err) {
+    return fail((err as Error).message);
+  } finally {
+    await session.release();
+  }
+}
+
+const probes = new Map<Device, Promise<DeviceAttempt>>();
+
+/** The probe result for `device`, computed once per process (a driver does not appear mid-run). */
+export function probeDevice(device: Device): Promise<DeviceAttempt> {
+  let p = probes.get(device);
+  if (!p) {
+    p = probe(device);
+    probes.set(device, p);
+  }
+  return p;
+}
+
+/** Forgets cached probes (tests that change the environment). */
+export function clearProbeCache(): void {
+  probes.clear();
+}
+
+export async function selectDevice(pref: DevicePref = 'auto'): Promise<DeviceChoice> {
+  if (pref !== 'auto' && !DEVICES.includes(pref)) {
+    throw new EngineError('BAD_INPUT', `device '${String(pref)}' is not one of: auto, ${DEVICES.join(', ')}`, {
+      device: pref,
+    });
+  }
+  if (pref !== 'auto') {
+    const attempt = await probeDevice(pref);
+    if (!attempt.ok) {
+      throw new EngineError(
+        'UNSUPPORTED',
+        `device '${pref}' is not usable here: ${attempt.error}. Fix: ${attempt.fix}`,
+        { device: pref, error: attempt.error, fix: attempt.fix, tried: [attempt] },
+      );
+    }
+    return { device: pref, reason: `${pref} was asked for and works (probe ${attempt.ms} ms)`, tried: [attempt] };
+  }
+  const tried: DeviceAttempt[] = [];
+  for (const device of AUTO_ORDER) {
+    const attempt = await probeDevice(device);
+    tried.push(attempt);
+    if (attempt.ok) {
+      const skipped = tried.filter((a) => !a.ok).map((a) => `${a.device}: ${a.error}`);
+      const reason = skipped.length
+        ? `auto picked ${device}; ${skipped.join('; ')}`
+        : `auto picked ${device}, the first of ${AUTO_ORDER.join(' → ')} that works`;
+      return { device, reason, tried };
+    }
+  }
+  throw new EngineError(
+    'UNSUPPORTED',
+    `no execution provider works, not even the CPU: ${tried.map((a) => `${a.device}: ${a.error}`).join('; ')}. Fix: ${FIX.cpu}`,
+    { tried },
+  );
+}

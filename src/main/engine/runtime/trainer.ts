@@ -1,0 +1,209 @@
+// The trainer: runs StepGraphs (contract.ts) built by engine/nn, one session per shape
+// bucket, all sharing one StateStore of parameters and AdamW moments that stays on the
+// device between steps. Per step it computes AdamW's scalars in float64, draws dropout masks
+// from the seed, feeds data + scalars + masks and swaps the updated state in.
+
+import { EngineError } from '../../../shared/errors.js';
+import { numel } from '../graph/dtype.js';
+import type { BucketShape } from './buckets.js';
+import { type ParamSpec, type StepGraph, STEP_SCALARS, stateNames } from './contract.js';
+import { dropoutMask } from './dropout.js';
+import { type ParamState, checkParamKeys, checkShape, dataFeeds, paramFromHost, stateNameMaps } from './params.js';
+import { SessionCache } from './session-cache.js';
+import type { Device } from './session.js';
+import { StateStore, stateOutputLocations } from './state.js';
+
+export interface TrainerOptions {
+  device: Device;
+  /** Builds the step graph for a shape bucket; called once per bucket, lazily. */
+  buildStep: (shape: BucketShape) => StepGraph;
+  /** Starting parameters by HF checkpoint key; must match the step graph's params exactly. */
+  initialParams: Map<string, Float32Array>;
+  /** Learning rate for the step about to run, given how many steps ran before it (0 first), as torch's LambdaLR. */
+  lr: (step: number) => number;
+  /** AdamW β1, β2 (default 0.9, 0.999): for the bias corrections; buildStep must bake the same into the graph. */
+  betas?: [number, number];
+  /** Decoupled weight decay (default 0.01), fed as decay_factor = 1 - lr·wd. */
+  weightDecay?: number;
+  /** Seed for dropout masks (default 42). */
+  seed?: number;
+  /** Sequential, deterministic kernels (see SessionOptions.deterministic for what that guarantees). */
+  deterministic?: boolean;
+  /** Intra-op threads (default os.availableParallelism()). */
+  threads?: number;
+}
+
+export interface StepResult {
+  loss: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  lr: number;
+  /** 1-based number of this step (AdamW's t). */
+  step: number;
+}
+
+/** What a checkpoint needs besides the parameters. */
+export interface OptimizerState {
+  /** Steps taken so far. */
+  step: number;
+  m: Map<string, Float32Array>;
+  v: Map<string, Float32Array>;
+}
+
+export interface Trainer {
+  readonly device: Device;
+  /** Steps taken so far. */
+  readonly stepCount: number;
+  /** Session keys built so far (one per shape bucket). */
+  readonly buckets: readonly string[];
+  step(batch: Readonly<Record<string, Int32Array>>, shape: BucketShape): Promise<StepResult>;
+  getParams(): Promise<Map<string, Float32Array>>;
+  setParams(params: Map<string, Float32Array>): Promise<void>;
+  getOptimizerState(): Promise<OptimizerState>;
+  setOptimizerState(state: OptimizerState): Promise<void>;
+  /** The live state store (tests and diagnostics: tensor locations). */
+  readonly state: StateStore;
+  dispose(): Promise<void>;
+}
+
+export async function createTrainer(opts: TrainerOptions): Promise<Trainer> {
+  const { device } = opts;
+  const [b1, b2] = opts.betas ?? [0.9, 0.999];
+  const wd = opts.weightDecay ?? 0.01;
+  const seed = opts.seed ?? 42;
+  const cache = new SessionCache({ device, threads: opts.threads, deterministic: opts.deterministic });
+  const state = new StateStore(device);
+  // Param specs come with the first step graph; until then parameters wait on the host.
+  let specs: ParamSpec[] | null = null;
+  let pending: ParamState = { p: opts.initialParams, m: null, v: null };
+  let stepCount = 0;
+  let disposed = false;
+  const graphs = new Map<string, Omit<StepGraph, 'model'>>();
+  // One call at a time: a step must not feed tensors another call is swapping out.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    if (disposed) return Promise.reject(new EngineError('BAD_INPUT', 'the trainer was disposed; create a new one'));
+    const next = queue.then(fn, fn);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
+  async function materialise(graphSpecs: ParamSpec[]): Promise<void> {
+    const src = pending;
+    checkParamKeys(graphSpecs, src.p, 'parameters');
+    if (src.m) checkParamKeys(graphSpecs, src.m, 'optimizer m');
+    if (src.v) checkParamKeys(graphSpecs, src.v, 'optimizer v');
+    for (const s of graphSpecs) {
+      const names = stateNames(s.key);
+      await state.set(names.p, paramFromHost(s, src.p, 'parameters'));
+      await state.set(names.m, src.m ? paramFromHost(s, src.m, 'optimizer m') : zeros(s));
+      await state.set(names.v, src.v ? paramFromHost(s, src.v, 'optimizer v') : zeros(s));
+    }
+    specs = graphSpecs;
+    pending = { p: new Map(), m: null, v: null };
+  }
+
+  async function stepOnce(batch: Readonly<Record<string, Int32Array>>, shape: BucketShape): Promise<StepResult> {
+    checkShape(shape);
+    const key = { kind: 'step', batch: shape.batch, length: shape.length, device };
+    const bucket = `${shape.batch}x${shape.length}`;
+    const session = await cache.getOrCreate(key, () => {
+      const g = opts.buildStep(shape);
+      const { model, ...meta } = g;
+      graphs.set(bucket, meta);
+      const { updates } = stateNameMaps(g.params);
+      return { model, outputLocations: stateOutputLocations(device, Object.keys(updates), ['loss', 'grad_norm']) };
+    });
+    const graph = graphs.get(bucket)!;
+    if (!specs) await materialise(graph.params);
+    else sameSpecs(specs, graph.params, bucket);
+
+    const t = stepCount + 1;
+    const lr = opts.lr(stepCount);
+    if (!Number.isFinite(lr) || lr < 0) {
+      throw new EngineError('BAD_INPUT', `the learning-rate schedule gave ${lr} for step ${stepCount}; it must be a finite number >= 0`);
+    }
+    // float64 here, one rounding to float32 at the feed: β2^t bias corrections lose digits in float32.
+    const scalars: Record<(typeof STEP_SCALARS)[number], number> = {
+      adam_step_size: lr / (1 - b1 ** t),
+      adam_inv_bias2: 1 / Math.sqrt(1 - b2 ** t),
+      decay_factor: 1 - lr * wd,
+    };
+    const feeds = dataFeeds(graph.data, batch);
+    for (const [name, value] of Object.entries(scalars)) feeds[name] = { dtype: 'float32', shape: [], data: new Float32Array([value]) };
+    graph.dropout.forEach((d, i) => {
+      feeds[d.name] = { dtype: 'float32', shape: d.shape, data: dropoutMask(numel(d.shape), d.p, seed, stepCount, i) };
+    });
+    const out = await state.run(session, { feeds, updates: stateNameMaps(graph.params).updates, fetch: ['loss', 'grad_norm'] });
+    stepCount = t;
+    return { loss: out.loss.data[0] as number, gradNorm: out.grad_norm.data[0] as number, lr, step: t };
+  }
+
+  async function read(kind: 'p' | 'm' | 'v'): Promise<Map<string, Float32Array>> {
+    if (!specs) {
+      const src = kind === 'p' ? pending.p : pending[kind];
+      return new Map([...(src ?? new Map<string, Float32Array>())].map(([k, a]) => [k, a.slice()]));
+    }
+    const out = new Map<string, Float32Array>();
+    for (const s of specs) out.set(s.key, (await state.read(`${kind}.${s.key}`)).data as Float32Array);
+    return out;
+  }
+
+  async function write(kind: 'p' | 'm' | 'v', values: Map<string, Float32Array>, what: string): Promise<void> {
+    if (!specs) {
+      // Empty moments (from getOptimizerState before the first step) mean zeros.
+      const copy = kind !== 'p' && values.size === 0 ? null : new Map([...values].map(([k, a]) => [k, a.slice()]));
+      pending = { ...pending, [kind]: copy };
+      return;
+    }
+    checkParamKeys(specs, values, what);
+    for (const s of specs) await state.set(`${kind}.${s.key}`, paramFromHost(s, values, what));
+  }
+
+  return {
+    device,
+    get stepCount() {
+      return stepCount;
+    },
+    get buckets() {
+      return cache.keys();
+    },
+    state,
+    step: (batch, shape) => serial(() => stepOnce(batch, shape)),
+    getParams: () => serial(() => read('p')),
+    setParams: (params) => serial(() => write('p', params, 'parameters')),
+    getOptimizerState: () =>
+      serial(async () => {
+        // Before the first step, moments are zeros unless a checkpoint set them.
+        const zero = !specs && !pending.m;
+        const m = zero ? new Map() : await read('m');
+        const v = zero ? new Map() : await read('v');
+        return { step: stepCount, m, v };
+      }),
+    setOptimizerState: (s) =>
+      serial(async () => {
+        if (!Number.isInteger(s.step) || s.step < 0) throw new EngineError('BAD_INPUT', `optimizer step ${s.step} must be an integer >= 0`);
+        await write('m', s.m, 'optimizer m');
+        await write('v', s.v, 'optimizer v');
+        stepCount = s.step;
+      }),
+    dispose: async () => {
+      if (disposed) return;
+      await queue;
+      disposed = true;
+      await cache.releaseAll();
+      await state.dispose();
+    },
+  };
+}
+
+function zeros(s: ParamSpec) {
+  return { dtype: 'float32' as const, shape: s.shape, data: new Float32Array(numel(s.shape)) };
+}
+
+function sameSpecs(a: ParamSpec[], b: ParamSpec[], bucket: string): void {
+  const sig = (ps: ParamSpec[]) => ps.map((p) => `${p.key}[${p.shape.join(',')}]${p.decay ? 'd' : ''}`).join(' ');
+  if (sig(a) !== sig(b)) {
+    throw new EngineError('INTERNAL', `the step graph for bucket ${bucket} has other params than the first bucket's: ${sig(b)} vs ${sig(a)}`);
+  }
+}
