@@ -1,10 +1,10 @@
 // Bench: one training step at the MiniLM-L6 shape (6 layers, hidden 384, 12 heads, vocab
 // 30522; InfoNCE over in-batch negatives, clipping, AdamW, dropout 0.1) through the runtime's
-// trainer: state on the device, masks from JS, the step graph from engine/nn. Compare with
-// DESIGN §3's table. Random weights: speed does not depend on them.
+// trainer: state on the device, bool keep masks from JS, the step graph from engine/nn.
+// Compare with DESIGN §3's table. Random weights: speed does not depend on them.
 //
 //   bench/run.sh train-step [--device auto|cpu|webgpu|all] [--batch 32] [--length 64]
-//                           [--negatives 0] [--steps 5] [--layers 6] [--hidden 384] [--dropout-pct 10]
+//                           [--negatives 0] [--steps 5] [--layers 6] [--hidden 384] [--dropout 0.1]
 
 import { selectDevice, probeDevice } from '../runtime/device.js';
 import { mulberry32 } from '../runtime/dropout.js';
@@ -16,6 +16,13 @@ const opt = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
 };
+/** Drop probability for every site: --dropout P (0 <= P < 1); --dropout-pct N is the older spelling. */
+function dropoutP(): number {
+  const pct = process.argv.includes('--dropout-pct') ? Number(opt('dropout-pct', '10')) / 100 : 0.1;
+  const p = Number(opt('dropout', String(pct)));
+  if (!(p >= 0 && p < 1)) throw new Error(`--dropout ${p} must be a probability in [0, 1)`);
+  return p;
+}
 const num = (name: string, fallback: number): number => {
   const v = Number(opt(name, String(fallback)));
   if (!Number.isInteger(v) || v < 0) throw new Error(`--${name} must be a non-negative integer`);
@@ -24,10 +31,11 @@ const num = (name: string, fallback: number): number => {
 
 async function main(): Promise<void> {
   const hidden = num('hidden', 384);
+  const p = dropoutP();
   const spec: EncoderSpec = {
     arch: 'bert', vocabSize: 30522, hidden, layers: num('layers', 6), heads: hidden / 32, intermediate: 4 * hidden,
     maxPositions: 512, typeVocabSize: 2, layerNormEps: 1e-12, padTokenId: 0, pooling: 'mean', normalize: true,
-    hiddenDropout: num('dropout-pct', 10) / 100, attentionDropout: num('dropout-pct', 10) / 100,
+    hiddenDropout: p, attentionDropout: p,
   };
   const queries = num('batch', 32);
   const length = num('length', 64);
@@ -51,7 +59,7 @@ async function main(): Promise<void> {
   const batch = { input_ids: ids, attention_mask: new Int32Array(rows * length).fill(1), token_type_ids: new Int32Array(rows * length) };
   const n = [...params.values()].reduce((s, a) => s + a.length, 0);
   console.log(`MiniLM-shape step: ${spec.layers} layers, hidden ${hidden}, ${(n / 1e6).toFixed(1)} M params; ` +
-    `${queries} queries × ${2 + negatives} rows × ${length} tokens; ${steps} steady steps`);
+    `${queries} queries × ${2 + negatives} rows × ${length} tokens; dropout ${p}; ${steps} steady steps`);
   console.log('device   build      create+1st   steady     pairs/s   read-back  loss');
   for (const d of devices) {
     const probe = await probeDevice(d);

@@ -37,3 +37,20 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
 export function addAll(xs: readonly Tensor[]): Tensor {
   return xs.reduce((acc, t) => o.add(acc, t));
 }
+
+/** A dropout site's keep mask: a bool tensor (true = keep) fed from JS, and its drop probability. */
+export interface KeepMask {
+  keep: Tensor;
+  p: number;
+}
+
+/**
+ * Inverted dropout as torch.nn.Dropout trains it: kept elements scaled by 1/(1-p), the rest 0.
+ * The mask is an input, not a random op (the WebGPU EP has none: DESIGN §3), and bool, so a
+ * step uploads 1 byte per element rather than a 4-byte float mask; the scale is a constant.
+ * Where's rule routes dy through the kept elements; the bool condition gets no gradient.
+ * No mask: identity (p = 0 or inference).
+ */
+export function dropout(x: Tensor, mask: KeepMask | null): Tensor {
+  return mask ? o.where(mask.keep, o.mul(x, 1 / (1 - mask.p)), 0) : x;
+}

@@ -4,7 +4,7 @@ export { type DType, type HostTensor, type TypedArray, DTYPES, hostTensor, isFlo
 export { type Attr, type Attrs, type Node, type TensorType, Graph, Tensor, attr } from './graph.js';
 export * as ops from './ops.js';
 export { type Operand } from './ops.js';
-export { addAll, gelu, layerNorm, logSoftmax } from './composites.js';
+export { type KeepMask, addAll, dropout, gelu, layerNorm, logSoftmax } from './composites.js';
 export { type BackwardOptions, backward } from './backward.js';
 export { type GradContext, type GradRule, GRADIENTS } from './gradients.js';
 export { checkGraph } from './check.js';

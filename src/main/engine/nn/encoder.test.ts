@@ -91,7 +91,10 @@ describe('specFromHfConfig', () => {
     ]);
     expect(dropout[1]).toEqual({ name: 'dropout.encoder.layer.0.attention.probs', shape: [6, 12, 8, 8], p: 0.1 }); // S = 2·(2+1)
     expect(dropout[0]).toEqual({ name: 'dropout.embeddings', shape: [6, 8, 384], p: 0.1 });
-    expect(graph.inputs.map((t) => t.name)).toContain('dropout.encoder.layer.1.output');
+    const input = graph.inputs.find((t) => t.name === 'dropout.encoder.layer.1.output');
+    expect(input?.dtype).toBe('bool'); // 1 byte per element; the graph applies the 1/(1-p) scale
+    const wheres = graph.nodes.filter((n) => n.op === 'Where' && n.inputs[0].name.startsWith('dropout.'));
+    expect(wheres.filter((n) => !n.name.startsWith('grad/')).map((n) => n.inputs[0].name)).toEqual(dropout.map((d) => d.name));
     expect(trainStepGraph({ ...spec, hiddenDropout: 0, attentionDropout: 0 }, shape).dropout).toEqual([]);
   });
 

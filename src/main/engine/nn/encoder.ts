@@ -4,7 +4,7 @@
 // prefix), so loading is a name-by-name copy with asserted shapes (nanoGPT, STYLE.md).
 
 import { EngineError } from '../../../shared/errors.js';
-import { type Tensor, hostTensor, layerNorm, ops as o } from '../graph/index.js';
+import { type KeepMask, type Tensor, hostTensor, layerNorm, ops as o } from '../graph/index.js';
 import type { DataInputSpec, ParamSpec } from '../runtime/contract.js';
 import { decays } from './adamw.js';
 import { type EncoderLayerWeights, additiveMask, dropout, embedding, encoderLayer } from './layers.js';
@@ -146,8 +146,8 @@ export interface EncoderInputs {
   tokenTypeIds?: Tensor;
 }
 
-/** A keep mask for a dropout site, or null; called only for sites whose p > 0. */
-export type DropoutFn = (site: string, shape: readonly number[], p: number) => Tensor | null;
+/** The bool keep mask for a dropout site (with its p), or null; called only for sites whose p > 0. */
+export type DropoutFn = (site: string, shape: readonly number[], p: number) => KeepMask | null;
 
 /** The weights of layer `i` as encoderLayer takes them. */
 export function layerWeights(params: Readonly<Record<string, Tensor>>, i: number): EncoderLayerWeights {

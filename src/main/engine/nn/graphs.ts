@@ -44,13 +44,13 @@ export interface TrainStepBuild extends Omit<StepGraph, 'model'> {
   graph: Graph;
 }
 
-/** Input tensors for the data, and a DropoutFn that declares a keep-mask input per site. */
+/** Input tensors for the data, and a DropoutFn that declares a bool keep-mask input per site. */
 function declareInputs(g: Graph, data: DataInputSpec[], dropout: DropoutSpec[] | null) {
   const t = Object.fromEntries(data.map((d) => [d.name, g.input(d.name, d.dtype, d.shape)]));
   const drop: DropoutFn = (site, shape, p) => {
     if (!dropout) return null;
     dropout.push({ name: site, shape: [...shape], p });
-    return g.input(site, 'float32', shape);
+    return { keep: g.input(site, 'bool', shape), p };
   };
   return {
     inputs: { inputIds: t.input_ids, attentionMask: t.attention_mask, tokenTypeIds: t.token_type_ids },

@@ -4,6 +4,7 @@
 export {
   type AttentionWeights,
   type EncoderLayerWeights,
+  type KeepMask,
   type LayerNormWeights,
   type LinearWeights,
   additiveMask,

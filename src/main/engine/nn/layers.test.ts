@@ -2,7 +2,7 @@
 // and against plain-JS forward references.
 
 import { describe, expect, it } from 'vitest';
-import { Graph, type Tensor, hostTensor, toNumbers } from '../graph/index.js';
+import { Graph, type Tensor, hostTensor, ops as o, toNumbers } from '../graph/index.js';
 import { type GradInput, checkGradients, evaluate, rng, uniform } from '../graph/testing.js';
 import { additiveMask, dropout, encoderLayer, linear, multiHeadAttention } from './layers.js';
 import { infoNce } from './loss.js';
@@ -81,7 +81,8 @@ describe('layers pass finite differences in float64', () => {
     const keep = (name: string, shape: number[], n: number): GradInput => ({
       name,
       shape,
-      values: Array.from({ length: n }, (_, i) => (i % 5 === 3 ? 0 : 1 / 0.9)),
+      dtype: 'bool',
+      values: Array.from({ length: n }, (_, i) => (i % 5 === 3 ? 0 : 1)),
     });
     const inputs: GradInput[] = [
       { name: 'x', shape: [B, L, D] },
@@ -109,7 +110,8 @@ describe('layers pass finite differences in float64', () => {
         output: W(t, 'fo'),
         outputNorm: W(t, 'ln2') as { weight: Tensor; bias: Tensor },
       };
-      const sites = { 'attention.probs': t['drop.probs'], 'attention.output': t['drop.attn'], output: t['drop.out'] };
+      const site = (name: string) => ({ keep: t[name], p: 0.1 });
+      const sites = { 'attention.probs': site('drop.probs'), 'attention.output': site('drop.attn'), output: site('drop.out') };
       return encoderLayer(t.x, additiveMask(t.mask, 'float64'), w, H, 1e-5, (s) => sites[s]);
     });
     console.log('FD encoder layer', r.maxError);
@@ -117,11 +119,25 @@ describe('layers pass finite differences in float64', () => {
     expect(r.maxError).toBeLessThan(FD_TOL);
   });
 
-  it('dropout multiplies by its keep mask and is the identity without one', () => {
+  it('dropout zeroes dropped elements, scales kept ones by 1/(1-p), and is the identity without a mask', async () => {
     const g = new Graph();
-    const x = g.input('x', 'float32', [2]);
+    const x = g.input('x', 'float32', [4]);
     expect(dropout(x, null)).toBe(x);
-    expect(dropout(x, g.input('keep', 'float32', [2])).producer?.op).toBe('Mul');
+    const y = dropout(x, { keep: g.input('keep', 'bool', [4]), p: 0.2 });
+    expect(y.producer?.op).toBe('Where');
+    g.output(y, 'y');
+    const out = await evaluate(g, { x: hostTensor('float32', [4], [1, -2, 3, -4]), keep: hostTensor('bool', [4], [1, 0, 0, 1]) });
+    expect(toNumbers(out.y)).toEqual([Math.fround(1 / 0.8), 0, 0, Math.fround(-4 * Math.fround(1 / 0.8))]);
+  });
+
+  it('dropout passes finite differences: dy flows through kept elements only, times 1/(1-p)', async () => {
+    const keep = [1, 0, 1, 1, 0, 1];
+    const r = await checkGradients(
+      [{ name: 'x', shape: [2, 3] }, { name: 'keep', shape: [2, 3], dtype: 'bool', values: keep }],
+      (x, k) => dropout(o.mul(x, x), { keep: k, p: 0.3 }),
+    );
+    expect(r.forwardOps).toContain('Where');
+    expect(r.maxError).toBeLessThan(FD_TOL);
   });
 });
 

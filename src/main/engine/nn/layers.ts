@@ -4,11 +4,11 @@
 // graph/ops.ts, so backward() differentiates it for free (tinygrad's rule, STYLE.md).
 //
 // WebGPU constraints kept throughout (DESIGN §3): ids stay int32, no variadic Sum, no random
-// ops (dropout multiplies by a keep mask fed from JS), no LogSoftmax.
+// ops (dropout takes a bool keep mask fed from JS), no LogSoftmax.
 
-import { type DType, type Tensor, gelu, layerNorm, ops as o } from '../graph/index.js';
+import { type DType, type KeepMask, type Tensor, dropout, gelu, layerNorm, ops as o } from '../graph/index.js';
 
-export { gelu, layerNorm };
+export { type KeepMask, dropout, gelu, layerNorm };
 
 /** A torch.nn.Linear's tensors: weight [out, in], bias [out]. */
 export interface LinearWeights {
@@ -57,14 +57,6 @@ export function additiveMask(mask: Tensor, dtype: DType): Tensor {
   return o.mul(o.sub(1, m), maskFill(dtype));
 }
 
-/**
- * Dropout as multiplication by a keep mask input (0 or 1/(1-p), generated from a seed in JS:
- * the WebGPU EP has no random ops). No mask: identity (p = 0 or inference).
- */
-export function dropout(x: Tensor, keep: Tensor | null): Tensor {
-  return keep ? o.mul(x, keep) : x;
-}
-
 export interface AttentionWeights {
   query: LinearWeights;
   key: LinearWeights;
@@ -77,14 +69,14 @@ export interface AttentionWeights {
  * Multi-head self-attention as BertSelfAttention + the output dense (no residual, no norm):
  * softmax(q·kᵀ / sqrt(dh) + maskAdd) · v, heads concatenated, then projected.
  * `maskAdd` is additiveMask's [B, 1, 1, L], applied AFTER the 1/sqrt(dh) scale as HF does.
- * `probsKeep` is the attention-probs dropout mask [B, H, L, L] (or null).
+ * `probsKeep` is the attention-probs dropout mask, bool [B, H, L, L] (or null).
  */
 export function multiHeadAttention(
   x: Tensor,
   maskAdd: Tensor,
   w: AttentionWeights,
   heads: number,
-  probsKeep: Tensor | null = null,
+  probsKeep: KeepMask | null = null,
 ): Tensor {
   const [b, l, d] = x.shape;
   const dh = d / heads;
@@ -124,7 +116,7 @@ export function encoderLayer(
   w: EncoderLayerWeights,
   heads: number,
   eps: number,
-  drop: (site: 'attention.probs' | 'attention.output' | 'output', shape: readonly number[]) => Tensor | null = () => null,
+  drop: (site: 'attention.probs' | 'attention.output' | 'output', shape: readonly number[]) => KeepMask | null = () => null,
 ): Tensor {
   const [b, l] = x.shape;
   const probsKeep = drop('attention.probs', [b, heads, l, l]);

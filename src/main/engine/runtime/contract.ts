@@ -16,10 +16,15 @@ export interface DataInputSpec {
   shape: number[];
 }
 
-/** An input fed with a JS-generated keep mask: 0 or 1/(1-p), float32. */
+/**
+ * An input fed with a JS-generated keep mask (runtime/dropout.ts): bool, true = keep, 1 byte
+ * per element. The graph scales kept elements by 1/(1-p) itself (a constant), so the runtime
+ * feeds only which elements survive. Masks depend on (seed, step, this spec's index) alone.
+ */
 export interface DropoutSpec {
   name: string;
   shape: number[];
+  /** Drop probability in (0, 1). */
   p: number;
 }
 

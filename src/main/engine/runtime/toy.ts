@@ -11,7 +11,7 @@
 // decay_factor = 1 - lr·wd (1 for params with decay: false).
 
 import { backward } from '../graph/backward.js';
-import { addAll } from '../graph/composites.js';
+import { type KeepMask, addAll, dropout as applyDropout } from '../graph/composites.js';
 import { Graph, type Tensor } from '../graph/graph.js';
 import * as o from '../graph/ops.js';
 import { serialize } from '../graph/serialize.js';
@@ -49,13 +49,13 @@ export function toyInitialParams(cfg: ToyConfig = TOY, seed = 7): Map<string, Fl
   );
 }
 
-function forward(p: Record<string, Tensor>, ids: Tensor, mask: Tensor, drop: Tensor | null): Tensor {
+function forward(p: Record<string, Tensor>, ids: Tensor, mask: Tensor, drop: KeepMask | null): Tensor {
   const e = o.gather(p['emb.weight'], ids); // [B, L] -> [B, L, D]
   const mf = o.cast(mask, 'float32'); // [B, L]
   const summed = o.reduceSum(o.mul(e, o.unsqueeze(mf, [2])), [1]); // [B, L, D] -> [B, D]
   const count = o.max(o.reduceSum(mf, [1], true), 1); // [B, 1]; all-padding rows divide by 1
   const pooled = o.div(summed, count);
-  const dropped = drop ? o.mul(pooled, drop) : pooled;
+  const dropped = applyDropout(pooled, drop);
   return o.tanh(o.add(o.matmul(dropped, p['proj.weight']), p['proj.bias'])); // [B, D] x [D, K] -> [B, K]
 }
 
@@ -71,7 +71,7 @@ export function buildToyStep(shape: BucketShape, cfg: ToyConfig = TOY): StepGrap
   const v = specs.map((s) => g.input(`v.${s.key}`, 'float32', s.shape));
   const [ids, mask] = dataInputs(g, shape);
   const dropout = cfg.dropout > 0 ? [{ name: 'dropout.pooled', shape: [shape.batch, cfg.dim], p: cfg.dropout }] : [];
-  const drop = dropout.length ? g.input(dropout[0].name, 'float32', dropout[0].shape) : null;
+  const drop = dropout.length ? { keep: g.input(dropout[0].name, 'bool', dropout[0].shape), p: cfg.dropout } : null;
   const stepSize = g.input('adam_step_size', 'float32', []);
   const invBias2 = g.input('adam_inv_bias2', 'float32', []);
   const decayFactor = g.input('decay_factor', 'float32', []);

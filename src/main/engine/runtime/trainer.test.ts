@@ -4,12 +4,11 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BucketShape, PaddedBatch } from './buckets.js';
-import { dropoutMask } from './dropout.js';
 import { createEncoder } from './encoder.js';
 import { TOY, type ToyConfig, buildToyEncode, buildToyStep, toyBatch, toyInitialParams } from './toy.js';
 import { type RefBatch, refEmbed, refInit, refStep } from './toy-reference.js';
 import { type Trainer, createTrainer } from './trainer.js';
-import { mulberry32 } from './dropout.js';
+import { fillKeepMask, mulberry32 } from './dropout.js';
 
 // Clip at 0.1 so the clipping branch is exercised (the toy's gradient norms are ~0.1-0.5).
 const CFG: ToyConfig = { ...TOY, maxGradNorm: 0.1 };
@@ -38,7 +37,9 @@ async function toyTrainer(params = toyInitialParams(CFG)): Promise<Trainer> {
 }
 
 function refBatch(b: PaddedBatch, step: number): RefBatch {
-  const drop = dropoutMask(b.shape.batch * CFG.dim, CFG.dropout, SEED, step, 0);
+  // The trainer's bool mask for this step, as the float factors the reference multiplies by.
+  const keep = fillKeepMask(new Uint8Array(b.shape.batch * CFG.dim), CFG.dropout, SEED, step, 0);
+  const drop = Float32Array.from(keep, (k) => (k ? 1 / (1 - CFG.dropout) : 0));
   return { ids: b.data.input_ids, mask: b.data.attention_mask, batch: b.shape.batch, length: b.shape.length, drop };
 }
 

@@ -7,7 +7,7 @@ import { EngineError } from '../../../shared/errors.js';
 import { numel } from '../graph/dtype.js';
 import type { BucketShape } from './buckets.js';
 import { type ParamSpec, type StepGraph, STEP_SCALARS, stateNames } from './contract.js';
-import { dropoutMask } from './dropout.js';
+import { KeepMaskBuffers } from './dropout.js';
 import { type ParamState, checkParamKeys, checkShape, dataFeeds, paramFromHost, stateNameMaps } from './params.js';
 import { SessionCache } from './session-cache.js';
 import type { Device } from './session.js';
@@ -79,6 +79,8 @@ export async function createTrainer(opts: TrainerOptions): Promise<Trainer> {
   let stepCount = 0;
   let disposed = false;
   const graphs = new Map<string, Omit<StepGraph, 'model'>>();
+  // Masks are redrawn every step into the same buffers: allocating tens of MB a step is waste.
+  const masks = new KeepMaskBuffers();
   // One call at a time: a step must not feed tensors another call is swapping out.
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -131,9 +133,8 @@ export async function createTrainer(opts: TrainerOptions): Promise<Trainer> {
     };
     const feeds = dataFeeds(graph.data, batch);
     for (const [name, value] of Object.entries(scalars)) feeds[name] = { dtype: 'float32', shape: [], data: new Float32Array([value]) };
-    graph.dropout.forEach((d, i) => {
-      feeds[d.name] = { dtype: 'float32', shape: d.shape, data: dropoutMask(numel(d.shape), d.p, seed, stepCount, i) };
-    });
+    const keep = masks.draw(bucket, graph.dropout, seed, stepCount);
+    graph.dropout.forEach((d, i) => (feeds[d.name] = { dtype: 'bool', shape: d.shape, data: keep[i] }));
     const out = await state.run(session, { feeds, updates: stateNameMaps(graph.params).updates, fetch: ['loss', 'grad_norm'] });
     stepCount = t;
     return { loss: out.loss.data[0] as number, gradNorm: out.grad_norm.data[0] as number, lr, step: t };
