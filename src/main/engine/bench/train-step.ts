@@ -9,7 +9,8 @@
 import { selectDevice, probeDevice } from '../runtime/device.js';
 import { mulberry32 } from '../runtime/dropout.js';
 import { DEVICES, type Device } from '../runtime/session.js';
-import { type EncoderSpec, buildTrainStep, paramSpecs } from '../nn/index.js';
+import { type EncoderSpec, buildEncode, buildTrainStep, paramSpecs } from '../nn/index.js';
+import { createEncoder } from '../runtime/encoder.js';
 import { fmtMs, timeSteps } from './step-timer.js';
 
 const opt = (name: string, fallback: string): string => {
@@ -70,7 +71,35 @@ async function main(): Promise<void> {
     const t = await timeSteps(d, { batch: queries, length }, (s) => buildTrainStep(spec, { queries: s.batch, negativesPerQuery: negatives, length: s.length }), batch, params, steps);
     console.log(`${d.padEnd(8)} ${fmtMs(t.buildMs).padEnd(10)} ${fmtMs(t.firstStepMs).padEnd(12)} ${fmtMs(t.steadyMs).padEnd(10)} ` +
       `${((queries * 1000) / t.steadyMs).toFixed(1).padEnd(9)} ${fmtMs(t.readBackMs).padEnd(10)} ${t.loss.toFixed(4)} (state ${t.stateLocation})`);
+    console.log(`         peak RSS so far ${(process.resourceUsage().maxRSS / 1024 / 1024).toFixed(2)} GiB`);
+    await encodeThroughput(d, spec, params, random);
   }
+}
+
+/** Forward-only embedding throughput at the step's length (DESIGN §3 reports it beside the step). */
+async function encodeThroughput(device: Device, spec: EncoderSpec, params: Map<string, Float32Array>, random: () => number): Promise<void> {
+  const batch = num('encode-batch', 256);
+  const length = num('encode-length', 64);
+  const runs = num('encode-runs', 3);
+  if (batch === 0 || runs === 0) return;
+  const enc = await createEncoder({ device, buildEncode: (s) => buildEncode({ ...spec, hiddenDropout: 0, attentionDropout: 0 }, s), params });
+  const ids = Int32Array.from({ length: batch * length }, (_, i) => (i % length === 0 ? 101 : 1000 + Math.floor(random() * 29000)));
+  const data = { input_ids: ids, attention_mask: new Int32Array(batch * length).fill(1), token_type_ids: new Int32Array(batch * length) };
+  const shape = { batch, length };
+  const t0 = performance.now();
+  await enc.embed(data, shape); // session create + first run (shader compile on WebGPU)
+  const first = performance.now() - t0;
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await enc.embed(data, shape);
+    times.push(performance.now() - t);
+  }
+  await enc.dispose();
+  times.sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)];
+  console.log(`         encode ${batch} × ${length}: create+1st ${fmtMs(first)}, median ${fmtMs(median)} → ${((batch * 1000) / median).toFixed(0)} sentences/s; ` +
+    `peak RSS ${(process.resourceUsage().maxRSS / 1024 / 1024).toFixed(2)} GiB`);
 }
 
 main().catch((err: unknown) => {
