@@ -7,6 +7,8 @@ import { EngineHost } from '../host/engine-host.js';
 import { createEngineService, defaultStateDir } from '../host/engine-service.js';
 import { startWebBridge } from '../host/web-bridge.js';
 import { ENGINE_VERSION } from '../version.js';
+import { embedCommand } from './commands/embed.js';
+import { exportCommand } from './commands/export.js';
 import { pullCommand } from './commands/pull.js';
 
 export const HELP = `embedsmith ${ENGINE_VERSION} — fine-tune text-embedding models on your own data
@@ -20,12 +22,19 @@ Commands available now:
   pull     ORG/NAME[@REVISION] [--out DIR] [--all] [--offline]
            Download a model from the Hugging Face hub into the standard HF cache
            (HF_TOKEN, HF_ENDPOINT, HF_HOME / HF_HUB_CACHE honoured; resumes partial files).
+  embed    --model MODEL_DIR --input FILE [--column NAME] [--role query|document]
+           --out FILE.jsonl|FILE.npy [--device auto|cpu|webgpu|cuda] [--batch-size N]
+           Embed texts (.txt one per line, or CSV/TSV/JSONL with --column) with the role's
+           prompt; rows come out in input order.
+  export   --model MODEL_DIR --out DIR [--format sentence-transformers,onnx,fp16]
+           A sentence-transformers folder and/or onnx/model.onnx (pooling and normalisation
+           inside; loads in onnxruntime and transformers.js).
   project create DIR --name NAME     Make DIR a new Embedsmith project.
   project info DIR [--json]          Show a project's name, schema version and dates.
   demo     The whole pipeline on the bundled demo (arrives with the training issue).
 
-Arriving with later issues: import, dataset export, embed, mine, train, eval,
-export, umap (see README).
+Arriving with later issues: import, dataset export, mine, train, eval, umap
+(see README).
 
 Options: -h, --help   this text     -v, --version   the version
 Exit codes: 0 success, 1 failure, 2 bad usage or bad input.
@@ -57,13 +66,15 @@ export async function runCli(argv: string[], out: Out = console): Promise<number
         return 1;
       case 'pull':
         return await pullCommand(rest, out);
+      case 'embed':
+        return await embedCommand(rest, out);
+      case 'export':
+        return await exportCommand(rest, out);
       case 'import':
       case 'dataset':
-      case 'embed':
       case 'mine':
       case 'train':
       case 'eval':
-      case 'export':
       case 'umap':
         out.error(`embedsmith ${command}: not available in this build yet; it arrives with a later issue (see README).`);
         return 1;

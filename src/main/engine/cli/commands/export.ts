@@ -1,0 +1,63 @@
+// `embedsmith export --model RUN_DIR|MODEL_DIR --out DIR [--format sentence-transformers,onnx,fp16,recipe]`
+// (DESIGN §6). sentence-transformers: a complete model folder (save.ts); onnx:
+// DIR/onnx/model.onnx; fp16: DIR/onnx/model_fp16.onnx (export-onnx.ts). With the folder
+// format the output must be new; ONNX alone may be added to an existing folder (e.g. the
+// model folder itself), replacing only the onnx/ files.
+import { access, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EngineError } from '../../../../shared/errors.js';
+import { exportOnnx } from '../../model/export-onnx.js';
+import { loadModelFolder } from '../../model/load.js';
+import { specOfModel } from '../../model/open-model.js';
+import { saveModelFolder } from '../../model/save.js';
+import { paramSpecs, specFromHfConfig } from '../../nn/index.js';
+import { type Out, UsageError, parseOptions, reportError } from './common.js';
+
+export const EXPORT_USAGE = 'usage: embedsmith export --model RUN_DIR|MODEL_DIR --out DIR [--format sentence-transformers,onnx,fp16]';
+const FORMATS = ['sentence-transformers', 'onnx', 'fp16', 'recipe'] as const;
+type Format = (typeof FORMATS)[number];
+
+export async function exportCommand(args: string[], out: Out): Promise<number> {
+  try {
+    const v = parseOptions(args, { model: { type: 'string' }, out: { type: 'string' }, format: { type: 'string', default: 'sentence-transformers,onnx' } });
+    if (!v.model || !v.out) throw new UsageError('--model and --out are required');
+    const formats = new Set(v.format.split(',').map((f) => f.trim()).filter(Boolean));
+    const unknown = [...formats].filter((f) => !(FORMATS as readonly string[]).includes(f));
+    if (unknown.length || formats.size === 0) throw new UsageError(`--format: unknown format(s) ${unknown.join(', ') || '(none)'}; choose from sentence-transformers, onnx, fp16`);
+    const want = (f: Format) => formats.has(f);
+    if (want('recipe')) {
+      throw new EngineError('NOT_IMPLEMENTED', '--format recipe (the training settings as a re-runnable recipe) arrives with the training issue; export the other formats now');
+    }
+    const dir = await modelDir(v.model);
+    if (want('sentence-transformers') && (await nonEmpty(v.out))) {
+      throw new EngineError('ALREADY_EXISTS', `${v.out} already exists and is not empty; choose a new --out folder (or export only onnx,fp16 into an existing model folder)`, { path: v.out });
+    }
+    const loaded = await loadModelFolder(dir, { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
+    const spec = specOfModel(loaded);
+    if (want('sentence-transformers')) {
+      await saveModelFolder(loaded, v.out, { overwrite: true });
+      out.log(`sentence-transformers folder: ${v.out}`);
+    }
+    if (want('onnx') || want('fp16')) {
+      const files = await exportOnnx({ spec, loaded }, v.out, { fp32: want('onnx'), fp16: want('fp16') });
+      for (const f of files) {
+        const mb = ((await stat(f.path)).size + (f.dataPath ? (await stat(f.dataPath)).size : 0)) / 1e6;
+        out.log(`onnx: ${f.path}${f.dataPath ? ` + ${f.dataPath}` : ''} (${mb.toFixed(1)} MB)`);
+      }
+    }
+    return 0;
+  } catch (err) {
+    return reportError('export', EXPORT_USAGE, err, out);
+  }
+}
+
+/** A model folder, or a training run's `model/` (DESIGN §6: RUN_DIR/model/ is a complete model folder). */
+async function modelDir(dir: string): Promise<string> {
+  const has = (p: string) => access(p).then(() => true, () => false);
+  if (!(await has(join(dir, 'config.json'))) && (await has(join(dir, 'model', 'config.json')))) return join(dir, 'model');
+  return dir;
+}
+
+async function nonEmpty(dir: string): Promise<boolean> {
+  return readdir(dir).then((e) => e.length > 0, () => false);
+}

@@ -1,0 +1,81 @@
+// A model folder ready to embed: weights (load.ts), tokenizer, the encoder spec that nn builds
+// graphs from, and an encoder on the chosen device: by default one session of the frozen,
+// dynamic-axes graph (frozen-encoder.ts); or runtime's createEncoder, which builds one static
+// session per (batch, length) bucket lazily. `dispose` frees the sessions.
+import { EngineError } from '../../../shared/errors.js';
+import { type EncoderSpec, buildEncode, paramSpecs, specFromHfConfig } from '../nn/index.js';
+import { type Device, type DevicePref, type Encoder, createEncoder, selectDevice } from '../runtime/index.js';
+import type { Tokenizer } from '../tokenize/tokenizer.js';
+import { frozenEncoderBytes } from './export-onnx.js';
+import { createFrozenEncoder } from './frozen-encoder.js';
+import { type LoadedModel, loadModelFolder, loadModelTokenizer } from './load.js';
+
+export interface OpenModelOptions {
+  /** 'auto' (default) probes cuda → webgpu → cpu. */
+  device?: DevicePref;
+  /** Longest input in tokens, special tokens included; default the model's max_seq_length. */
+  maxLength?: number;
+  /** Intra-op threads (default: every logical core). */
+  threads?: number;
+  /**
+   * 'frozen': one session of the dynamic-axes graph with the weights inside (frozen-encoder.ts);
+   * the default on the CPU, where it is ~1.5× faster. 'buckets': runtime's createEncoder, one
+   * static session per (batch, length) bucket with the weights fed as inputs; the default on
+   * GPUs, where that path is the one verified on WebGPU (the frozen graph has int64 shape
+   * arithmetic the WebGPU EP may place on the CPU).
+   */
+  encoder?: 'frozen' | 'buckets';
+}
+
+export interface EmbeddingModel {
+  readonly dir: string;
+  readonly loaded: LoadedModel;
+  readonly tokenizer: Tokenizer;
+  readonly spec: EncoderSpec;
+  /** Embedding width D. */
+  readonly dim: number;
+  readonly device: Device;
+  /** Why this device (selectDevice's reason), for logs and the UI. */
+  readonly deviceReason: string;
+  readonly encoder: Encoder;
+  /** Whether the encoder takes any (batch, length): then the CPU pads each batch only to its longest text. */
+  readonly dynamicShapes: boolean;
+  dispose(): Promise<void>;
+}
+
+/** The encoder spec of a loaded folder: config.json sizes, the sentence-transformers pooling. */
+export function specOfModel(loaded: Pick<LoadedModel, 'config' | 'sentence' | 'dir'>): EncoderSpec {
+  const { pooling, normalize } = loaded.sentence;
+  if (pooling === 'lasttoken') {
+    throw new EngineError(
+      'UNSUPPORTED',
+      `${loaded.dir}: 1_Pooling/config.json asks for last-token pooling, which the BERT-family encoder graph does not implement; use a model with mean or cls pooling`,
+      { dir: loaded.dir, pooling },
+    );
+  }
+  return specFromHfConfig(loaded.config.raw, { pooling, normalize });
+}
+
+export async function openModel(dir: string, opts: OpenModelOptions = {}): Promise<EmbeddingModel> {
+  // The parameter list depends on config sizes only; pooling does not change it.
+  const loaded = await loadModelFolder(dir, { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
+  const spec = specOfModel(loaded);
+  const tokenizer = await loadModelTokenizer(loaded, opts.maxLength);
+  const choice = await selectDevice(opts.device ?? 'auto');
+  const frozen = (opts.encoder ?? (choice.device === 'cpu' ? 'frozen' : 'buckets')) === 'frozen';
+  const encoder = frozen
+    ? await createFrozenEncoder({ device: choice.device, model: frozenEncoderBytes({ spec, loaded }), threads: opts.threads })
+    : await createEncoder({ device: choice.device, params: loaded.params, threads: opts.threads, buildEncode: (shape) => buildEncode(spec, shape) });
+  return {
+    dir,
+    loaded,
+    tokenizer,
+    spec,
+    dim: spec.hidden,
+    device: choice.device,
+    deviceReason: choice.reason,
+    encoder,
+    dynamicShapes: frozen,
+    dispose: () => encoder.dispose(),
+  };
+}

@@ -1,0 +1,92 @@
+// Seeded random BERT model folders, written by our own saveModelFolder: the tiny models the
+// tests embed and export, and the MiniLM-shape model the embed bench times. Weights follow
+// BERT's init (N(0, 0.02²); LayerNorm weight 1, bias 0, with a little noise so no symmetry
+// hides a bug); the same seed writes the same bytes (STYLE habit 7).
+import { readdir } from 'node:fs/promises';
+import { EngineError } from '../../../shared/errors.js';
+import { paramSpecs, specFromHfConfig } from '../nn/index.js';
+import { mulberry32 } from '../runtime/index.js';
+import { parseModelConfig } from './config.js';
+import { TOKENIZER_FILES } from './load.js';
+import { saveModelFolder } from './save.js';
+import type { SentenceConfig } from './sentence-config.js';
+
+export interface RandomBertOptions {
+  /** A folder with the tokenizer files to copy (its vocabulary size sets vocab_size unless given). */
+  tokenizerDir: string;
+  vocabSize?: number;
+  hidden?: number;
+  layers?: number;
+  heads?: number;
+  intermediate?: number;
+  maxPositions?: number;
+  /** 'bert' (token types, positions from 0) or 'roberta' (no types, positions after the pad id). */
+  family?: 'bert' | 'roberta';
+  pooling?: 'mean' | 'cls';
+  normalize?: boolean;
+  maxSeqLength?: number;
+  prompts?: Record<string, string>;
+  seed?: number;
+}
+
+/** all-MiniLM-L6-v2's shape: 6 layers, width 384, 12 heads, FFN 1536, bert-base-uncased's vocabulary. */
+export const MINILM_L6 = { vocabSize: 30522, hidden: 384, layers: 6, heads: 12, intermediate: 1536, maxPositions: 512 } as const;
+
+export async function writeRandomBert(dir: string, o: RandomBertOptions): Promise<void> {
+  const family = o.family ?? 'bert';
+  const bert = family === 'bert';
+  const raw: Record<string, unknown> = {
+    architectures: [bert ? 'BertModel' : 'RobertaModel'],
+    model_type: family,
+    vocab_size: o.vocabSize ?? 30522,
+    hidden_size: o.hidden ?? 32,
+    num_hidden_layers: o.layers ?? 2,
+    num_attention_heads: o.heads ?? 4,
+    intermediate_size: o.intermediate ?? 64,
+    hidden_act: 'gelu',
+    hidden_dropout_prob: 0.1,
+    attention_probs_dropout_prob: 0.1,
+    // RoBERTa spends pad_token_id + 1 rows before the first position.
+    max_position_embeddings: (o.maxPositions ?? 128) + (bert ? 0 : 2),
+    type_vocab_size: bert ? 2 : 1,
+    layer_norm_eps: bert ? 1e-12 : 1e-5,
+    pad_token_id: bert ? 0 : 1,
+    position_embedding_type: 'absolute',
+  };
+  const config = parseModelConfig(raw, `${dir}/config.json`);
+  const specs = paramSpecs(specFromHfConfig(raw));
+  const rnd = mulberry32(o.seed ?? 42);
+  // Box–Muller: two uniforms → one standard normal (the second is dropped for simplicity).
+  const normal = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+  const params = new Map<string, Float32Array>();
+  const shapes = new Map<string, readonly number[]>();
+  for (const s of specs) {
+    const n = s.shape.reduce((a, b) => a * b, 1);
+    const isLnWeight = /LayerNorm\.weight$/.test(s.key);
+    const scale = /LayerNorm/.test(s.key) ? 0.05 : 0.02;
+    params.set(s.key, Float32Array.from({ length: n }, () => (isLnWeight ? 1 : 0) + scale * normal()));
+    shapes.set(s.key, s.shape);
+  }
+  const present = new Set(await readdir(o.tokenizerDir).catch(() => [] as string[]));
+  const tokenizerFiles = TOKENIZER_FILES.filter((f) => present.has(f));
+  if (tokenizerFiles.length === 0) {
+    throw new EngineError('NOT_FOUND', `${o.tokenizerDir} has no tokenizer files (${TOKENIZER_FILES.slice(0, 4).join(', ')} …); give a tokenizer folder`, { dir: o.tokenizerDir });
+  }
+  const sentence: SentenceConfig = {
+    pooling: o.pooling ?? 'mean',
+    normalize: o.normalize ?? true,
+    maxSeqLength: o.maxSeqLength ?? o.maxPositions ?? 128,
+    doLowerCase: false,
+    prompts: o.prompts ?? {},
+    defaultPromptName: null,
+    similarityFnName: 'cosine',
+    includePrompt: true,
+    transformerPath: '',
+    fromModules: true,
+  };
+  await saveModelFolder(
+    { hfDir: o.tokenizerDir, config, params, shapes, passthrough: new Map(), sentence, tokenizerFiles },
+    dir,
+    { overwrite: true },
+  );
+}
