@@ -5,6 +5,7 @@
 import { EngineError, type ErrorData } from './errors.js';
 
 export * from './errors.js';
+export * from './model-id.js';
 
 /** Version of `project.json`; bump with a migration when the shape changes. */
 export const PROJECT_SCHEMA_VERSION = 1;
@@ -42,18 +43,54 @@ export interface EngineInfo {
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
+/** What a finished `pullModel` job leaves: a snapshot in the shared Hugging Face cache. */
+export interface PulledModel {
+  repo: string;
+  /** The 40-hex commit the revision pointed at. */
+  commit: string;
+  /** The snapshot folder: a complete model folder to load. */
+  dir: string;
+  /** Files fetched or found; empty when the whole snapshot came from the cache. */
+  files: string[];
+  downloadedBytes: number;
+  fromCache: boolean;
+}
+
+/** What each job kind produces; later kinds (mining, training, export) add their rows here. */
+export interface JobResultByKind {
+  'pull-model': PulledModel;
+}
+export type JobKind = keyof JobResultByKind;
+
 /** Progress of a long job (mining, training, export …), sent as `onJobProgress`. */
 export interface JobProgress {
   jobId: string;
+  /** A JobKind for jobs this engine starts; a plain string so relays need not know them all. */
   kind: string;
+  /** What the job works on, for people (e.g. 'BAAI/bge-small-en-v1.5@main'). */
+  subject?: string;
   state: JobState;
   /** 0..1, or null while unknown. */
   fraction: number | null;
   message: string;
-  /** Items per second and seconds left, when the job can tell. */
+  /** Work done and in all, in `unit`s, when the job counts it (bytes of a download, steps). */
+  done?: number;
+  total?: number;
+  unit?: 'bytes' | 'items' | 'steps';
+  /** Units per second and seconds left, when the job can tell. */
   rate?: number;
   etaSeconds?: number;
   error?: ErrorData;
+  /**
+   * Set on the 'done' event (and kept in listJobs) only: what the job produced, shaped by its
+   * kind — read it with `jobResult(progress, kind)`. There is no separate getJobResult call.
+   */
+  result?: JobResultByKind[JobKind];
+}
+
+/** The result of a finished job of `kind`, or undefined (other kind, not done yet). */
+export function jobResult<K extends JobKind>(p: JobProgress, kind: K): JobResultByKind[K] | undefined {
+  return p.kind === kind && p.state === 'done' ? (p.result as JobResultByKind[K] | undefined) : undefined;
 }
 
 export interface FolderDialogOptions {
@@ -83,7 +120,18 @@ export interface EngineApi {
   /** A native folder dialog; UNSUPPORTED where `nativeDialogs` is false. Null when dismissed. */
   chooseFolder(options: FolderDialogOptions): Promise<string | null>;
 
-  /** Asks a running job to stop; resolves false if no such job is running. */
+  // Jobs: long work runs in the engine as a job; calls that start one return its id at once,
+  // and its progress, end state and result arrive through `onJobProgress`.
+  /**
+   * Downloads a base model from the Hugging Face hub (HF_ENDPOINT, HF_TOKEN) into the shared
+   * cache (HF_HUB_CACHE); `repo` is 'ORG/NAME' or 'ORG/NAME@REVISION'. A bad id is refused
+   * here with BAD_INPUT; hub errors (NOT_FOUND, BAD_INPUT for 401/403, IO) end the job failed.
+   * The done event's `result` is a PulledModel.
+   */
+  pullModel(repo: string): Promise<{ jobId: string }>;
+  /** Jobs running or queued and the 50 most recent finished ones (with results), in start order. */
+  listJobs(): Promise<JobProgress[]>;
+  /** Asks a queued or running job to stop; resolves false if no such job is queued or running. */
   cancel(jobId: string): Promise<boolean>;
 
   onJobProgress(listener: (progress: JobProgress) => void): Unsubscribe;
@@ -111,6 +159,8 @@ export const ENGINE_METHODS = [
   'listRecentProjects',
   'forgetRecentProject',
   'chooseFolder',
+  'pullModel',
+  'listJobs',
   'cancel',
 ] as const satisfies readonly EngineMethod[];
 export const ENGINE_EVENTS = ['onJobProgress', 'onProjectChanged'] as const satisfies readonly EngineEvent[];

@@ -1,22 +1,17 @@
 // End-to-end: the built renderer in real Chromium against `embedsmith serve` and the real
 // engine, driven only through what a user sees (labels, roles, button names). Needs
 // `npx electron-vite build` and `npm run build:node` first, and Chromium at /usr/bin/chromium.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkPrerequisites, launchBrowser, ROOT, startServe, stopServe, watch, type Served } from './harness.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'test-results');
 
 let tmp: string;
-let server: ChildProcess;
-let serverLog = '';
+let served: Served | undefined;
 let url: string;
 let context: BrowserContext;
 let page: Page;
@@ -24,65 +19,20 @@ let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  for (const built of ['out/renderer/index.html', 'dist/main/engine/cli/main.js']) {
-    if (!existsSync(join(ROOT, built))) throw new Error(`${built} is missing: run \`npx electron-vite build && npm run build:node\` first`);
-  }
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install it (apt install chromium) or set CHROMIUM_PATH`);
+  checkPrerequisites();
   tmp = await mkdtemp(join(tmpdir(), 'embedsmith-e2e-'));
   await mkdir(SHOTS, { recursive: true });
-  url = await startServer(join(tmp, 'state'));
-  context = await chromium.launchPersistentContext(join(tmp, 'chromium-profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1200, height: 800 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--no-first-run', '--disable-sync', '--disable-quic'],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  served = await startServe(join(tmp, 'state'));
+  url = served.url;
+  ({ context, page } = await launchBrowser(join(tmp, 'chromium-profile')));
   watch(page, pageErrors);
 });
 
 afterAll(async () => {
   await context?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((done) => server.once('exit', done));
-    server.kill('SIGTERM');
-    const timer = setTimeout(() => server.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  }
+  await stopServe(served?.process);
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
-
-/** Starts the bridge on a free port and resolves with the URL it prints once listening. */
-function startServer(stateDir: string): Promise<string> {
-  server = spawn(process.execPath, ['bin/embedsmith.js', 'serve', '--port', '0', '--state-dir', stateDir], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`embedsmith serve printed no URL in 30 s:\n${serverLog}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      serverLog += chunk.toString();
-      const m = /Embedsmith is serving (http:\/\/\S+)/.exec(serverLog);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    server.stdout!.on('data', onData);
-    server.stderr!.on('data', (c: Buffer) => (serverLog += c.toString()));
-    server.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`embedsmith serve exited with ${code}:\n${serverLog}`));
-    });
-  });
-}
-
-function watch(p: Page, errors: string[]): void {
-  p.on('console', (msg) => msg.type() === 'error' && errors.push(`${msg.text()} (${msg.location().url})`));
-  p.on('pageerror', (err) => errors.push(String(err)));
-}
 
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `e2e-project-${name}.png`), fullPage: true });
 const statusText = (p: Page = page) => p.getByTestId('project-status').textContent();
@@ -97,7 +47,7 @@ describe('Project page in a browser', () => {
     await expect.poll(() => page.getByTestId('engine-status').textContent()).toContain('web-bridge');
     expect(page.url()).not.toContain('token=');
     const nav = page.getByRole('navigation', { name: 'Sections' });
-    expect(await nav.getByRole('link').allTextContents()).toHaveLength(8);
+    expect(await nav.getByRole('link').allTextContents()).toHaveLength(9);
     expect(await nav.getByRole('link', { name: 'Project' }).getAttribute('aria-current')).toBe('page');
     expect(await statusText()).toContain('No project open');
   });
@@ -161,7 +111,7 @@ describe('Project page in a browser', () => {
     await shot('6-dark');
     // Keyboard only: arrows move along the nav, Enter follows the link, focus lands on the page.
     await page.getByRole('link', { name: 'Project' }).focus();
-    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+    for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowDown'); // Models, Data, Templates, Mining
     await page.keyboard.press('Enter');
     const heading = page.getByRole('heading', { name: 'Mining', exact: true });
     await heading.waitFor();

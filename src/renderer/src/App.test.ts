@@ -47,7 +47,7 @@ describe('App shell', () => {
     await start(new FakeEngine());
     const links = [...document.querySelectorAll('nav[aria-label="Sections"] a')];
     expect(links.map((a) => a.textContent?.replace('soon', '').trim())).toEqual([
-      'Project', 'Data', 'Templates', 'Mining', 'Training', 'Evaluate', 'Embeddings', 'Export',
+      'Project', 'Models', 'Data', 'Templates', 'Mining', 'Training', 'Evaluate', 'Embeddings', 'Export',
     ]);
     expect(links.filter((a) => a.getAttribute('aria-current') === 'page').map((a) => a.getAttribute('href'))).toEqual(['#/project']);
   });
@@ -62,11 +62,11 @@ describe('App shell', () => {
     expect(document.activeElement).toBe(links[1]);
     press('ArrowUp');
     press('ArrowUp');
-    expect(document.activeElement).toBe(links[7]);
+    expect(document.activeElement).toBe(links[8]);
     press('Home');
     expect(document.activeElement).toBe(links[0]);
     press('End');
-    expect(document.activeElement).toBe(links[7]);
+    expect(document.activeElement).toBe(links[8]);
   });
 
   it('shows each pending section with the issue its capability arrives with, and no fake content', async () => {

@@ -10,6 +10,8 @@ import { ENGINE_VERSION } from '../version.js';
 import { embedCommand } from './commands/embed.js';
 import { exportCommand } from './commands/export.js';
 import { pullCommand } from './commands/pull.js';
+import { importCommand } from './commands/import.js';
+import { datasetCommand } from './commands/dataset.js';
 
 export const HELP = `embedsmith ${ENGINE_VERSION} — fine-tune text-embedding models on your own data
 
@@ -29,11 +31,16 @@ Commands available now:
   export   --model MODEL_DIR --out DIR [--format sentence-transformers,onnx,fp16]
            A sentence-transformers folder and/or onnx/model.onnx (pooling and normalisation
            inside; loads in onnxruntime and transformers.js).
+  import   FILE --out DATASET_DIR [--format auto|pairs|triplets|labeled|scored]
+           [--map role=column,…] [--delimiter C] [--encoding auto|utf8|utf16le|latin1] [--json]
+           Import CSV/TSV/JSONL/Parquet with a validation report; bad rows are skipped and listed.
+  dataset export DATASET_DIR --out FILE.jsonl|FILE.csv
+  dataset split DATASET_DIR [--eval 0.1] [--seed 42]
   project create DIR --name NAME     Make DIR a new Embedsmith project.
   project info DIR [--json]          Show a project's name, schema version and dates.
   demo     The whole pipeline on the bundled demo (arrives with the training issue).
 
-Arriving with later issues: import, dataset export, mine, train, eval, umap
+Arriving with later issues: mine, train, eval, umap
 (see README).
 
 Options: -h, --help   this text     -v, --version   the version
@@ -68,10 +75,12 @@ export async function runCli(argv: string[], out: Out = console): Promise<number
         return await pullCommand(rest, out);
       case 'embed':
         return await embedCommand(rest, out);
+      case 'import':
+        return await importCommand(rest, out);
+      case 'dataset':
+        return await datasetCommand(rest, out);
       case 'export':
         return await exportCommand(rest, out);
-      case 'import':
-      case 'dataset':
       case 'mine':
       case 'train':
       case 'eval':

@@ -11,6 +11,8 @@ import {
   type ProjectInfo,
   type RecentProject,
 } from '../../../shared/api.js';
+import { parseRepoArg, pullModel } from '../model/hub.js';
+import { JobRegistry } from './jobs.js';
 import { ENGINE_VERSION } from '../version.js';
 import { createProject, openProject, RecentProjects, type OpenProject } from '../workspace/index.js';
 
@@ -25,6 +27,13 @@ export interface EngineServiceOptions {
    * belong to the UI thread); the service, wherever it runs, never shows one.
    */
   nativeDialogs?: boolean;
+  /**
+   * Hugging Face hub settings for pullModel. Absent fields come from the environment, as in
+   * `embedsmith pull`: HF_HUB_CACHE / HF_HOME, HF_ENDPOINT, HF_HUB_OFFLINE (tests set them here).
+   */
+  hub?: { cacheDir?: string; endpoint?: string; offline?: boolean };
+  /** Least time between two progress events of one job; default 100 ms. */
+  jobProgressIntervalMs?: number;
 }
 
 export interface EngineService extends EngineApi {
@@ -48,6 +57,12 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
   };
   let project: OpenProject | null = null;
   const wsOpts = { holder: options.holder ?? `Embedsmith (${options.host})` };
+  const jobs = new JobRegistry({
+    emit: (p) => {
+      for (const l of progressListeners) l(p);
+    },
+    minIntervalMs: options.jobProgressIntervalMs,
+  });
 
   function requireProject(what: string): OpenProject {
     if (!project) throw new EngineError('BAD_INPUT', `no project is open, so ${what} cannot run; create or open a project first`);
@@ -105,9 +120,41 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     async chooseFolder(_opts: FolderDialogOptions): Promise<string | null> {
       throw new EngineError('UNSUPPORTED', 'native folder dialogs exist only in the desktop app; type the folder path instead');
     },
-    async cancel(_jobId: string) {
-      // No job kinds exist yet (mining, training … arrive with their issues).
-      return false;
+    async pullModel(arg: string) {
+      // A bad id fails the call itself (the form can say so at once); hub errors end the job.
+      const { repo, revision } = parseRepoArg(String(arg));
+      const name = `${repo}@${revision}`;
+      const jobId = jobs.start({
+        kind: 'pull-model',
+        subject: name,
+        message: `Asking the hub about ${name}…`,
+        // Pulls of one repository share its blob folder and .incomplete files, so they take
+        // turns; pulls of different repositories run side by side.
+        lane: `pull:${repo}`,
+        run: async ({ signal, progress }) => {
+          const r = await pullModel({
+            repo: name,
+            ...options.hub,
+            signal,
+            onProgress: (p) =>
+              progress({
+                message: `${p.file} (file ${Math.min(p.filesDone + 1, p.filesTotal)} of ${p.filesTotal})`,
+                done: p.doneBytes,
+                total: p.totalBytes,
+                unit: 'bytes',
+              }),
+          });
+          return { repo: r.repo, commit: r.commit, dir: r.dir, files: r.files, downloadedBytes: r.downloadedBytes, fromCache: r.fromCache };
+        },
+        doneMessage: (r) => (r.fromCache ? `${name} was already in the cache` : `Downloaded ${name}`),
+      });
+      return { jobId };
+    },
+    async listJobs() {
+      return jobs.list();
+    },
+    async cancel(jobId: string) {
+      return jobs.cancel(String(jobId));
     },
     onJobProgress(listener) {
       progressListeners.add(listener);
@@ -118,6 +165,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
       return () => projectListeners.delete(listener);
     },
     async dispose() {
+      await jobs.dispose();
       await this.closeProject();
     },
   };

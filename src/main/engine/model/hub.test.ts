@@ -1,95 +1,32 @@
-import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { pullCommand } from '../cli/commands/pull.js';
 import { pullModel, type PullProgress } from './hub.js';
+import { gitOid, HUB_BIG as big, HUB_COMMIT as COMMIT, HUB_FILES as FILES, sha256, startFakeHub, type FakeHub } from './hub-testing.js';
 
-// A local server answering like the hub for the routes used: model info, tree listing and
-// resolve (with a redirect to a CDN-like path for LFS files, Range support, ETag headers).
-const COMMIT = 'a'.repeat(40);
-const big = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7919) % 251));
-const FILES: Record<string, { body: Buffer; lfs: boolean }> = {
-  'config.json': { body: Buffer.from('{"model_type":"bert"}\n'), lfs: false },
-  'model.safetensors': { body: big, lfs: true },
-  '1_Pooling/config.json': { body: Buffer.from('{"pooling_mode_mean_tokens":true}'), lfs: false },
-  'onnx/model.onnx': { body: Buffer.from('onnx bytes'), lfs: true },
-};
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const gitOid = (b: Buffer) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
-const etagOf = (f: { body: Buffer; lfs: boolean }) => (f.lfs ? sha256(f.body) : gitOid(f.body));
-
-let server: Server;
+// The local stand-in for the hub (hub-testing.ts): model info, tree, resolve with a CDN
+// redirect for LFS files, Range requests, and the failure modes set through `hub.mode`.
+let hub: FakeHub;
 let base: string;
 let tmp: string;
-let mode: { auth?: boolean; dropOnce?: Set<string>; corrupt?: string } = {};
-const requests: string[] = [];
-
-function handle(req: IncomingMessage, res: ServerResponse) {
-  const url = new URL(req.url!, base);
-  requests.push(`${req.method} ${url.pathname}${req.headers.range ? ` ${req.headers.range}` : ''}`);
-  if (mode.auth && req.headers.authorization !== 'Bearer hf_good') {
-    res.writeHead(401, { 'content-type': 'application/json', 'x-error-code': 'GatedRepo' }).end('{"error":"Access to model org/model is restricted."}');
-    return;
-  }
-  let m = url.pathname.match(/^\/api\/models\/(org\/model)\/revision\/([^/]+)$/);
-  if (m) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ _id: '1', id: m[1], sha: COMMIT, lastModified: '2026-01-01' }));
-  if (url.pathname.startsWith('/api/models/')) {
-    if (url.pathname.startsWith('/api/models/org/model/tree/')) {
-      const tree = Object.entries(FILES).map(([path, f]) => ({ type: 'file', path, size: f.lfs ? 134 : f.body.length, oid: gitOid(Buffer.from('pointer')), ...(f.lfs ? { lfs: { oid: sha256(f.body), size: f.body.length, pointerSize: 134 } } : { oid: gitOid(f.body) }) }));
-      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(tree));
-    }
-    return void res.writeHead(404, { 'content-type': 'application/json', 'x-error-code': 'RepoNotFound' }).end('{"error":"Repository not found"}');
-  }
-  m = url.pathname.match(/^\/org\/model\/resolve\/([^/]+)\/(.+)$/);
-  if (m) {
-    const path = decodeURIComponent(m[2]);
-    const f = FILES[path];
-    if (!f) return void res.writeHead(404, { 'x-error-code': 'EntryNotFound' }).end();
-    const headers = { etag: `"${etagOf(f)}"`, 'x-repo-commit': COMMIT, ...(f.lfs ? { 'x-linked-etag': `"${sha256(f.body)}"`, 'x-linked-size': String(f.body.length) } : {}) };
-    if (f.lfs) return void res.writeHead(302, { ...headers, location: `/cdn/${sha256(f.body)}?file=${encodeURIComponent(path)}` }).end();
-    return serve(req, res, f.body, path, headers);
-  }
-  m = url.pathname.match(/^\/cdn\/([0-9a-f]{64})$/);
-  if (m) {
-    const path = url.searchParams.get('file')!;
-    return serve(req, res, FILES[path].body, path, {});
-  }
-  res.writeHead(404).end();
-}
-
-function serve(req: IncomingMessage, res: ServerResponse, body: Buffer, path: string, headers: Record<string, string>) {
-  const range = req.headers.range?.match(/^bytes=(\d+)-$/);
-  const start = range ? Number(range[1]) : 0;
-  let payload = body.subarray(start);
-  if (mode.corrupt === path) payload = Buffer.from(payload).fill(0, 10, 20);
-  res.writeHead(range ? 206 : 200, { ...headers, 'content-length': String(payload.length), ...(range ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}) });
-  if (mode.dropOnce?.has(path)) {
-    mode.dropOnce.delete(path);
-    // Send part of the file, then cut the connection mid-body.
-    res.write(payload.subarray(0, 50_000), () => setTimeout(() => res.socket?.destroy(), 20));
-    return;
-  }
-  res.end(payload);
-}
+let requests: string[];
 
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'embedsmith-hub-'));
-  server = createServer(handle);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  hub = await startFakeHub();
+  base = hub.base;
+  requests = hub.requests;
 });
 afterAll(async () => {
-  await new Promise((r) => server.close(r));
+  await hub.close();
   await rm(tmp, { recursive: true, force: true });
 });
 let cacheDir: string;
 let n = 0;
 beforeEach(() => {
-  mode = {};
+  hub.mode = {};
   requests.length = 0;
   cacheDir = join(tmp, `cache${n++}`);
 });
@@ -120,7 +57,7 @@ describe('pullModel against a local hub', () => {
   });
 
   it('a dropped connection mid-file resumes with a Range request and ends with a verified file', async () => {
-    mode.dropOnce = new Set(['model.safetensors']);
+    hub.mode.dropOnce = new Set(['model.safetensors']);
     const r = await pull();
     expect((await readFile(join(r.dir, 'model.safetensors'))).equals(big)).toBe(true);
     expect(requests.some((q) => /GET \/cdn\/.* bytes=\d+-/.test(q))).toBe(true);
@@ -128,7 +65,7 @@ describe('pullModel against a local hub', () => {
   });
 
   it('out of retries: the error says so and the partial stays as .incomplete, never as a blob; the next pull resumes it', async () => {
-    mode.dropOnce = new Set(['model.safetensors']);
+    hub.mode.dropOnce = new Set(['model.safetensors']);
     await expect(pull({ retries: 0 })).rejects.toThrow(/broke off .* next pull resumes it/);
     const blobs = await readdir(join(cacheDir, 'models--org--model', 'blobs'));
     expect(blobs).toContain(`${sha256(big)}.incomplete`);
@@ -139,10 +76,35 @@ describe('pullModel against a local hub', () => {
   });
 
   it('a corrupted transfer fails the sha256 check and leaves nothing behind', async () => {
-    mode.corrupt = 'model.safetensors';
+    hub.mode.corrupt = 'model.safetensors';
     await expect(pull()).rejects.toThrow(/content hash [0-9a-f]{64} does not match the hub's [0-9a-f]{64}/);
     const blobs = await readdir(join(cacheDir, 'models--org--model', 'blobs'));
     expect(blobs.filter((b) => b.startsWith(sha256(big)))).toEqual([]);
+  });
+
+  it('an abort mid-file ends CANCELLED, keeps only the .incomplete prefix, and the next pull resumes it', async () => {
+    hub.mode.stall = { path: 'model.safetensors', bytes: 60_000 };
+    const controller = new AbortController();
+    const pulling = pull({ signal: controller.signal });
+    await hub.stalled();
+    // Abort once the sent bytes are on disk, so there is a partial file to keep.
+    const incomplete = join(cacheDir, 'models--org--model', 'blobs', `${sha256(big)}.incomplete`);
+    await expect.poll(async () => (await stat(incomplete).catch(() => undefined))?.size ?? 0).toBe(60_000);
+    controller.abort();
+    await expect(pulling).rejects.toMatchObject({ code: 'CANCELLED', message: expect.stringMatching(/cancelled; .* next pull resumes it/) });
+    const blobs = await readdir(join(cacheDir, 'models--org--model', 'blobs'));
+    expect(blobs).toContain(`${sha256(big)}.incomplete`);
+    expect(blobs).not.toContain(sha256(big));
+    const partial = await readFile(incomplete);
+    expect(partial.equals(big.subarray(0, partial.length))).toBe(true);
+    hub.mode = {};
+    const r = await pull();
+    expect(requests.some((q) => new RegExp(` bytes=${partial.length}-`).test(q))).toBe(true);
+    expect((await readFile(join(r.dir, 'model.safetensors'))).equals(big)).toBe(true);
+    // Aborted before it starts: no request at all.
+    requests.length = 0;
+    await expect(pull({ signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(requests).toEqual([]);
   });
 
   it('404: model not found, check the name', async () => {
@@ -150,7 +112,7 @@ describe('pullModel against a local hub', () => {
   });
 
   it('401: says to set HF_TOKEN; with the token it works', async () => {
-    mode.auth = true;
+    hub.mode.auth = true;
     await expect(pull()).rejects.toThrow(/requires authentication .*Set HF_TOKEN/);
     await expect(pull({ token: 'hf_bad' })).rejects.toThrow(/refused access .* token in HF_TOKEN/);
     await expect(pull({ token: 'not-a-token' })).rejects.toThrow(/does not look like a Hugging Face access token/);

@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream } from 'node:stream/web';
 import { HubApiError, listFiles, modelInfo } from '@huggingface/hub';
 import { EngineError } from '../../../shared/errors.js';
+import { modelIdProblem } from '../../../shared/model-id.js';
 import { blobName, COMMIT_RE, findCachedSnapshot, hubCacheDir, linkSnapshotFile, repoFolder, verifyBlob, type RemoteFile } from './hub-cache.js';
 
 export interface PullProgress {
@@ -43,6 +44,12 @@ export interface PullOptions {
   onProgress?: (p: PullProgress) => void;
   /** Retries of a dropped transfer, each resuming where the last stopped. Default 3. */
   retries?: number;
+  /**
+   * Stops the pull with a CANCELLED EngineError. A file cut off mid-transfer stays as
+   * `<blob>.incomplete` (a correct prefix, resumed by the next pull); blobs appear only by
+   * rename after their hash check, so a cancel never leaves a corrupt one.
+   */
+  signal?: AbortSignal;
 }
 
 export interface PullResult {
@@ -56,7 +63,6 @@ export interface PullResult {
   fromCache: boolean;
 }
 
-const REPO_RE = /^[\w.-]+\/[\w.-]+$/;
 // Files an embedder never reads; `all` brings them anyway.
 const SKIP = /(^|\/)(onnx|openvino|coreml)\/|\.(h5|msgpack|ot|onnx|onnx_data|gguf|tflite)$|^(tf_model|flax_model|rust_model)\./;
 
@@ -64,8 +70,9 @@ export function parseRepoArg(arg: string): { repo: string; revision: string } {
   const at = arg.indexOf('@');
   const repo = at < 0 ? arg : arg.slice(0, at);
   const revision = at < 0 ? 'main' : arg.slice(at + 1);
-  if (!REPO_RE.test(repo) || revision === '' || revision.includes('..')) {
-    throw new EngineError('BAD_INPUT', `'${arg}' is not a model id; write ORG/NAME or ORG/NAME@REVISION, e.g. BAAI/bge-small-en-v1.5@main`, { arg });
+  const problem = modelIdProblem(arg); // the rule the UI checks as the user types
+  if (problem) {
+    throw new EngineError('BAD_INPUT', `'${arg}' is not a model id; write ORG/NAME or ORG/NAME@REVISION, e.g. BAAI/bge-small-en-v1.5@main (${problem})`, { arg });
   }
   return { repo, revision };
 }
@@ -79,12 +86,18 @@ export async function pullModel(o: PullOptions): Promise<PullResult> {
   const accessToken = o.token ?? process.env.HF_TOKEN ?? undefined;
   const offline = o.offline ?? ['1', 'true', 'yes'].includes((process.env.HF_HUB_OFFLINE ?? '').toLowerCase());
   const cached = () => findCachedSnapshot(cacheDir, repo, revision);
+  const signal = o.signal;
+  // Every hub failure is checked against the signal first: an aborted fetch looks like a
+  // network error, which must neither be reported as one nor fall back to the cache.
+  const stopped = () => new EngineError('CANCELLED', `the download of ${repo} was cancelled; a partly downloaded file is kept and the next pull resumes it`, { repo });
+  const hubFetch: typeof fetch = (input, init) => fetch(input, { ...init, signal });
   // @huggingface/hub refuses other tokens with a bare TypeError; say it with the fix instead.
   if (accessToken && !accessToken.startsWith('hf_')) {
     throw new EngineError('BAD_INPUT', `HF_TOKEN does not look like a Hugging Face access token (they start with 'hf_'); copy one from huggingface.co/settings/tokens`);
   }
 
   // A commit already in the cache never changes: no need to ask the hub.
+  if (signal?.aborted) throw stopped();
   const local = offline || COMMIT_RE.test(revision) ? await cached() : undefined;
   if (local) return { repo, commit: local.commit, dir: local.dir, files: [], downloadedBytes: 0, fromCache: true };
   if (offline) {
@@ -93,9 +106,10 @@ export async function pullModel(o: PullOptions): Promise<PullResult> {
 
   let commit: string;
   try {
-    const info = await modelInfo({ name: repo, revision, hubUrl, accessToken, additionalFields: ['sha'] });
+    const info = await modelInfo({ name: repo, revision, hubUrl, accessToken, additionalFields: ['sha'], fetch: hubFetch });
     commit = String(info.sha);
   } catch (e) {
+    if (signal?.aborted) throw stopped();
     const hubErr = hubError(e, repo, revision, hubUrl, accessToken);
     if (hubErr.code === 'IO') {
       const hit = await cached(); // the hub is unreachable: a cached copy is the next best thing
@@ -107,11 +121,12 @@ export async function pullModel(o: PullOptions): Promise<PullResult> {
 
   const remote: RemoteFile[] = [];
   try {
-    for await (const e of listFiles({ repo, revision: commit, recursive: true, hubUrl, accessToken })) {
+    for await (const e of listFiles({ repo, revision: commit, recursive: true, hubUrl, accessToken, fetch: hubFetch })) {
       if (e.type !== 'file') continue;
       remote.push({ path: e.path, size: e.lfs?.size ?? e.size, sha256: e.lfs?.oid, gitOid: e.lfs ? undefined : e.oid });
     }
   } catch (e) {
+    if (signal?.aborted) throw stopped();
     throw hubError(e, repo, revision, hubUrl, accessToken);
   }
   const hasSafetensors = remote.some((f) => f.path.endsWith('.safetensors'));
@@ -125,13 +140,19 @@ export async function pullModel(o: PullOptions): Promise<PullResult> {
   let downloadedBytes = 0;
   let filesDone = 0;
   for (const f of files) {
+    if (signal?.aborted) throw stopped();
     const blob = join(folder, 'blobs', blobName(f));
     const have = await stat(blob).catch(() => undefined);
     if (!have || have.size !== f.size) {
       const url = `${hubUrl}/${repo}/resolve/${commit}/${f.path.split('/').map(encodeURIComponent).join('/')}`;
-      downloadedBytes += await downloadBlob(url, blob, f, accessToken, o.retries ?? 3, (n) =>
-        o.onProgress?.({ file: f.path, fileBytes: n, fileSize: f.size, doneBytes: doneBytes + n, totalBytes, filesDone, filesTotal: files.length }),
-      );
+      try {
+        downloadedBytes += await downloadBlob(url, blob, f, accessToken, o.retries ?? 3, signal, (n) =>
+          o.onProgress?.({ file: f.path, fileBytes: n, fileSize: f.size, doneBytes: doneBytes + n, totalBytes, filesDone, filesTotal: files.length }),
+        );
+      } catch (e) {
+        if (signal?.aborted) throw stopped();
+        throw e;
+      }
     }
     await linkSnapshotFile(folder, commit, f.path, blobName(f));
     doneBytes += f.size;
@@ -146,7 +167,7 @@ export async function pullModel(o: PullOptions): Promise<PullResult> {
 }
 
 /** Fetches `url` into `blob` through `blob.incomplete`, resuming it; returns bytes transferred. */
-async function downloadBlob(url: string, blob: string, f: RemoteFile, token: string | undefined, retries: number, progress: (bytes: number) => void): Promise<number> {
+async function downloadBlob(url: string, blob: string, f: RemoteFile, token: string | undefined, retries: number, signal: AbortSignal | undefined, progress: (bytes: number) => void): Promise<number> {
   const partial = `${blob}.incomplete`;
   let transferred = 0;
   for (let attempt = 0; ; attempt++) {
@@ -155,7 +176,7 @@ async function downloadBlob(url: string, blob: string, f: RemoteFile, token: str
       if (start < f.size) {
         const headers: Record<string, string> = start > 0 ? { Range: `bytes=${start}-` } : {};
         if (token) headers.Authorization = `Bearer ${token}`;
-        const res = await fetch(url, { headers, redirect: 'follow' });
+        const res = await fetch(url, { headers, redirect: 'follow', signal });
         if (!res.ok || !res.body) throw hubError(new HubApiError(url, res.status), f.path, '', url, token, res.status);
         // 206: the server continues where we stopped; 200: it ignored the range, start over.
         const append = res.status === 206 && start > 0;
@@ -167,7 +188,8 @@ async function downloadBlob(url: string, blob: string, f: RemoteFile, token: str
           transferred += c.length;
           progress(n);
         });
-        await pipeline(body, createWriteStream(partial, { flags: append ? 'a' : 'w' }));
+        // On abort the pipeline destroys both ends; what reached the file is a prefix of the blob.
+        await pipeline(body, createWriteStream(partial, { flags: append ? 'a' : 'w' }), { signal });
       }
       try {
         await verifyBlob(partial, f);
@@ -178,6 +200,7 @@ async function downloadBlob(url: string, blob: string, f: RemoteFile, token: str
       await rename(partial, blob);
       return transferred;
     } catch (e) {
+      if (signal?.aborted) throw e; // the caller turns it into CANCELLED; never retried
       const retryable = !(e instanceof EngineError) || (e.code === 'IO' && !/hash|downloaded/.test(e.message));
       if (!retryable || attempt >= retries) {
         if (e instanceof EngineError) throw e;

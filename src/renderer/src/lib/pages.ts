@@ -1,6 +1,6 @@
 // The sections of the app in pipeline order (DESIGN §1). A section whose capability has not
 // landed yet says what it will do and which issue brings it, instead of showing fake content.
-export type PageId = 'project' | 'data' | 'templates' | 'mining' | 'training' | 'evaluate' | 'embeddings' | 'export';
+export type PageId = 'project' | 'models' | 'data' | 'templates' | 'mining' | 'training' | 'evaluate' | 'embeddings' | 'export';
 
 export interface Page {
   id: PageId;
@@ -12,6 +12,7 @@ export interface Page {
 
 export const PAGES: readonly Page[] = [
   { id: 'project', label: 'Project' },
+  { id: 'models', label: 'Models' },
   {
     id: 'data',
     label: 'Data',

@@ -1,13 +1,17 @@
 // For tests only (never imported by the app): an in-memory EngineApi that follows the
 // contract's documented behaviour — errors as EngineError with the codes the real engine
-// uses, `onProjectChanged` after every change — so UI tests exercise real code paths.
+// uses, `onProjectChanged` after every change, job events as the job registry sends them —
+// so UI tests exercise real code paths.
 import {
   EngineError,
+  modelIdProblem,
   type EngineApi,
   type EngineInfo,
   type FolderDialogOptions,
+  type ErrorData,
   type JobProgress,
   type ProjectInfo,
+  type PulledModel,
   type RecentProject,
 } from '../../../shared/api.js';
 
@@ -31,6 +35,9 @@ export class FakeEngine implements EngineApi {
   #clock = Date.UTC(2026, 10, 1, 12, 0, 0);
   #projectListeners = new Set<(p: ProjectInfo | null) => void>();
   #jobListeners = new Set<(p: JobProgress) => void>();
+  /** Every job's latest event, in start order (what listJobs answers). */
+  jobs = new Map<string, JobProgress>();
+  #jobCount = 0;
 
   constructor(options: FakeEngineOptions = {}) {
     this.info = {
@@ -105,9 +112,59 @@ export class FakeEngine implements EngineApi {
     return this.chosenFolder;
   }
 
+  /** Starts a pull that stays running until the test calls progressJob / finishPull / failJob. */
+  async pullModel(repo: string): Promise<{ jobId: string }> {
+    this.#log('pullModel', repo);
+    const problem = modelIdProblem(repo);
+    if (problem) throw new EngineError('BAD_INPUT', `'${repo}' is not a model id; write ORG/NAME or ORG/NAME@REVISION (${problem})`);
+    const subject = repo.includes('@') ? repo : `${repo}@main`;
+    const jobId = `pull-model-${++this.#jobCount}`;
+    // As the registry does: the first event goes out before the call answers.
+    this.emitJob({ jobId, kind: 'pull-model', subject, state: 'running', fraction: null, message: `Asking the hub about ${subject}…` });
+    return { jobId };
+  }
+
+  async listJobs(): Promise<JobProgress[]> {
+    this.#log('listJobs');
+    return [...this.jobs.values()];
+  }
+
   async cancel(jobId: string): Promise<boolean> {
     this.#log('cancel', jobId);
-    return false;
+    const job = this.jobs.get(jobId);
+    if (!job || (job.state !== 'running' && job.state !== 'queued')) return false;
+    this.emitJob({ ...job, state: 'cancelled', message: 'Cancelled' });
+    return true;
+  }
+
+  /** Sends a job event (and remembers it for listJobs). */
+  emitJob(p: JobProgress): void {
+    this.jobs.set(p.jobId, p);
+    for (const l of this.#jobListeners) l(p);
+  }
+
+  /** A running job's progress, merged into its last event. */
+  progressJob(jobId: string, change: Partial<JobProgress>): void {
+    this.emitJob({ ...this.jobs.get(jobId)!, ...change });
+  }
+
+  finishPull(jobId: string, result: Partial<PulledModel> = {}): void {
+    const job = this.jobs.get(jobId)!;
+    const repo = (job.subject ?? 'org/model').split('@')[0];
+    const full: PulledModel = {
+      repo,
+      commit: 'c0ffee'.padEnd(40, '0'),
+      dir: `/home/ada/.cache/huggingface/hub/models--${repo.replace('/', '--')}/snapshots/${'c0ffee'.padEnd(40, '0')}`,
+      files: ['config.json', 'model.safetensors'],
+      downloadedBytes: 90_000_000,
+      fromCache: false,
+      ...result,
+    };
+    this.emitJob({ ...job, state: 'done', fraction: 1, message: `Downloaded ${job.subject}`, result: full });
+  }
+
+  failJob(jobId: string, error: ErrorData): void {
+    this.emitJob({ ...this.jobs.get(jobId)!, state: 'failed', message: 'Failed', error });
   }
 
   onJobProgress(listener: (p: JobProgress) => void): () => void {

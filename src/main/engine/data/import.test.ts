@@ -1,0 +1,141 @@
+// Positive paths: each format and encoding imports into a complete dataset folder whose rows,
+// roles and report match the input; export writes them back.
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { importDataset } from './import.js';
+import { exportDataset, readRows } from './store.js';
+import type { DatasetRow } from './types.js';
+
+let tmp: string;
+beforeEach(async () => void (tmp = await mkdtemp(join(tmpdir(), 'import-'))));
+afterEach(async () => rm(tmp, { recursive: true, force: true }));
+
+async function load(name: string, content: string | Uint8Array, opts = {}) {
+  const file = join(tmp, name);
+  await writeFile(file, content);
+  const r = await importDataset(file, join(tmp, 'ds'), opts);
+  const rows: DatasetRow[] = [];
+  for await (const row of readRows(r.dir)) rows.push(row);
+  return { ...r, rows };
+}
+
+describe('formats', () => {
+  it('pairs from query/answer headers, with quoted commas and newlines', async () => {
+    const r = await load('qa.csv', 'id,Question,Answer\n1,"what, exactly?","line one\nline two"\n2,q2,a2\n');
+    expect(r.meta.format).toBe('pairs');
+    expect(r.meta.roles).toEqual({ anchor: 'Question', positive: 'Answer' });
+    expect(r.meta.ignoredColumns).toEqual(['id']);
+    expect(r.rows).toEqual([
+      { line: 2, anchor: 'what, exactly?', positive: 'line one\nline two' },
+      { line: 4, anchor: 'q2', positive: 'a2' },
+    ]);
+    expect(await readdir(r.dir)).toEqual(expect.arrayContaining(['dataset.json', 'rows.jsonl', 'report.json', 'skipped.jsonl']));
+    expect(JSON.parse(await readFile(join(r.dir, 'dataset.json'), 'utf8')).counts).toEqual({ sourceRows: 2, rows: 2, skipped: 0, warnings: 0 });
+  });
+
+  it('triplets with negative_1..2 (TSV, sniffed tab); a missing second negative is fine', async () => {
+    const r = await load('t.tsv', 'anchor\tpositive\tnegative_1\tnegative_2\nq\tp\tn1\tn2\nq2\tp2\tm1\t\n');
+    expect(r.meta.format).toBe('triplets');
+    expect(r.meta.source.delimiter).toBe('\t');
+    expect(r.rows.map((x) => x.negatives)).toEqual([['n1', 'n2'], ['m1']]);
+    expect(r.meta.maxNegatives).toBe(2);
+  });
+
+  it('labeled text+label, with single-example labels and imbalance reported', async () => {
+    const lines = ['text;label', ...Array.from({ length: 20 }, (_, i) => `billing question ${i};billing`), 'where is my parcel;shipping'];
+    const r = await load('l.csv', lines.join('\n'));
+    expect(r.meta.source.delimiter).toBe(';');
+    expect(r.meta.format).toBe('labeled');
+    expect(r.meta.labels).toEqual({ billing: 20, shipping: 1 });
+    expect(r.report.issues.find((i) => i.code === 'SINGLE_EXAMPLE_LABEL')).toMatchObject({ line: 22 });
+    expect(r.report.issues.some((i) => i.code === 'CLASS_IMBALANCE')).toBe(true);
+  });
+
+  it('scored sentence1/sentence2/score; a non-numeric score skips the row', async () => {
+    const r = await load('s.jsonl', '{"sentence1":"a","sentence2":"b","score":0.5}\n{"sentence1":"c","sentence2":"d","score":"high"}\n');
+    expect(r.meta.format).toBe('scored');
+    expect(r.rows).toEqual([{ line: 1, anchor: 'a', positive: 'b', score: 0.5 }]);
+    expect(r.report.issues[0]).toMatchObject({ line: 2, code: 'BAD_SCORE', severity: 'error' });
+  });
+
+  it('JSONL with a negatives list', async () => {
+    const r = await load('n.jsonl', '{"query":"q","positive":"p","negatives":["x","y"]}\n');
+    expect(r.meta.format).toBe('triplets');
+    expect(r.rows[0].negatives).toEqual(['x', 'y']);
+  });
+
+  it('Parquet pairs with --map overriding the header guess', async () => {
+    const buf = parquetWriteBuffer({
+      columnData: [
+        { name: 'title', data: ['t1', 't2'], type: 'STRING' },
+        { name: 'body', data: ['b1', 'b2'], type: 'STRING' },
+        { name: 'summary', data: ['s1', 's2'], type: 'STRING' },
+      ],
+    });
+    const r = await load('p.parquet', new Uint8Array(buf), { map: 'anchor=summary,positive=body' });
+    expect(r.meta.roles).toEqual({ anchor: 'summary', positive: 'body' });
+    expect(r.rows).toEqual([
+      { line: 1, anchor: 's1', positive: 'b1' },
+      { line: 2, anchor: 's2', positive: 'b2' },
+    ]);
+  });
+});
+
+describe('encodings', () => {
+  const text = 'anchor,positive\ncafé,crème brûlée\n';
+  it.each([
+    ['utf8', Buffer.from(text, 'utf8')],
+    ['utf8', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')])],
+    ['utf16le', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')])],
+    ['utf16be', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()])],
+    ['latin1', Buffer.from(text, 'latin1')],
+  ])('%s (%#)', async (encoding, bytes) => {
+    const r = await load('e.csv', bytes);
+    expect(r.meta.source.encoding).toBe(encoding);
+    expect(r.meta.source.columns).toEqual(['anchor', 'positive']); // BOM not glued to the first name
+    expect(r.rows[0]).toMatchObject({ anchor: 'café', positive: 'crème brûlée' });
+    expect(r.report.issues.some((i) => i.code === 'ENCODING_FALLBACK')).toBe(encoding === 'latin1');
+  });
+
+  it('Latin-1 bytes after a UTF-8-looking first 64 KiB: starts over as Latin-1 and says so', async () => {
+    const head = 'anchor,positive\n' + 'plain,ascii\n'.repeat(7000);
+    const r = await load('late.csv', Buffer.concat([Buffer.from(head), Buffer.from('café,thé\n', 'latin1')]));
+    expect(r.meta.source.encoding).toBe('latin1');
+    expect(r.rows.at(-1)).toMatchObject({ anchor: 'café', positive: 'thé' });
+    expect(r.report.issues.find((i) => i.code === 'ENCODING_FALLBACK')?.line).toBe(7002);
+  });
+
+  it('--encoding utf8 on Latin-1 bytes: BAD_INPUT naming the line', async () => {
+    await expect(load('x.csv', Buffer.from('anchor,positive\nq,p\ncafé,thé\n', 'latin1'), { encoding: 'utf8' })).rejects.toThrow(/x\.csv line 3 is not valid UTF-8/);
+  });
+});
+
+describe('report and export', () => {
+  it('duplicates, near-duplicates and anchor == positive are warnings with lines', async () => {
+    const r = await load('d.csv', 'anchor,positive\nq,p\nq,p\nQ,  P\nsame,Same\n');
+    expect(r.report.issues.map((i) => [i.line, i.code])).toEqual([
+      [3, 'DUPLICATE'],
+      [4, 'NEAR_DUPLICATE'],
+      [5, 'ANCHOR_EQUALS_POSITIVE'],
+    ]);
+    expect(r.meta.counts).toMatchObject({ rows: 4, skipped: 0, warnings: 3 });
+  });
+
+  it('export writes roles as columns in CSV and JSONL, round-tripping the texts', async () => {
+    const r = await load('t.csv', 'anchor,positive,negative_1\n"a, ""quoted""","multi\nline",n\n');
+    await exportDataset(r.dir, join(tmp, 'out.csv'));
+    await exportDataset(r.dir, join(tmp, 'out.jsonl'));
+    expect(await readFile(join(tmp, 'out.csv'), 'utf8')).toBe('anchor,positive,negative_1\r\n"a, ""quoted""","multi\nline",n\r\n');
+    expect(JSON.parse(await readFile(join(tmp, 'out.jsonl'), 'utf8'))).toEqual({ anchor: 'a, "quoted"', positive: 'multi\nline', negative_1: 'n' });
+    const again = await importDataset(join(tmp, 'out.csv'), join(tmp, 'ds2'));
+    expect(again.meta.counts.rows).toBe(1);
+  });
+
+  it('refuses to import over a non-empty folder', async () => {
+    await load('a.csv', 'anchor,positive\nq,p\n');
+    await expect(importDataset(join(tmp, 'a.csv'), join(tmp, 'ds'))).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+  });
+});

@@ -1,0 +1,133 @@
+// CSV and TSV through csv-parse (RFC 4180: doubled quotes, delimiters and newlines inside
+// quotes). Choices made here, and why:
+// - record delimiters \r\n, \n and \r all end a record, so a file with mixed line endings
+//   (spreadsheet rows appended by another tool) is not read as one giant field;
+// - relax_quotes keeps a stray quote inside an unquoted field as text, flagged, instead of
+//   failing the whole file; a quote that never closes is fatal (it would swallow the rest);
+// - relax_column_count lets ragged rows through so the validator can skip and list them;
+// - the delimiter is sniffed from the first lines unless given.
+import { Readable, pipeline } from 'node:stream';
+import { parse } from 'csv-parse';
+import { EngineError } from '../../../shared/errors.js';
+import { checkColumns, type Source, type SourceRecord, type TextStream } from './source.js';
+
+const CANDIDATES = [',', '\t', ';', '|'];
+
+/** The delimiter whose count is the same, and non-zero, on the most of the first lines. */
+export function sniffDelimiter(sample: string, preferTab: boolean): string {
+  const counts = new Map<string, number[]>(CANDIDATES.map((c) => [c, []]));
+  let quoted = false;
+  let line = new Map<string, number>();
+  let lines = 0;
+  for (let i = 0; i < sample.length && lines < 50; i++) {
+    const ch = sample[i];
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && (ch === '\n' || ch === '\r')) {
+      for (const c of CANDIDATES) counts.get(c)!.push(line.get(c) ?? 0);
+      line = new Map();
+      lines++;
+      if (ch === '\r' && sample[i + 1] === '\n') i++;
+    } else if (!quoted && CANDIDATES.includes(ch)) line.set(ch, (line.get(ch) ?? 0) + 1);
+  }
+  if (line.size > 0) for (const c of CANDIDATES) counts.get(c)!.push(line.get(c) ?? 0);
+  let best = preferTab ? '\t' : ',';
+  let bestScore = 0;
+  for (const c of preferTab ? ['\t', ',', ';', '|'] : CANDIDATES) {
+    const per = counts.get(c)!;
+    if (per.length === 0 || per[0] === 0) continue; // the header must contain it
+    const score = per.filter((n) => n === per[0]).length;
+    if (score > bestScore) [best, bestScore] = [c, score];
+  }
+  return best;
+}
+
+/** [line breaks, of which \r\n pairs] in a field's text. */
+function newlines(s: string): [number, number] {
+  if (s.indexOf('\n') < 0 && s.indexOf('\r') < 0) return [0, 0];
+  let n = 0;
+  let crlf = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 10) n++;
+    else if (c === 13) {
+      if (s.charCodeAt(i + 1) === 10) crlf++;
+      else n++;
+    }
+  }
+  return [n, crlf];
+}
+
+export async function openDelimited(file: string, text: TextStream, kind: 'csv' | 'tsv', delimiter?: string): Promise<Source> {
+  const it = text.chunks[Symbol.asyncIterator]();
+  const first = await it.next();
+  const head = first.done ? '' : first.value;
+  if (head.trim() === '') {
+    throw new EngineError('BAD_INPUT', `${file} is empty: there is no header row. Fix: give a file whose first line names the columns, e.g. anchor,positive.`, { file, line: 1 });
+  }
+  const delim = delimiter ?? sniffDelimiter(head, kind === 'tsv');
+  async function* all(): AsyncGenerator<string> {
+    yield head;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  }
+  let stray = false;
+  let drift = 0;
+  const parser = parse({
+    delimiter: delim,
+    record_delimiter: ['\r\n', '\n', '\r'],
+    relax_quotes: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    cast: (value, ctx) => {
+      if (!ctx.quoting && value.includes('"')) stray = true;
+      return value;
+    },
+    on_record: (fields: string[], ctx) => {
+      // csv-parse counts a \r\n inside quotes as two lines; undo that drift, then step back
+      // over the record's own newlines to reach the line it starts on.
+      let inside = 0;
+      for (const f of fields) {
+        const [n, crlf] = newlines(f);
+        inside += n;
+        drift += crlf;
+      }
+      const rec: SourceRecord = { line: ctx.lines - drift - inside, values: fields, strayQuote: stray || undefined };
+      stray = false;
+      return rec as unknown as string[];
+    },
+  });
+  // pipeline (not pipe) so a decoding error in the source reaches the parser's iterator.
+  pipeline(Readable.from(all()), parser, () => {});
+  const records = parser[Symbol.asyncIterator]() as AsyncIterator<SourceRecord>;
+  const header = await next(records, file, 0);
+  if (!header) throw new EngineError('BAD_INPUT', `${file} is empty: there is no header row. Fix: give a file whose first line names the columns.`, { file, line: 1 });
+  const columns = checkColumns(file, header.values!, 'line');
+  async function* rest(): AsyncGenerator<SourceRecord> {
+    let last = header!.line;
+    for (let r = await next(records, file, last); r; r = await next(records, file, last)) {
+      last = r.line;
+      yield r;
+    }
+  }
+  return { kind, columns, records: rest(), unit: 'line', encoding: text.choice.encoding, delimiter: delim, notes: text.choice.note ? [text.choice.note] : [] };
+}
+
+async function next(records: AsyncIterator<SourceRecord>, file: string, lastLine: number): Promise<SourceRecord | undefined> {
+  try {
+    const r = await records.next();
+    return r.done ? undefined : r.value;
+  } catch (err) {
+    const e = err as { code?: string; lines?: number; message?: string };
+    if (e.code === 'CSV_QUOTE_NOT_CLOSED') {
+      throw new EngineError(
+        'BAD_INPUT',
+        `${file}: a quote (") opened after line ${lastLine} never closes; the file ends inside it at line ${e.lines}. ` +
+          `Fix: close the quote in the record starting after line ${lastLine}, or double a literal quote inside a quoted field ("").`,
+        { file, line: lastLine + 1, endLine: e.lines },
+      );
+    }
+    if (typeof e.code === 'string' && e.code.startsWith('CSV_')) {
+      throw new EngineError('BAD_INPUT', `${file} line ${e.lines ?? '?'}: ${e.message}. Fix: correct that line, or pass --delimiter if the wrong one was guessed.`, { file, line: e.lines });
+    }
+    throw err;
+  }
+}

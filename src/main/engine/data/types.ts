@@ -1,0 +1,87 @@
+// The shapes of an imported dataset (DESIGN §1: "Dataset (validated rows, roles, labels,
+// split)"). A dataset folder holds rows.jsonl (one DatasetRow per line), dataset.json
+// (DatasetMeta), report.json (ImportReport) and skipped.jsonl (the rows that could not be
+// used, with their values, so they can be exported and fixed).
+
+export const DATASET_SCHEMA_VERSION = 1;
+
+export const FORMATS = ['pairs', 'triplets', 'labeled', 'scored'] as const;
+export type DatasetFormat = (typeof FORMATS)[number];
+
+/** Roles a column can play. `negative` may be played by several columns (negative_1 …). */
+export const ROLES = ['anchor', 'positive', 'negative', 'text', 'label', 'score'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The roles each format needs; scored pairs reuse anchor/positive so export has one layout. */
+export const REQUIRED_ROLES: Record<DatasetFormat, Role[]> = {
+  pairs: ['anchor', 'positive'],
+  triplets: ['anchor', 'positive', 'negative'],
+  labeled: ['text', 'label'],
+  scored: ['anchor', 'positive', 'score'],
+};
+
+export type EncodingName = 'utf8' | 'utf16le' | 'utf16be' | 'latin1';
+
+export interface ColumnMapping {
+  format: DatasetFormat;
+  /** Role → source column name(s); negative lists its columns in order. */
+  roles: { anchor?: string; positive?: string; negative?: string[]; text?: string; label?: string; score?: string };
+  /** Source columns no role uses (recorded, never silently discarded). */
+  ignored: string[];
+}
+
+export interface DatasetRow {
+  /** 1-based line (CSV/TSV/JSONL) or row (Parquet) of the source where the row starts. */
+  line: number;
+  anchor?: string;
+  positive?: string;
+  negatives?: string[];
+  text?: string;
+  label?: string;
+  score?: number;
+}
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/** One finding. `line` is null for findings about the whole file. Errors mean "row skipped". */
+export interface ImportIssue {
+  line: number | null;
+  code: string;
+  message: string;
+  severity: Severity;
+}
+
+export interface SourceInfo {
+  file: string;
+  kind: 'csv' | 'tsv' | 'jsonl' | 'parquet';
+  bytes: number;
+  sha256: string;
+  encoding?: EncodingName;
+  delimiter?: string;
+  columns: string[];
+}
+
+export interface DatasetMeta {
+  schemaVersion: number;
+  name: string;
+  format: DatasetFormat;
+  roles: ColumnMapping['roles'];
+  ignoredColumns: string[];
+  source: SourceInfo;
+  counts: { sourceRows: number; rows: number; skipped: number; warnings: number };
+  /** label → number of rows (labeled format only). */
+  labels?: Record<string, number>;
+  maxNegatives: number;
+  createdAt: string;
+  engineVersion: string;
+}
+
+export interface ImportReport {
+  schemaVersion: number;
+  /** Every skipped row, then warnings and notes (each warning code listed up to a cap). */
+  issues: ImportIssue[];
+  /** Per code, how many times it occurred (the listing of warnings may be capped). */
+  counts: Record<string, number>;
+  /** Codes whose listing stopped at the cap. */
+  truncated: string[];
+}
