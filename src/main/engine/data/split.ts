@@ -8,6 +8,7 @@ import { EngineError } from '../../../shared/errors.js';
 import { writeJsonAtomic } from '../workspace/atomic.js';
 import { readDatasetMeta, readRows } from './store.js';
 import { normalizeText } from './validate.js';
+import { mulberry32 } from '../runtime/dropout.js';
 
 export interface SplitOptions {
   /** Share of groups (per label) that go to eval, in (0, 1). */
@@ -21,17 +22,8 @@ export interface SplitItem {
   label?: string;
 }
 
-/** mulberry32: small, fast and good enough to shuffle; the seed fixes the stream. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The engine's one seeded generator (runtime/dropout.ts); re-exported for callers of split.
+export { mulberry32 };
 
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;
