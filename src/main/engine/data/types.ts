@@ -36,6 +36,10 @@ export interface DatasetRow {
   anchor?: string;
   positive?: string;
   negatives?: string[];
+  /** After mining: each negative's similarity to the anchor under the mining model. */
+  negativeScores?: number[];
+  /** After mining: each negative's 1-based rank in the anchor's corpus ranking. */
+  negativeRanks?: number[];
   text?: string;
   label?: string;
   score?: number;
