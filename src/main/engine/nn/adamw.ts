@@ -14,6 +14,12 @@ export interface AdamWOptions {
   betas: readonly [number, number];
   /** Added to the bias-corrected sqrt(v) (torch places it after the correction). */
   eps: number;
+  /**
+   * Keep p, m and v unchanged when the gradient norm is NaN or infinite (default true): one
+   * bad batch must not poison the weights. The trainer sees the non-finite grad_norm and
+   * reports the step as skipped.
+   */
+  skipNonFinite?: boolean;
 }
 
 export interface AdamWState {
@@ -53,13 +59,16 @@ export function adamwUpdate(
   const coef = Number.isFinite(opts.maxGradNorm)
     ? o.min(o.div(opts.maxGradNorm, o.add(gradNorm, 1e-6)), 1)
     : null;
+  // NaN < x is false, so a NaN norm fails the test as an infinite one does.
+  const finite = opts.skipNonFinite === false ? null : o.less(gradNorm, 3.0e38);
+  const keep = (updated: Tensor, old: Tensor) => (finite ? o.where(finite, updated, old) : updated);
   const next = states.map((s, i) => {
     const g = coef ? o.mul(grads[i], coef) : grads[i];
     const p = s.decay ? o.mul(s.p, scalars.decayFactor) : s.p;
     const m = o.add(o.mul(s.m, beta1), o.mul(g, 1 - beta1));
     const v = o.add(o.mul(s.v, beta2), o.mul(o.mul(g, g), 1 - beta2));
     const denom = o.add(o.mul(o.sqrt(v), scalars.invBias2), opts.eps);
-    return { p: o.sub(p, o.mul(o.div(m, denom), scalars.stepSize)), m, v };
+    return { p: keep(o.sub(p, o.mul(o.div(m, denom), scalars.stepSize)), s.p), m: keep(m, s.m), v: keep(v, s.v) };
   });
   return { gradNorm, next };
 }

@@ -26,7 +26,16 @@ export interface StepShape {
   negativesPerQuery: number;
   /** L: padded sequence length of every row. */
   length: number;
+  /**
+   * Adds a float32 data input 'negative_bias' [B·N], added to the negative columns' scores:
+   * 0 for a real negative, NEGATIVE_FILL for a filler slot of a query that has fewer mined
+   * negatives than N (the runtime feeds an empty text there).
+   */
+  maskNegatives?: boolean;
 }
+
+/** The bias of a filler negative slot: exp(-1e4) is exactly 0 in float32. */
+export const NEGATIVE_FILL = -1e4;
 
 export interface TrainStepOptions {
   /** Cosine similarities are divided by this (sentence-transformers' scale 20 = 1 / 0.05). */
@@ -37,6 +46,8 @@ export interface TrainStepOptions {
   eps?: number;
   /** Also output 'grad.<key>' (the raw, pre-clip gradient of every parameter), for tests. */
   exposeGradients?: boolean;
+  /** Leave the state unchanged on a non-finite gradient norm (default true; adamw.ts). */
+  skipNonFinite?: boolean;
 }
 
 /** A step graph before serialisation, for callers that want the graph itself (tests, benches). */
@@ -78,8 +89,11 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
   const g = new Graph('train-step');
   const params = paramSpecs(spec);
   const data = dataInputs(spec, rows, l);
+  const masked = shape.maskNegatives === true && n > 0;
   const dropout: DropoutSpec[] = [];
   const { inputs, drop } = declareInputs(g, data, dropout);
+  const negBias = masked ? g.input('negative_bias', 'float32', [b * n]) : null;
+  if (negBias) data.push({ name: 'negative_bias', dtype: 'float32', shape: [b * n] });
   const state = params.map((ps) => {
     const names = stateNames(ps.key);
     return {
@@ -97,7 +111,9 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
     const e = sentenceEmbedding(spec, hidden, inputs.attentionMask); // [S, D]
     const q = o.slice(e, [0], [b], [0]); // [B, D]
     const docs = o.slice(e, [b], [rows], [0]); // [B + B·N, D]
-    return infoNce(q, docs, temperature);
+    // [B] zeros for the positives, then the negatives' bias: [B + B·N].
+    const bias = negBias ? o.concat([o.full(g, [b], 0, 'float32'), negBias], 0) : undefined;
+    return infoNce(q, docs, temperature, bias);
   });
   const grads = backward(loss, state.map((s) => s.p));
   const { gradNorm, next } = g.scope('adamw', () =>
@@ -105,6 +121,7 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
       maxGradNorm,
       betas: opts.betas ?? [0.9, 0.999],
       eps: opts.eps ?? 1e-8,
+      skipNonFinite: opts.skipNonFinite,
     }),
   );
 

@@ -18,11 +18,15 @@ export interface InfoNce {
  * every query's negatives); query i's label is column i. Log-softmax is composed (the WebGPU
  * EP has no LogSoftmax kernel) and the diagonal is picked by a constant one-hot product.
  */
-export function infoNce(queries: Tensor, candidates: Tensor, temperature: number): InfoNce {
+export function infoNce(queries: Tensor, candidates: Tensor, temperature: number, bias?: Tensor): InfoNce {
   const [b] = queries.shape;
   const [c] = candidates.shape;
   if (c < b) throw new EngineError('BAD_INPUT', `infoNce: ${c} candidates for ${b} queries; each query needs its positive`);
-  const scores = o.div(o.matmul(queries, o.transpose(candidates, [1, 0])), temperature); // [B, D] x [D, C] -> [B, C]
+  const cos = o.div(o.matmul(queries, o.transpose(candidates, [1, 0])), temperature); // [B, D] x [D, C] -> [B, C]
+  // bias [C]: 0 for real candidates, a large negative for filler slots (a query with fewer
+  // mined negatives than the batch's N): exp underflows to exactly 0, so a filler gets no
+  // probability and no gradient, the same loss as if the slot did not exist.
+  const scores = bias ? o.add(cos, bias) : cos;
   const onehot = new Array<number>(b * c).fill(0);
   for (let i = 0; i < b; i++) onehot[i * c + i] = 1;
   const labels = queries.graph.constant(hostTensor(queries.dtype, [b, c], onehot));

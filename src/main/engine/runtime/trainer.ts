@@ -56,7 +56,7 @@ export interface Trainer {
   readonly stepCount: number;
   /** Session keys built so far (one per shape bucket). */
   readonly buckets: readonly string[];
-  step(batch: Readonly<Record<string, Int32Array>>, shape: BucketShape): Promise<StepResult>;
+  step(batch: Readonly<Record<string, Int32Array | Float32Array>>, shape: BucketShape): Promise<StepResult>;
   getParams(): Promise<Map<string, Float32Array>>;
   setParams(params: Map<string, Float32Array>): Promise<void>;
   getOptimizerState(): Promise<OptimizerState>;
@@ -105,7 +105,7 @@ export async function createTrainer(opts: TrainerOptions): Promise<Trainer> {
     pending = { p: new Map(), m: null, v: null };
   }
 
-  async function stepOnce(batch: Readonly<Record<string, Int32Array>>, shape: BucketShape): Promise<StepResult> {
+  async function stepOnce(batch: Readonly<Record<string, Int32Array | Float32Array>>, shape: BucketShape): Promise<StepResult> {
     checkShape(shape);
     const key = { kind: 'step', batch: shape.batch, length: shape.length, device };
     const bucket = `${shape.batch}x${shape.length}`;

@@ -1,0 +1,110 @@
+// Checkpoints: everything a run needs to continue bit-exactly — parameters, both AdamW
+// moments, the step count (AdamW's t, the schedule, the dropout stream and the batch plan
+// all follow from it) and the loop's own state (lr scale after skipped steps, best eval,
+// evals without improvement). A checkpoint is written to a temporary folder, fsynced and
+// renamed to RUN_DIR/checkpoints/step-N, so a kill at any moment leaves whole checkpoints only.
+
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EngineError } from '../../../shared/errors.js';
+import { parseSafetensors, toFloat32, writeSafetensors } from '../model/safetensors.js';
+import type { OptimizerState } from '../runtime/index.js';
+
+export interface LoopState {
+  /** Optimizer steps taken (= trainer.stepCount). */
+  step: number;
+  /** Multiplies the schedule's rate; halved after each non-finite step. */
+  lrScale: number;
+  skippedSteps: number;
+  best: { metric: string; value: number; step: number } | null;
+  /** Evaluations since the best one (early stopping's patience counter). */
+  sinceBest: number;
+}
+
+export interface Checkpoint {
+  loop: LoopState;
+  params: Map<string, Float32Array>;
+  optimizer: OptimizerState;
+}
+
+const STATE_FILE = 'trainer-state.json';
+
+function tensors(map: Map<string, Float32Array>, prefix = ''): [string, { dtype: 'F32'; shape: number[]; data: Float32Array }][] {
+  return [...map].map(([k, a]) => [prefix + k, { dtype: 'F32', shape: [a.length], data: a }]);
+}
+
+async function writeSynced(path: string, data: Uint8Array | string): Promise<void> {
+  const fh = await open(path, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export function checkpointDir(runDir: string, step: number): string {
+  return join(runDir, 'checkpoints', `step-${step}`);
+}
+
+/** Writes RUN_DIR/checkpoints/step-N (or `name`) whole or not at all; returns its folder. */
+export async function saveCheckpoint(runDir: string, c: Checkpoint, name = `step-${c.loop.step}`): Promise<string> {
+  const root = join(runDir, 'checkpoints');
+  await mkdir(root, { recursive: true });
+  const target = join(root, name);
+  const temp = join(root, `.${name}.${randomBytes(4).toString('hex')}.tmp`);
+  await mkdir(temp);
+  try {
+    // Flat [n] shapes: the trainer checks element counts against its graph on the way back in.
+    await writeSynced(join(temp, 'params.safetensors'), writeSafetensors(tensors(c.params)));
+    await writeSynced(join(temp, 'optimizer.safetensors'), writeSafetensors([...tensors(c.optimizer.m, 'm.'), ...tensors(c.optimizer.v, 'v.')]));
+    await writeSynced(join(temp, STATE_FILE), JSON.stringify({ ...c.loop, optimizerStep: c.optimizer.step }, null, 2) + '\n');
+    await rm(target, { recursive: true, force: true });
+    await rename(temp, target);
+  } catch (e) {
+    await rm(temp, { recursive: true, force: true }).catch(() => {});
+    throw e;
+  }
+  return target;
+}
+
+export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
+  try {
+    const raw = JSON.parse(await readFile(join(dir, STATE_FILE), 'utf8')) as LoopState & { optimizerStep: number };
+    const params = new Map<string, Float32Array>();
+    for (const [k, t] of parseSafetensors(await readFile(join(dir, 'params.safetensors'))).tensors) params.set(k, toFloat32(t, k));
+    const m = new Map<string, Float32Array>();
+    const v = new Map<string, Float32Array>();
+    for (const [k, t] of parseSafetensors(await readFile(join(dir, 'optimizer.safetensors'))).tensors) {
+      (k.startsWith('m.') ? m : v).set(k.slice(2), toFloat32(t, k));
+    }
+    const { optimizerStep, ...loop } = raw;
+    return { loop, params, optimizer: { step: optimizerStep, m, v } };
+  } catch (e) {
+    throw new EngineError('SCHEMA', `checkpoint ${dir} cannot be read (${(e as Error).message}); delete it to resume from an earlier one`, { path: dir });
+  }
+}
+
+/** Step numbers of the complete checkpoints under RUN_DIR/checkpoints, ascending. */
+export async function listCheckpoints(runDir: string): Promise<number[]> {
+  const names = await readdir(join(runDir, 'checkpoints')).catch(() => [] as string[]);
+  return names
+    .map((n) => /^step-(\d+)$/.exec(n))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+}
+
+/** Keeps the newest `keep` step checkpoints (and 'best'); removes older ones. */
+export async function pruneCheckpoints(runDir: string, keep: number): Promise<void> {
+  const steps = await listCheckpoints(runDir);
+  for (const s of steps.slice(0, Math.max(0, steps.length - keep))) await rm(checkpointDir(runDir, s), { recursive: true, force: true });
+}
+
+export async function writeTextSynced(path: string, text: string): Promise<void> {
+  const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeSynced(temp, text);
+  await rename(temp, path);
+}
+

@@ -1,0 +1,241 @@
+// A training run (DESIGN §6 `embedsmith train`): settings → examples → a seeded step plan →
+// the trainer (one ONNX step graph per shape bucket, runtime/trainer.ts) → metrics.jsonl,
+// checkpoints and the final model folder. Everything that decides a step's numbers (the
+// plan, AdamW's t, the schedule, dropout masks) follows from the step count, so a run
+// resumed from a checkpoint continues exactly as the uninterrupted run would have.
+
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { EngineError } from '../../../shared/errors.js';
+import { applyTemplate } from '../data/templates.js';
+import { loadModelFolder, loadModelTokenizer, type LoadedModel } from '../model/load.js';
+import { specOfModel } from '../model/open-model.js';
+import { saveModelFolder } from '../model/save.js';
+import { type EncoderSpec, buildTrainStep, paramSpecs, specFromHfConfig } from '../nn/index.js';
+import { type Trainer, createTrainer, selectDevice } from '../runtime/index.js';
+import { writeJsonAtomic } from '../workspace/atomic.js';
+import { stepBatch, type Templates } from './batch.js';
+import { type LoopState, listCheckpoints, loadCheckpoint, pruneCheckpoints, saveCheckpoint, checkpointDir, writeTextSynced } from './checkpoint.js';
+import { type Example, TokenCache, loadExamples } from './examples.js';
+import { planSteps } from './sampler.js';
+import { type Schedule, lrAt, warmupSteps } from './schedule.js';
+import { type TrainSettings, checkSettings, resumeMismatch } from './settings.js';
+
+export interface StepRecord {
+  step: number;
+  epoch: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  pairsPerSec: number;
+  /** The update was not applied: the gradient was NaN or infinite (the rate was halved). */
+  skipped?: boolean;
+  eval?: Record<string, number>;
+}
+
+export interface TrainProgress extends StepRecord {
+  totalSteps: number;
+  etaSec: number;
+}
+
+export type Evaluate = (params: Map<string, Float32Array>, spec: EncoderSpec, loaded: LoadedModel) => Promise<Record<string, number>>;
+
+export interface TrainHooks {
+  onProgress?: (p: TrainProgress) => void;
+  /** One human-readable line at a time (settings, device, checkpoints, warnings). */
+  log?: (line: string) => void;
+  /** Stops after the running step; a checkpoint is written so --resume continues from there. */
+  signal?: AbortSignal;
+  /** Metrics of the current parameters (eval set); called every evalEvery steps and at the end. */
+  evaluate?: Evaluate;
+}
+
+export interface TrainResult {
+  runDir: string;
+  steps: number;
+  totalSteps: number;
+  /** Stopped by the signal (a checkpoint holds the state) rather than finished. */
+  cancelled: boolean;
+  earlyStopped: boolean;
+  finalLoss: number | null;
+  skippedSteps: number;
+  best: LoopState['best'];
+  /** RUN_DIR/model, written when the run finished. */
+  modelDir: string | null;
+  device: string;
+}
+
+export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts: { resume?: boolean } & TrainHooks = {}): Promise<TrainResult> {
+  const settings = checkSettings(settingsIn);
+  const runDir = resolve(runDirIn);
+  const log = opts.log ?? (() => {});
+  const configPath = join(runDir, 'config.json');
+  const metricsPath = join(runDir, 'metrics.jsonl');
+  if (existsSync(configPath) && !opts.resume) {
+    throw new EngineError('ALREADY_EXISTS', `${runDir} already holds a run; continue it with --resume or choose another --out`, { path: runDir });
+  }
+  if (opts.resume && !existsSync(configPath)) {
+    throw new EngineError('NOT_FOUND', `--resume: ${runDir} has no config.json, so there is no run to continue; drop --resume to start one`, { path: runDir });
+  }
+  if (opts.resume) {
+    const saved = JSON.parse(await readFile(configPath, 'utf8')) as TrainSettings;
+    const diff = resumeMismatch(saved, settings);
+    if (diff) throw new EngineError('BAD_INPUT', `--resume: the settings differ from the run's config.json (${diff}); resume with the same settings or start a new run`, { path: configPath });
+  }
+
+  const loaded = await loadModelFolder(settings.model, { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
+  const base = specOfModel(loaded);
+  const spec: EncoderSpec = settings.dropout === null ? base : { ...base, hiddenDropout: settings.dropout, attentionDropout: settings.dropout };
+  const tokenizer = await loadModelTokenizer(loaded, settings.maxLength);
+  const tokens = new TokenCache(tokenizer, settings.maxLength);
+  const templates: Templates = {
+    query: (t) => applyTemplate(settings.template.query, t),
+    document: (t) => applyTemplate(settings.template.document, t),
+  };
+  const { examples, heldOut } = await loadExamples(settings.data, { maxNegatives: settings.negatives ?? undefined });
+  const n = examples.reduce((m, e) => Math.max(m, e.negatives.length), 0);
+  const masked = examples.some((e) => e.negatives.length < n);
+  const texts = (i: number) => [examples[i].query, examples[i].positive, ...examples[i].negatives];
+  const plan = planSteps(texts, examples.length, { ...settings, maxSteps: settings.maxSteps ?? undefined });
+  const schedule: Schedule = { lr: settings.lr, schedule: settings.schedule, warmupSteps: warmupSteps(settings.warmup, plan.length), totalSteps: plan.length };
+  const device = await selectDevice(settings.device);
+  log(`${examples.length} training examples (${heldOut} held out by split.json), ${n} negatives per query${masked ? ' (some queries have fewer: filler slots are masked)' : ''}; ${plan.length} steps of ${settings.batchSize}; device ${device.device} (${device.reason})`);
+
+  const loop: LoopState = { step: 0, lrScale: 1, skippedSteps: 0, best: null, sinceBest: 0 };
+  const trainer = await createTrainer({
+    device: device.device,
+    buildStep: (shape) =>
+      buildTrainStep(spec, { queries: shape.batch, negativesPerQuery: n, length: shape.length, maskNegatives: masked }, { temperature: settings.temperature, maxGradNorm: settings.maxGradNorm }),
+    initialParams: loaded.params,
+    lr: (done) => lrAt(schedule, done) * loop.lrScale,
+    weightDecay: settings.weightDecay,
+    seed: settings.seed,
+    deterministic: true,
+    threads: settings.threads,
+  });
+  try {
+    await mkdir(runDir, { recursive: true });
+    if (opts.resume) await restore(trainer, runDir, loop, metricsPath, log);
+    else {
+      await writeJsonAtomic(configPath, settings);
+      await writeTextSynced(metricsPath, '');
+    }
+    return await loopSteps();
+  } finally {
+    await trainer.dispose();
+  }
+
+  async function loopSteps(): Promise<TrainResult> {
+    let cancelled = false;
+    let earlyStopped = false;
+    let finalLoss: number | null = null;
+    const started = Date.now();
+    const startStep = loop.step;
+    while (loop.step < plan.length) {
+      if (opts.signal?.aborted) {
+        cancelled = true;
+        break;
+      }
+      const { epoch, examples: picks } = plan[loop.step];
+      const batch = stepBatch(examples, picks, n, masked, templates, tokens, spec.typeVocabSize > 1);
+      const t0 = performance.now();
+      const r = await trainer.step(batch.feeds, batch.shape);
+      const secs = (performance.now() - t0) / 1000;
+      loop.step = r.step;
+      const skipped = !Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm);
+      const rec: StepRecord = { step: r.step, epoch, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, pairsPerSec: picks.length / secs };
+      if (skipped) {
+        rec.skipped = true;
+        loop.skippedSteps++;
+        loop.lrScale /= 2;
+        log(`step ${r.step}: loss ${r.loss}, gradient norm ${r.gradNorm} — update skipped, learning rate halved (now ×${loop.lrScale})`);
+      } else finalLoss = r.loss;
+      const last = loop.step === plan.length;
+      if (opts.evaluate && ((settings.evalEvery > 0 && loop.step % settings.evalEvery === 0) || last)) {
+        rec.eval = await opts.evaluate(await trainer.getParams(), spec, loaded);
+        earlyStopped = await track(rec.eval) && !last;
+      }
+      await appendFile(metricsPath, JSON.stringify(rec) + '\n');
+      const elapsed = (Date.now() - started) / 1000;
+      const perStep = elapsed / (loop.step - startStep);
+      opts.onProgress?.({ ...rec, totalSteps: plan.length, etaSec: perStep * (plan.length - loop.step) });
+      if ((settings.checkpointEvery > 0 && loop.step % settings.checkpointEvery === 0) || earlyStopped) await checkpoint();
+      if (earlyStopped) {
+        log(`early stop at step ${loop.step}: no ${settings.metric} improvement in ${settings.patience} evaluations (best ${loop.best?.value} at step ${loop.best?.step})`);
+        break;
+      }
+    }
+    if (cancelled) {
+      await checkpoint();
+      log(`stopped at step ${loop.step} of ${plan.length}; checkpoint written — continue with --resume`);
+      return result(true, false, finalLoss, null);
+    }
+    await checkpoint();
+    const bestDir = loop.best ? join(runDir, 'checkpoints', 'best') : null;
+    const params = bestDir && existsSync(bestDir) ? (await loadCheckpoint(bestDir)).params : await trainer.getParams();
+    const modelDir = join(runDir, 'model');
+    await saveModelFolder(
+      { ...loaded, params, sentence: { ...loaded.sentence, maxSeqLength: settings.maxLength, prompts: prompts(), defaultPromptName: null } },
+      modelDir,
+      { overwrite: true },
+    );
+    log(`model written to ${modelDir}${loop.best ? ` (best ${settings.metric} ${loop.best.value.toFixed(4)} at step ${loop.best.step})` : ''}`);
+    return result(false, earlyStopped, finalLoss, modelDir);
+  }
+
+  /** Records an evaluation; true when early stopping should stop the run. */
+  async function track(metrics: Record<string, number>): Promise<boolean> {
+    const value = metrics[settings.metric];
+    if (value === undefined) {
+      throw new EngineError('BAD_INPUT', `--metric ${settings.metric} is not among the evaluation's metrics (${Object.keys(metrics).join(', ')})`, { setting: 'metric' });
+    }
+    if (!loop.best || value > loop.best.value) {
+      loop.best = { metric: settings.metric, value, step: loop.step };
+      loop.sinceBest = 0;
+      await saveCheckpoint(runDir, { loop, params: await trainer.getParams(), optimizer: await trainer.getOptimizerState() }, 'best');
+      return false;
+    }
+    loop.sinceBest++;
+    return settings.patience > 0 && loop.sinceBest >= settings.patience;
+  }
+
+  async function checkpoint(): Promise<void> {
+    const dir = await saveCheckpoint(runDir, { loop, params: await trainer.getParams(), optimizer: await trainer.getOptimizerState() });
+    await pruneCheckpoints(runDir, settings.keepCheckpoints);
+    log(`checkpoint ${dir}`);
+  }
+
+  function prompts(): Record<string, string> {
+    const p: Record<string, string> = {};
+    if (settings.template.query) p.query = settings.template.query;
+    if (settings.template.document) p.document = settings.template.document;
+    return p;
+  }
+
+  function result(cancelled: boolean, earlyStopped: boolean, finalLoss: number | null, modelDir: string | null): TrainResult {
+    return { runDir, steps: loop.step, totalSteps: plan.length, cancelled, earlyStopped, finalLoss, skippedSteps: loop.skippedSteps, best: loop.best, modelDir, device: device.device };
+  }
+}
+
+/** Loads the newest checkpoint into the trainer and cuts metrics.jsonl back to its step. */
+async function restore(trainer: Trainer, runDir: string, loop: LoopState, metricsPath: string, log: (s: string) => void): Promise<void> {
+  const steps = await listCheckpoints(runDir);
+  const lines = existsSync(metricsPath) ? (await readFile(metricsPath, 'utf8')).split('\n').filter((l) => l !== '') : [];
+  if (steps.length === 0) {
+    log('--resume: no checkpoint yet; starting from step 0');
+    await writeTextSynced(metricsPath, '');
+    return;
+  }
+  const at = steps[steps.length - 1];
+  const cp = await loadCheckpoint(checkpointDir(runDir, at));
+  await trainer.setParams(cp.params);
+  await trainer.setOptimizerState(cp.optimizer);
+  Object.assign(loop, cp.loop);
+  // Steps after the checkpoint were lost with the process; they will run again, identically.
+  const kept = lines.filter((l) => (JSON.parse(l) as StepRecord).step <= at);
+  await writeTextSynced(metricsPath, kept.map((l) => l + '\n').join(''));
+  log(`resumed from checkpoint step ${at}`);
+}
+
+export type { Example };

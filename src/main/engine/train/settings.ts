@@ -1,0 +1,120 @@
+// Every setting of a training run, resolved to a value (DESIGN §6 `embedsmith train`), and
+// their checks. RUN_DIR/config.json holds exactly this object, so a run can be read, repeated
+// and resumed; `--resume` refuses to continue a run whose settings changed underneath it.
+
+import { EngineError } from '../../../shared/errors.js';
+import type { InstructionTemplate } from '../data/templates.js';
+import type { DevicePref } from '../runtime/index.js';
+import type { ScheduleName } from './schedule.js';
+
+export interface TrainSettings {
+  /** Base model folder. */
+  model: string;
+  /** Training dataset folder (pairs or triplets; rows in split.json's eval side are held out). */
+  data: string;
+  /** Evaluation dataset folder (default: none; --eval). */
+  eval: string | null;
+  epochs: number;
+  /** Takes precedence over epochs; data repeats epoch after epoch. */
+  maxSteps: number | null;
+  /** Queries per step. */
+  batchSize: number;
+  lr: number;
+  /** Fraction of the run (< 1) or a number of steps. */
+  warmup: number;
+  schedule: ScheduleName;
+  weightDecay: number;
+  /** Cosine similarities are divided by this (0.05 = sentence-transformers' scale 20). */
+  temperature: number;
+  /** Tokens per text, special tokens included. */
+  maxLength: number;
+  /** Dropout probability everywhere, or null for the model config's own. */
+  dropout: number | null;
+  seed: number;
+  shuffle: boolean;
+  /** Hard negatives per query used per step (null: as many as the data has). */
+  negatives: number | null;
+  maxGradNorm: number;
+  /** Evaluate every N steps (0: only at the end). */
+  evalEvery: number;
+  /** Metric that picks the best model and drives early stopping. */
+  metric: string;
+  /** Stop after this many evaluations without improvement (0: never). */
+  patience: number;
+  /** Checkpoint every N steps (0: only at the end). */
+  checkpointEvery: number;
+  keepCheckpoints: number;
+  device: DevicePref;
+  /** Instruction templates by role; empty strings mean the model's own prompts are not used either. */
+  template: Pick<InstructionTemplate, 'query' | 'document'>;
+  /** CPU threads (recorded: results are bit-exact only for the same count). */
+  threads: number;
+}
+
+export const TRAIN_DEFAULTS: Omit<TrainSettings, 'model' | 'data' | 'threads' | 'template'> = {
+  eval: null,
+  epochs: 1,
+  maxSteps: null,
+  batchSize: 32,
+  lr: 2e-5,
+  warmup: 0.1,
+  schedule: 'linear',
+  weightDecay: 0.01,
+  temperature: 0.05,
+  maxLength: 128,
+  dropout: null,
+  seed: 42,
+  shuffle: true,
+  negatives: null,
+  maxGradNorm: 1.0,
+  evalEvery: 0,
+  metric: 'ndcg@10',
+  patience: 0,
+  checkpointEvery: 0,
+  keepCheckpoints: 2,
+  device: 'auto',
+};
+
+function bad(setting: string, message: string): EngineError {
+  return new EngineError('BAD_INPUT', `--${setting}: ${message}`, { setting });
+}
+
+export function checkSettings(s: TrainSettings): TrainSettings {
+  const posInt = (name: string, v: number) => {
+    if (!Number.isInteger(v) || v < 1) throw bad(name, `${v} must be a positive integer`);
+  };
+  const nonNegInt = (name: string, v: number) => {
+    if (!Number.isInteger(v) || v < 0) throw bad(name, `${v} must be a whole number >= 0`);
+  };
+  posInt('epochs', s.epochs);
+  if (s.maxSteps !== null) posInt('max-steps', s.maxSteps);
+  posInt('batch-size', s.batchSize);
+  if (!(s.lr > 0 && Number.isFinite(s.lr))) throw bad('lr', `${s.lr} must be a positive number, e.g. 2e-5`);
+  if (!(s.weightDecay >= 0)) throw bad('weight-decay', `${s.weightDecay} must be >= 0, e.g. 0.01`);
+  if (!(s.temperature > 0)) throw bad('temperature', `${s.temperature} must be > 0, e.g. 0.05`);
+  if (!(s.maxGradNorm > 0)) throw bad('max-grad-norm', `${s.maxGradNorm} must be > 0 (Infinity turns clipping off)`);
+  if (!Number.isInteger(s.maxLength) || s.maxLength < 3) throw bad('max-length', `${s.maxLength} must be an integer >= 3, e.g. 128`);
+  if (s.dropout !== null && !(s.dropout >= 0 && s.dropout < 1)) throw bad('dropout', `${s.dropout} must be a probability in [0, 1)`);
+  if (!Number.isInteger(s.seed)) throw bad('seed', `${s.seed} must be an integer`);
+  if (s.negatives !== null) nonNegInt('negatives', s.negatives);
+  if (!['linear', 'constant'].includes(s.schedule)) throw bad('schedule', `'${s.schedule}' is not a schedule; use linear or constant`);
+  nonNegInt('eval-every', s.evalEvery);
+  nonNegInt('patience', s.patience);
+  nonNegInt('checkpoint-every', s.checkpointEvery);
+  posInt('keep-checkpoints', s.keepCheckpoints);
+  posInt('threads', s.threads);
+  return s;
+}
+
+/** Settings that must match for --resume to continue bit-exactly. */
+const RESUME_KEYS: (keyof TrainSettings)[] = [
+  'model', 'data', 'epochs', 'maxSteps', 'batchSize', 'lr', 'warmup', 'schedule', 'weightDecay', 'temperature',
+  'maxLength', 'dropout', 'seed', 'shuffle', 'negatives', 'maxGradNorm', 'template', 'threads',
+];
+
+export function resumeMismatch(saved: TrainSettings, now: TrainSettings): string | null {
+  for (const k of RESUME_KEYS) {
+    if (JSON.stringify(saved[k]) !== JSON.stringify(now[k])) return `${k} was ${JSON.stringify(saved[k])}, now ${JSON.stringify(now[k])}`;
+  }
+  return null;
+}

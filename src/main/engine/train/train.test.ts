@@ -1,0 +1,132 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importDataset } from '../data/index.js';
+import { loadModelFolder } from '../model/load.js';
+import { writeRandomBert } from '../model/random-model.js';
+import { paramSpecs, specFromHfConfig } from '../nn/index.js';
+import { listCheckpoints } from './checkpoint.js';
+import { type StepRecord, trainRun } from './run.js';
+import { TRAIN_DEFAULTS, type TrainSettings } from './settings.js';
+
+const TOK = join(import.meta.dirname, '../../../../test/fixtures/models/bert-wordpiece-uncased');
+let root: string;
+let model: string;
+let pairs: string;
+let ragged: string;
+
+const WORDS = 'apple river stone cloud music garden window paper silver engine forest candle ocean pencil winter button'.split(' ');
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'es-train-'));
+  model = join(root, 'model');
+  await writeRandomBert(model, { tokenizerDir: TOK, hidden: 32, layers: 2, heads: 4, intermediate: 64, seed: 3 });
+  const lines = ['anchor,positive'];
+  for (let i = 0; i < WORDS.length; i++) lines.push(`what is ${WORDS[i]},${WORDS[i]} is a thing number ${i}`);
+  await writeFile(join(root, 'pairs.csv'), lines.join('\n') + '\n');
+  pairs = join(root, 'pairs');
+  await importDataset(join(root, 'pairs.csv'), pairs);
+  // Triplets where some rows have fewer negatives: filler slots get masked.
+  const t = ['anchor,positive,negative_1,negative_2'];
+  for (let i = 0; i < 8; i++) t.push(`q ${WORDS[i]},d ${WORDS[i]},n ${WORDS[(i + 3) % 16]},${i % 2 ? '' : `m ${WORDS[(i + 5) % 16]}`}`);
+  await writeFile(join(root, 'ragged.csv'), t.join('\n') + '\n');
+  ragged = join(root, 'ragged');
+  await importDataset(join(root, 'ragged.csv'), ragged);
+});
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+function settings(o: Partial<TrainSettings> = {}): TrainSettings {
+  return { ...TRAIN_DEFAULTS, model, data: pairs, threads: 1, template: { query: '', document: '' }, device: 'cpu', batchSize: 4, lr: 1e-3, maxLength: 32, ...o };
+}
+
+async function metrics(run: string): Promise<StepRecord[]> {
+  return (await readFile(join(run, 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as StepRecord);
+}
+
+describe('trainRun', () => {
+  it('trains: loss falls, metrics.jsonl has a line per step, model/ loads with changed weights', async () => {
+    const run = join(root, 'run-basic');
+    const r = await trainRun(settings({ epochs: 6, warmup: 0, dropout: 0 }), run);
+    expect(r.steps).toBe(24); // 16 pairs / 4 per batch × 6 epochs
+    const m = await metrics(run);
+    expect(m.map((x) => x.step)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+    const first = (m[0].loss + m[1].loss + m[2].loss + m[3].loss) / 4;
+    const last = (m[20].loss + m[21].loss + m[22].loss + m[23].loss) / 4;
+    expect(last).toBeLessThan(first * 0.7);
+    const expected = (c: { raw: unknown }) => paramSpecs(specFromHfConfig(c.raw));
+    const before = await loadModelFolder(model, { expected });
+    const after = await loadModelFolder(r.modelDir!, { expected });
+    const w = 'encoder.layer.0.attention.self.query.weight';
+    expect(after.params.get(w)).not.toEqual(before.params.get(w));
+    expect(after.sentence.maxSeqLength).toBe(32);
+    const config = JSON.parse(await readFile(join(run, 'config.json'), 'utf8')) as TrainSettings;
+    expect(config.batchSize).toBe(4);
+  });
+
+  it('--resume after a stop continues bit-exactly (dropout on, shuffled)', async () => {
+    const s = settings({ maxSteps: 9, checkpointEvery: 2, dropout: 0.1, warmup: 0.2 });
+    const full = join(root, 'run-full');
+    await trainRun(s, full);
+    const cut = join(root, 'run-cut');
+    const ctl = new AbortController();
+    const first = await trainRun(s, cut, { signal: ctl.signal, onProgress: (p) => p.step === 5 && ctl.abort() });
+    expect(first.cancelled).toBe(true);
+    expect(first.steps).toBe(5);
+    await expect(trainRun(s, cut)).rejects.toThrow(/--resume/);
+    const second = await trainRun(s, cut, { resume: true });
+    expect(second.steps).toBe(9);
+    const strip = (m: StepRecord[]) => m.map(({ pairsPerSec: _, ...rest }) => rest);
+    expect(strip(await metrics(cut))).toEqual(strip(await metrics(full)));
+    const a = await readFile(join(full, 'model', 'model.safetensors'));
+    const b = await readFile(join(cut, 'model', 'model.safetensors'));
+    expect(Buffer.compare(a, b)).toBe(0);
+    expect((await listCheckpoints(cut)).length).toBeLessThanOrEqual(2);
+  });
+
+  it('--resume refuses changed settings, naming the setting', async () => {
+    const run = join(root, 'run-changed');
+    await trainRun(settings({ maxSteps: 2 }), run);
+    await expect(trainRun(settings({ maxSteps: 2, lr: 5e-4 }), run, { resume: true })).rejects.toThrow(/lr was 0.001, now 0.0005/);
+  });
+
+  it('queries with fewer negatives get masked filler slots and train', async () => {
+    const run = join(root, 'run-ragged');
+    const r = await trainRun(settings({ data: ragged, maxSteps: 4, dropout: 0 }), run);
+    const m = await metrics(run);
+    expect(m).toHaveLength(4);
+    for (const x of m) expect(Number.isFinite(x.loss)).toBe(true);
+    expect(r.finalLoss).not.toBeNull();
+  });
+
+  it('a non-finite gradient skips the update and halves the rate', async () => {
+    const run = join(root, 'run-nan');
+    // lr so large the weights blow up to inf within a few steps; the guard must catch it.
+    const r = await trainRun(settings({ maxSteps: 6, lr: 1e30, warmup: 0, schedule: 'constant', dropout: 0, maxGradNorm: Infinity }), run);
+    const m = await metrics(run);
+    const skipped = m.filter((x) => x.skipped);
+    expect(skipped.length).toBeGreaterThan(0);
+    expect(r.skippedSteps).toBe(skipped.length);
+    const at = m.indexOf(skipped[0]);
+    if (at + 1 < m.length) expect(m[at + 1].lr).toBeCloseTo(m[at].lr / 2, -20);
+  });
+
+  it('feeds the evaluator and keeps the best model', async () => {
+    const run = join(root, 'run-eval');
+    const seen: number[] = [];
+    let calls = 0;
+    const r = await trainRun(settings({ maxSteps: 6, evalEvery: 2, dropout: 0 }), run, {
+      evaluate: async () => {
+        calls++;
+        const v = [0.5, 0.9, 0.7][calls - 1];
+        seen.push(v);
+        return { 'ndcg@10': v };
+      },
+    });
+    expect(seen).toEqual([0.5, 0.9, 0.7]);
+    expect(r.best).toEqual({ metric: 'ndcg@10', value: 0.9, step: 4 });
+    const m = await metrics(run);
+    expect(m[3].eval).toEqual({ 'ndcg@10': 0.9 });
+    expect(m[0].eval).toBeUndefined();
+  });
+});
