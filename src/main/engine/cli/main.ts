@@ -12,6 +12,7 @@ import { exportCommand } from './commands/export.js';
 import { pullCommand } from './commands/pull.js';
 import { importCommand } from './commands/import.js';
 import { datasetCommand } from './commands/dataset.js';
+import { TRAIN_USAGE, trainCommand } from './commands/train.js';
 
 export const HELP = `embedsmith ${ENGINE_VERSION} — fine-tune text-embedding models on your own data
 
@@ -38,9 +39,13 @@ Commands available now:
   dataset split DATASET_DIR [--eval 0.1] [--seed 42]
   project create DIR --name NAME     Make DIR a new Embedsmith project.
   project info DIR [--json]          Show a project's name, schema version and dates.
+  train    --model MODEL_DIR --data DATASET_DIR --out RUN_DIR [options]
+           Contrastive fine-tuning (InfoNCE, in-batch + mined negatives, AdamW); writes
+           config.json, metrics.jsonl, checkpoints/ and model/. Ctrl-C checkpoints; --resume
+           continues exactly. Options: ${TRAIN_USAGE.slice(TRAIN_USAGE.indexOf('[--epochs'))}
   demo     The whole pipeline on the bundled demo (arrives with the training issue).
 
-Arriving with later issues: mine, train, eval, umap
+Arriving with later issues: mine, eval, umap
 (see README).
 
 Options: -h, --help   this text     -v, --version   the version
@@ -81,8 +86,9 @@ export async function runCli(argv: string[], out: Out = console): Promise<number
         return await datasetCommand(rest, out);
       case 'export':
         return await exportCommand(rest, out);
-      case 'mine':
       case 'train':
+        return await trainCommand(rest, out);
+      case 'mine':
       case 'eval':
       case 'umap':
         out.error(`embedsmith ${command}: not available in this build yet; it arrives with a later issue (see README).`);

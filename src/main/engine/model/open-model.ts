@@ -59,18 +59,27 @@ export function specOfModel(loaded: Pick<LoadedModel, 'config' | 'sentence' | 'd
 export async function openModel(dir: string, opts: OpenModelOptions = {}): Promise<EmbeddingModel> {
   // The parameter list depends on config sizes only; pooling does not change it.
   const loaded = await loadModelFolder(dir, { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
-  const spec = specOfModel(loaded);
+  return modelFromLoaded(loaded, specOfModel(loaded), opts);
+}
+
+/**
+ * An embedding model from parameters in memory: a loaded folder, or one whose params a
+ * training run swapped in (evaluation during training embeds with the current weights).
+ */
+export async function modelFromLoaded(loaded: LoadedModel, spec: EncoderSpec, opts: OpenModelOptions = {}): Promise<EmbeddingModel> {
   const tokenizer = await loadModelTokenizer(loaded, opts.maxLength);
   const choice = await selectDevice(opts.device ?? 'auto');
   const frozen = (opts.encoder ?? (choice.device === 'cpu' ? 'frozen' : 'buckets')) === 'frozen';
+  // Inference never drops out: the graph ignores dropout, but keep the spec honest.
+  const inference = { ...spec, hiddenDropout: 0, attentionDropout: 0 };
   const encoder = frozen
-    ? await createFrozenEncoder({ device: choice.device, model: frozenEncoderBytes({ spec, loaded }), threads: opts.threads })
-    : await createEncoder({ device: choice.device, params: loaded.params, threads: opts.threads, buildEncode: (shape) => buildEncode(spec, shape) });
+    ? await createFrozenEncoder({ device: choice.device, model: frozenEncoderBytes({ spec: inference, loaded }), threads: opts.threads })
+    : await createEncoder({ device: choice.device, params: loaded.params, threads: opts.threads, buildEncode: (shape) => buildEncode(inference, shape) });
   return {
-    dir,
+    dir: loaded.dir,
     loaded,
     tokenizer,
-    spec,
+    spec: inference,
     dim: spec.hidden,
     device: choice.device,
     deviceReason: choice.reason,

@@ -54,7 +54,7 @@ describe('trainRun', () => {
     const first = (m[0].loss + m[1].loss + m[2].loss + m[3].loss) / 4;
     const last = (m[20].loss + m[21].loss + m[22].loss + m[23].loss) / 4;
     expect(last).toBeLessThan(first * 0.7);
-    const expected = (c: { raw: unknown }) => paramSpecs(specFromHfConfig(c.raw));
+    const expected = (c: { raw: Record<string, unknown> }) => paramSpecs(specFromHfConfig(c.raw));
     const before = await loadModelFolder(model, { expected });
     const after = await loadModelFolder(r.modelDir!, { expected });
     const w = 'encoder.layer.0.attention.self.query.weight';

@@ -1,0 +1,145 @@
+// `embedsmith train --model MODEL_DIR --data DATASET_DIR --out RUN_DIR [options]` (DESIGN §6):
+// flags → TrainSettings (train/settings.ts) → trainRun. Ctrl-C stops after the running step
+// and writes a checkpoint; `--resume` continues it exactly.
+import { availableParallelism } from 'node:os';
+import { type PresetName, TEMPLATE_PRESETS, presetOrThrow } from '../../data/templates.js';
+import { rolePrompt } from '../../model/embed.js';
+import { loadModelFolder } from '../../model/load.js';
+import { paramSpecs, specFromHfConfig } from '../../nn/index.js';
+import type { DevicePref } from '../../runtime/index.js';
+import { type Evaluate, trainRun } from '../../train/run.js';
+import { TRAIN_DEFAULTS, type TrainSettings } from '../../train/settings.js';
+import { type Out, UsageError, parseOptions, reportError } from './common.js';
+
+export const TRAIN_USAGE =
+  'usage: embedsmith train --model MODEL_DIR --data DATASET_DIR --out RUN_DIR [--epochs 1] [--max-steps N] [--batch-size 32] ' +
+  '[--lr 2e-5] [--warmup 0.1] [--schedule linear|constant] [--weight-decay 0.01] [--temperature 0.05] [--max-length 128] ' +
+  '[--dropout FROM_CONFIG|P] [--seed 42] [--no-shuffle] [--negatives N] [--template PRESET] [--eval DATASET_DIR] [--eval-every N] ' +
+  '[--metric ndcg@10] [--patience N] [--checkpoint-every N] [--keep-checkpoints 2] [--resume] [--device auto|cpu|webgpu|cuda] [--threads N]';
+
+const OPTIONS = {
+  model: { type: 'string' },
+  data: { type: 'string' },
+  out: { type: 'string' },
+  epochs: { type: 'string' },
+  'max-steps': { type: 'string' },
+  'batch-size': { type: 'string' },
+  lr: { type: 'string' },
+  warmup: { type: 'string' },
+  schedule: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  temperature: { type: 'string' },
+  'max-length': { type: 'string' },
+  dropout: { type: 'string' },
+  seed: { type: 'string' },
+  'no-shuffle': { type: 'boolean' },
+  negatives: { type: 'string' },
+  template: { type: 'string' },
+  eval: { type: 'string' },
+  'eval-every': { type: 'string' },
+  metric: { type: 'string' },
+  patience: { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  'keep-checkpoints': { type: 'string' },
+  'max-grad-norm': { type: 'string' },
+  resume: { type: 'boolean' },
+  device: { type: 'string' },
+  threads: { type: 'string' },
+} as const;
+
+function num(name: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (v.trim() === '' || Number.isNaN(n)) throw new UsageError(`--${name} must be a number, got '${v}'`);
+  return n;
+}
+
+/** Flags → settings; `evaluate` comes from the caller (the eval set needs the engine's embedder). */
+export async function trainSettingsFromArgs(args: string[]): Promise<{ settings: TrainSettings; resume: boolean; out: string }> {
+  const v = parseOptions(args, OPTIONS);
+  if (!v.model || !v.data || !v.out) throw new UsageError('--model, --data and --out are required');
+  const device = v.device ?? 'auto';
+  if (!['auto', 'cpu', 'webgpu', 'cuda'].includes(device)) throw new UsageError(`--device must be auto, cpu, webgpu or cuda, got '${device}'`);
+  const schedule = v.schedule ?? 'linear';
+  if (schedule !== 'linear' && schedule !== 'constant') throw new UsageError(`--schedule must be linear or constant, got '${schedule}'`);
+  const dropout = v.dropout === undefined || v.dropout === 'FROM_CONFIG' || v.dropout === 'config' ? null : num('dropout', v.dropout, 0);
+  let template: TrainSettings['template'];
+  if (v.template !== undefined) {
+    if (!(v.template in TEMPLATE_PRESETS)) throw new UsageError(`--template '${v.template}' is not a preset; presets are ${Object.keys(TEMPLATE_PRESETS).join(', ')}`);
+    const t = presetOrThrow(v.template as PresetName);
+    template = { query: t.query, document: t.document };
+  } else {
+    // The model's own prompts, as it would be used after training.
+    const loaded = await loadModelFolder(v.model, { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
+    template = { query: rolePrompt(loaded.sentence, 'query'), document: rolePrompt(loaded.sentence, 'document') };
+  }
+  const d = TRAIN_DEFAULTS;
+  const maxSteps = v['max-steps'] === undefined ? null : num('max-steps', v['max-steps'], 0);
+  const settings: TrainSettings = {
+    ...d,
+    model: v.model,
+    data: v.data,
+    eval: v.eval ?? null,
+    epochs: num('epochs', v.epochs, d.epochs),
+    maxSteps,
+    batchSize: num('batch-size', v['batch-size'], d.batchSize),
+    lr: num('lr', v.lr, d.lr),
+    warmup: num('warmup', v.warmup, d.warmup),
+    schedule,
+    weightDecay: num('weight-decay', v['weight-decay'], d.weightDecay),
+    temperature: num('temperature', v.temperature, d.temperature),
+    maxLength: num('max-length', v['max-length'], d.maxLength),
+    dropout,
+    seed: num('seed', v.seed, d.seed),
+    shuffle: !v['no-shuffle'],
+    negatives: v.negatives === undefined ? null : num('negatives', v.negatives, 0),
+    maxGradNorm: num('max-grad-norm', v['max-grad-norm'], d.maxGradNorm),
+    evalEvery: num('eval-every', v['eval-every'], d.evalEvery),
+    metric: v.metric ?? d.metric,
+    patience: num('patience', v.patience, d.patience),
+    checkpointEvery: num('checkpoint-every', v['checkpoint-every'], d.checkpointEvery),
+    keepCheckpoints: num('keep-checkpoints', v['keep-checkpoints'], d.keepCheckpoints),
+    device: device as DevicePref,
+    template,
+    threads: num('threads', v.threads, availableParallelism()),
+  };
+  return { settings, resume: v.resume === true, out: v.out };
+}
+
+export async function trainCommand(args: string[], out: Out, makeEvaluate?: (s: TrainSettings) => Promise<Evaluate | undefined>): Promise<number> {
+  const ctl = new AbortController();
+  const onSigint = () => {
+    out.error('embedsmith train: stopping after this step (Ctrl-C again to kill; the last checkpoint stays)…');
+    ctl.abort();
+    process.once('SIGINT', () => process.exit(130));
+  };
+  try {
+    const { settings, resume, out: runDir } = await trainSettingsFromArgs(args);
+    const evaluate = makeEvaluate ? await makeEvaluate(settings) : undefined;
+    process.once('SIGINT', onSigint);
+    let last = 0;
+    const r = await trainRun(settings, runDir, {
+      resume,
+      signal: ctl.signal,
+      evaluate,
+      log: (s) => out.error(`embedsmith train: ${s}`),
+      onProgress: (p) => {
+        const now = Date.now();
+        if (p.step < p.totalSteps && now - last < 2000 && !p.eval) return;
+        last = now;
+        const ev = p.eval ? ' ' + Object.entries(p.eval).map(([k, x]) => `${k} ${x.toFixed(4)}`).join(' ') : '';
+        out.error(`step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(2)} ${p.pairsPerSec.toFixed(1)} pairs/s eta ${Math.round(p.etaSec)} s${ev}`);
+      },
+    });
+    if (r.cancelled) {
+      out.error(`embedsmith train: stopped at step ${r.steps} of ${r.totalSteps}; continue with the same command and --resume`);
+      return 1;
+    }
+    out.log(`trained ${r.steps} steps on ${r.device}${r.skippedSteps ? ` (${r.skippedSteps} skipped: non-finite gradients)` : ''}; final loss ${r.finalLoss?.toFixed(4)}; model in ${r.modelDir}`);
+    return 0;
+  } catch (err) {
+    return reportError('train', TRAIN_USAGE, err, out);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
