@@ -1,21 +1,17 @@
-// `embedsmith import`: a file in, a dataset folder out (issue 5 §1–4). Everything is written
-// into a hidden temp folder beside the target and renamed into place at the end, so a
-// failure (bad input, full disk, Ctrl+C) leaves no half-imported dataset behind.
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+// `embedsmith import`: a file in, a dataset folder out (issue 5 §1–4), written through
+// write-folder.ts so a failure leaves no half-imported dataset behind.
+import { basename, join } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { ENGINE_VERSION } from '../version.js';
 import { writeJsonAtomic } from '../workspace/atomic.js';
 import { Utf8DecodeError, latin1Note } from './encoding.js';
 import { detectMapping, parseMapSpec } from './mapping.js';
-import { openDelimited } from './read-delimited.js';
-import { openJsonl } from './read-jsonl.js';
-import { openParquet } from './read-parquet.js';
-import { kindOf, openText, readHead, type Source } from './source.js';
+import { openSourceFile } from './open-source.js';
+import { checkTokenLengths, type LengthCheck } from './token-lengths.js';
+import { IssueLog } from './issue-log.js';
 import { DATASET_SCHEMA_VERSION, type DatasetFormat, type DatasetMeta, type EncodingName, type ImportIssue, type ImportReport } from './types.js';
 import { RowChecker } from './validate.js';
+import { Sink, resetFolder, writeDatasetFolder } from './write-folder.js';
 
 export interface ImportOptions {
   format?: 'auto' | DatasetFormat;
@@ -26,6 +22,8 @@ export interface ImportOptions {
   /** Dataset name for dataset.json; defaults to the output folder's name. */
   name?: string;
   onProgress?: (rows: number) => void;
+  /** Count each text's tokens under a model's tokenizer; texts over its max length become TOO_MANY_TOKENS warnings. */
+  lengthCheck?: LengthCheck;
 }
 
 export interface ImportResult {
@@ -34,24 +32,14 @@ export interface ImportResult {
   report: ImportReport;
 }
 
-/** Warnings of one code listed beyond this many are counted only (skipped rows: always all). */
-export const WARNINGS_LISTED_PER_CODE = 1000;
-const FLUSH_CHARS = 1 << 20;
+export { WARNINGS_LISTED_PER_CODE } from './issue-log.js';
 
 export async function importDataset(file: string, outDir: string, opts: ImportOptions = {}): Promise<ImportResult> {
-  const target = resolve(outDir);
   if (opts.delimiter !== undefined && [...opts.delimiter].length !== 1) {
     throw new EngineError('BAD_INPUT', `--delimiter must be one character (use '\\t' for tab), got '${opts.delimiter}'.`, { setting: 'delimiter' });
   }
   const overrides = parseMapSpec(opts.map ?? []);
-  const entries = await readdir(target).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
-  if (entries && entries.length > 0) {
-    throw new EngineError('ALREADY_EXISTS', `${target} already exists and is not empty. Fix: pick a new --out folder or delete that one.`, { path: target });
-  }
-  await mkdir(dirname(target), { recursive: true });
-  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.import`);
-  await mkdir(temp);
-  try {
+  const { dir, result } = await writeDatasetFolder(outDir, async (temp, target) => {
     let result: Omit<ImportResult, 'dir'>;
     try {
       result = await importInto(file, temp, target, opts, overrides, opts.encoding ?? 'auto', []);
@@ -61,17 +49,18 @@ export async function importDataset(file: string, outDir: string, opts: ImportOp
         throw new EngineError('BAD_INPUT', `${file} line ${err.line} is not valid UTF-8. Fix: re-save the file as UTF-8, or pass --encoding latin1 (or utf16le).`, { file, line: err.line });
       }
       // The sample looked like UTF-8 but a later byte is not: start over as Latin-1.
-      await rm(temp, { recursive: true, force: true });
-      await mkdir(temp);
+      await resetFolder(temp);
       result = await importInto(file, temp, target, opts, overrides, 'latin1', [latin1Note(file, err.line, err.byte)]);
     }
-    await rm(target, { recursive: true, force: true }); // an empty folder we checked above
-    await rename(temp, target);
-    return { dir: target, ...result };
-  } catch (err) {
-    await rm(temp, { recursive: true, force: true }).catch(() => {});
-    throw err;
-  }
+    // Before the rename, so the folder appears with its complete report or not at all.
+    if (opts.lengthCheck) {
+      const { tokenizer, maxLength, template } = opts.lengthCheck;
+      const checked = await checkTokenLengths(temp, tokenizer, maxLength, template);
+      result = { meta: checked.meta, report: checked.report };
+    }
+    return result;
+  });
+  return { dir, ...result };
 }
 
 async function importInto(
@@ -83,40 +72,17 @@ async function importInto(
   encoding: 'auto' | EncodingName,
   notes: ImportIssue[],
 ): Promise<Omit<ImportResult, 'dir'>> {
-  const head = await readHead(file);
-  const { size } = await stat(file);
-  const kind = kindOf(file, head);
-  const hash = createHash('sha256');
-  let source: Source;
-  if (kind === 'parquet') {
-    source = await openParquet(file);
-  } else {
-    if (size === 0) throw new EngineError('BAD_INPUT', `${file} is empty (0 bytes). Fix: give a file with a header row and at least one data row.`, { file });
-    const text = openText(file, head, size, encoding, (b) => hash.update(b));
-    const delimiter = opts.delimiter === '\\t' ? '\t' : opts.delimiter;
-    source = kind === 'jsonl' ? await openJsonl(file, text) : await openDelimited(file, text, kind, delimiter);
-  }
+  const opened = await openSourceFile(file, { encoding, delimiter: opts.delimiter });
+  const source = opened.source;
   const mapping = detectMapping(file, source.columns, opts.format ?? 'auto', overrides);
   const checker = new RowChecker(mapping, source.columns, source.unit, source.kind);
   const rowsOut = new Sink(join(temp, 'rows.jsonl'));
   const skippedOut = new Sink(join(temp, 'skipped.jsonl'));
-  const listed: ImportIssue[] = [...notes, ...source.notes];
-  const counts: Record<string, number> = {};
-  const truncated = new Set<string>();
+  const log = new IssueLog([...notes, ...source.notes]);
   const issues: ImportIssue[] = [];
   let sourceRows = 0;
   let rows = 0;
   let skipped = 0;
-  let warnings = 0;
-  const take = (found: ImportIssue[]) => {
-    for (const issue of found) {
-      const n = (counts[issue.code] = (counts[issue.code] ?? 0) + 1);
-      if (issue.severity === 'warning') warnings++;
-      if (issue.severity === 'error' || n <= WARNINGS_LISTED_PER_CODE) listed.push(issue);
-      else truncated.add(issue.code);
-    }
-    found.length = 0;
-  };
   try {
     for await (const rec of source.records) {
       sourceRows++;
@@ -129,10 +95,10 @@ async function importInto(
         const why = issues.find((i) => i.severity === 'error');
         await skippedOut.write(JSON.stringify({ line: rec.line, code: why?.code, values: rec.values ? Object.fromEntries(source.columns.map((c, k) => [c, rec.values![k]])) : undefined }));
       }
-      if (issues.length) take(issues);
+      if (issues.length) log.take(issues);
       if (sourceRows % 100_000 === 0) opts.onProgress?.(sourceRows);
     }
-    take(checker.finish());
+    log.take(checker.finish());
     await rowsOut.close();
     await skippedOut.close();
   } catch (err) {
@@ -142,7 +108,7 @@ async function importInto(
   }
   const unit = source.unit;
   if (rows === 0) {
-    const firstErrors = listed.filter((i) => i.severity === 'error').slice(0, 3).map((i) => i.message);
+    const firstErrors = log.firstErrors();
     throw new EngineError(
       'BAD_INPUT',
       sourceRows === 0
@@ -151,15 +117,15 @@ async function importInto(
       { file, sourceRows, skipped },
     );
   }
-  const report: ImportReport = { schemaVersion: DATASET_SCHEMA_VERSION, issues: listed, counts, truncated: [...truncated] };
+  const report = log.report();
   const meta: DatasetMeta = {
     schemaVersion: DATASET_SCHEMA_VERSION,
     name: opts.name ?? basename(target),
     format: mapping.format,
     roles: mapping.roles,
     ignoredColumns: mapping.ignored,
-    source: { file: resolve(file), kind: source.kind, bytes: size, sha256: kind === 'parquet' ? '' : hash.digest('hex'), encoding: source.encoding, delimiter: source.delimiter, columns: source.columns },
-    counts: { sourceRows, rows, skipped, warnings },
+    source: opened.info(),
+    counts: { sourceRows, rows, skipped, warnings: log.warnings },
     labels: checker.labels.size && mapping.format === 'labeled' ? Object.fromEntries([...checker.labels].map(([l, v]) => [l, v.count])) : undefined,
     maxNegatives: checker.maxNegatives,
     createdAt: new Date().toISOString(),
@@ -169,37 +135,4 @@ async function importInto(
   // dataset.json last: a folder without it is not a dataset (same rule as project.json).
   await writeJsonAtomic(join(temp, 'dataset.json'), meta);
   return { meta, report };
-}
-
-/** A JSONL writer that batches lines and waits on the disk (bounded memory, real errors). */
-class Sink {
-  #stream: WriteStream;
-  #buf: string[] = [];
-  #chars = 0;
-  #error: Error | undefined;
-  constructor(readonly path: string) {
-    this.#stream = createWriteStream(path, { flags: 'wx' });
-    this.#stream.on('error', (e) => (this.#error = e));
-  }
-  async write(line: string): Promise<void> {
-    this.#buf.push(line);
-    this.#chars += line.length + 1;
-    if (this.#chars >= FLUSH_CHARS) await this.#flush();
-  }
-  async #flush(): Promise<void> {
-    if (this.#error) throw this.#error;
-    if (this.#buf.length === 0) return;
-    const data = this.#buf.join('\n') + '\n';
-    this.#buf = [];
-    this.#chars = 0;
-    await new Promise<void>((ok, fail) => this.#stream.write(data, (e) => (e ? fail(e) : ok())));
-  }
-  async close(): Promise<void> {
-    await this.#flush();
-    await new Promise<void>((ok, fail) => this.#stream.end((e?: Error | null) => (e ? fail(e) : ok())));
-    if (this.#error) throw this.#error;
-  }
-  destroy(): void {
-    this.#stream.destroy();
-  }
 }

@@ -37,6 +37,13 @@ export function detectMapping(file: string, columns: string[], format: 'auto' | 
   if (format !== 'auto' && !FORMATS.includes(format)) {
     throw new EngineError('BAD_INPUT', `--format '${format}' is not one of auto, ${FORMATS.join(', ')}.`, { setting: 'format' });
   }
+  if (format === 'retrieval') {
+    throw new EngineError(
+      'BAD_INPUT',
+      `${file}: a retrieval set is three files (queries, corpus, relevance judgements), not one. Fix: import it with --queries Q --corpus C --qrels R, or pick another --format.`,
+      { file, setting: 'format' },
+    );
+  }
   const byName = new Map(columns.map((c) => [norm(c), c]));
   for (const [role, cols] of overrides) {
     for (const c of cols) {

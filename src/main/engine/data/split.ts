@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { writeJsonAtomic } from '../workspace/atomic.js';
-import { readDatasetMeta, readRows } from './store.js';
+import { readDatasetMeta, readRowsWithEdits } from './store.js';
 import { normalizeText } from './validate.js';
 import { mulberry32 } from '../runtime/dropout.js';
 
@@ -65,7 +65,7 @@ export interface SplitFile {
   seed: number;
   evalFraction: number;
   counts: { train: number; eval: number };
-  /** 0-based indices into rows.jsonl of the eval rows (the smaller side). */
+  /** Stable row indices (store.ts IndexedRow; rows.jsonl order, edits applied) of the eval rows, the smaller side. */
   eval: number[];
 }
 
@@ -73,12 +73,14 @@ export interface SplitFile {
 export async function splitDataset(dir: string, opts: SplitOptions): Promise<SplitFile> {
   const meta = await readDatasetMeta(dir);
   const items: SplitItem[] = [];
-  for await (const row of readRows(dir)) {
+  const indices: number[] = [];
+  for await (const { index, row } of readRowsWithEdits(dir)) {
     const key = meta.format === 'labeled' ? row.text! : row.anchor!;
     items.push({ group: normalizeText(key), label: row.label });
+    indices.push(index);
   }
   const sides = splitRows(items, opts);
-  const evalIdx = sides.flatMap((s, i) => (s === 'eval' ? [i] : []));
+  const evalIdx = sides.flatMap((s, i) => (s === 'eval' ? [indices[i]] : []));
   const out: SplitFile = { seed: opts.seed, evalFraction: opts.evalFraction, counts: { train: items.length - evalIdx.length, eval: evalIdx.length }, eval: evalIdx };
   await writeJsonAtomic(join(dir, 'split.json'), out);
   return out;

@@ -1,9 +1,15 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadTokenizer } from '../tokenize/tokenizer.js';
 import { createProject } from '../workspace/project.js';
-import { TEMPLATE_PRESETS, applyRoleTemplate, applyTemplate, loadTemplates, saveTemplate, templateToPrompts } from './templates.js';
+import { TEMPLATE_PRESETS, applyRoleTemplate, applyTemplate, loadTemplates, previewTemplate, saveTemplate, templateToPrompts } from './templates.js';
+
+const BERT_TOK = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../test/fixtures/models/bert-wordpiece-uncased');
+// Counted by hand in the bert-base-uncased vocabulary: six whole words, plus [CLS] and [SEP].
+const CAT = 'the cat sat on the mat';
 
 describe('applyTemplate', () => {
   it('prefixes, or fills every {text}', () => {
@@ -44,5 +50,16 @@ describe('templates.json', () => {
     } finally {
       await project.close();
     }
+  });
+});
+
+describe('previewTemplate', () => {
+  it('gives the final text, and with a tokenizer its tokens, the template\'s share and the cut', async () => {
+    const tok = await loadTokenizer(BERT_TOK, { maxLength: 9 });
+    expect(previewTemplate(TEMPLATE_PRESETS.e5, 'query', CAT)).toEqual({ final: `query: ${CAT}` });
+    expect(previewTemplate(TEMPLATE_PRESETS.e5, 'query', CAT, tok)).toEqual({ final: `query: ${CAT}`, tokens: 10, maxLength: 9, truncated: true, templateTokens: 2 });
+    expect(previewTemplate(TEMPLATE_PRESETS.e5, 'document', 'a dog', tok, 512)).toEqual({ final: 'passage: a dog', tokens: 6, maxLength: 512, truncated: false, templateTokens: 2 });
+    expect(previewTemplate({ query: '<q>{text}</q>', document: '', text: '' }, 'query', 'x').final).toBe('<q>x</q>');
+    expect(() => previewTemplate(TEMPLATE_PRESETS.e5, 'passage' as never, 'x')).toThrow(/no template role 'passage'/);
   });
 });

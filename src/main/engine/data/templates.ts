@@ -11,6 +11,7 @@ import { EngineError } from '../../../shared/errors.js';
 import { writeJsonAtomic } from '../workspace/atomic.js';
 import { parseJsonFile } from '../workspace/json-file.js';
 import { TEMPLATES_SCHEMA_VERSION, projectPaths } from '../workspace/project.js';
+import type { Tokenizer } from '../tokenize/tokenizer.js';
 
 export const TEMPLATE_ROLES = ['query', 'document', 'text'] as const;
 export type TemplateRole = (typeof TEMPLATE_ROLES)[number];
@@ -36,6 +37,28 @@ export function applyTemplate(template: string, text: string): string {
 
 export function applyRoleTemplate(t: InstructionTemplate, role: TemplateRole, text: string): string {
   return applyTemplate(t[role], text);
+}
+
+export interface TemplatePreview {
+  /** The text as the model receives it. */
+  final: string;
+  /** With a tokenizer: tokens the model would see untruncated, special tokens included. */
+  tokens?: number;
+  /** With a tokenizer: the limit compared against (its maxLength unless given). */
+  maxLength?: number;
+  /** With a tokenizer: whether the model would cut the text at maxLength. */
+  truncated?: boolean;
+  /** With a tokenizer: tokens the template itself adds (what an instruction costs). */
+  templateTokens?: number;
+}
+
+/** What `text` becomes under `template` for `role`, and, given a tokenizer, what it costs in tokens. */
+export function previewTemplate(template: InstructionTemplate, role: TemplateRole, text: string, tokenizer?: Tokenizer, maxLength = tokenizer?.maxLength): TemplatePreview {
+  if (!TEMPLATE_ROLES.includes(role)) throw new EngineError('BAD_INPUT', `no template role '${String(role)}'; roles are ${TEMPLATE_ROLES.join(', ')}.`, { role });
+  const final = applyRoleTemplate(template, role, text);
+  if (!tokenizer || maxLength === undefined) return { final };
+  const tokens = tokenizer.countTokens(final);
+  return { final, tokens, maxLength, truncated: tokens > maxLength, templateTokens: tokens - tokenizer.countTokens(text) };
 }
 
 /**

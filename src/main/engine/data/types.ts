@@ -1,23 +1,31 @@
 // The shapes of an imported dataset (DESIGN §1: "Dataset (validated rows, roles, labels,
 // split)"). A dataset folder holds rows.jsonl (one DatasetRow per line), dataset.json
 // (DatasetMeta), report.json (ImportReport) and skipped.jsonl (the rows that could not be
-// used, with their values, so they can be exported and fixed).
+// used, with their values, so they can be exported and fixed); edits.jsonl (edits.ts) holds
+// the user's edits on top of rows.jsonl, which is never rewritten. A retrieval set keeps
+// queries.jsonl, corpus.jsonl and qrels.jsonl (retrieval.ts) instead of rows.jsonl.
 
 export const DATASET_SCHEMA_VERSION = 1;
 
-export const FORMATS = ['pairs', 'triplets', 'labeled', 'scored'] as const;
+export const FORMATS = ['pairs', 'triplets', 'labeled', 'scored', 'retrieval'] as const;
 export type DatasetFormat = (typeof FORMATS)[number];
 
 /** Roles a column can play. `negative` may be played by several columns (negative_1 …). */
 export const ROLES = ['anchor', 'positive', 'negative', 'text', 'label', 'score'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** The roles each format needs; scored pairs reuse anchor/positive so export has one layout. */
+/**
+ * The roles each format needs; scored pairs reuse anchor/positive so export has one layout.
+ * A retrieval set's queries play the anchor role and its corpus documents the positive role
+ * (the retrieval evaluator's reading of pairs), so templates apply to them the same way; its
+ * three files are not a column mapping of one file (importRetrievalSet reads them).
+ */
 export const REQUIRED_ROLES: Record<DatasetFormat, Role[]> = {
   pairs: ['anchor', 'positive'],
   triplets: ['anchor', 'positive', 'negative'],
   labeled: ['text', 'label'],
   scored: ['anchor', 'positive', 'score'],
+  retrieval: ['anchor', 'positive'],
 };
 
 export type EncodingName = 'utf8' | 'utf16le' | 'utf16be' | 'latin1';
@@ -31,7 +39,7 @@ export interface ColumnMapping {
 }
 
 export interface DatasetRow {
-  /** 1-based line (CSV/TSV/JSONL) or row (Parquet) of the source where the row starts. */
+  /** 1-based line (CSV/TSV/JSONL) or row (Parquet) of the source where the row starts; 0 for a row added by an edit. */
   line: number;
   anchor?: string;
   positive?: string;
@@ -53,7 +61,11 @@ export interface ImportIssue {
   code: string;
   message: string;
   severity: Severity;
+  /** Retrieval sets: which of the three files `line` is in. */
+  file?: RetrievalPart;
 }
+
+export type RetrievalPart = 'queries' | 'corpus' | 'qrels';
 
 export interface SourceInfo {
   file: string;
@@ -76,6 +88,17 @@ export interface DatasetMeta {
   /** label → number of rows (labeled format only). */
   labels?: Record<string, number>;
   maxNegatives: number;
+  /** Retrieval sets: what was kept of each part, and the three source files (`source` repeats the queries file; absent when derived). */
+  retrieval?: {
+    sources?: Record<RetrievalPart, SourceInfo>;
+    queries: number;
+    corpus: number;
+    qrels: number;
+    /** Queries left out because no judgement in the qrels file marks a document relevant. */
+    queriesWithoutRelevant: number;
+  };
+  /** A dataset derived from another (deriveRetrievalSet): that folder and the split used. */
+  derivedFrom?: { dataset: string; split?: 'train' | 'eval' };
   createdAt: string;
   engineVersion: string;
 }

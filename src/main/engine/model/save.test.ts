@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFolder, type LoadedModel } from './load.js';
 import { renderModelCard, type ModelCardInfo } from './model-card.js';
 import { parseSafetensors } from './safetensors.js';
+import { TEMPLATE_PRESETS, templateToPrompts } from '../data/templates.js';
 import { saveModelFolder } from './save.js';
+import { readSentenceConfig } from './sentence-config.js';
 import { bertExpected, writeTinyModel } from './testing.js';
 
 const BERT_TOK = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../test/fixtures/models/bert-wordpiece-uncased');
@@ -97,6 +99,20 @@ describe('saveModelFolder', () => {
     expect(await json('config_sentence_transformers.json')).toMatchObject({ prompts: { query: 'query: ' }, similarity_fn_name: 'cosine' });
     expect(await json('config.json')).toMatchObject({ architectures: ['BertModel'], torch_dtype: 'float32', some_unknown_field: { kept: true } });
     expect((await readFile(join(out, 'vocab.txt'))).equals(await readFile(join(BERT_TOK, 'vocab.txt')))).toBe(true);
+  });
+
+  it('prompts from a template replace the model\'s own; reloading the folder gives them back', async () => {
+    const src = fresh();
+    await writeTinyModel(src, { st: { pooling: 'mean', normalize: true, prompts: { query: 'old: ', document: 'older: ' }, defaultPromptName: 'query' }, tokenizerFrom: BERT_TOK });
+    const out = fresh();
+    await saveModelFolder(await load(src), out, { prompts: templateToPrompts(TEMPLATE_PRESETS.e5) });
+    const sentence = await readSentenceConfig(out, 8);
+    expect(sentence.prompts).toEqual({ query: 'query: ', document: 'passage: ', text: 'query: ' });
+    expect(sentence.defaultPromptName).toBeNull();
+    // Without the option the model's own prompts and default survive.
+    const out2 = fresh();
+    await saveModelFolder(await load(src), out2);
+    expect(await readSentenceConfig(out2, 8)).toMatchObject({ prompts: { query: 'old: ', document: 'older: ' }, defaultPromptName: 'query' });
   });
 
   it('refuses an existing folder unless told to overwrite, then replaces it whole', async () => {

@@ -18,6 +18,12 @@ export interface SaveOptions {
   overwrite?: boolean;
   /** Write README.md from this; omitted: no model card. */
   card?: ModelCardInfo;
+  /**
+   * config_sentence_transformers.json prompts to write instead of the model's own, e.g. the
+   * training template's (data/templates.ts templateToPrompts). default_prompt_name is then
+   * null: the template names which prompt goes with which role, none applies to everything.
+   */
+  prompts?: Record<string, string>;
 }
 
 /** The parts of a model a save needs: a LoadedModel, or one with trained parameters swapped in. */
@@ -34,7 +40,7 @@ export async function saveModelFolder(model: SavableModel, outDir: string, opts:
   });
   const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    await writeFolder(model, temp, opts.card);
+    await writeFolder(model, temp, opts.card, opts.prompts);
     if (existing) {
       // Two renames: the old folder steps aside, the new one steps in, then the old one goes.
       const old = `${temp}.old`;
@@ -50,7 +56,7 @@ export async function saveModelFolder(model: SavableModel, outDir: string, opts:
   }
 }
 
-async function writeFolder(model: SavableModel, dir: string, card: ModelCardInfo | undefined): Promise<void> {
+async function writeFolder(model: SavableModel, dir: string, card: ModelCardInfo | undefined, prompts: Record<string, string> | undefined): Promise<void> {
   const { config, sentence } = model;
   await mkdir(join(dir, '1_Pooling'), { recursive: true });
   const json = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
@@ -87,8 +93,8 @@ async function writeFolder(model: SavableModel, dir: string, card: ModelCardInfo
     join(dir, 'config_sentence_transformers.json'),
     json({
       model_type: 'SentenceTransformer',
-      prompts: sentence.prompts,
-      default_prompt_name: sentence.defaultPromptName,
+      prompts: prompts ?? sentence.prompts,
+      default_prompt_name: prompts ? null : sentence.defaultPromptName,
       similarity_fn_name: sentence.similarityFnName ?? 'cosine',
     }),
   );

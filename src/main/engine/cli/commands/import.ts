@@ -1,14 +1,34 @@
 // `embedsmith import FILE --out DATASET_DIR …` (DESIGN §6): a thin shell over
-// data/importDataset. --json prints {"dataset","format","rows","skipped","issues":[{line,code,message}]}.
+// data/importDataset, and `import --queries Q --corpus C --qrels R --out DIR` over
+// data/importRetrievalSet. --json prints {"dataset","format","rows","skipped","issues":[{line,code,message}]}
+// (a retrieval set adds "queries", "corpus", "qrels"). --model counts tokens against that model.
 import { parseArgs } from 'node:util';
-import { importDataset } from '../../data/import.js';
+import { importDataset, type ImportResult } from '../../data/import.js';
+import { importRetrievalSet } from '../../data/retrieval-import.js';
+import { presetOrThrow } from '../../data/templates.js';
+import { modelTokenizer, type LengthCheck } from '../../data/token-lengths.js';
 import { FORMATS, type DatasetFormat, type EncodingName } from '../../data/types.js';
-import { UsageError, reportError, type Out } from './common.js';
+import { UsageError, intOption, reportError, type Out } from './common.js';
 
 export const IMPORT_USAGE = `Usage: embedsmith import FILE --out DATASET_DIR [--format auto|pairs|triplets|labeled|scored]
-       [--map role=column,…] [--delimiter C] [--encoding auto|utf8|utf16le|latin1] [--json]`;
+       [--map role=column,…] [--delimiter C] [--encoding auto|utf8|utf16le|latin1] [--json]
+       [--model MODEL_DIR [--max-length N] [--template none|e5|bge|nomic|instructor]]
+       embedsmith import --queries FILE --corpus FILE --qrels FILE --out DATASET_DIR [--delimiter C]
+       [--encoding …] [--json] [--model MODEL_DIR …]`;
 
 const ENCODINGS = ['auto', 'utf8', 'utf16le', 'utf16be', 'latin1'];
+
+/** The token-length check --model/--max-length/--template ask for (undefined without --model). */
+export async function lengthCheckOption(values: { model?: string; 'max-length'?: string; template?: string }): Promise<LengthCheck | undefined> {
+  if (!values.model) {
+    if (values['max-length'] !== undefined || values.template !== undefined) throw new UsageError('--max-length and --template need --model MODEL_DIR (the tokenizer to count with)');
+    return undefined;
+  }
+  const maxLength = intOption('max-length', values['max-length']);
+  const template = values.template === undefined ? undefined : presetOrThrow(values.template);
+  // The tokenizer is loaded first, so a bad model folder stops the command before anything is written.
+  return { tokenizer: await modelTokenizer(values.model, maxLength), maxLength, template };
+}
 
 export async function importCommand(args: string[], out: Out): Promise<number> {
   try {
@@ -25,40 +45,66 @@ export async function importCommand(args: string[], out: Out): Promise<number> {
           delimiter: { type: 'string' },
           encoding: { type: 'string', default: 'auto' },
           json: { type: 'boolean', default: false },
+          queries: { type: 'string' },
+          corpus: { type: 'string' },
+          qrels: { type: 'string' },
+          model: { type: 'string' },
+          'max-length': { type: 'string' },
+          template: { type: 'string' },
         },
       });
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
     const { values, positionals } = parsed;
-    if (positionals.length !== 1) throw new UsageError(`give exactly one input FILE (got ${positionals.length})`);
+    const retrieval = values.queries !== undefined || values.corpus !== undefined || values.qrels !== undefined;
+    if (retrieval) {
+      if (positionals.length) throw new UsageError(`a retrieval set is read from --queries, --corpus and --qrels; remove '${positionals[0]}' or import it separately`);
+      const missing = (['queries', 'corpus', 'qrels'] as const).filter((k) => !values[k]);
+      if (missing.length) throw new UsageError(`a retrieval set needs all three files; missing ${missing.map((k) => `--${k} FILE`).join(', ')}`);
+      if (values.map || (values.format !== 'auto' && values.format !== 'retrieval')) throw new UsageError('--map and --format apply to one-file imports; a retrieval set finds its columns by name (_id, text, title; query-id, corpus-id, score)');
+    } else if (positionals.length !== 1) throw new UsageError(`give exactly one input FILE (got ${positionals.length})`);
     if (!values.out) throw new UsageError('--out DATASET_DIR is required');
     if (values.format !== 'auto' && !(FORMATS as readonly string[]).includes(values.format!)) {
       throw new UsageError(`--format must be auto, ${FORMATS.join(', ')}; got '${values.format}'`);
     }
     const encoding = values.encoding === 'utf-8' ? 'utf8' : values.encoding!;
     if (!ENCODINGS.includes(encoding)) throw new UsageError(`--encoding must be one of ${ENCODINGS.join(', ')}; got '${values.encoding}'`);
-    const r = await importDataset(positionals[0], values.out, {
-      format: values.format as 'auto' | DatasetFormat,
-      map: values.map,
-      delimiter: values.delimiter,
-      encoding: encoding as 'auto' | EncodingName,
-    });
-    const { rows, skipped, warnings } = r.meta.counts;
-    if (values.json) {
-      out.log(JSON.stringify({ dataset: r.dir, format: r.meta.format, rows, skipped, issues: r.report.issues.map(({ line, code, message }) => ({ line, code, message })) }));
-      return 0;
-    }
-    const roles = Object.entries(r.meta.roles)
-      .map(([role, col]) => `${role}=${Array.isArray(col) ? col.join('+') : col}`)
-      .join(', ');
-    out.log(`Imported ${rows} ${r.meta.format} rows into ${r.dir} (${roles}).`);
-    if (skipped) out.log(`Skipped ${skipped} row(s) that could not be used; they are listed in report.json and skipped.jsonl.`);
-    if (warnings) out.log(`${warnings} warning(s); see report.json.`);
-    for (const i of r.report.issues.slice(0, 10)) out.log(`  ${i.severity}: ${i.message}`);
-    if (r.report.issues.length > 10) out.log(`  … and ${r.report.issues.length - 10} more in report.json`);
+    const lengthCheck = await lengthCheckOption(values);
+    const common = { delimiter: values.delimiter, encoding: encoding as 'auto' | EncodingName, lengthCheck };
+    const r = retrieval
+      ? await importRetrievalSet({ queries: values.queries!, corpus: values.corpus!, qrels: values.qrels! }, values.out, common)
+      : await importDataset(positionals[0], values.out, { ...common, format: values.format as 'auto' | DatasetFormat, map: values.map });
+    printResult(r, values.json!, out);
     return 0;
   } catch (err) {
     return reportError('import', IMPORT_USAGE, err, out);
   }
+}
+
+function printResult(r: ImportResult, json: boolean, out: Out): void {
+  const { rows, skipped, warnings } = r.meta.counts;
+  const kept = r.meta.retrieval;
+  if (json) {
+    const issues = r.report.issues.map(({ line, code, message }) => ({ line, code, message }));
+    const parts = kept ? { queries: kept.queries, corpus: kept.corpus, qrels: kept.qrels } : {};
+    out.log(JSON.stringify({ dataset: r.dir, format: r.meta.format, rows, skipped, issues, ...parts }));
+    return;
+  }
+  if (kept) {
+    out.log(`Imported a retrieval set into ${r.dir}: ${kept.queries} queries, ${kept.corpus} documents, ${kept.qrels} relevance judgements.`);
+    if (kept.queriesWithoutRelevant) out.log(`Left out ${kept.queriesWithoutRelevant} queries without a relevant document in the qrels file (NO_RELEVANT in report.json).`);
+  } else {
+    const roles = Object.entries(r.meta.roles)
+      .map(([role, col]) => `${role}=${Array.isArray(col) ? col.join('+') : col}`)
+      .join(', ');
+    out.log(`Imported ${rows} ${r.meta.format} rows into ${r.dir} (${roles}).`);
+  }
+  if (skipped) out.log(`Skipped ${skipped} row(s) that could not be used; they are listed in report.json and skipped.jsonl.`);
+  if (warnings) out.log(`${warnings} warning(s); see report.json.`);
+  const tokens = r.report.issues.find((i) => i.code === 'TOKEN_LENGTHS');
+  if (tokens) out.log(`Token ${tokens.message.replace(/^token /, '')}.`);
+  const shown = r.report.issues.filter((i) => i.code !== 'TOKEN_LENGTHS');
+  for (const i of shown.slice(0, 10)) out.log(`  ${i.severity}: ${i.message}`);
+  if (shown.length > 10) out.log(`  … and ${shown.length - 10} more in report.json`);
 }

@@ -1,0 +1,73 @@
+// Writing a dataset folder crash-safely: everything goes into a hidden temp folder beside the
+// target and is renamed into place at the end, so a failure (bad input, full disk, Ctrl+C)
+// leaves no half-made dataset behind. Import, retrieval import and derive all go through here.
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { EngineError } from '../../../shared/errors.js';
+
+const FLUSH_CHARS = 1 << 20;
+
+/**
+ * Runs `fill(temp, target)` on a fresh temp folder and renames it to `outDir`, which must be
+ * absent or empty. `fill` may empty and refill `temp` (the importer's Latin-1 restart does).
+ */
+export async function writeDatasetFolder<T>(outDir: string, fill: (temp: string, target: string) => Promise<T>): Promise<{ dir: string; result: T }> {
+  const target = resolve(outDir);
+  const entries = await readdir(target).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
+  if (entries && entries.length > 0) {
+    throw new EngineError('ALREADY_EXISTS', `${target} already exists and is not empty. Fix: pick a new --out folder or delete that one.`, { path: target });
+  }
+  await mkdir(dirname(target), { recursive: true });
+  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.import`);
+  await mkdir(temp);
+  try {
+    const result = await fill(temp, target);
+    await rm(target, { recursive: true, force: true }); // an empty folder we checked above
+    await rename(temp, target);
+    return { dir: target, result };
+  } catch (err) {
+    await rm(temp, { recursive: true, force: true }).catch(() => {});
+    throw err;
+  }
+}
+
+/** Empties a temp folder for a fresh attempt. */
+export async function resetFolder(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir);
+}
+
+/** A JSONL writer that batches lines and waits on the disk (bounded memory, real errors). */
+export class Sink {
+  #stream: WriteStream;
+  #buf: string[] = [];
+  #chars = 0;
+  #error: Error | undefined;
+  constructor(readonly path: string) {
+    this.#stream = createWriteStream(path, { flags: 'wx' });
+    this.#stream.on('error', (e) => (this.#error = e));
+  }
+  async write(line: string): Promise<void> {
+    this.#buf.push(line);
+    this.#chars += line.length + 1;
+    if (this.#chars >= FLUSH_CHARS) await this.#flush();
+  }
+  async #flush(): Promise<void> {
+    if (this.#error) throw this.#error;
+    if (this.#buf.length === 0) return;
+    const data = this.#buf.join('\n') + '\n';
+    this.#buf = [];
+    this.#chars = 0;
+    await new Promise<void>((ok, fail) => this.#stream.write(data, (e) => (e ? fail(e) : ok())));
+  }
+  async close(): Promise<void> {
+    await this.#flush();
+    await new Promise<void>((ok, fail) => this.#stream.end((e?: Error | null) => (e ? fail(e) : ok())));
+    if (this.#error) throw this.#error;
+  }
+  destroy(): void {
+    this.#stream.destroy();
+  }
+}
