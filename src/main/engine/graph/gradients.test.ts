@@ -33,6 +33,12 @@ const CASES: Record<string, Case> = {
     inputs: [f('a', [2, 3]), f('b', [2, 3])],
     build: (a, b) => o.where(o.equal(a, b), a, o.mul(a, b)),
   },
+  // TopK gives no gradient itself; its indices select entries whose gradient flows through
+  // GatherElements. Gaps between values (>= 0.1) keep the selection fixed under ±eps.
+  TopK: {
+    inputs: [{ name: 'a', shape: [2, 5], values: [0.9, -0.5, 0.3, 0.7, -0.2, 1.1, 0.1, -0.8, 0.4, 0.6] }],
+    build: (a) => o.gatherElements(a, o.topK(a, 3).indices, 1),
+  },
   Where: {
     inputs: [{ name: 'c', shape: [2, 3], dtype: 'bool', values: [1, 0, 0, 1, 1, 0] }, f('a', [2, 3]), f('b', [3])],
     build: (c, a, b) => o.where(c, a, b),

@@ -67,6 +67,8 @@ export const GRADIENTS: Readonly<Record<string, GradRule>> = {
     ];
   },
   Equal: () => [null, null],
+  // Piecewise constant in its indices; values are not differentiated here (two outputs: see ops.topK).
+  TopK: () => [null, null],
   Less: () => [null, null],
   Greater: () => [null, null],
   Where: ({ x: [c, a, b], dy }) => [

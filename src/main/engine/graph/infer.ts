@@ -253,6 +253,20 @@ const INFER: Record<string, Infer> = {
     arity(inputs, 2);
     return [{ dtype: inputs[0].dtype, shape: broadcastShapes(inputs[0].shape, constInts(inputs[1], 'shape')) }];
   },
+  // K is a 1-element int64 constant (static shapes); values keep x's dtype, indices are int64.
+  TopK: (inputs, attrs) => {
+    arity(inputs, 2);
+    const x = inputs[0];
+    numeric(x);
+    const axis = normAxis(aInt(attrs, 'axis', -1), x.rank);
+    const k = constInts(inputs[1], 'K');
+    if (k.length !== 1 || k[0] < 0 || k[0] > x.shape[axis]) {
+      throw new ShapeError(`K [${k.join(', ')}] must be one value in [0, ${x.shape[axis]}] (axis ${axis} of ${fmt(x.shape)})`);
+    }
+    if (aInt(attrs, 'sorted', 1) !== 1) throw new ShapeError('only sorted=1 is supported (unsorted order is kernel-defined)');
+    const shape = x.shape.map((d, i) => (i === axis ? k[0] : d));
+    return [{ dtype: x.dtype, shape }, { dtype: 'int64', shape }];
+  },
   ReduceSum: reduce,
   ReduceMean: reduce,
   ReduceMax: reduce,

@@ -146,6 +146,23 @@ export function gatherElements(x: Tensor, indices: Tensor, axis: number): Tensor
 }
 
 /**
+ * The k largest (or smallest) entries along `axis`, sorted, with their int64 positions. Ties
+ * keep the lower index first (ONNX TopK's rule; the CPU and WebGPU kernels follow it, see
+ * mining/search.test.ts). Not differentiable here: its rule gives no gradients, and backward
+ * refuses a loss that reaches `values` (a node of two outputs); a loss may still use `indices`
+ * through Gather/GatherElements.
+ */
+export function topK(x: Tensor, k: number, axis = -1, largest = true): { values: Tensor; indices: Tensor } {
+  const g = x.graph;
+  const [values, indices] = g.node('TopK', [x, g.int64s([k])], {
+    axis: attr.int(axis),
+    largest: attr.int(largest ? 1 : 0),
+    sorted: attr.int(1),
+  });
+  return { values, indices };
+}
+
+/**
  * data with `updates` written (or added) at `indices` along `axis`. Deliberately not ScatterND:
  * its reduction='add' races on the CPU EP with more than one thread (onnxruntime #18048),
  * giving wrong, non-deterministic embedding gradients (DESIGN §3).
