@@ -1,6 +1,6 @@
 // The `embedsmith` command as a user runs it: the launcher in bin/, the compiled CLI.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -54,9 +54,13 @@ describe('embedsmith CLI', () => {
     expect(again.stderr).toMatch(/p1/);
   });
 
-  it('says plainly that demo is not there yet, and fails', async () => {
-    const r = await cli('demo');
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/training issue/);
+  it('demo refuses to clear a folder that is not a demo workspace', async () => {
+    const dir = join(tmp, 'precious');
+    await mkdir(dir);
+    await writeFile(join(dir, 'notes.txt'), 'mine');
+    const r = await cli('demo', '--workspace', dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/not an Embedsmith demo workspace/);
+    expect(await readFile(join(dir, 'notes.txt'), 'utf8')).toBe('mine');
   });
 });

@@ -13,6 +13,10 @@ import { pullCommand } from './commands/pull.js';
 import { importCommand } from './commands/import.js';
 import { datasetCommand } from './commands/dataset.js';
 import { TRAIN_USAGE, trainCommand } from './commands/train.js';
+import { demoCommand } from './commands/demo.js';
+import { MINE_USAGE, mineCommand } from './commands/mine.js';
+import { EVAL_USAGE, evalCommand } from './commands/eval.js';
+import { UMAP_USAGE, umapCommand } from './commands/umap.js';
 
 export const HELP = `embedsmith ${ENGINE_VERSION} — fine-tune text-embedding models on your own data
 
@@ -35,18 +39,37 @@ Commands available now:
   import   FILE --out DATASET_DIR [--format auto|pairs|triplets|labeled|scored]
            [--map role=column,…] [--delimiter C] [--encoding auto|utf8|utf16le|latin1] [--json]
            Import CSV/TSV/JSONL/Parquet with a validation report; bad rows are skipped and listed.
+  import   --queries FILE --corpus FILE --qrels FILE --out DATASET_DIR [--delimiter C] [--encoding …] [--json]
+           A retrieval set (BEIR queries.jsonl / corpus.jsonl / qrels/*.tsv, or CSV/TSV/Parquet).
+  import   … [--model MODEL_DIR [--max-length N] [--template none|e5|bge|nomic|instructor]]
+           Count tokens against that model at import (TOO_MANY_TOKENS warnings in report.json).
   dataset export DATASET_DIR --out FILE.jsonl|FILE.csv
   dataset split DATASET_DIR [--eval 0.1] [--seed 42]
+  dataset show DATASET_DIR N [N …]
+  dataset edit DATASET_DIR --add JSON | --change N JSON | --delete N | --relabel N LABEL
+  dataset undo DATASET_DIR        dataset redo DATASET_DIR
+  dataset history DATASET_DIR [--json]
+  dataset retrieval DATASET_DIR --out DIR [--split train|eval]
+  dataset check DATASET_DIR --model MODEL_DIR [--max-length N] [--template PRESET]
+           N is a row index: 0-based in rows.jsonl order, kept when rows are deleted.
   project create DIR --name NAME     Make DIR a new Embedsmith project.
   project info DIR [--json]          Show a project's name, schema version and dates.
+  mine     ${MINE_USAGE.slice(23)}
+           Hard negatives from the model's own ranking, with their scores and ranks, written
+           as a new dataset with a mining report.
+  eval     ${EVAL_USAGE.slice(23)}
+           nDCG@10, MRR@10, MAP@100, Recall@k, Accuracy@k (retrieval) or k-NN accuracy and
+           macro-F1 (labelled); held-out split.json rows are the queries when present.
+  umap     ${UMAP_USAGE.slice(23)}
+           A seeded 2-D projection (umap-js on our exact k-NN) as JSON or a PNG scatter;
+           --align fits it onto an earlier projection for before/after comparison.
   train    --model MODEL_DIR --data DATASET_DIR --out RUN_DIR [options]
            Contrastive fine-tuning (InfoNCE, in-batch + mined negatives, AdamW); writes
            config.json, metrics.jsonl, checkpoints/ and model/. Ctrl-C checkpoints; --resume
            continues exactly. Options: ${TRAIN_USAGE.slice(TRAIN_USAGE.indexOf('[--epochs'))}
-  demo     The whole pipeline on the bundled demo (arrives with the training issue).
-
-Arriving with later issues: mine, eval, umap
-(see README).
+  demo     [--workspace DIR] [--device auto|cpu|webgpu|cuda] [--epochs N]
+           The whole pipeline on the bundled demo: import web-features pairs, evaluate the
+           tiny base model, mine hard negatives, train, evaluate again, export.
 
 Options: -h, --help   this text     -v, --version   the version
 Exit codes: 0 success, 1 failure, 2 bad usage or bad input.
@@ -74,8 +97,7 @@ export async function runCli(argv: string[], out: Out = console): Promise<number
       case 'project':
         return await project(rest, out);
       case 'demo':
-        out.error('embedsmith demo: the end-to-end demo (import → mine → train → evaluate → export) arrives with the training issue (#7); the engine is not there yet.');
-        return 1;
+        return await demoCommand(rest, out);
       case 'pull':
         return await pullCommand(rest, out);
       case 'embed':
@@ -89,10 +111,11 @@ export async function runCli(argv: string[], out: Out = console): Promise<number
       case 'train':
         return await trainCommand(rest, out);
       case 'mine':
+        return await mineCommand(rest, out);
       case 'eval':
+        return await evalCommand(rest, out);
       case 'umap':
-        out.error(`embedsmith ${command}: not available in this build yet; it arrives with a later issue (see README).`);
-        return 1;
+        return await umapCommand(rest, out);
       default:
         throw new UsageError(`unknown command '${command}'; run \`embedsmith --help\` for the list`);
     }

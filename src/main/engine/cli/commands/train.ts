@@ -7,6 +7,8 @@ import { rolePrompt } from '../../model/embed.js';
 import { loadModelFolder } from '../../model/load.js';
 import { paramSpecs, specFromHfConfig } from '../../nn/index.js';
 import type { DevicePref } from '../../runtime/index.js';
+import { type Searcher, createSearcher } from '../../mining/search.js';
+import { trainingEvaluator } from '../../train/evaluator.js';
 import { type Evaluate, trainRun } from '../../train/run.js';
 import { TRAIN_DEFAULTS, type TrainSettings } from '../../train/settings.js';
 import { type Out, UsageError, parseOptions, reportError } from './common.js';
@@ -106,8 +108,9 @@ export async function trainSettingsFromArgs(args: string[]): Promise<{ settings:
   return { settings, resume: v.resume === true, out: v.out };
 }
 
-export async function trainCommand(args: string[], out: Out, makeEvaluate?: (s: TrainSettings) => Promise<Evaluate | undefined>): Promise<number> {
+export async function trainCommand(args: string[], out: Out): Promise<number> {
   const ctl = new AbortController();
+  let searcher: Searcher | null = null;
   const onSigint = () => {
     out.error('embedsmith train: stopping after this step (Ctrl-C again to kill; the last checkpoint stays)…');
     ctl.abort();
@@ -115,7 +118,9 @@ export async function trainCommand(args: string[], out: Out, makeEvaluate?: (s: 
   };
   try {
     const { settings, resume, out: runDir } = await trainSettingsFromArgs(args);
-    const evaluate = makeEvaluate ? await makeEvaluate(settings) : undefined;
+    // The eval set's k-NN search runs on the CPU: it is small next to the training steps.
+    searcher = settings.eval ? createSearcher({ device: 'cpu' }) : null;
+    const evaluate: Evaluate | undefined = settings.eval && searcher ? trainingEvaluator(settings.eval, settings, searcher.search) : undefined;
     process.once('SIGINT', onSigint);
     let last = 0;
     const r = await trainRun(settings, runDir, {
@@ -141,5 +146,6 @@ export async function trainCommand(args: string[], out: Out, makeEvaluate?: (s: 
     return reportError('train', TRAIN_USAGE, err, out);
   } finally {
     process.off('SIGINT', onSigint);
+    await searcher?.dispose();
   }
 }
