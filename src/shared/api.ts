@@ -56,9 +56,85 @@ export interface PulledModel {
   fromCache: boolean;
 }
 
-/** What each job kind produces; later kinds (mining, training, export) add their rows here. */
+/** Which device a compute job runs on ('auto' probes cuda → webgpu → cpu). */
+export type DeviceChoice = 'auto' | 'cpu' | 'webgpu' | 'cuda';
+
+/** Mining request: folders are absolute paths (the UI builds them from the project folder). */
+export interface MineRequest {
+  model: string;
+  dataset: string;
+  out: string;
+  device?: DeviceChoice;
+  /** As `embedsmith mine`: negatives, rankMin, rankMax, margin | relativeMargin, maxScore, sampling, seed. */
+  options?: { negatives?: number; rankMin?: number; rankMax?: number; margin?: number; relativeMargin?: number; maxScore?: number; sampling?: 'top' | 'random'; seed?: number };
+}
+export interface MineJobResult {
+  dataset: string;
+  anchors: number;
+  mined: number;
+  /** Anchors left with fewer negatives than asked. */
+  shortAnchors: number;
+}
+
+export interface EvaluateRequest {
+  model: string;
+  dataset: string;
+  split?: 'eval' | 'all';
+  k?: number;
+  device?: DeviceChoice;
+}
+export interface EvaluateJobResult {
+  /** 'ndcg@10', 'mrr@10', 'map@100', 'recall@k' … (or 'knn_accuracy', 'knn_macro_f1'). */
+  metrics: Record<string, number>;
+  queries: number;
+  documents: number;
+  /** Per query: its text and the 1-based rank of each relevant document (null: beyond the depth). */
+  perQuery: { query: string; ranks: (number | null)[] }[];
+}
+
+/** `embedsmith train`'s settings; absent ones take the CLI's defaults. */
+export interface TrainRequest {
+  model: string;
+  dataset: string;
+  out: string;
+  resume?: boolean;
+  settings?: Partial<{
+    epochs: number; maxSteps: number | null; batchSize: number; lr: number; warmup: number; schedule: 'linear' | 'constant';
+    weightDecay: number; temperature: number; maxLength: number; dropout: number | null; seed: number; shuffle: boolean;
+    negatives: number | null; eval: string | null; evalEvery: number; metric: string; patience: number; checkpointEvery: number;
+    device: DeviceChoice; template: { query: string; document: string };
+  }>;
+}
+export interface TrainJobResult {
+  runDir: string;
+  /** RUN/model, or null when the run was stopped (a checkpoint holds its state: resume it). */
+  modelDir: string | null;
+  steps: number;
+  totalSteps: number;
+  finalLoss: number | null;
+  best: { metric: string; value: number; step: number } | null;
+}
+
+export interface UmapRequest {
+  model: string;
+  dataset: string;
+  /** A .json file: {points, labels, texts}. */
+  out: string;
+  seed?: number;
+  device?: DeviceChoice;
+}
+export interface UmapJobResult {
+  file: string;
+  points: number;
+}
+
+/** What each job kind produces. */
 export interface JobResultByKind {
   'pull-model': PulledModel;
+  mine: MineJobResult;
+  evaluate: EvaluateJobResult;
+  train: TrainJobResult;
+  umap: UmapJobResult;
 }
 export type JobKind = keyof JobResultByKind;
 
@@ -129,6 +205,16 @@ export interface EngineApi {
    * The done event's `result` is a PulledModel.
    */
   pullModel(repo: string): Promise<{ jobId: string }>;
+  /**
+   * Compute jobs (mining, evaluation, training, projection) run one at a time in a 'compute'
+   * lane (one device job at a time); later ones wait visibly as 'queued'. Each returns at once;
+   * the done event's `result` is the kind's JobResultByKind row. Cancelling a training job
+   * stops it after the running step with a checkpoint written (resume with resume: true).
+   */
+  mineNegatives(request: MineRequest): Promise<{ jobId: string }>;
+  evaluateModel(request: EvaluateRequest): Promise<{ jobId: string }>;
+  trainModel(request: TrainRequest): Promise<{ jobId: string }>;
+  projectEmbeddings(request: UmapRequest): Promise<{ jobId: string }>;
   /** Jobs running or queued and the 50 most recent finished ones (with results), in start order. */
   listJobs(): Promise<JobProgress[]>;
   /** Asks a queued or running job to stop; resolves false if no such job is queued or running. */
@@ -160,6 +246,10 @@ export const ENGINE_METHODS = [
   'forgetRecentProject',
   'chooseFolder',
   'pullModel',
+  'mineNegatives',
+  'evaluateModel',
+  'trainModel',
+  'projectEmbeddings',
   'listJobs',
   'cancel',
 ] as const satisfies readonly EngineMethod[];

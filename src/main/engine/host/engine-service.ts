@@ -10,7 +10,12 @@ import {
   type JobProgress,
   type ProjectInfo,
   type RecentProject,
+  type MineRequest,
+  type EvaluateRequest,
+  type TrainRequest,
+  type UmapRequest,
 } from '../../../shared/api.js';
+import { COMPUTE_LANE, evaluateJob, mineJob, trainJob, umapJob } from './compute-jobs.js';
 import { parseRepoArg, pullModel } from '../model/hub.js';
 import { JobRegistry } from './jobs.js';
 import { ENGINE_VERSION } from '../version.js';
@@ -149,6 +154,18 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
         doneMessage: (r) => (r.fromCache ? `${name} was already in the cache` : `Downloaded ${name}`),
       });
       return { jobId };
+    },
+    async mineNegatives(request: MineRequest) {
+      return { jobId: jobs.start({ kind: 'mine', subject: request.dataset, message: 'Waiting for the device…', lane: COMPUTE_LANE, run: (ctx) => mineJob(request, ctx), doneMessage: (r) => `Mined ${r.mined} negatives` }) };
+    },
+    async evaluateModel(request: EvaluateRequest) {
+      return { jobId: jobs.start({ kind: 'evaluate', subject: request.model, message: 'Waiting for the device…', lane: COMPUTE_LANE, run: (ctx) => evaluateJob(request, ctx), doneMessage: (r) => `nDCG@10 ${r.metrics['ndcg@10']?.toFixed(4) ?? '–'}` }) };
+    },
+    async trainModel(request: TrainRequest) {
+      return { jobId: jobs.start({ kind: 'train', subject: request.out, message: 'Waiting for the device…', lane: COMPUTE_LANE, run: (ctx) => trainJob(request, ctx), doneMessage: (r) => `Trained ${r.steps} steps` }) };
+    },
+    async projectEmbeddings(request: UmapRequest) {
+      return { jobId: jobs.start({ kind: 'umap', subject: request.dataset, message: 'Waiting for the device…', lane: COMPUTE_LANE, run: (ctx) => umapJob(request, ctx), doneMessage: (r) => `Projected ${r.points} texts` }) };
     },
     async listJobs() {
       return jobs.list();

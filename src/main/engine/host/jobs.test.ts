@@ -155,7 +155,7 @@ describe('JobRegistry', () => {
     for (let i = 0; i < 4; i++) jobs.start({ kind: 'pull-model', message: `${i}`, run: async () => model(`/${i}`) });
     await settle();
     expect(jobs.list().map((p) => p.message)).toEqual(['Done', 'Done']);
-    expect(jobs.list().map((p) => p.result?.dir)).toEqual(['/2', '/3']);
+    expect(jobs.list().map((p) => (p.result as { dir?: string } | undefined)?.dir)).toEqual(['/2', '/3']);
     const c = controllable();
     const id = jobs.start({ kind: 'pull-model', message: 'long', run: c.run });
     await settle();

@@ -13,6 +13,10 @@ import {
   type ProjectInfo,
   type PulledModel,
   type RecentProject,
+  type MineRequest,
+  type EvaluateRequest,
+  type TrainRequest,
+  type UmapRequest,
 } from '../../../shared/api.js';
 
 export interface FakeEngineOptions {
@@ -121,6 +125,26 @@ export class FakeEngine implements EngineApi {
     const jobId = `pull-model-${++this.#jobCount}`;
     // As the registry does: the first event goes out before the call answers.
     this.emitJob({ jobId, kind: 'pull-model', subject, state: 'running', fraction: null, message: `Asking the hub about ${subject}…` });
+    return { jobId };
+  }
+
+  /** Compute jobs: each starts queued in the 'compute' lane and waits for the test to drive it. */
+  async mineNegatives(request: MineRequest): Promise<{ jobId: string }> {
+    return this.#computeJob('mine', 'mineNegatives', request.dataset);
+  }
+  async evaluateModel(request: EvaluateRequest): Promise<{ jobId: string }> {
+    return this.#computeJob('evaluate', 'evaluateModel', request.model);
+  }
+  async trainModel(request: TrainRequest): Promise<{ jobId: string }> {
+    return this.#computeJob('train', 'trainModel', request.out);
+  }
+  async projectEmbeddings(request: UmapRequest): Promise<{ jobId: string }> {
+    return this.#computeJob('umap', 'projectEmbeddings', request.dataset);
+  }
+  #computeJob(kind: string, method: string, subject: string): { jobId: string } {
+    this.#log(method, subject);
+    const jobId = `${kind}-${++this.#jobCount}`;
+    this.emitJob({ jobId, kind, subject, state: 'queued', fraction: null, message: 'Waiting for the device…' });
     return { jobId };
   }
 

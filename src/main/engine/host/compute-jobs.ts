@@ -1,0 +1,100 @@
+// The compute jobs behind EngineApi's mineNegatives / evaluateModel / trainModel /
+// projectEmbeddings: the same engine calls as `embedsmith mine|eval|train|umap`, reporting
+// through the job's progress and stopping on its signal. They share the 'compute' lane, so
+// one device job runs at a time and the rest queue visibly.
+import { availableParallelism } from 'node:os';
+import { EngineError } from '../../../shared/errors.js';
+import type { EvaluateJobResult, EvaluateRequest, MineJobResult, MineRequest, TrainJobResult, TrainRequest, UmapJobResult, UmapRequest } from '../../../shared/api.js';
+import { readDatasetMeta, readRows } from '../data/index.js';
+import { evaluateDataset } from '../eval/evaluate.js';
+import { rolePrompt } from '../model/embed.js';
+import { loadModelFolder } from '../model/load.js';
+import { openModelTools } from '../mining/embedder.js';
+import { mineDataset } from '../mining/mine-dataset.js';
+import { createSearcher } from '../mining/search.js';
+import { paramSpecs, specFromHfConfig } from '../nn/index.js';
+import { umapJson } from '../projection/png.js';
+import { projectUmap } from '../projection/umap.js';
+import { trainingEvaluator } from '../train/evaluator.js';
+import { trainRun } from '../train/run.js';
+import { TRAIN_DEFAULTS, type TrainSettings } from '../train/settings.js';
+import { writeFileAtomic } from '../workspace/atomic.js';
+import type { JobContext } from './jobs.js';
+
+export const COMPUTE_LANE = 'compute';
+
+export async function mineJob(r: MineRequest, { signal, progress }: JobContext): Promise<MineJobResult> {
+  const tools = await openModelTools(r.model, { device: r.device, signal });
+  try {
+    const m = await mineDataset({
+      dataDir: r.dataset, outDir: r.out, embed: tools.embed, search: tools.search, options: r.options, model: { path: r.model }, signal,
+      onProgress: (p) => progress({ message: `${p.phase}…`, done: p.done, total: p.total }),
+    });
+    const c = m.meta.mining.counts;
+    return { dataset: m.dir, anchors: c.anchors, mined: c.mined, shortAnchors: c.shortAnchors };
+  } finally {
+    await tools.dispose();
+  }
+}
+
+export async function evaluateJob(r: EvaluateRequest, { signal, progress }: JobContext): Promise<EvaluateJobResult> {
+  const tools = await openModelTools(r.model, { device: r.device, signal });
+  try {
+    const e = await evaluateDataset({
+      dataDir: r.dataset, split: r.split, k: r.k, embed: tools.embed, search: tools.search, signal,
+      onProgress: (p) => progress({ message: `${p.phase}…`, done: p.done, total: p.total }),
+    });
+    return { metrics: e.metrics, queries: e.counts.evaluated, documents: e.counts.corpus, perQuery: e.perQuery.map((q) => ({ query: q.query, ranks: q.ranks })) };
+  } finally {
+    await tools.dispose();
+  }
+}
+
+export async function trainJob(r: TrainRequest, { signal, progress }: JobContext): Promise<TrainJobResult> {
+  const s = r.settings ?? {};
+  let template = s.template;
+  if (!template) {
+    const loaded = await loadModelFolder(r.model, { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
+    template = { query: rolePrompt(loaded.sentence, 'query'), document: rolePrompt(loaded.sentence, 'document') };
+  }
+  const settings: TrainSettings = { ...TRAIN_DEFAULTS, ...s, model: r.model, data: r.dataset, template, threads: availableParallelism() };
+  const searcher = settings.eval ? createSearcher({ device: 'cpu' }) : null;
+  try {
+    const t = await trainRun(settings, r.out, {
+      resume: r.resume,
+      signal,
+      evaluate: settings.eval && searcher ? trainingEvaluator(settings.eval, settings, searcher.search) : undefined,
+      onProgress: (p) =>
+        progress({ message: `step ${p.step}/${p.totalSteps} · loss ${p.loss.toFixed(4)} · ${p.pairsPerSec.toFixed(1)} pairs/s`, done: p.step, total: p.totalSteps, unit: 'steps' }),
+    });
+    if (t.cancelled) throw new EngineError('CANCELLED', `training stopped at step ${t.steps} of ${t.totalSteps}; a checkpoint holds it — start it again with resume to continue`, { runDir: t.runDir });
+    return { runDir: t.runDir, modelDir: t.modelDir, steps: t.steps, totalSteps: t.totalSteps, finalLoss: t.finalLoss, best: t.best };
+  } finally {
+    await searcher?.dispose();
+  }
+}
+
+export async function umapJob(r: UmapRequest, { signal, progress }: JobContext): Promise<UmapJobResult> {
+  const meta = await readDatasetMeta(r.dataset);
+  const texts: string[] = [];
+  const labels: (string | null)[] = [];
+  const seen = new Set<string>();
+  for await (const row of readRows(r.dataset)) {
+    const t = meta.format === 'labeled' ? row.text : row.anchor;
+    if (t === undefined || seen.has(t)) continue;
+    seen.add(t);
+    texts.push(t);
+    labels.push(row.label ?? null);
+  }
+  const tools = await openModelTools(r.model, { device: r.device, signal });
+  try {
+    const emb = await tools.embed(texts, meta.format === 'labeled' ? 'text' : 'query');
+    const points = await projectUmap(emb, tools.model.dim, {
+      seed: r.seed ?? 42, search: tools.search, signal, onProgress: (p) => progress({ message: `${p.phase}…`, done: p.done, total: p.total }),
+    });
+    await writeFileAtomic(r.out, JSON.stringify(umapJson(points, labels, texts)) + '\n');
+    return { file: r.out, points: texts.length };
+  } finally {
+    await tools.dispose();
+  }
+}

@@ -1,0 +1,99 @@
+// Mining, evaluation, training and projection as EngineApi jobs, through the real engine host
+// (a worker thread from dist/): results arrive in the done event, compute jobs take turns in
+// one lane, and a cancelled training leaves a checkpoint that resume: true continues.
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngineProxy, type EngineApi, type JobProgress } from '../src/shared/api.js';
+import { importDataset } from '../src/main/engine/data/index.js';
+import { EngineHost, type WorkerFactory } from '../src/main/engine/host/engine-host.js';
+import { writeRandomBert } from '../src/main/engine/model/random-model.js';
+
+const realWorker: WorkerFactory = (o) => new Worker(new URL('../dist/main/engine/host/host-worker.js', import.meta.url), o);
+let tmp: string;
+let model: string;
+let data: string;
+let host: EngineHost;
+let engine: EngineApi;
+const events: JobProgress[] = [];
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'embedsmith-jobs-'));
+  model = join(tmp, 'model');
+  await writeRandomBert(model, { tokenizerDir: 'test/fixtures/models/bert-wordpiece-uncased', hidden: 32, layers: 1, heads: 4, intermediate: 64, seed: 9 });
+  const lines = ['anchor,positive,label'];
+  for (let i = 0; i < 40; i++) lines.push(`query about item ${i},document describing item ${i} in words,g${i % 4}`);
+  await writeFile(join(tmp, 'p.csv'), lines.join('\n') + '\n');
+  data = join(tmp, 'data');
+  await importDataset(join(tmp, 'p.csv'), data);
+  host = new EngineHost({ stateDir: join(tmp, 'state'), host: 'node' }, realWorker);
+  engine = createEngineProxy(host);
+  engine.onJobProgress((p) => events.push(p));
+});
+afterAll(async () => {
+  await host.dispose();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+function end(jobId: string): Promise<JobProgress> {
+  return new Promise((resolve) => {
+    const check = () => {
+      const e = events.find((x) => x.jobId === jobId && ['done', 'failed', 'cancelled'].includes(x.state));
+      if (e) resolve(e);
+      else setTimeout(check, 50);
+    };
+    check();
+  });
+}
+
+describe('compute jobs', () => {
+  it('train, evaluate, mine and project as jobs, one at a time', { timeout: 120_000 }, async () => {
+    const train = await engine.trainModel({ model, dataset: data, out: join(tmp, 'run'), settings: { maxSteps: 4, batchSize: 8, lr: 1e-3, maxLength: 32, device: 'cpu' } });
+    const ev = await engine.evaluateModel({ model, dataset: data, device: 'cpu' });
+    // The evaluation waits its turn behind the training in the compute lane.
+    expect(events.find((e) => e.jobId === ev.jobId)?.state).toBe('queued');
+    const t = await end(train.jobId);
+    expect(t.state, t.message).toBe('done');
+    expect(t.result).toMatchObject({ steps: 4, totalSteps: 4 });
+    expect(existsSync(join(tmp, 'run', 'model', 'model.safetensors'))).toBe(true);
+    const e = await end(ev.jobId);
+    expect(e.state, e.message).toBe('done');
+    const firstRunning = events.findIndex((x) => x.jobId === ev.jobId && x.state === 'running');
+    const trainDone = events.findIndex((x) => x.jobId === train.jobId && x.state === 'done');
+    expect(firstRunning).toBeGreaterThan(trainDone);
+    const metrics = (e.result as { metrics: Record<string, number> }).metrics;
+    expect(metrics['ndcg@10']).toBeGreaterThan(0);
+
+    const mine = await engine.mineNegatives({ model, dataset: data, out: join(tmp, 'mined'), device: 'cpu', options: { negatives: 2, rankMin: 0, rankMax: 10 } });
+    const m = await end(mine.jobId);
+    expect(m.state, m.message).toBe('done');
+    expect((m.result as { mined: number }).mined).toBe(80);
+
+    const u = await engine.projectEmbeddings({ model, dataset: data, out: join(tmp, 'u.json'), device: 'cpu' });
+    const uj = await end(u.jobId);
+    expect(uj.state, uj.message).toBe('done');
+    expect((JSON.parse(await readFile(join(tmp, 'u.json'), 'utf8')) as { points: unknown[] }).points).toHaveLength(40);
+  });
+
+  it('a cancelled training keeps a checkpoint and resumes to the end', { timeout: 120_000 }, async () => {
+    const out = join(tmp, 'run-cancel');
+    const req = { model, dataset: data, out, settings: { maxSteps: 120, batchSize: 8, lr: 1e-3, maxLength: 32, device: 'cpu' as const } };
+    const { jobId } = await engine.trainModel(req);
+    await new Promise<void>((ok) => {
+      const wait = () => (events.some((x) => x.jobId === jobId && (x.done ?? 0) >= 2) ? ok() : setTimeout(wait, 20));
+      wait();
+    });
+    expect(await engine.cancel(jobId)).toBe(true);
+    const c = await end(jobId);
+    expect(c.state).toBe('cancelled');
+    expect(existsSync(join(out, 'checkpoints'))).toBe(true);
+    expect(existsSync(join(out, 'model'))).toBe(false);
+    const again = await engine.trainModel({ ...req, resume: true, settings: { ...req.settings } });
+    const r = await end(again.jobId);
+    expect(r.state, r.message).toBe('done');
+    expect(r.result).toMatchObject({ steps: 120 });
+  });
+});
