@@ -78,6 +78,23 @@ describe('compute jobs', () => {
     expect((JSON.parse(await readFile(join(tmp, 'u.json'), 'utf8')) as { points: unknown[] }).points).toHaveLength(40);
   });
 
+  it('imports a file as a job and edits the dataset with undo', { timeout: 60_000 }, async () => {
+    await writeFile(join(tmp, 'bad.csv'), 'anchor,positive\nfirst question,first answer\n,missing anchor\nsecond question,second answer\n');
+    const { jobId } = await engine.importDataset({ file: join(tmp, 'bad.csv'), out: join(tmp, 'imported') });
+    const j = await end(jobId);
+    expect(j.state, j.message).toBe('done');
+    const r = j.result as { rows: number; skipped: number; issues: { line: number | null }[] };
+    expect([r.rows, r.skipped]).toEqual([2, 1]);
+    expect(r.issues.some((i) => i.line === 3)).toBe(true);
+    const dir = join(tmp, 'imported');
+    await engine.editDataset(dir, { op: 'change', index: 0, fields: { positive: 'a better answer' } });
+    const err = await engine.editDataset(dir, { op: 'change', index: 1, fields: { anchor: '' } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'BAD_INPUT' });
+    await engine.undoDatasetEdit(dir);
+    const journal = (await readFile(join(dir, 'edits.jsonl'), 'utf8')).trim().split('\n');
+    expect(journal.length).toBe(2); // the change and its undo; the refused edit left nothing
+  });
+
   it('a cancelled training keeps a checkpoint and resumes to the end', { timeout: 120_000 }, async () => {
     const out = join(tmp, 'run-cancel');
     const req = { model, dataset: data, out, settings: { maxSteps: 120, batchSize: 8, lr: 1e-3, maxLength: 32, device: 'cpu' as const } };

@@ -128,9 +128,37 @@ export interface UmapJobResult {
   points: number;
 }
 
+/** Importing a CSV/TSV/JSONL/Parquet file into a dataset folder (as `embedsmith import`). */
+export interface ImportRequest {
+  file: string;
+  out: string;
+  format?: 'auto' | 'pairs' | 'triplets' | 'labeled' | 'scored';
+  /** 'role=column,…' as --map. */
+  map?: string;
+  delimiter?: string;
+  encoding?: 'auto' | 'utf8' | 'utf16le' | 'utf16be' | 'latin1';
+}
+export interface ImportJobResult {
+  dataset: string;
+  format: string;
+  rows: number;
+  skipped: number;
+  warnings: number;
+  /** The first 200 findings, skipped rows first (report.json in the folder has them all). */
+  issues: { line: number | null; code: string; message: string; severity: 'error' | 'warning' | 'info' }[];
+}
+
+/** One edit of a stored dataset's rows; `index` is the stable 0-based row index. */
+export type DatasetEdit =
+  | { op: 'add'; row: Record<string, unknown> }
+  | { op: 'change'; index: number; fields: Record<string, unknown> }
+  | { op: 'delete'; index: number }
+  | { op: 'relabel'; index: number; label: string };
+
 /** What each job kind produces. */
 export interface JobResultByKind {
   'pull-model': PulledModel;
+  import: ImportJobResult;
   mine: MineJobResult;
   evaluate: EvaluateJobResult;
   train: TrainJobResult;
@@ -212,6 +240,16 @@ export interface EngineApi {
    * stops it after the running step with a checkpoint written (resume with resume: true).
    */
   mineNegatives(request: MineRequest): Promise<{ jobId: string }>;
+  /** Imports a file as a job (no device; runs at once); the done event's result is an ImportJobResult. */
+  importDataset(request: ImportRequest): Promise<{ jobId: string }>;
+  /**
+   * Edits a dataset's rows through its undoable journal (edits.jsonl; rows.jsonl is never
+   * rewritten). Refused with BAD_INPUT naming the field when the row would be invalid.
+   */
+  editDataset(dir: string, edit: DatasetEdit): Promise<{ editId: number; warnings: string[] }>;
+  /** Undoes the newest edit not yet undone; NOT_FOUND-style BAD_INPUT when there is none. */
+  undoDatasetEdit(dir: string): Promise<{ editId: number }>;
+  redoDatasetEdit(dir: string): Promise<{ editId: number }>;
   evaluateModel(request: EvaluateRequest): Promise<{ jobId: string }>;
   trainModel(request: TrainRequest): Promise<{ jobId: string }>;
   projectEmbeddings(request: UmapRequest): Promise<{ jobId: string }>;
@@ -247,6 +285,10 @@ export const ENGINE_METHODS = [
   'chooseFolder',
   'pullModel',
   'mineNegatives',
+  'importDataset',
+  'editDataset',
+  'undoDatasetEdit',
+  'redoDatasetEdit',
   'evaluateModel',
   'trainModel',
   'projectEmbeddings',

@@ -14,7 +14,11 @@ import {
   type EvaluateRequest,
   type TrainRequest,
   type UmapRequest,
+  type ImportRequest,
+  type DatasetEdit,
 } from '../../../shared/api.js';
+import { importDataset } from '../data/index.js';
+import { applyEdit, redoEdit, undoLastEdit } from '../data/edits.js';
 import { COMPUTE_LANE, evaluateJob, mineJob, trainJob, umapJob } from './compute-jobs.js';
 import { parseRepoArg, pullModel } from '../model/hub.js';
 import { JobRegistry } from './jobs.js';
@@ -154,6 +158,32 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
         doneMessage: (r) => (r.fromCache ? `${name} was already in the cache` : `Downloaded ${name}`),
       });
       return { jobId };
+    },
+    async importDataset(request: ImportRequest) {
+      return {
+        jobId: jobs.start({
+          kind: 'import', subject: request.file, message: `Reading ${request.file}…`,
+          run: async ({ progress }) => {
+            const r = await importDataset(request.file, request.out, { ...request, onProgress: (rows) => progress({ message: `${rows} rows read`, done: rows, unit: 'items' }) });
+            const { counts } = r.meta;
+            return {
+              dataset: r.dir, format: r.meta.format, rows: counts.rows, skipped: counts.skipped, warnings: counts.warnings,
+              issues: r.report.issues.slice(0, 200).map((i) => ({ line: i.line, code: i.code, message: i.message, severity: i.severity })),
+            };
+          },
+          doneMessage: (r) => `Imported ${r.rows} rows${r.skipped ? `, ${r.skipped} skipped` : ''}`,
+        }),
+      };
+    },
+    async editDataset(dir: string, edit: DatasetEdit) {
+      const r = await applyEdit(dir, edit);
+      return { editId: r.entry.id, warnings: r.warnings.map((w) => w.message) };
+    },
+    async undoDatasetEdit(dir: string) {
+      return { editId: (await undoLastEdit(dir)).id };
+    },
+    async redoDatasetEdit(dir: string) {
+      return { editId: (await redoEdit(dir)).id };
     },
     async mineNegatives(request: MineRequest) {
       return { jobId: jobs.start({ kind: 'mine', subject: request.dataset, message: 'Waiting for the device…', lane: COMPUTE_LANE, run: (ctx) => mineJob(request, ctx), doneMessage: (r) => `Mined ${r.mined} negatives` }) };

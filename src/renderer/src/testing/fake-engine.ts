@@ -17,6 +17,8 @@ import {
   type EvaluateRequest,
   type TrainRequest,
   type UmapRequest,
+  type ImportRequest,
+  type DatasetEdit,
 } from '../../../shared/api.js';
 
 export interface FakeEngineOptions {
@@ -129,6 +131,21 @@ export class FakeEngine implements EngineApi {
   }
 
   /** Compute jobs: each starts queued in the 'compute' lane and waits for the test to drive it. */
+  async importDataset(request: ImportRequest): Promise<{ jobId: string }> {
+    return this.#computeJob('import', 'importDataset', request.file);
+  }
+  async editDataset(dir: string, edit: DatasetEdit): Promise<{ editId: number; warnings: string[] }> {
+    this.#log('editDataset', dir, edit);
+    return { editId: ++this.#jobCount, warnings: [] };
+  }
+  async undoDatasetEdit(dir: string): Promise<{ editId: number }> {
+    this.#log('undoDatasetEdit', dir);
+    return { editId: ++this.#jobCount };
+  }
+  async redoDatasetEdit(dir: string): Promise<{ editId: number }> {
+    this.#log('redoDatasetEdit', dir);
+    return { editId: ++this.#jobCount };
+  }
   async mineNegatives(request: MineRequest): Promise<{ jobId: string }> {
     return this.#computeJob('mine', 'mineNegatives', request.dataset);
   }
