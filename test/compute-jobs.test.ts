@@ -76,6 +76,27 @@ describe('compute jobs', () => {
     const uj = await end(u.jobId);
     expect(uj.state, uj.message).toBe('done');
     expect((JSON.parse(await readFile(join(tmp, 'u.json'), 'utf8')) as { points: unknown[] }).points).toHaveLength(40);
+
+    // The read side the pages use, over what those jobs wrote.
+    const page = await engine.readDatasetRows(join(tmp, 'mined'), { offset: 5, limit: 3 });
+    expect(page.total).toBe(40);
+    expect(page.rows.map((r) => r.index)).toEqual([5, 6, 7]);
+    expect(page.rows[0].negatives).toHaveLength(2);
+    const found = await engine.readDatasetRows(data, { offset: 0, limit: 50, search: 'ITEM 3' });
+    expect(found.rows.map((r) => r.anchor).sort()).toEqual(['query about item 3', 'query about item 30', 'query about item 31', 'query about item 32', 'query about item 33', 'query about item 34', 'query about item 35', 'query about item 36', 'query about item 37', 'query about item 38', 'query about item 39']);
+    const detail = await engine.describeDataset(join(tmp, 'mined'));
+    expect(detail.summary).toMatchObject({ mined: true, rows: 40 });
+    expect(detail.miningReport).toMatchObject({ totals: { mined: 80 } });
+    const runView = await engine.readRun(join(tmp, 'run'));
+    expect(runView.metrics.map((x) => x.step)).toEqual([1, 2, 3, 4]);
+    expect(runView.config).toMatchObject({ batchSize: 8, maxSteps: 4 });
+    expect(runView.modelDir).toBe(join(tmp, 'run', 'model'));
+    const proj = await engine.readProjection(join(tmp, 'u.json'));
+    expect(proj.points).toHaveLength(40);
+    const ms = await engine.describeModel(model);
+    expect(ms).toMatchObject({ hidden: 32, layers: 1, heads: 4, pooling: 'mean' });
+    const pv = await engine.previewTemplate({ template: 'query: {text}', texts: ['hello world'], model });
+    expect(pv[0]).toEqual({ final: 'query: hello world', tokens: 6, truncated: false }); // [CLS] query : hello world [SEP]
   });
 
   it('imports a file as a job and edits the dataset with undo', { timeout: 60_000 }, async () => {

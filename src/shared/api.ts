@@ -155,6 +155,111 @@ export type DatasetEdit =
   | { op: 'delete'; index: number }
   | { op: 'relabel'; index: number; label: string };
 
+/** A dataset folder of the open project (PROJECT/datasets/NAME). */
+export interface DatasetSummary {
+  dir: string;
+  name: string;
+  format: string;
+  rows: number;
+  skipped: number;
+  warnings: number;
+  /** label → rows, for labelled data (and pairs imported with a label column). */
+  labels: Record<string, number> | null;
+  /** Negatives were mined into it (mining-report.json exists). */
+  mined: boolean;
+  split: { train: number; eval: number } | null;
+  createdAt: string;
+}
+
+/** One stored row as the UI shows it; `index` is stable across edits. */
+export interface DatasetRowView {
+  index: number;
+  /** Source line (0 for rows added by an edit). */
+  line: number;
+  anchor?: string;
+  positive?: string;
+  negatives?: string[];
+  negativeScores?: number[];
+  negativeRanks?: number[];
+  text?: string;
+  label?: string;
+  score?: number;
+  side: 'train' | 'eval';
+}
+
+export interface DatasetRowsQuery {
+  offset: number;
+  limit: number;
+  /** Case-insensitive substring over every text of the row. */
+  search?: string;
+  label?: string;
+}
+
+export interface DatasetDetail {
+  summary: DatasetSummary;
+  /** report.json: skipped rows first, then warnings (each with line, code, message). */
+  issues: { line: number | null; code: string; message: string; severity: 'error' | 'warning' | 'info' }[];
+  issueCounts: Record<string, number>;
+  /** mining-report.json when the dataset was mined (histograms, rule counts, short anchors). */
+  miningReport: unknown;
+  /** The undoable edit journal. */
+  history: { id: number; op: string; index?: number; time: string; undone: boolean }[];
+}
+
+export interface ModelSummary {
+  dir: string;
+  family: string;
+  hidden: number;
+  layers: number;
+  heads: number;
+  vocabSize: number;
+  /** Encoder parameters. */
+  params: number;
+  maxLength: number | null;
+  positions: number;
+  pooling: string;
+  normalize: boolean;
+  prompts: Record<string, string>;
+  /** What the loader decided on the user's behalf. */
+  notes: string[];
+}
+
+export interface TemplatePreviewRequest {
+  /** A prefix or a format with {text}. */
+  template: string;
+  texts: string[];
+  /** Count tokens with this model's tokenizer (and flag texts over its max length). */
+  model?: string;
+  maxLength?: number;
+}
+
+export interface RunView {
+  dir: string;
+  /** config.json (every resolved setting). */
+  config: Record<string, unknown>;
+  /** metrics.jsonl: step, epoch, loss, lr, gradNorm, pairsPerSec, skipped?, eval? */
+  metrics: Record<string, unknown>[];
+  checkpoints: number[];
+  /** RUN/model when the run finished. */
+  modelDir: string | null;
+}
+
+export interface ProjectionView {
+  points: [number, number][];
+  labels: (string | null)[];
+  texts: string[];
+}
+
+export interface ExportRequest {
+  model: string;
+  out: string;
+  formats: ('sentence-transformers' | 'onnx' | 'fp16')[];
+}
+export interface ExportJobResult {
+  dir: string;
+  files: string[];
+}
+
 /** What each job kind produces. */
 export interface JobResultByKind {
   'pull-model': PulledModel;
@@ -163,6 +268,7 @@ export interface JobResultByKind {
   evaluate: EvaluateJobResult;
   train: TrainJobResult;
   umap: UmapJobResult;
+  export: ExportJobResult;
 }
 export type JobKind = keyof JobResultByKind;
 
@@ -253,6 +359,23 @@ export interface EngineApi {
   evaluateModel(request: EvaluateRequest): Promise<{ jobId: string }>;
   trainModel(request: TrainRequest): Promise<{ jobId: string }>;
   projectEmbeddings(request: UmapRequest): Promise<{ jobId: string }>;
+  /** Writes a model as a sentence-transformers folder and/or ONNX (fp32, fp16) as a job. */
+  exportModel(request: ExportRequest): Promise<{ jobId: string }>;
+
+  // Reading what the engine wrote, for the pages. Folders are absolute paths.
+  /** Datasets of the open project (PROJECT/datasets/*); [] without a project. */
+  listDatasets(): Promise<DatasetSummary[]>;
+  describeDataset(dir: string): Promise<DatasetDetail>;
+  /** A page of rows, edits applied, filtered; `total` counts the filtered rows. */
+  readDatasetRows(dir: string, query: DatasetRowsQuery): Promise<{ total: number; rows: DatasetRowView[] }>;
+  /** Seeded split grouped by anchor and stratified by label (writes split.json). */
+  splitDataset(dir: string, options: { evalFraction: number; seed: number }): Promise<{ train: number; eval: number }>;
+  describeModel(dir: string): Promise<ModelSummary>;
+  previewTemplate(request: TemplatePreviewRequest): Promise<{ final: string; tokens: number | null; truncated: boolean }[]>;
+  /** Training runs of the open project (PROJECT/runs/*), newest first. */
+  listRuns(): Promise<{ dir: string; name: string; steps: number; done: boolean }[]>;
+  readRun(dir: string): Promise<RunView>;
+  readProjection(file: string): Promise<ProjectionView>;
   /** Jobs running or queued and the 50 most recent finished ones (with results), in start order. */
   listJobs(): Promise<JobProgress[]>;
   /** Asks a queued or running job to stop; resolves false if no such job is queued or running. */
@@ -292,6 +415,16 @@ export const ENGINE_METHODS = [
   'evaluateModel',
   'trainModel',
   'projectEmbeddings',
+  'exportModel',
+  'listDatasets',
+  'describeDataset',
+  'readDatasetRows',
+  'splitDataset',
+  'describeModel',
+  'previewTemplate',
+  'listRuns',
+  'readRun',
+  'readProjection',
   'listJobs',
   'cancel',
 ] as const satisfies readonly EngineMethod[];

@@ -3,8 +3,12 @@
 // through the job's progress and stopping on its signal. They share the 'compute' lane, so
 // one device job runs at a time and the rest queue visibly.
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { exportOnnx } from '../model/export-onnx.js';
+import { specOfModel } from '../model/open-model.js';
+import { saveModelFolder } from '../model/save.js';
 import { EngineError } from '../../../shared/errors.js';
-import type { EvaluateJobResult, EvaluateRequest, MineJobResult, MineRequest, TrainJobResult, TrainRequest, UmapJobResult, UmapRequest } from '../../../shared/api.js';
+import type { ExportJobResult, ExportRequest, EvaluateJobResult, EvaluateRequest, MineJobResult, MineRequest, TrainJobResult, TrainRequest, UmapJobResult, UmapRequest } from '../../../shared/api.js';
 import { readDatasetMeta, readRows } from '../data/index.js';
 import { evaluateDataset } from '../eval/evaluate.js';
 import { rolePrompt } from '../model/embed.js';
@@ -97,4 +101,18 @@ export async function umapJob(r: UmapRequest, { signal, progress }: JobContext):
   } finally {
     await tools.dispose();
   }
+}
+
+export async function exportJob(r: ExportRequest): Promise<ExportJobResult> {
+  const loaded = await loadModelFolder(r.model, { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
+  const files: string[] = [];
+  if (r.formats.includes('sentence-transformers')) {
+    await saveModelFolder(loaded, r.out);
+    files.push(join(r.out, 'model.safetensors'));
+  }
+  if (r.formats.includes('onnx') || r.formats.includes('fp16')) {
+    const written = await exportOnnx({ spec: specOfModel(loaded), loaded }, r.out, { fp32: r.formats.includes('onnx'), fp16: r.formats.includes('fp16') });
+    files.push(...written.map((f) => f.path));
+  }
+  return { dir: r.out, files };
 }

@@ -16,10 +16,14 @@ import {
   type UmapRequest,
   type ImportRequest,
   type DatasetEdit,
+  type DatasetRowsQuery,
+  type ExportRequest,
+  type TemplatePreviewRequest,
 } from '../../../shared/api.js';
+import * as reads from './read-service.js';
 import { importDataset } from '../data/index.js';
 import { applyEdit, redoEdit, undoLastEdit } from '../data/edits.js';
-import { COMPUTE_LANE, evaluateJob, mineJob, trainJob, umapJob } from './compute-jobs.js';
+import { COMPUTE_LANE, evaluateJob, exportJob, mineJob, trainJob, umapJob } from './compute-jobs.js';
 import { parseRepoArg, pullModel } from '../model/hub.js';
 import { JobRegistry } from './jobs.js';
 import { ENGINE_VERSION } from '../version.js';
@@ -197,6 +201,18 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     async projectEmbeddings(request: UmapRequest) {
       return { jobId: jobs.start({ kind: 'umap', subject: request.dataset, message: 'Waiting for the device…', lane: COMPUTE_LANE, run: (ctx) => umapJob(request, ctx), doneMessage: (r) => `Projected ${r.points} texts` }) };
     },
+    async exportModel(request: ExportRequest) {
+      return { jobId: jobs.start({ kind: 'export', subject: request.out, message: 'Exporting…', run: () => exportJob(request), doneMessage: (r) => `Wrote ${r.dir}` }) };
+    },
+    listDatasets: async () => reads.listDatasets(project ? project.info.dir : null),
+    describeDataset: (dir: string) => reads.describeDataset(dir),
+    readDatasetRows: (dir: string, query: DatasetRowsQuery) => reads.readDatasetRows(dir, query),
+    splitDataset: (dir: string, o: { evalFraction: number; seed: number }) => reads.split(dir, o),
+    describeModel: (dir: string) => reads.describeModel(dir),
+    previewTemplate: (r: TemplatePreviewRequest) => reads.previewTemplate(r),
+    listRuns: async () => reads.listRuns(project ? project.info.dir : null),
+    readRun: (dir: string) => reads.readRun(dir),
+    readProjection: (file: string) => reads.readProjection(file),
     async listJobs() {
       return jobs.list();
     },

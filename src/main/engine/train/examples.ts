@@ -3,11 +3,10 @@
 // and negatives the document template), tokenised once per distinct text.
 
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
-import { type DatasetMeta, readDatasetMeta, readRows } from '../data/index.js';
-import type { SplitFile } from '../data/split.js';
+import { type DatasetMeta, type DatasetRow, readDatasetMeta } from '../data/index.js';
+import { readRowsWithEdits } from '../data/store.js';
 import type { Tokenizer } from '../tokenize/tokenizer.js';
 
 export interface Example {
@@ -35,23 +34,22 @@ export async function loadExamples(dir: string, opts: { maxNegatives?: number; u
       { dir, format: meta.format },
     );
   }
-  const evalRows = opts.useSplit === false ? new Set<number>() : await evalSide(dir);
+  const useSplit = opts.useSplit !== false && existsSync(join(dir, 'split.json'));
   const examples: Example[] = [];
-  let index = 0;
-  for await (const row of readRows(dir)) {
-    const i = index++;
-    if (evalRows.has(i)) continue;
-    const negatives = (row.negatives ?? []).slice(0, opts.maxNegatives ?? Infinity);
-    examples.push({ line: row.line, query: row.anchor ?? '', positive: row.positive ?? '', negatives });
+  let heldOut = 0;
+  // Edits applied; split.json's indices are the stable row indices readRowsWithEdits knows.
+  if (!useSplit) {
+    for await (const { row } of readRowsWithEdits(dir, { onWarning: () => {} })) examples.push(toExample(row, opts.maxNegatives));
+  } else {
+    for await (const { row } of readRowsWithEdits(dir, { split: 'train', onWarning: () => {} })) examples.push(toExample(row, opts.maxNegatives));
+    for await (const _ of readRowsWithEdits(dir, { split: 'eval', onWarning: () => {} })) heldOut++;
   }
-  return { meta, examples, heldOut: evalRows.size };
+  return { meta, examples, heldOut };
 }
 
-async function evalSide(dir: string): Promise<Set<number>> {
-  const path = join(dir, 'split.json');
-  if (!existsSync(path)) return new Set();
-  const split = JSON.parse(await readFile(path, 'utf8')) as SplitFile;
-  return new Set(split.eval);
+function toExample(row: DatasetRow, maxNegatives: number | undefined): Example {
+  const negatives = (row.negatives ?? []).slice(0, maxNegatives ?? Infinity);
+  return { line: row.line, query: row.anchor ?? '', positive: row.positive ?? '', negatives };
 }
 
 /** Token ids per distinct (template-applied) text, computed once. */

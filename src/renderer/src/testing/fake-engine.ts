@@ -19,6 +19,15 @@ import {
   type UmapRequest,
   type ImportRequest,
   type DatasetEdit,
+  type DatasetDetail,
+  type DatasetRowView,
+  type DatasetRowsQuery,
+  type DatasetSummary,
+  type ExportRequest,
+  type ModelSummary,
+  type ProjectionView,
+  type RunView,
+  type TemplatePreviewRequest,
 } from '../../../shared/api.js';
 
 export interface FakeEngineOptions {
@@ -163,6 +172,69 @@ export class FakeEngine implements EngineApi {
     const jobId = `${kind}-${++this.#jobCount}`;
     this.emitJob({ jobId, kind, subject, state: 'queued', fraction: null, message: 'Waiting for the device…' });
     return { jobId };
+  }
+
+  async exportModel(request: ExportRequest): Promise<{ jobId: string }> {
+    return this.#computeJob('export', 'exportModel', request.out);
+  }
+
+  // Read side: tests fill these maps; unknown folders are NOT_FOUND, as the engine says.
+  datasets: DatasetSummary[] = [];
+  datasetDetails = new Map<string, DatasetDetail>();
+  datasetRows = new Map<string, DatasetRowView[]>();
+  models = new Map<string, ModelSummary>();
+  runs = new Map<string, RunView>();
+  projections = new Map<string, ProjectionView>();
+  #found<T>(map: Map<string, T>, key: string, what: string): T {
+    const v = map.get(key);
+    if (v === undefined) throw new EngineError('NOT_FOUND', `${key} is not a ${what} (fake engine)`);
+    return v;
+  }
+  async listDatasets(): Promise<DatasetSummary[]> {
+    this.#log('listDatasets');
+    return [...this.datasets];
+  }
+  async describeDataset(dir: string): Promise<DatasetDetail> {
+    this.#log('describeDataset', dir);
+    return this.#found(this.datasetDetails, dir, 'dataset');
+  }
+  async readDatasetRows(dir: string, q: DatasetRowsQuery): Promise<{ total: number; rows: DatasetRowView[] }> {
+    this.#log('readDatasetRows', dir, q);
+    let rows = this.#found(this.datasetRows, dir, 'dataset');
+    if (q.label !== undefined) rows = rows.filter((r) => r.label === q.label);
+    const n = q.search?.toLowerCase();
+    if (n) rows = rows.filter((r) => [r.anchor, r.positive, r.text, ...(r.negatives ?? [])].some((t) => t?.toLowerCase().includes(n)));
+    return { total: rows.length, rows: rows.slice(q.offset, q.offset + q.limit) };
+  }
+  async splitDataset(dir: string, o: { evalFraction: number; seed: number }): Promise<{ train: number; eval: number }> {
+    this.#log('splitDataset', dir, o);
+    const n = this.#found(this.datasetRows, dir, 'dataset').length;
+    const e = Math.round(n * o.evalFraction);
+    return { train: n - e, eval: e };
+  }
+  async describeModel(dir: string): Promise<ModelSummary> {
+    this.#log('describeModel', dir);
+    return this.#found(this.models, dir, 'model folder');
+  }
+  async previewTemplate(r: TemplatePreviewRequest): Promise<{ final: string; tokens: number | null; truncated: boolean }[]> {
+    this.#log('previewTemplate', r);
+    return r.texts.map((t) => {
+      const final = r.template.includes('{text}') ? r.template.split('{text}').join(t) : r.template + t;
+      const tokens = r.model ? final.split(/\s+/).filter(Boolean).length + 2 : null;
+      return { final, tokens, truncated: tokens !== null && r.maxLength !== undefined && tokens > r.maxLength };
+    });
+  }
+  async listRuns(): Promise<{ dir: string; name: string; steps: number; done: boolean }[]> {
+    this.#log('listRuns');
+    return [...this.runs.values()].map((r) => ({ dir: r.dir, name: r.dir.split('/').pop() ?? r.dir, steps: r.metrics.length, done: r.modelDir !== null }));
+  }
+  async readRun(dir: string): Promise<RunView> {
+    this.#log('readRun', dir);
+    return this.#found(this.runs, dir, 'training run');
+  }
+  async readProjection(file: string): Promise<ProjectionView> {
+    this.#log('readProjection', file);
+    return this.#found(this.projections, file, 'projection');
   }
 
   async listJobs(): Promise<JobProgress[]> {
