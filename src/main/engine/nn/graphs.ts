@@ -17,10 +17,18 @@ import {
 } from '../runtime/contract.js';
 import { adamwUpdate } from './adamw.js';
 import { type DropoutFn, type EncoderSpec, checkSpec, dataInputs, encoderForward, paramSpecs, sentenceEmbedding } from './encoder.js';
-import { infoNce } from './loss.js';
+import { type Scale, cosentLoss, infoNce, supConLoss } from './loss.js';
+
+/** Which loss the step trains with; each has its own row layout (see trainStepGraph). */
+export type LossKind = 'infonce' | 'supcon' | 'cosent';
+
+/** The learned-temperature parameter: log of the similarity scale (CLIP's logit_scale), not decayed. */
+export const LOGIT_SCALE_KEY = 'loss.logit_scale';
+/** CLIP's cap on the learned scale (a temperature no lower than 0.01). */
+export const MAX_SCALE = 100;
 
 export interface StepShape {
-  /** B: queries (= positives) per step. */
+  /** B: queries (= positives) per step; texts per step for supcon; pairs for cosent. */
   queries: number;
   /** N: mined negatives per query (0 for plain pairs). */
   negativesPerQuery: number;
@@ -48,6 +56,12 @@ export interface TrainStepOptions {
   exposeGradients?: boolean;
   /** Leave the state unchanged on a non-finite gradient norm (default true; adamw.ts). */
   skipNonFinite?: boolean;
+  /** Default 'infonce'. */
+  loss?: LossKind;
+  /** InfoNCE both ways (queries → documents and positives → queries), averaged. */
+  symmetric?: boolean;
+  /** Train the temperature too: a parameter LOGIT_SCALE_KEY [1] (feed log(1/temperature) at the start). */
+  learnTemperature?: boolean;
 }
 
 /** A step graph before serialisation, for callers that want the graph itself (tests, benches). */
@@ -85,15 +99,23 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
   if (!(temperature > 0) || !(maxGradNorm > 0)) {
     throw new EngineError('BAD_INPUT', `temperature (${temperature}) and maxGradNorm (${maxGradNorm}) must be positive; use Infinity to turn clipping off`);
   }
-  const rows = b * (2 + n);
+  const kind = opts.loss ?? 'infonce';
+  if (kind !== 'infonce' && n > 0) throw new EngineError('BAD_INPUT', `the ${kind} loss takes no mined negatives (got ${n} per query); mine only for pairs/triplets`);
+  // Rows: infonce [B queries; B positives; B·N negatives], supcon [B texts], cosent [B first; B second].
+  const rows = kind === 'supcon' ? b : b * (2 + n);
   const g = new Graph('train-step');
   const params = paramSpecs(spec);
+  if (opts.learnTemperature) params.push({ key: LOGIT_SCALE_KEY, shape: [1], decay: false });
   const data = dataInputs(spec, rows, l);
   const masked = shape.maskNegatives === true && n > 0;
   const dropout: DropoutSpec[] = [];
   const { inputs, drop } = declareInputs(g, data, dropout);
   const negBias = masked ? g.input('negative_bias', 'float32', [b * n]) : null;
   if (negBias) data.push({ name: 'negative_bias', dtype: 'float32', shape: [b * n] });
+  // supcon: label weights; cosent: the gold-order bias (loss.ts supConWeights / cosentBias).
+  const pairInput = kind === 'supcon' ? 'pair_weights' : kind === 'cosent' ? 'pair_bias' : null;
+  const pair = pairInput ? g.input(pairInput, 'float32', [b, b]) : null;
+  if (pairInput) data.push({ name: pairInput, dtype: 'float32', shape: [b, b] });
   const state = params.map((ps) => {
     const names = stateNames(ps.key);
     return {
@@ -109,11 +131,15 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
   const hidden = g.scope('encoder', () => encoderForward(spec, P, inputs, drop)); // [S, L, D]
   const { loss } = g.scope('loss', () => {
     const e = sentenceEmbedding(spec, hidden, inputs.attentionMask); // [S, D]
+    const learned = opts.learnTemperature ? o.min(o.exp(P[LOGIT_SCALE_KEY]), MAX_SCALE) : null; // [1]
+    const k: Scale = learned ? { scale: learned } : { temperature };
+    if (kind === 'supcon') return { loss: supConLoss(e, pair!, k) };
     const q = o.slice(e, [0], [b], [0]); // [B, D]
     const docs = o.slice(e, [b], [rows], [0]); // [B + B·N, D]
+    if (kind === 'cosent') return { loss: cosentLoss(q, docs, pair!, k) };
     // [B] zeros for the positives, then the negatives' bias: [B + B·N].
     const bias = negBias ? o.concat([o.full(g, [b], 0, 'float32'), negBias], 0) : undefined;
-    return infoNce(q, docs, temperature, bias);
+    return infoNce(q, docs, temperature, bias, { scale: learned ?? undefined, symmetric: opts.symmetric });
   });
   const grads = backward(loss, state.map((s) => s.p));
   const { gradNorm, next } = g.scope('adamw', () =>

@@ -57,3 +57,32 @@ export interface EncodeGraph {
 export const STEP_SCALARS = ['adam_step_size', 'adam_inv_bias2', 'decay_factor'] as const;
 export const stateNames = (key: string) => ({ p: `p.${key}`, m: `m.${key}`, v: `v.${key}` });
 export const nextName = (name: string) => `${name}.next`;
+
+/**
+ * Gradient caching (Gao et al. 2021; nn/grad-cache.ts builds, runtime/grad-cache.ts runs): one
+ * optimizer step as four graphs, so only one chunk's activations are alive at a time.
+ * Chunk graphs take the step's rows [queries; positives; negatives] in chunks of `rows`; their
+ * dropout sites are the step graph's, in its order, with the batch axis first, so a chunk's
+ * masks are row slices of the masks the one-graph step would draw.
+ */
+export interface GradCacheGraphs {
+  /** Rows per query in the step's layout (2 + N): a step of B queries has B·rowsPerQuery rows. */
+  rowsPerQuery: number;
+  /** Pass 1: inputs 'p.<key>', data [rows, L], keep masks; output 'sentence_embedding' [rows, D]. No backward. */
+  embed(rows: number, length: number): GradCacheGraph;
+  /**
+   * Pass 3: embed's inputs plus 'embedding_grad' [rows, D] (dLoss/dE from pass 2), 'acc.<key>'
+   * and bool 'first_chunk' []; outputs 'acc.<key>.next' = (first_chunk ? 0 : acc) + this chunk's gradient.
+   */
+  chunkBackward(rows: number, length: number): GradCacheGraph;
+  /** Pass 2: 'embeddings' [S, D] and `data` (e.g. negative_bias) → 'loss' [], 'embedding_grad' [S, D]. */
+  loss(queries: number): GradCacheGraph;
+  /** Pass 4: 'p.', 'm.', 'v.', 'acc.<key>' and STEP_SCALARS → StepGraph's state outputs and 'grad_norm'. */
+  update(): GradCacheGraph;
+}
+
+/** A grad-cache graph has a StepGraph's fields (params [] for the loss graph); its inputs and outputs are as named above. */
+export type GradCacheGraph = StepGraph;
+
+/** The gradient accumulator of a parameter, kept with the state between passes 3 and 4. */
+export const accName = (key: string) => `acc.${key}`;

@@ -2,9 +2,12 @@
 // bucket, all sharing one StateStore of parameters and AdamW moments that stays on the
 // device between steps. Per step it computes AdamW's scalars in float64, draws dropout masks
 // from the seed, feeds data + scalars + masks and swaps the updated state in.
+//
+// The graph work of a step sits behind StepRunner, so a trainer that runs a step as several
+// graphs (gradient caching, grad-cache.ts) shares the state, schedule and checkpoint code.
 
 import { EngineError } from '../../../shared/errors.js';
-import { numel } from '../graph/dtype.js';
+import { type HostTensor, numel } from '../graph/dtype.js';
 import type { BucketShape } from './buckets.js';
 import { type ParamSpec, type StepGraph, STEP_SCALARS, stateNames } from './contract.js';
 import { KeepMaskBuffers } from './dropout.js';
@@ -13,10 +16,14 @@ import { SessionCache } from './session-cache.js';
 import type { Device } from './session.js';
 import { StateStore, stateOutputLocations } from './state.js';
 
-export interface TrainerOptions {
-  device: Device;
+export interface TrainerOptions extends TrainerBaseOptions {
   /** Builds the step graph for a shape bucket; called once per bucket, lazily. */
   buildStep: (shape: BucketShape) => StepGraph;
+}
+
+/** What every trainer takes, whatever graphs run its steps. */
+export interface TrainerBaseOptions {
+  device: Device;
   /** Starting parameters by HF checkpoint key; must match the step graph's params exactly. */
   initialParams: Map<string, Float32Array>;
   /** Learning rate for the step about to run, given how many steps ran before it (0 first), as torch's LambdaLR. */
@@ -66,7 +73,59 @@ export interface Trainer {
   dispose(): Promise<void>;
 }
 
+/** One optimizer step's graph work; the trainer around it owns the state, the schedule and the checkpoints. */
+export interface StepRunner {
+  run(batch: Readonly<Record<string, Int32Array | Float32Array>>, shape: BucketShape, ctx: StepContext): Promise<{ loss: number; gradNorm: number }>;
+}
+
+export interface StepContext {
+  readonly device: Device;
+  /** Sessions of every graph the runner builds (released with the trainer; `Trainer.buckets` lists them). */
+  readonly cache: SessionCache;
+  readonly state: StateStore;
+  readonly seed: number;
+  /** Steps taken before this one: dropout masks are keyed by it (dropout.ts). */
+  readonly step: number;
+  /** This step's AdamW scalars (contract.ts STEP_SCALARS) as float32 feeds. */
+  readonly scalars: Readonly<Record<string, HostTensor>>;
+  /** Puts parameters and moments on the device on first use; later calls check `params` match. */
+  useParams(params: ParamSpec[], bucket: string): Promise<void>;
+}
+
 export async function createTrainer(opts: TrainerOptions): Promise<Trainer> {
+  return createTrainerWith(opts, stepGraphRunner(opts.buildStep));
+}
+
+/** The plain step: one StepGraph per shape bucket, forward to AdamW in one run. */
+function stepGraphRunner(buildStep: (shape: BucketShape) => StepGraph): StepRunner {
+  const graphs = new Map<string, Omit<StepGraph, 'model'>>();
+  // Masks are redrawn every step into the same buffers: allocating tens of MB a step is waste.
+  const masks = new KeepMaskBuffers();
+  return {
+    async run(batch, shape, ctx) {
+      const { device, cache, state } = ctx;
+      const key = { kind: 'step', batch: shape.batch, length: shape.length, device };
+      const bucket = `${shape.batch}x${shape.length}`;
+      const session = await cache.getOrCreate(key, () => {
+        const g = buildStep(shape);
+        const { model, ...meta } = g;
+        graphs.set(bucket, meta);
+        const { updates } = stateNameMaps(g.params);
+        return { model, outputLocations: stateOutputLocations(device, Object.keys(updates), ['loss', 'grad_norm']) };
+      });
+      const graph = graphs.get(bucket)!;
+      await ctx.useParams(graph.params, bucket);
+      const feeds = { ...dataFeeds(graph.data, batch), ...ctx.scalars };
+      const keep = masks.draw(bucket, graph.dropout, ctx.seed, ctx.step);
+      graph.dropout.forEach((d, i) => (feeds[d.name] = { dtype: 'bool', shape: d.shape, data: keep[i] }));
+      const out = await state.run(session, { feeds, updates: stateNameMaps(graph.params).updates, fetch: ['loss', 'grad_norm'] });
+      return { loss: out.loss.data[0] as number, gradNorm: out.grad_norm.data[0] as number };
+    },
+  };
+}
+
+/** A Trainer whose steps `runner` runs: createTrainer's plain step, or gradient caching (grad-cache.ts). */
+export async function createTrainerWith(opts: TrainerBaseOptions, runner: StepRunner): Promise<Trainer> {
   const { device } = opts;
   const [b1, b2] = opts.betas ?? [0.9, 0.999];
   const wd = opts.weightDecay ?? 0.01;
@@ -78,9 +137,6 @@ export async function createTrainer(opts: TrainerOptions): Promise<Trainer> {
   let pending: ParamState = { p: opts.initialParams, m: null, v: null };
   let stepCount = 0;
   let disposed = false;
-  const graphs = new Map<string, Omit<StepGraph, 'model'>>();
-  // Masks are redrawn every step into the same buffers: allocating tens of MB a step is waste.
-  const masks = new KeepMaskBuffers();
   // One call at a time: a step must not feed tensors another call is swapping out.
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -105,39 +161,29 @@ export async function createTrainer(opts: TrainerOptions): Promise<Trainer> {
     pending = { p: new Map(), m: null, v: null };
   }
 
+  async function useParams(graphSpecs: ParamSpec[], bucket: string): Promise<void> {
+    if (!specs) await materialise(graphSpecs);
+    else sameSpecs(specs, graphSpecs, bucket);
+  }
+
   async function stepOnce(batch: Readonly<Record<string, Int32Array | Float32Array>>, shape: BucketShape): Promise<StepResult> {
     checkShape(shape);
-    const key = { kind: 'step', batch: shape.batch, length: shape.length, device };
-    const bucket = `${shape.batch}x${shape.length}`;
-    const session = await cache.getOrCreate(key, () => {
-      const g = opts.buildStep(shape);
-      const { model, ...meta } = g;
-      graphs.set(bucket, meta);
-      const { updates } = stateNameMaps(g.params);
-      return { model, outputLocations: stateOutputLocations(device, Object.keys(updates), ['loss', 'grad_norm']) };
-    });
-    const graph = graphs.get(bucket)!;
-    if (!specs) await materialise(graph.params);
-    else sameSpecs(specs, graph.params, bucket);
-
     const t = stepCount + 1;
     const lr = opts.lr(stepCount);
     if (!Number.isFinite(lr) || lr < 0) {
       throw new EngineError('BAD_INPUT', `the learning-rate schedule gave ${lr} for step ${stepCount}; it must be a finite number >= 0`);
     }
     // float64 here, one rounding to float32 at the feed: β2^t bias corrections lose digits in float32.
-    const scalars: Record<(typeof STEP_SCALARS)[number], number> = {
+    const values: Record<(typeof STEP_SCALARS)[number], number> = {
       adam_step_size: lr / (1 - b1 ** t),
       adam_inv_bias2: 1 / Math.sqrt(1 - b2 ** t),
       decay_factor: 1 - lr * wd,
     };
-    const feeds = dataFeeds(graph.data, batch);
-    for (const [name, value] of Object.entries(scalars)) feeds[name] = { dtype: 'float32', shape: [], data: new Float32Array([value]) };
-    const keep = masks.draw(bucket, graph.dropout, seed, stepCount);
-    graph.dropout.forEach((d, i) => (feeds[d.name] = { dtype: 'bool', shape: d.shape, data: keep[i] }));
-    const out = await state.run(session, { feeds, updates: stateNameMaps(graph.params).updates, fetch: ['loss', 'grad_norm'] });
+    const scalars: Record<string, HostTensor> = {};
+    for (const [name, value] of Object.entries(values)) scalars[name] = { dtype: 'float32', shape: [], data: new Float32Array([value]) };
+    const r = await runner.run(batch, shape, { device, cache, state, seed, step: stepCount, scalars, useParams });
     stepCount = t;
-    return { loss: out.loss.data[0] as number, gradNorm: out.grad_norm.data[0] as number, lr, step: t };
+    return { ...r, lr, step: t };
   }
 
   async function read(kind: 'p' | 'm' | 'v'): Promise<Map<string, Float32Array>> {

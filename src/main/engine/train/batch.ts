@@ -4,6 +4,7 @@
 // 'negative_bias' (NEGATIVE_FILL), which leaves the loss exactly as without the slots.
 
 import { NEGATIVE_FILL } from '../nn/graphs.js';
+import { cosentBias, supConWeights } from '../nn/loss.js';
 import { LENGTH_BUCKETS, padToBucket } from '../runtime/index.js';
 import type { Example, TokenCache } from './examples.js';
 
@@ -60,4 +61,27 @@ export function stepBatch(
   const feeds: Record<string, Int32Array | Float32Array> = { ...padded.data };
   if (masked) feeds.negative_bias = bias;
   return { feeds, shape: { batch: b, length: padded.shape.length }, fillers };
+}
+
+/** Rows [B texts] (supcon, with the label weights) or [B first; B second] (cosent, with the gold-order bias). */
+export function pairLossBatch(
+  kind: 'supcon' | 'cosent',
+  examples: readonly Example[],
+  picks: readonly number[],
+  template: (text: string) => string,
+  tokens: TokenCache,
+  hasTokenTypes: boolean,
+): StepBatch {
+  const rows: number[][] = picks.map((i) => tokens.ids(template(examples[i].query)));
+  if (kind === 'cosent') for (const i of picks) rows.push(tokens.ids(template(examples[i].positive)));
+  const input = {
+    input_ids: rows,
+    attention_mask: rows.map((r) => new Array<number>(r.length).fill(1)),
+    ...(hasTokenTypes ? { token_type_ids: rows.map((r) => new Array<number>(r.length).fill(0)) } : {}),
+  };
+  const padded = padToBucket(input, { lengths: lengthBuckets(tokens.maxLength), padValue: { input_ids: tokens.tokenizer.padId } });
+  const feeds: Record<string, Int32Array | Float32Array> = { ...padded.data };
+  if (kind === 'supcon') feeds.pair_weights = supConWeights(picks.map((i) => examples[i].label ?? ''));
+  else feeds.pair_bias = cosentBias(picks.map((i) => examples[i].score ?? 0));
+  return { feeds, shape: { batch: picks.length, length: padded.shape.length }, fillers: 0 };
 }

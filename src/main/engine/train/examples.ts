@@ -12,9 +12,13 @@ import type { Tokenizer } from '../tokenize/tokenizer.js';
 export interface Example {
   /** 1-based source line, for messages. */
   line: number;
+  /** The anchor (pairs, triplets, scored) or the text (labelled). */
   query: string;
+  /** '' for labelled data. */
   positive: string;
   negatives: string[];
+  label?: string;
+  score?: number;
 }
 
 export interface ExampleSet {
@@ -24,13 +28,13 @@ export interface ExampleSet {
   heldOut: number;
 }
 
-/** The rows of `dir` as examples: pairs and triplets (other formats need their own losses). */
+/** The rows of `dir` as examples: pairs/triplets (InfoNCE), labelled texts (SupCon), scored pairs (CoSENT). */
 export async function loadExamples(dir: string, opts: { maxNegatives?: number; useSplit?: boolean } = {}): Promise<ExampleSet> {
   const meta = await readDatasetMeta(dir);
-  if (meta.format !== 'pairs' && meta.format !== 'triplets') {
+  if (!['pairs', 'triplets', 'labeled', 'scored'].includes(meta.format)) {
     throw new EngineError(
       'UNSUPPORTED',
-      `${dir} is a '${meta.format}' dataset; contrastive training here takes pairs or triplets (anchor, positive[, negatives]). Fix: import pairs, or mine negatives into a pairs dataset first.`,
+      `${dir} is a '${meta.format}' dataset; training takes pairs, triplets, labeled or scored rows. Fix: derive pairs from it, or import them.`,
       { dir, format: meta.format },
     );
   }
@@ -49,7 +53,8 @@ export async function loadExamples(dir: string, opts: { maxNegatives?: number; u
 
 function toExample(row: DatasetRow, maxNegatives: number | undefined): Example {
   const negatives = (row.negatives ?? []).slice(0, maxNegatives ?? Infinity);
-  return { line: row.line, query: row.anchor ?? '', positive: row.positive ?? '', negatives };
+  if (row.text !== undefined) return { line: row.line, query: row.text, positive: '', negatives: [], label: row.label };
+  return { line: row.line, query: row.anchor ?? '', positive: row.positive ?? '', negatives, label: row.label, score: row.score };
 }
 
 /** Token ids per distinct (template-applied) text, computed once. */

@@ -13,9 +13,12 @@ import { loadModelFolder, loadModelTokenizer, type LoadedModel } from '../model/
 import { specOfModel } from '../model/open-model.js';
 import { saveModelFolder } from '../model/save.js';
 import { type EncoderSpec, buildTrainStep, paramSpecs, specFromHfConfig } from '../nn/index.js';
+import { LOGIT_SCALE_KEY, type LossKind, MAX_SCALE } from '../nn/graphs.js';
+import { gradCacheGraphs } from '../nn/grad-cache.js';
 import { type Trainer, createTrainer, selectDevice } from '../runtime/index.js';
+import { createGradCacheTrainer } from '../runtime/grad-cache.js';
 import { writeJsonAtomic } from '../workspace/atomic.js';
-import { stepBatch, type Templates } from './batch.js';
+import { pairLossBatch, stepBatch, type Templates } from './batch.js';
 import { type LoopState, listCheckpoints, loadCheckpoint, pruneCheckpoints, saveCheckpoint, checkpointDir, writeTextSynced } from './checkpoint.js';
 import { type Example, TokenCache, loadExamples } from './examples.js';
 import { planSteps } from './sampler.js';
@@ -93,27 +96,38 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
     query: (t) => applyTemplate(settings.template.query, t),
     document: (t) => applyTemplate(settings.template.document, t),
   };
-  const { examples, heldOut } = await loadExamples(settings.data, { maxNegatives: settings.negatives ?? undefined });
-  const n = examples.reduce((m, e) => Math.max(m, e.negatives.length), 0);
+  const { examples, heldOut, meta } = await loadExamples(settings.data, { maxNegatives: settings.negatives ?? undefined });
+  const kind: LossKind = settings.loss !== 'auto' ? settings.loss : meta.format === 'labeled' ? 'supcon' : meta.format === 'scored' ? 'cosent' : 'infonce';
+  checkLossFits(kind, meta.format, settings);
+  const n = kind === 'infonce' ? examples.reduce((m, e) => Math.max(m, e.negatives.length), 0) : 0;
   const masked = examples.some((e) => e.negatives.length < n);
-  const texts = (i: number) => [examples[i].query, examples[i].positive, ...examples[i].negatives];
-  const plan = planSteps(texts, examples.length, { ...settings, maxSteps: settings.maxSteps ?? undefined });
+  const texts = (i: number) => [examples[i].query, examples[i].positive, ...examples[i].negatives].filter((t) => t !== '');
+  const labels = kind === 'supcon' ? examples.map((e) => e.label ?? '') : undefined;
+  const plan = planSteps(texts, examples.length, { ...settings, maxSteps: settings.maxSteps ?? undefined, labels });
   const schedule: Schedule = { lr: settings.lr, schedule: settings.schedule, warmupSteps: warmupSteps(settings.warmup, plan.length), totalSteps: plan.length };
   const device = await selectDevice(settings.device);
-  log(`${examples.length} training examples (${heldOut} held out by split.json), ${n} negatives per query${masked ? ' (some queries have fewer: filler slots are masked)' : ''}; ${plan.length} steps of ${settings.batchSize}; device ${device.device} (${device.reason})`);
+  log(
+    `${examples.length} training examples (${heldOut} held out by split.json), loss ${kind}${kind === 'infonce' ? `, ${n} negatives per query${masked ? ' (some queries have fewer: filler slots are masked)' : ''}` : ''}; ` +
+      `${plan.length} steps of ${settings.batchSize}${settings.gradCacheRows ? ` (gradient cache, chunks of ${settings.gradCacheRows} rows)` : ''}; device ${device.device} (${device.reason})`,
+  );
 
   const loop: LoopState = { step: 0, lrScale: 1, skippedSteps: 0, best: null, sinceBest: 0 };
-  const trainer = await createTrainer({
+  const stepOptions = { temperature: settings.temperature, maxGradNorm: settings.maxGradNorm, loss: kind, symmetric: settings.symmetric, learnTemperature: settings.learnTemperature };
+  const initialParams = new Map(loaded.params);
+  // CLIP's parameterisation: the log of the scale, starting at 1 / temperature.
+  if (settings.learnTemperature) initialParams.set(LOGIT_SCALE_KEY, new Float32Array([Math.log(1 / settings.temperature)]));
+  const trainerBase = {
     device: device.device,
-    buildStep: (shape) =>
-      buildTrainStep(spec, { queries: shape.batch, negativesPerQuery: n, length: shape.length, maskNegatives: masked }, { temperature: settings.temperature, maxGradNorm: settings.maxGradNorm }),
-    initialParams: loaded.params,
-    lr: (done) => lrAt(schedule, done) * loop.lrScale,
+    initialParams,
+    lr: (done: number) => lrAt(schedule, done) * loop.lrScale,
     weightDecay: settings.weightDecay,
     seed: settings.seed,
     deterministic: true,
     threads: settings.threads,
-  });
+  };
+  const trainer = settings.gradCacheRows
+    ? await createGradCacheTrainer({ ...trainerBase, graphs: gradCacheGraphs(spec, { negativesPerQuery: n, maskNegatives: masked }, stepOptions), chunkRows: settings.gradCacheRows })
+    : await createTrainer({ ...trainerBase, buildStep: (shape) => buildTrainStep(spec, { queries: shape.batch, negativesPerQuery: n, length: shape.length, maskNegatives: masked }, stepOptions) });
   try {
     await mkdir(runDir, { recursive: true });
     if (opts.resume) await restore(trainer, runDir, loop, metricsPath, log);
@@ -138,7 +152,10 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
         break;
       }
       const { epoch, examples: picks } = plan[loop.step];
-      const batch = stepBatch(examples, picks, n, masked, templates, tokens, spec.typeVocabSize > 1);
+      const batch =
+        kind === 'infonce'
+          ? stepBatch(examples, picks, n, masked, templates, tokens, spec.typeVocabSize > 1)
+          : pairLossBatch(kind, examples, picks, templates.query, tokens, spec.typeVocabSize > 1);
       const t0 = performance.now();
       const r = await trainer.step(batch.feeds, batch.shape);
       const secs = (performance.now() - t0) / 1000;
@@ -173,7 +190,11 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
     }
     await checkpoint();
     const bestDir = loop.best ? join(runDir, 'checkpoints', 'best') : null;
-    const params = bestDir && existsSync(bestDir) ? (await loadCheckpoint(bestDir)).params : await trainer.getParams();
+    const all = bestDir && existsSync(bestDir) ? (await loadCheckpoint(bestDir)).params : await trainer.getParams();
+    const learned = all.get(LOGIT_SCALE_KEY);
+    if (learned) log(`learned temperature ${(1 / Math.min(Math.exp(learned[0]), MAX_SCALE)).toFixed(4)} (started at ${settings.temperature})`);
+    // The model folder holds the encoder only: the learned scale belongs to the loss.
+    const params = new Map([...all].filter(([k]) => loaded.params.has(k)));
     const modelDir = join(runDir, 'model');
     await saveModelFolder(
       { ...loaded, params, sentence: { ...loaded.sentence, maxSeqLength: settings.maxLength, prompts: prompts(), defaultPromptName: null } },
@@ -239,3 +260,14 @@ async function restore(trainer: Trainer, runDir: string, loop: LoopState, metric
 }
 
 export type { Example };
+
+/** A loss needs its data: refuse combinations that would train on nothing meaningful. */
+function checkLossFits(kind: LossKind, format: string, s: TrainSettings): void {
+  const needs: Record<LossKind, string[]> = { infonce: ['pairs', 'triplets', 'scored'], supcon: ['labeled'], cosent: ['scored'] };
+  if (!needs[kind].includes(format)) {
+    throw new EngineError('BAD_INPUT', `--loss ${kind} needs ${needs[kind].join(' or ')} data; ${s.data} is '${format}'. Fix: use --loss auto, or another dataset`, { setting: 'loss' });
+  }
+  if (s.gradCacheRows && (kind !== 'infonce' || s.learnTemperature || s.symmetric)) {
+    throw new EngineError('BAD_INPUT', '--grad-cache works with plain InfoNCE only (not supcon/cosent, --learn-temperature or --symmetric); drop one of them', { setting: 'grad-cache' });
+  }
+}

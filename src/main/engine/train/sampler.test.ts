@@ -35,6 +35,25 @@ describe('no-duplicates sampler', () => {
   });
 });
 
+describe('label-grouped batches (SupCon)', () => {
+  it('puts same-label examples in runs of two, so batches hold ≥ 2 per label', () => {
+    const labels = ['a', 'b', 'c', 'a', 'b', 'c', 'a', 'b', 'c', 'a', 'b', 'c'];
+    const rows = labels.map((l, i) => [`t${i}`]);
+    for (const shuffle of [false, true]) {
+      const batches = epochBatches(texts(rows), 12, 0, { batchSize: 4, shuffle, seed: 3, labels });
+      expect(batches.flat().sort((x, y) => x - y)).toEqual([...Array(12).keys()]);
+      for (const b of batches) {
+        const counts = new Map<string, number>();
+        for (const i of b) counts.set(labels[i], (counts.get(labels[i]) ?? 0) + 1);
+        expect([...counts.values()].every((c) => c >= 2)).toBe(true);
+      }
+    }
+    // Without labels the same order splits pairs apart: the grouping is what the test sees.
+    const plain = epochBatches(texts(rows), 12, 0, { batchSize: 4, shuffle: false, seed: 3 });
+    expect(plain[0].map((i) => labels[i])).toEqual(['a', 'b', 'c', 'a']);
+  });
+});
+
 describe('schedule (transformers get_linear_schedule_with_warmup under LambdaLR)', () => {
   it('warms up from 0 and decays linearly to 0', () => {
     const s = { lr: 1, schedule: 'linear' as const, warmupSteps: 2, totalSteps: 10 };

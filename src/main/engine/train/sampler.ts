@@ -11,19 +11,45 @@ export interface SamplerOptions {
   batchSize: number;
   shuffle: boolean;
   seed: number;
+  /**
+   * Labelled data (supervised contrastive loss): each example's label. The epoch order then
+   * runs in pairs of same-label examples, so every batch holds ≥ 2 texts of most of its
+   * labels (sentence-transformers' GroupByLabelBatchSampler idea); a label with one example
+   * can still appear, alone, and contributes no positive.
+   */
+  labels?: readonly string[];
+}
+
+function shuffleInPlace<T>(a: T[], rand: () => number): T[] {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
 }
 
 /** The epoch's order of example indices. */
 export function epochOrder(count: number, epoch: number, o: SamplerOptions): number[] {
-  const order = Array.from({ length: count }, (_, i) => i);
-  if (!o.shuffle) return order;
   // One stream per epoch: resuming at epoch e needs no replay of epochs before it.
   const rand = mulberry32((o.seed ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0);
-  for (let i = count - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
+  if (o.labels) {
+    // Per label (in first-seen order), its examples (shuffled), cut into runs of two; the runs shuffled.
+    const byLabel = new Map<string, number[]>();
+    for (let i = 0; i < count; i++) {
+      const l = o.labels[i];
+      const list = byLabel.get(l);
+      if (list) list.push(i);
+      else byLabel.set(l, [i]);
+    }
+    const runs: number[][] = [];
+    for (const list of byLabel.values()) {
+      const items = o.shuffle ? shuffleInPlace([...list], rand) : list;
+      for (let k = 0; k < items.length; k += 2) runs.push(items.slice(k, k + 2));
+    }
+    return (o.shuffle ? shuffleInPlace(runs, rand) : runs).flat();
   }
-  return order;
+  const order = Array.from({ length: count }, (_, i) => i);
+  return o.shuffle ? shuffleInPlace(order, rand) : order;
 }
 
 /** Batches of one epoch; `texts(i)` lists example i's texts (query, positive, negatives). */

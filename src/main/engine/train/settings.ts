@@ -49,6 +49,18 @@ export interface TrainSettings {
   template: Pick<InstructionTemplate, 'query' | 'document'>;
   /** CPU threads (recorded: results are bit-exact only for the same count). */
   threads: number;
+  /** 'auto': InfoNCE for pairs/triplets, SupCon for labelled texts, CoSENT for scored pairs. */
+  loss: 'auto' | 'infonce' | 'supcon' | 'cosent';
+  /** InfoNCE both ways (queries → documents and positives → queries). */
+  symmetric: boolean;
+  /** Learn the temperature (starting at `temperature`), as CLIP's logit scale; capped at 1/100. */
+  learnTemperature: boolean;
+  /**
+   * Gradient caching (Gao et al. 2021): embed the batch in chunks of this many rows, take the
+   * loss gradient w.r.t. the embeddings, then backpropagate chunk by chunk. A big batch (more
+   * in-batch negatives) in the memory of a small one, with the same result. null: off.
+   */
+  gradCacheRows: number | null;
 }
 
 export const TRAIN_DEFAULTS: Omit<TrainSettings, 'model' | 'data' | 'threads' | 'template'> = {
@@ -73,6 +85,10 @@ export const TRAIN_DEFAULTS: Omit<TrainSettings, 'model' | 'data' | 'threads' | 
   checkpointEvery: 0,
   keepCheckpoints: 2,
   device: 'auto',
+  loss: 'auto',
+  symmetric: false,
+  learnTemperature: false,
+  gradCacheRows: null,
 };
 
 function bad(setting: string, message: string): EngineError {
@@ -103,13 +119,15 @@ export function checkSettings(s: TrainSettings): TrainSettings {
   nonNegInt('checkpoint-every', s.checkpointEvery);
   posInt('keep-checkpoints', s.keepCheckpoints);
   posInt('threads', s.threads);
+  if (s.gradCacheRows !== null) posInt('grad-cache', s.gradCacheRows);
+  if (!['auto', 'infonce', 'supcon', 'cosent'].includes(s.loss)) throw bad('loss', `'${s.loss}' is not a loss; use auto, infonce, supcon or cosent`);
   return s;
 }
 
 /** Settings that must match for --resume to continue bit-exactly. */
 const RESUME_KEYS: (keyof TrainSettings)[] = [
   'model', 'data', 'epochs', 'maxSteps', 'batchSize', 'lr', 'warmup', 'schedule', 'weightDecay', 'temperature',
-  'maxLength', 'dropout', 'seed', 'shuffle', 'negatives', 'maxGradNorm', 'template', 'threads',
+  'maxLength', 'dropout', 'seed', 'shuffle', 'negatives', 'maxGradNorm', 'template', 'threads', 'loss', 'symmetric', 'learnTemperature', 'gradCacheRows',
 ];
 
 export function resumeMismatch(saved: TrainSettings, now: TrainSettings): string | null {

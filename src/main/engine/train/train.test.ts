@@ -6,7 +6,7 @@ import { importDataset } from '../data/index.js';
 import { loadModelFolder } from '../model/load.js';
 import { writeRandomBert } from '../model/random-model.js';
 import { paramSpecs, specFromHfConfig } from '../nn/index.js';
-import { listCheckpoints } from './checkpoint.js';
+import { listCheckpoints, loadCheckpoint } from './checkpoint.js';
 import { type StepRecord, trainRun } from './run.js';
 import { TRAIN_DEFAULTS, type TrainSettings } from './settings.js';
 
@@ -109,6 +109,48 @@ describe('trainRun', () => {
     expect(r.skippedSteps).toBe(skipped.length);
     const at = m.indexOf(skipped[0]);
     if (at + 1 < m.length) expect(m[at + 1].lr).toBeCloseTo(m[at].lr / 2, -20);
+  });
+
+  it('gradient caching gives the same run as one big step per batch (dropout on)', async () => {
+    const s = settings({ maxSteps: 4, dropout: 0.1, data: ragged });
+    const plain = join(root, 'run-plain');
+    await trainRun(s, plain);
+    const cached = join(root, 'run-cached');
+    await trainRun({ ...s, gradCacheRows: 5 }, cached);
+    const [a, b] = [await metrics(plain), await metrics(cached)];
+    for (let i = 0; i < a.length; i++) {
+      expect(Math.abs(a[i].loss - b[i].loss)).toBeLessThan(1e-5 * a[i].loss);
+      expect(Math.abs(a[i].gradNorm - b[i].gradNorm)).toBeLessThan(1e-4 * a[i].gradNorm);
+    }
+  });
+
+  it('labelled data trains with SupCon on label-grouped batches; scored pairs with CoSENT', async () => {
+    const lab = ['text,label'];
+    for (let i = 0; i < 24; i++) lab.push(`${WORDS[i % 16]} note ${i},topic${i % 3}`);
+    await writeFile(join(root, 'labeled.csv'), lab.join('\n') + '\n');
+    await importDataset(join(root, 'labeled.csv'), join(root, 'labeled'));
+    const r = await trainRun(settings({ data: join(root, 'labeled'), maxSteps: 8, batchSize: 6, dropout: 0, warmup: 0 }), join(root, 'run-supcon'));
+    const m = await metrics(join(root, 'run-supcon'));
+    expect(m).toHaveLength(8);
+    expect(r.finalLoss).not.toBeNull();
+    expect(m[7].loss).toBeLessThan(m[0].loss);
+    const sc = ['sentence1,sentence2,score'];
+    for (let i = 0; i < 16; i++) sc.push(`the ${WORDS[i]} is here,the ${WORDS[(i * 7) % 16]} is there,${(i % 5) / 4}`);
+    await writeFile(join(root, 'scored.csv'), sc.join('\n') + '\n');
+    await importDataset(join(root, 'scored.csv'), join(root, 'scored'));
+    await trainRun(settings({ data: join(root, 'scored'), maxSteps: 4, dropout: 0 }), join(root, 'run-cosent'));
+    expect((await metrics(join(root, 'run-cosent'))).every((x) => Number.isFinite(x.loss) && x.loss > 0)).toBe(true);
+    await expect(trainRun(settings({ data: join(root, 'scored'), loss: 'supcon' }), join(root, 'run-bad'))).rejects.toThrow(/--loss supcon needs labeled data/);
+  });
+
+  it('--learn-temperature trains the scale and keeps it out of the saved model', async () => {
+    const run = join(root, 'run-temp');
+    const r = await trainRun(settings({ maxSteps: 4, learnTemperature: true, lr: 1e-2, dropout: 0 }), run);
+    const saved = await loadModelFolder(r.modelDir!, { expected: (c: { raw: Record<string, unknown> }) => paramSpecs(specFromHfConfig(c.raw)) });
+    expect([...saved.params.keys()].some((k) => k.startsWith('loss.'))).toBe(false);
+    const cp = await loadCheckpoint(join(run, 'checkpoints', 'step-4'));
+    const scale = cp.params.get('loss.logit_scale')![0];
+    expect(scale).not.toBeCloseTo(Math.log(20), 3);
   });
 
   it('feeds the evaluator and keeps the best model', async () => {

@@ -17,7 +17,8 @@ export const TRAIN_USAGE =
   'usage: embedsmith train --model MODEL_DIR --data DATASET_DIR --out RUN_DIR [--epochs 1] [--max-steps N] [--batch-size 32] ' +
   '[--lr 2e-5] [--warmup 0.1] [--schedule linear|constant] [--weight-decay 0.01] [--temperature 0.05] [--max-length 128] ' +
   '[--dropout FROM_CONFIG|P] [--seed 42] [--no-shuffle] [--negatives N] [--template PRESET] [--eval DATASET_DIR] [--eval-every N] ' +
-  '[--metric ndcg@10] [--patience N] [--checkpoint-every N] [--keep-checkpoints 2] [--resume] [--device auto|cpu|webgpu|cuda] [--threads N]';
+  '[--metric ndcg@10] [--patience N] [--checkpoint-every N] [--keep-checkpoints 2] [--resume] [--device auto|cpu|webgpu|cuda] [--threads N] ' +
+  '[--loss auto|infonce|supcon|cosent] [--symmetric] [--learn-temperature] [--grad-cache ROWS]';
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -47,6 +48,10 @@ const OPTIONS = {
   resume: { type: 'boolean' },
   device: { type: 'string' },
   threads: { type: 'string' },
+  loss: { type: 'string' },
+  symmetric: { type: 'boolean' },
+  'learn-temperature': { type: 'boolean' },
+  'grad-cache': { type: 'string' },
 } as const;
 
 function num(name: string, v: string | undefined, fallback: number): number {
@@ -104,6 +109,10 @@ export async function trainSettingsFromArgs(args: string[]): Promise<{ settings:
     device: device as DevicePref,
     template,
     threads: num('threads', v.threads, availableParallelism()),
+    loss: (v.loss ?? 'auto') as TrainSettings['loss'],
+    symmetric: v.symmetric === true,
+    learnTemperature: v['learn-temperature'] === true,
+    gradCacheRows: v['grad-cache'] === undefined ? null : num('grad-cache', v['grad-cache'], 0),
   };
   return { settings, resume: v.resume === true, out: v.out };
 }

@@ -1,0 +1,181 @@
+// Gradient caching: Gao, Zhang, Han & Callan 2021, "Scaling Deep Contrastive Learning Batch
+// Size under Memory Limited Setup" (RepL4NLP; arXiv:2101.06983). InfoNCE couples every row of
+// the batch only through the embeddings, so the step splits (paper §3.2-3.3):
+//   1. embed the rows in chunks, no graph state kept        -> E [S, D]
+//   2. loss and u = dLoss/dE on E alone                     -> small: [S, D]
+//   3. per chunk, forward again and backpropagate u:        -> Σ_chunks d(Σ E⊙u)/dθ = dLoss/dθ
+//   4. clip + AdamW on the accumulated gradient, as trainStepGraph does.
+// Only one chunk's activations are alive at a time, and the gradient is the big batch's (every
+// query still sees all S rows as candidates), which gradient accumulation is not: it only
+// averages small batches' gradients, each with its own few negatives.
+// The runtime (runtime/grad-cache.ts) runs these; names are contract.ts GradCacheGraphs'.
+
+import { EngineError } from '../../../shared/errors.js';
+import { Graph, type Tensor, backward, ops as o, serialize } from '../graph/index.js';
+import {
+  type DropoutSpec,
+  type GradCacheGraph,
+  type GradCacheGraphs,
+  STEP_SCALARS,
+  accName,
+  nextName,
+  stateNames,
+} from '../runtime/contract.js';
+import { adamwUpdate } from './adamw.js';
+import { type DropoutFn, type EncoderSpec, checkSpec, dataInputs, encoderForward, paramSpecs, sentenceEmbedding } from './encoder.js';
+import type { TrainStepOptions } from './graphs.js';
+import { infoNce } from './loss.js';
+
+/** A grad-cache graph before serialisation (tests look inside). */
+export interface GradCacheBuild extends Omit<GradCacheGraph, 'model'> {
+  graph: Graph;
+}
+
+/** The step's row layout, as trainStepGraph's StepShape without the per-bucket sizes. */
+export interface GradCacheLayout {
+  /** N: mined negatives per query (0 for plain pairs). */
+  negativesPerQuery: number;
+  /** The loss graph takes 'negative_bias' [B·N] (graphs.ts StepShape.maskNegatives). */
+  maskNegatives?: boolean;
+}
+
+export type GradCacheOptions = Omit<TrainStepOptions, 'exposeGradients'>;
+
+export interface ChunkOptions {
+  /** Chunk backward only: also output 'sentence_embedding', to check pass 3 replays pass 1 (tests). */
+  exposeEmbedding?: boolean;
+}
+
+function checkInts(what: string, values: Record<string, number>, min = 1): void {
+  for (const [k, v] of Object.entries(values)) {
+    if (!(Number.isInteger(v) && v >= min)) throw new EngineError('BAD_INPUT', `${what}: ${k} = ${v} must be an integer >= ${min}`);
+  }
+}
+
+/**
+ * Parameters, data and keep-mask inputs for `rows` rows, and their normalised sentence
+ * embeddings [rows, D]: the encoder as trainStepGraph runs it, so the dropout sites come in
+ * its order with its shapes (batch axis first).
+ */
+function chunkForward(g: Graph, spec: EncoderSpec, rows: number, length: number) {
+  checkInts('grad-cache chunk', { rows, length });
+  checkSpec(spec, length);
+  const params = paramSpecs(spec);
+  const data = dataInputs(spec, rows, length);
+  const dropout: DropoutSpec[] = [];
+  const t = Object.fromEntries(data.map((d) => [d.name, g.input(d.name, d.dtype, d.shape)]));
+  const drop: DropoutFn = (site, shape, p) => {
+    dropout.push({ name: site, shape: [...shape], p });
+    return { keep: g.input(site, 'bool', shape), p };
+  };
+  const P = Object.fromEntries(params.map((ps) => [ps.key, g.input(stateNames(ps.key).p, 'float32', ps.shape)]));
+  const inputs = { inputIds: t.input_ids, attentionMask: t.attention_mask, tokenTypeIds: t.token_type_ids };
+  const hidden = g.scope('encoder', () => encoderForward(spec, P, inputs, drop)); // [rows, L, D]
+  const e = g.scope('pool', () => sentenceEmbedding(spec, hidden, inputs.attentionMask)); // [rows, D]
+  return { params, data, dropout, P, e };
+}
+
+/** Pass 1: sentence embeddings of one chunk, forward only (the session keeps no activations). */
+export function embedChunkGraph(spec: EncoderSpec, rows: number, length: number): GradCacheBuild {
+  const g = new Graph('grad-cache-embed');
+  const { params, data, dropout, e } = chunkForward(g, spec, rows, length);
+  g.output(e, 'sentence_embedding');
+  return { graph: g, params, data, dropout };
+}
+
+/**
+ * Pass 3: the chunk's forward again (same masks as pass 1, so the same E), then the gradient of
+ * the surrogate Σ E⊙u, u = dLoss/dE held constant: by the chain rule that is the chunk's share
+ * of dLoss/dθ (paper eq. 6). Added to the accumulators; the first chunk starts them with Where,
+ * not 0·acc, so a NaN left by a failed earlier step cannot leak in.
+ */
+export function chunkBackwardGraph(spec: EncoderSpec, rows: number, length: number, opts: ChunkOptions = {}): GradCacheBuild {
+  const g = new Graph('grad-cache-backward');
+  const { params, data, dropout, P, e } = chunkForward(g, spec, rows, length);
+  const u = g.input('embedding_grad', 'float32', e.shape);
+  const first = g.input('first_chunk', 'bool', []);
+  const acc = params.map((ps) => g.input(accName(ps.key), 'float32', ps.shape));
+  const surrogate = g.scope('surrogate', () => o.reduceSum(o.mul(e, u))); // [rows, D] -> []
+  const grads = backward(surrogate, params.map((ps) => P[ps.key]));
+  g.scope('accumulate', () =>
+    params.forEach((ps, i) => g.output(o.where(first, grads[i], o.add(acc[i], grads[i])), nextName(accName(ps.key)))),
+  );
+  if (opts.exposeEmbedding) g.output(e, 'sentence_embedding');
+  return { graph: g, params, data, dropout };
+}
+
+/**
+ * Pass 2: InfoNCE over all S = B·(2+N) embeddings with trainStepGraph's row layout, bias and
+ * temperature (its 'loss' scope, on an input instead of the encoder's output), and dLoss/dE.
+ */
+export function lossGraph(spec: EncoderSpec, queries: number, layout: GradCacheLayout, temperature = 0.05): GradCacheBuild {
+  const b = queries;
+  const n = layout.negativesPerQuery;
+  checkInts('grad-cache loss', { queries: b });
+  checkInts('grad-cache loss', { negativesPerQuery: n }, 0);
+  if (!(temperature > 0)) throw new EngineError('BAD_INPUT', `temperature ${temperature} must be positive (sentence-transformers' scale 20 = 1 / 0.05)`);
+  const rows = b * (2 + n);
+  const g = new Graph('grad-cache-loss');
+  const emb = g.input('embeddings', 'float32', [rows, spec.hidden]);
+  const masked = layout.maskNegatives === true && n > 0;
+  const negBias = masked ? g.input('negative_bias', 'float32', [b * n]) : null;
+  const { loss } = g.scope('loss', () => {
+    const q = o.slice(emb, [0], [b], [0]); // [B, D]
+    const docs = o.slice(emb, [b], [rows], [0]); // [B + B·N, D]
+    // [B] zeros for the positives, then the negatives' bias: [B + B·N].
+    const bias = negBias ? o.concat([o.full(g, [b], 0, 'float32'), negBias], 0) : undefined;
+    return infoNce(q, docs, temperature, bias);
+  });
+  const [grad] = backward(loss, [emb]);
+  g.output(loss, 'loss');
+  g.output(grad, 'embedding_grad');
+  const data = masked ? [{ name: 'negative_bias', dtype: 'float32' as const, shape: [b * n] }] : [];
+  return { graph: g, params: [], data, dropout: [] };
+}
+
+/** Pass 4: global-norm clipping and AdamW on the accumulated gradients (adamw.ts, non-finite skip included). */
+export function updateGraph(spec: EncoderSpec, opts: GradCacheOptions = {}): GradCacheBuild {
+  const maxGradNorm = opts.maxGradNorm ?? 1.0;
+  if (!(maxGradNorm > 0)) throw new EngineError('BAD_INPUT', `maxGradNorm ${maxGradNorm} must be positive; use Infinity to turn clipping off`);
+  const g = new Graph('grad-cache-update');
+  const params = paramSpecs(spec);
+  const input = (name: string, shape: number[]): Tensor => g.input(name, 'float32', shape);
+  const state = params.map((ps) => {
+    const names = stateNames(ps.key);
+    return { p: input(names.p, ps.shape), m: input(names.m, ps.shape), v: input(names.v, ps.shape), decay: ps.decay };
+  });
+  const grads = params.map((ps) => input(accName(ps.key), ps.shape));
+  const [stepSize, invBias2, decayFactor] = STEP_SCALARS.map((name) => input(name, []));
+  const { gradNorm, next } = g.scope('adamw', () =>
+    adamwUpdate(state, grads, { stepSize, invBias2, decayFactor }, {
+      maxGradNorm,
+      betas: opts.betas ?? [0.9, 0.999],
+      eps: opts.eps ?? 1e-8,
+      skipNonFinite: opts.skipNonFinite,
+    }),
+  );
+  g.output(gradNorm, 'grad_norm');
+  params.forEach((ps, i) => {
+    const names = stateNames(ps.key);
+    g.output(next[i].p, nextName(names.p));
+    g.output(next[i].m, nextName(names.m));
+    g.output(next[i].v, nextName(names.v));
+  });
+  return { graph: g, params, data: [], dropout: [] };
+}
+
+/** The four graph builders runtime/grad-cache.ts needs, serialised; `opts` as trainStepGraph's. */
+export function gradCacheGraphs(spec: EncoderSpec, layout: GradCacheLayout, opts: GradCacheOptions = {}): GradCacheGraphs {
+  checkInts('grad-cache layout', { negativesPerQuery: layout.negativesPerQuery }, 0);
+  const ser = ({ graph, ...rest }: GradCacheBuild, what: string): GradCacheGraph => ({
+    model: serialize(graph, { docString: `embedsmith grad-cache ${what}` }),
+    ...rest,
+  });
+  return {
+    rowsPerQuery: 2 + layout.negativesPerQuery,
+    embed: (rows, length) => ser(embedChunkGraph(spec, rows, length), 'embed'),
+    chunkBackward: (rows, length) => ser(chunkBackwardGraph(spec, rows, length), 'chunk backward'),
+    loss: (queries) => ser(lossGraph(spec, queries, layout, opts.temperature), 'loss'),
+    update: () => ser(updateGraph(spec, opts), 'update'),
+  };
+}
