@@ -260,6 +260,19 @@ export interface ExportJobResult {
   files: string[];
 }
 
+/** The demo pipeline's outcome: metrics before/after and the folders it made. */
+export interface DemoJobResult {
+  workspace: string;
+  before: Record<string, number>;
+  after: Record<string, number>;
+  baseModel: string;
+  dataset: string;
+  mined: string;
+  run: string;
+  trained: string;
+  exportDir: string;
+}
+
 /** What each job kind produces. */
 export interface JobResultByKind {
   'pull-model': PulledModel;
@@ -269,6 +282,7 @@ export interface JobResultByKind {
   train: TrainJobResult;
   umap: UmapJobResult;
   export: ExportJobResult;
+  demo: DemoJobResult;
 }
 export type JobKind = keyof JobResultByKind;
 
@@ -359,6 +373,12 @@ export interface EngineApi {
   evaluateModel(request: EvaluateRequest): Promise<{ jobId: string }>;
   trainModel(request: TrainRequest): Promise<{ jobId: string }>;
   projectEmbeddings(request: UmapRequest): Promise<{ jobId: string }>;
+  /**
+   * Runs the bundled demo (import → mine → train → evaluate → export) into `workspace`
+   * (default: '<defaultProjectsDir>/Embedsmith demo', an earlier demo there is replaced) as a
+   * compute job; open the workspace as a project when it is done.
+   */
+  runDemo(request: { workspace?: string; device?: DeviceChoice }): Promise<{ jobId: string }>;
   /** Writes a model as a sentence-transformers folder and/or ONNX (fp32, fp16) as a job. */
   exportModel(request: ExportRequest): Promise<{ jobId: string }>;
 
@@ -416,6 +436,7 @@ export const ENGINE_METHODS = [
   'trainModel',
   'projectEmbeddings',
   'exportModel',
+  'runDemo',
   'listDatasets',
   'describeDataset',
   'readDatasetRows',

@@ -17,6 +17,7 @@ import { demoCommand } from './commands/demo.js';
 import { MINE_USAGE, mineCommand } from './commands/mine.js';
 import { EVAL_USAGE, evalCommand } from './commands/eval.js';
 import { UMAP_USAGE, umapCommand } from './commands/umap.js';
+import { PRETRAIN_USAGE, pretrainCommand } from './commands/pretrain.js';
 
 export const HELP = `embedsmith ${ENGINE_VERSION} — fine-tune text-embedding models on your own data
 
@@ -67,6 +68,11 @@ Commands available now:
            Contrastive fine-tuning (InfoNCE, in-batch + mined negatives, AdamW); writes
            config.json, metrics.jsonl, checkpoints/ and model/. Ctrl-C checkpoints; --resume
            continues exactly. Options: ${TRAIN_USAGE.slice(TRAIN_USAGE.indexOf('[--epochs'))}
+  pretrain --model MODEL_DIR --input FILE_OR_DIR --out RUN_DIR [options]
+           Domain pre-training from unlabelled .txt/.md/.jsonl documents (E5's recipe): weak
+           pairs, in-batch training at batch 64, consistency filtering with that model, a
+           second round on the kept pairs. Ctrl-C checkpoints; --resume continues.
+           Options: ${PRETRAIN_USAGE.slice(PRETRAIN_USAGE.indexOf('[--pairs'))}
   demo     [--workspace DIR] [--device auto|cpu|webgpu|cuda] [--epochs N]
            The whole pipeline on the bundled demo: import web-features pairs, evaluate the
            tiny base model, mine hard negatives, train, evaluate again, export.
@@ -116,6 +122,8 @@ export async function runCli(argv: string[], out: Out = console): Promise<number
         return await evalCommand(rest, out);
       case 'umap':
         return await umapCommand(rest, out);
+      case 'pretrain':
+        return await pretrainCommand(rest, out);
       default:
         throw new UsageError(`unknown command '${command}'; run \`embedsmith --help\` for the list`);
     }

@@ -21,6 +21,7 @@ import {
   type TemplatePreviewRequest,
 } from '../../../shared/api.js';
 import * as reads from './read-service.js';
+import { runDemoPipeline } from '../demo/pipeline.js';
 import { importDataset } from '../data/index.js';
 import { applyEdit, redoEdit, undoLastEdit } from '../data/edits.js';
 import { COMPUTE_LANE, evaluateJob, exportJob, mineJob, trainJob, umapJob } from './compute-jobs.js';
@@ -200,6 +201,20 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     },
     async projectEmbeddings(request: UmapRequest) {
       return { jobId: jobs.start({ kind: 'umap', subject: request.dataset, message: 'Waiting for the device…', lane: COMPUTE_LANE, run: (ctx) => umapJob(request, ctx), doneMessage: (r) => `Projected ${r.points} texts` }) };
+    },
+    async runDemo(request: { workspace?: string; device?: 'auto' | 'cpu' | 'webgpu' | 'cuda' }) {
+      const workspace = request.workspace ?? join(homedir(), 'Embedsmith', 'Embedsmith demo');
+      return {
+        jobId: jobs.start({
+          kind: 'demo', subject: workspace, message: 'Waiting for the device…', lane: COMPUTE_LANE,
+          run: async ({ signal, progress }) => {
+            const r = await runDemoPipeline({ workspace, device: request.device, signal, holder: options.holder, onProgress: (done, total, message) => progress({ message, done, total }) });
+            const { workspace: ws, before, after, baseModel, dataset, mined, run, trained, exportDir } = r;
+            return { workspace: ws, before, after, baseModel, dataset, mined, run, trained, exportDir };
+          },
+          doneMessage: (r) => `Demo done: nDCG@10 ${r.before['ndcg@10'].toFixed(3)} → ${r.after['ndcg@10'].toFixed(3)}`,
+        }),
+      };
     },
     async exportModel(request: ExportRequest) {
       return { jobId: jobs.start({ kind: 'export', subject: request.out, message: 'Exporting…', run: () => exportJob(request), doneMessage: (r) => `Wrote ${r.dir}` }) };

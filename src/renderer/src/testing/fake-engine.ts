@@ -174,6 +174,9 @@ export class FakeEngine implements EngineApi {
     return { jobId };
   }
 
+  async runDemo(request: { workspace?: string }): Promise<{ jobId: string }> {
+    return this.#computeJob('demo', 'runDemo', request.workspace ?? `${this.info.defaultProjectsDir}/Embedsmith demo`);
+  }
   async exportModel(request: ExportRequest): Promise<{ jobId: string }> {
     return this.#computeJob('export', 'exportModel', request.out);
   }

@@ -122,7 +122,7 @@ export async function pretrainRun(settingsIn: PretrainSettings, runDirIn: string
   await mkdir(runDir, { recursive: true });
   const save = () => writeJsonAtomic(reportPath, report);
   const done = (phase: PretrainPhase, cancelled: boolean): PretrainResult => ({ runDir, cancelled, phase, modelDir: report.modelDir ?? null, report });
-  await save();
+  // pretrain.json appears once the pairs exist: a corpus refused as too small leaves no run to --resume.
 
   if (!report.pairs) {
     if (opts.signal?.aborted) return done('pairs', true);

@@ -99,6 +99,7 @@ export function parseDocument(doc: Pick<WeakDocument, 'title' | 'text'>): Parsed
     if (FENCE.test(raw)) {
       flush();
       inFence = !inFence;
+      first = false;
       continue;
     }
     if (inFence) continue;

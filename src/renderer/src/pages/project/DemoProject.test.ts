@@ -1,0 +1,50 @@
+// The demo card: one click starts the engine's demo job; when it is done the demo workspace
+// opens as the project and the Workbench holds its folders for the other pages.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { flushSync, mount, unmount } from 'svelte';
+import App from '../../App.svelte';
+import { FakeEngine } from '../../testing/fake-engine.js';
+import { button, settle } from '../../testing/dom.js';
+
+let app: Record<string, unknown> | null = null;
+beforeEach(() => localStorage.clear());
+afterEach(() => {
+  if (app) unmount(app);
+  app = null;
+  document.body.innerHTML = '';
+});
+
+describe('demo project card', () => {
+  it('runs the demo job, then opens its workspace and fills the Workbench', async () => {
+    const engine = new FakeEngine();
+    history.replaceState(null, '', '/#/project');
+    const target = document.createElement('div');
+    document.body.append(target);
+    app = mount(App, { target, props: { engine } });
+    await settle();
+    flushSync();
+    button('Run the demo').click();
+    flushSync();
+    await settle();
+    const call = engine.calls.find((c) => c.method === 'runDemo');
+    expect(call).toBeDefined();
+    const workspace = call!.args[0] as string;
+    expect(workspace).toMatch(/Embedsmith demo$/);
+    const jobId = [...engine.jobs.keys()].at(-1)!;
+    // The workspace exists as a project once the pipeline made it.
+    engine.projects.set(workspace, { dir: workspace, name: 'Embedsmith demo', schemaVersion: 1, createdAt: '2026-11-27T00:00:00Z', updatedAt: '2026-11-27T00:00:00Z' });
+    const result = {
+      workspace, before: { 'ndcg@10': 0.586 }, after: { 'ndcg@10': 0.675 }, baseModel: '/r/base', dataset: `${workspace}/datasets/web-features`,
+      mined: `${workspace}/datasets/web-features-mined`, run: `${workspace}/runs/demo`, trained: `${workspace}/runs/demo/model`, exportDir: `${workspace}/export`,
+    };
+    engine.emitJob({ jobId, kind: 'demo', subject: workspace, state: 'done', fraction: 1, message: 'Demo done', result });
+    flushSync();
+    await settle();
+    flushSync();
+    expect(engine.calls.some((c) => c.method === 'openProject' && c.args[0] === workspace)).toBe(true);
+    expect(document.body.textContent).toMatch(/0\.586.*0\.675/s);
+    const saved = JSON.parse(localStorage.getItem(`embedsmith.workbench.${workspace}`) ?? '{}') as Record<string, string>;
+    expect(saved.trained).toBe(`${workspace}/runs/demo/model`);
+    expect(saved.mined).toBe(`${workspace}/datasets/web-features-mined`);
+  });
+});
