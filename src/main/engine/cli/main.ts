@@ -34,9 +34,10 @@ Commands available now:
            --out FILE.jsonl|FILE.npy [--device auto|cpu|webgpu|cuda] [--batch-size N]
            Embed texts (.txt one per line, or CSV/TSV/JSONL with --column) with the role's
            prompt; rows come out in input order.
-  export   --model MODEL_DIR --out DIR [--format sentence-transformers,onnx,fp16]
+  export   --model RUN_DIR|MODEL_DIR --out DIR [--format sentence-transformers,onnx,fp16 | recipe]
            A sentence-transformers folder and/or onnx/model.onnx (pooling and normalisation
-           inside; loads in onnxruntime and transformers.js).
+           inside; loads in onnxruntime and transformers.js). --format recipe (from a run):
+           train.jsonl + eval.json + train.py for accelerate launch on a multi-GPU machine.
   import   FILE --out DATASET_DIR [--format auto|pairs|triplets|labeled|scored]
            [--map role=column,…] [--delimiter C] [--encoding auto|utf8|utf16le|latin1] [--json]
            Import CSV/TSV/JSONL/Parquet with a validation report; bad rows are skipped and listed.
@@ -62,7 +63,7 @@ Commands available now:
            nDCG@10, MRR@10, MAP@100, Recall@k, Accuracy@k (retrieval) or k-NN accuracy and
            macro-F1 (labelled); held-out split.json rows are the queries when present.
   umap     ${UMAP_USAGE.slice(23)}
-           A seeded 2-D projection (umap-js on our exact k-NN) as JSON or a PNG scatter;
+           A seeded 2-D projection (our exact k-NN, fuzzy graph and layout (McInnes et al. 2018)) as JSON or a PNG scatter;
            --align fits it onto an earlier projection for before/after comparison.
   train    --model MODEL_DIR --data DATASET_DIR --out RUN_DIR [options]
            Contrastive fine-tuning (InfoNCE, in-batch + mined negatives, AdamW); writes

@@ -15,6 +15,7 @@ import { readDatasetMeta, readRows } from '../data/store.js';
 import type { DatasetFormat, DatasetRow } from '../data/types.js';
 import type { SearchFn } from '../mining/top-k.js';
 import type { ClassificationReport } from './classification.js';
+import { readRowsWithEdits } from '../data/store.js';
 import { type EmbedFn, type EvalProgress, embedChunked, readEvalRows, searchChunked, throwIfCancelled } from './embed-rows.js';
 import { evaluateLabeled } from './evaluate-labeled.js';
 import { cutoffsFor, retrievalMetrics, searchDepth } from './metrics.js';
@@ -77,8 +78,14 @@ export interface EvalResult {
 export async function evaluateDataset(opts: EvaluateOptions): Promise<EvalResult> {
   const meta = await readDatasetMeta(opts.dataDir);
   const rows: DatasetRow[] = [];
-  for await (const row of readRows(opts.dataDir)) rows.push(row);
-  const evalRows = await readEvalRows(opts.dataDir);
+  const stable: number[] = [];
+  // split.json names stable row indices (edits applied, deleted rows leave gaps), not positions.
+  for await (const { index, row } of readRowsWithEdits(opts.dataDir, { onWarning: () => {} })) {
+    rows.push(row);
+    stable.push(index);
+  }
+  const evalStable = await readEvalRows(opts.dataDir);
+  const evalRows = evalStable ? new Set(stable.flatMap((s, pos) => (evalStable.has(s) ? [pos] : []))) : null;
   if (opts.split === 'eval' && evalRows === null) {
     throw new EngineError('BAD_INPUT', `${opts.dataDir} has no split.json, so there are no eval rows. Fix: split the dataset first, or evaluate on all rows (split 'all').`, { setting: 'split' });
   }

@@ -101,6 +101,23 @@ describe('loadModelFolder', () => {
     expect(m.hfDir).toBe(join(dir, '0_Transformer'));
     expect(m.sentence.pooling).toBe('lasttoken');
   });
+
+  it('reads the sentence-transformers 5.4+ layout (moved module classes, pooling_mode, embedding_dimension)', async () => {
+    // As sentence-transformers 6.0.1 saved a fine-tuned BERT on an H200 (recipe export check).
+    const dir = fresh();
+    await writeTinyModel(dir, { tokenizerFrom: BERT_TOK });
+    await writeFile(join(dir, 'modules.json'), JSON.stringify([
+      { idx: 0, name: '0', path: '', type: 'sentence_transformers.base.modules.transformer.Transformer' },
+      { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.sentence_transformer.modules.pooling.Pooling' },
+      { idx: 2, name: '2', path: '2_Normalize', type: 'sentence_transformers.base.modules.normalize.Normalize' },
+    ]));
+    await mkdir(join(dir, '1_Pooling'), { recursive: true });
+    await writeFile(join(dir, '1_Pooling', 'config.json'), JSON.stringify({ embedding_dimension: 8, pooling_mode: 'mean', include_prompt: true }));
+    const m = await load(dir);
+    expect(m.sentence).toMatchObject({ pooling: 'mean', normalize: true, fromModules: true });
+    await writeFile(join(dir, '1_Pooling', 'config.json'), JSON.stringify({ embedding_dimension: 16, pooling_mode: 'mean' }));
+    await expect(load(dir)).rejects.toThrow(/does not match config.json hidden_size 8/);
+  });
 });
 
 describe('loadModelFolder errors', () => {

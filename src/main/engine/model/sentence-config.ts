@@ -32,7 +32,7 @@ export interface SentenceConfig {
   fromModules: boolean;
 }
 
-const ST = 'sentence_transformers.models.';
+
 const MODES: Array<[string, PoolingMode | null]> = [
   ['pooling_mode_cls_token', 'cls'],
   ['pooling_mode_mean_tokens', 'mean'],
@@ -65,13 +65,17 @@ export async function readSentenceConfig(dir: string, hiddenSize: number): Promi
     for (const m of modules) {
       const type = String(m.type ?? '');
       const path = String(m.path ?? '');
-      if (type === `${ST}Transformer`) out.transformerPath = path;
-      else if (type === `${ST}Normalize`) out.normalize = true;
-      else if (type === `${ST}Pooling`) Object.assign(out, await readPooling(join(dir, path, 'config.json'), hiddenSize));
+      // sentence-transformers < 5.4 writes sentence_transformers.models.X; 5.4+ moved the
+      // classes (…base.modules.transformer.Transformer, …sentence_transformer.modules.pooling.Pooling):
+      // the class name is what identifies the module.
+      const cls = type.startsWith('sentence_transformers.') ? type.slice(type.lastIndexOf('.') + 1) : '';
+      if (cls === 'Transformer') out.transformerPath = path;
+      else if (cls === 'Normalize') out.normalize = true;
+      else if (cls === 'Pooling') Object.assign(out, await readPooling(join(dir, path, 'config.json'), hiddenSize));
       else {
         throw new EngineError(
           'UNSUPPORTED',
-          `${modulesFile}: module '${m.name ?? m.idx}' of type ${type} is not supported; Embedsmith handles Transformer → Pooling → Normalize pipelines. Pick a base model without ${type.replace(ST, '')} layers`,
+          `${modulesFile}: module '${m.name ?? m.idx}' of type ${type} is not supported; Embedsmith handles Transformer → Pooling → Normalize pipelines. Pick a base model without ${type.slice(type.lastIndexOf('.') + 1)} layers`,
           { file: modulesFile, type },
         );
       }
@@ -108,7 +112,8 @@ export async function readSentenceConfig(dir: string, hiddenSize: number): Promi
 async function readPooling(file: string, hiddenSize: number): Promise<Partial<SentenceConfig>> {
   const c = (await readJsonIfExists(file)) as Record<string, unknown> | undefined;
   if (!c) throw new EngineError('NOT_FOUND', `modules.json lists a Pooling module but ${file} does not exist; re-download the model`, { file });
-  const dim = c.word_embedding_dimension;
+  // 'embedding_dimension' in sentence-transformers 5.4+, 'word_embedding_dimension' before.
+  const dim = c.word_embedding_dimension ?? c.embedding_dimension;
   if (dim !== undefined && hiddenSize >= 0 && dim !== hiddenSize) {
     throw new EngineError('SCHEMA', `${file}: word_embedding_dimension ${dim} does not match config.json hidden_size ${hiddenSize}`, { file });
   }

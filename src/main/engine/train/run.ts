@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
-import { applyTemplate } from '../data/templates.js';
+import { applyTemplate, templateToPrompts } from '../data/templates.js';
 import { loadModelFolder, loadModelTokenizer, type LoadedModel } from '../model/load.js';
 import { specOfModel } from '../model/open-model.js';
 import { saveModelFolder } from '../model/save.js';
@@ -71,6 +71,8 @@ export interface TrainResult {
 
 export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts: { resume?: boolean } & TrainHooks = {}): Promise<TrainResult> {
   const settings = checkSettings(settingsIn);
+  // The saved model carries the templates as prompts: refuse one it could not carry before training, not after.
+  templateToPrompts({ query: settings.template.query, document: settings.template.document, text: '' });
   const runDir = resolve(runDirIn);
   const log = opts.log ?? (() => {});
   const configPath = join(runDir, 'config.json');
@@ -227,11 +229,9 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
     log(`checkpoint ${dir}`);
   }
 
+  /** sentence-transformers prompts are prefixes: a '… {text}' template becomes its prefix (templateToPrompts refuses text after {text}). */
   function prompts(): Record<string, string> {
-    const p: Record<string, string> = {};
-    if (settings.template.query) p.query = settings.template.query;
-    if (settings.template.document) p.document = settings.template.document;
-    return p;
+    return templateToPrompts({ query: settings.template.query, document: settings.template.document, text: '' });
   }
 
   function result(cancelled: boolean, earlyStopped: boolean, finalLoss: number | null, modelDir: string | null): TrainResult {

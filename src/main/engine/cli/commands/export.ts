@@ -2,7 +2,8 @@
 // (DESIGN §6). sentence-transformers: a complete model folder (save.ts); onnx:
 // DIR/onnx/model.onnx; fp16: DIR/onnx/model_fp16.onnx (export-onnx.ts). With the folder
 // format the output must be new; ONNX alone may be added to an existing folder (e.g. the
-// model folder itself), replacing only the onnx/ files.
+// model folder itself), replacing only the onnx/ files. recipe (train/recipe.ts): RUN_DIR's data,
+// prompts and settings as a sentence-transformers training folder for a multi-GPU machine.
 import { access, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../../../../shared/errors.js';
@@ -11,9 +12,10 @@ import { loadModelFolder } from '../../model/load.js';
 import { specOfModel } from '../../model/open-model.js';
 import { saveModelFolder } from '../../model/save.js';
 import { paramSpecs, specFromHfConfig } from '../../nn/index.js';
+import { exportRecipe } from '../../train/recipe.js';
 import { type Out, UsageError, parseOptions, reportError } from './common.js';
 
-export const EXPORT_USAGE = 'usage: embedsmith export --model RUN_DIR|MODEL_DIR --out DIR [--format sentence-transformers,onnx,fp16]';
+export const EXPORT_USAGE = 'usage: embedsmith export --model RUN_DIR|MODEL_DIR --out DIR [--format sentence-transformers,onnx,fp16 | --format recipe]';
 const FORMATS = ['sentence-transformers', 'onnx', 'fp16', 'recipe'] as const;
 type Format = (typeof FORMATS)[number];
 
@@ -23,10 +25,16 @@ export async function exportCommand(args: string[], out: Out): Promise<number> {
     if (!v.model || !v.out) throw new UsageError('--model and --out are required');
     const formats = new Set(v.format.split(',').map((f) => f.trim()).filter(Boolean));
     const unknown = [...formats].filter((f) => !(FORMATS as readonly string[]).includes(f));
-    if (unknown.length || formats.size === 0) throw new UsageError(`--format: unknown format(s) ${unknown.join(', ') || '(none)'}; choose from sentence-transformers, onnx, fp16`);
+    if (unknown.length || formats.size === 0) throw new UsageError(`--format: unknown format(s) ${unknown.join(', ') || '(none)'}; choose from sentence-transformers, onnx, fp16, recipe`);
     const want = (f: Format) => formats.has(f);
     if (want('recipe')) {
-      throw new EngineError('NOT_IMPLEMENTED', '--format recipe (the training settings as a re-runnable recipe) arrives with the training issue; export the other formats now');
+      // A training folder, not a model: sharing --out with the model formats would mix the two.
+      if (formats.size > 1) throw new UsageError(`--format recipe stands alone (got ${[...formats].join(',')}); export the model formats to another --out`);
+      const r = await exportRecipe(v.model, v.out);
+      out.log(`recipe: ${r.outDir} (${r.files.join(', ')}): ${r.trainRows} training rows${r.negatives ? ` with ${r.negatives} negatives each` : ''}${r.evalQueries ? `, ${r.evalQueries} eval queries over ${r.evalCorpus} documents` : ''}`);
+      if (r.filled.length) out.log(`the run's config.json predates ${r.filled.join(', ')}: the recipe takes their defaults, as the run did`);
+      out.log(`run it there with \`accelerate launch train.py\` (README.md says what it needs and what differs)`);
+      return 0;
     }
     const dir = await modelDir(v.model);
     if (want('sentence-transformers') && (await nonEmpty(v.out))) {

@@ -1,6 +1,6 @@
 // `embedsmith umap --model MODEL_DIR --data DATASET_DIR --out FILE.json|FILE.png
 // [--color-by label] [--align PREVIOUS.json] [--seed 42] [--neighbors 15] [--epochs N]` (DESIGN §6):
-// the dataset's texts embedded and projected to 2-D with umap-js on our exact k-NN graph.
+// the dataset's texts embedded and projected to 2-D with UMAP (our exact k-NN graph, fuzzy simplicial set and layout; projection/).
 // JSON: {points, labels, texts}; PNG: a scatter coloured by label. --align rotates/scales the
 // projection onto an earlier one (Procrustes over the same texts) so before/after compare.
 import { readFile } from 'node:fs/promises';

@@ -1,0 +1,61 @@
+// `embedsmith export --format recipe`: exit codes and what it prints (the recipe's contents are
+// train/recipe.test.ts's).
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importDataset } from '../../data/index.js';
+import { TRAIN_DEFAULTS } from '../../train/settings.js';
+import { exportCommand } from './export.js';
+
+let tmp: string, run: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'cli-export-'));
+  await writeFile(join(tmp, 'p.csv'), 'anchor,positive\nq0,p0\nq1,p1\nq2,p2\n');
+  await importDataset(join(tmp, 'p.csv'), join(tmp, 'ds'));
+  // export reads only the run's config.json.
+  run = join(tmp, 'run');
+  await mkdir(run);
+  await writeFile(join(run, 'config.json'), JSON.stringify({ ...TRAIN_DEFAULTS, model: join(tmp, 'base'), data: join(tmp, 'ds'), threads: 1, template: { query: '', document: '' } }));
+});
+afterAll(() => rm(tmp, { recursive: true, force: true }));
+
+function sink() {
+  const logs: string[] = [];
+  const errors: string[] = [];
+  return { out: { log: (s: string) => void logs.push(s), error: (s: string) => void errors.push(s) }, logs, errors };
+}
+
+describe('embedsmith export --format recipe', () => {
+  it('writes the recipe folder and says how to run it', async () => {
+    const s = sink();
+    expect(await exportCommand(['--model', run, '--out', join(tmp, 'r'), '--format', 'recipe'], s.out)).toBe(0);
+    expect(s.logs[0]).toBe(`recipe: ${join(tmp, 'r')} (train.jsonl, train.py, requirements.txt, recipe.json, README.md): 3 training rows`);
+    expect(s.logs[1]).toContain('accelerate launch train.py');
+    expect((await readdir(join(tmp, 'r'))).sort()).toEqual(['README.md', 'recipe.json', 'requirements.txt', 'train.jsonl', 'train.py']);
+  });
+
+  it.each([
+    [['--format', 'recipe,onnx'], 2, /--format recipe stands alone \(got recipe,onnx\)/],
+    [['--format', 'recipes'], 2, /unknown format\(s\) recipes; choose from sentence-transformers, onnx, fp16, recipe/],
+  ])('%j is a usage error', async (extra, code, message) => {
+    const s = sink();
+    expect(await exportCommand(['--model', run, '--out', join(tmp, 'x'), ...extra], s.out)).toBe(code);
+    expect(s.errors.join('\n')).toMatch(message);
+  });
+
+  it('a model folder, a folder without config.json or a used --out is exit 2 with the fix', async () => {
+    await mkdir(join(tmp, 'model'));
+    await writeFile(join(tmp, 'model', 'config.json'), '{"model_type": "bert"}');
+    const cases: [string, string, RegExp][] = [
+      [join(tmp, 'model'), join(tmp, 'o1'), /is a model's config, not a training run's\. Fix: --format recipe needs the RUN_DIR/],
+      [join(tmp, 'ds'), join(tmp, 'o2'), /has no config\.json\. Fix: give --model the RUN_DIR/],
+      [run, join(tmp, 'model'), /already exists and is not empty; choose a new --out folder for the recipe/],
+    ];
+    for (const [model, out, message] of cases) {
+      const s = sink();
+      expect(await exportCommand(['--model', model, '--out', out, '--format', 'recipe'], s.out)).toBe(2);
+      expect(s.errors.join('\n')).toMatch(message);
+    }
+  });
+});
