@@ -113,6 +113,9 @@ export interface TrainJobResult {
   totalSteps: number;
   finalLoss: number | null;
   best: { metric: string; value: number; step: number } | null;
+  /** The device the run used ('auto' resolved), and why it was chosen. */
+  device: string;
+  deviceReason: string;
 }
 
 export interface UmapRequest {

@@ -98,6 +98,21 @@ describe('applyEdit', () => {
     await applyEdit(dir, { op: 'change', index: 1, fields: { negatives: ['x', 'y', 'z'] } });
     expect((await rows(dir))[1].negatives).toEqual(['x', 'y', 'z']);
   });
+
+  it('rejecting one mined negative keeps the others\' scores and ranks', async () => {
+    const dir = await dataset('anchor,positive,negative_1,negative_2,negative_3\nq,p,n1,n2,n3\n');
+    const mined = (await readFile(join(dir, 'rows.jsonl'), 'utf8')).trim().split('\n')
+      .map((l) => JSON.stringify({ ...JSON.parse(l), negativeScores: [0.9, 0.8, 0.7], negativeRanks: [11, 12, 13] }));
+    await writeFile(join(dir, 'rows.jsonl'), mined.join('\n') + '\n');
+    await applyEdit(dir, { op: 'change', index: 0, fields: { negative_2: null } });
+    expect((await rows(dir))[0]).toMatchObject({ negatives: ['n1', 'n3'], negativeScores: [0.9, 0.7], negativeRanks: [11, 13] });
+    // Promoting a negative to positive (same anchor) keeps the rest's too.
+    await applyEdit(dir, { op: 'change', index: 0, fields: { positive: 'n1', negative_1: null } });
+    expect((await rows(dir))[0]).toMatchObject({ positive: 'n1', negatives: ['n3'], negativeScores: [0.7], negativeRanks: [13] });
+    // A new anchor invalidates them.
+    await applyEdit(dir, { op: 'change', index: 0, fields: { anchor: 'q2' } });
+    expect((await rows(dir))[0].negativeScores).toBeUndefined();
+  });
 });
 
 describe('undo and redo', () => {

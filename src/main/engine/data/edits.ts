@@ -70,10 +70,14 @@ export function applyEdit(dir: string, edit: EditRequest): Promise<EditResult> {
       } else {
         const fields = patchFields(before, edit.fields);
         const after = checkRow(dir, meta, fields, edit.index, before.line, warnings);
-        // Mined scores and ranks describe these negatives against this anchor; keep them only if both stand.
-        const same = after.anchor === before.anchor && JSON.stringify(after.negatives) === JSON.stringify(before.negatives);
-        if (same && before.negativeScores) after.negativeScores = before.negativeScores;
-        if (same && before.negativeRanks) after.negativeRanks = before.negativeRanks;
+        // Mined scores and ranks describe each negative against this anchor: with the anchor
+        // unchanged, every negative that was there keeps its own (a rejected one takes its
+        // entries with it); a new negative has none, so then the lists are dropped.
+        const at = (before.negatives ?? []).map((t, k) => [t, k] as const);
+        const from = after.negatives?.map((t) => at.find(([u]) => u === t)?.[1]);
+        const keep = after.anchor === before.anchor && from !== undefined && from.every((k) => k !== undefined);
+        if (keep && before.negativeScores) after.negativeScores = from!.map((k) => before.negativeScores![k!]);
+        if (keep && before.negativeRanks) after.negativeRanks = from!.map((k) => before.negativeRanks![k!]);
         entry.after = after;
       }
     }

@@ -67,6 +67,8 @@ export interface TrainResult {
   /** RUN_DIR/model, written when the run finished. */
   modelDir: string | null;
   device: string;
+  /** Why that device (selectDevice's reason). */
+  deviceReason: string;
 }
 
 export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts: { resume?: boolean } & TrainHooks = {}): Promise<TrainResult> {
@@ -235,7 +237,7 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
   }
 
   function result(cancelled: boolean, earlyStopped: boolean, finalLoss: number | null, modelDir: string | null): TrainResult {
-    return { runDir, steps: loop.step, totalSteps: plan.length, cancelled, earlyStopped, finalLoss, skippedSteps: loop.skippedSteps, best: loop.best, modelDir, device: device.device };
+    return { runDir, steps: loop.step, totalSteps: plan.length, cancelled, earlyStopped, finalLoss, skippedSteps: loop.skippedSteps, best: loop.best, modelDir, device: device.device, deviceReason: device.reason };
   }
 }
 

@@ -13,41 +13,13 @@ export interface Page {
 export const PAGES: readonly Page[] = [
   { id: 'project', label: 'Project' },
   { id: 'models', label: 'Models' },
-  {
-    id: 'data',
-    label: 'Data',
-    pending: { arrives: 'Importing CSV/TSV/JSONL/Parquet datasets (validated rows, roles, labels, splits)', issue: 5 },
-  },
-  {
-    id: 'templates',
-    label: 'Templates',
-    pending: { arrives: 'Applying instruction templates to queries and documents per role', issue: 5 },
-  },
-  {
-    id: 'mining',
-    label: 'Mining',
-    pending: { arrives: 'Mining hard negatives, with scores and ranks to review', issue: 6 },
-  },
-  {
-    id: 'training',
-    label: 'Training',
-    pending: { arrives: 'Training (InfoNCE with in-batch and hard negatives, checkpoints, live loss)', issue: 7 },
-  },
-  {
-    id: 'evaluate',
-    label: 'Evaluate',
-    pending: { arrives: 'Measuring retrieval quality before and after training (nDCG@10, MRR@10, recall@k)', issue: 6 },
-  },
-  {
-    id: 'embeddings',
-    label: 'Embeddings',
-    pending: { arrives: 'Plotting the UMAP projection of embeddings before and after training', issue: 6 },
-  },
-  {
-    id: 'export',
-    label: 'Export',
-    pending: { arrives: 'Exporting a sentence-transformers folder and an ONNX model', issue: 4 },
-  },
+  { id: 'data', label: 'Data' },
+  { id: 'templates', label: 'Templates' },
+  { id: 'mining', label: 'Mining' },
+  { id: 'training', label: 'Training' },
+  { id: 'evaluate', label: 'Evaluate' },
+  { id: 'embeddings', label: 'Embeddings' },
+  { id: 'export', label: 'Export' },
 ];
 
 export function pageById(id: PageId): Page {
