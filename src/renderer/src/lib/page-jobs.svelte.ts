@@ -1,0 +1,134 @@
+// The jobs a page started for its named slots ('before', 'after', 'export'), remembered per
+// project in localStorage. The jobs themselves live in the engine and JobsState follows their
+// events wherever the user is, so leaving the page (or reloading) loses nothing: coming back,
+// the page finds its job ids here and their progress and results in JobsState.
+import { SvelteSet } from 'svelte/reactivity';
+import { EngineError, type ErrorData, type JobProgress } from '../../../shared/api.js';
+import type { JobsState } from './jobs.svelte.js';
+
+const KEY = 'embedsmith.page-jobs.';
+
+export interface StartedJob {
+  jobId: string;
+  kind: string;
+  /** The request's facts the page shows beside the result (model, dataset, destination). */
+  about: Record<string, string>;
+  /** Its result was taken up (see takeOnce). */
+  taken?: boolean;
+}
+
+export interface JobStart<Slot extends string> {
+  slot: Slot;
+  kind: string;
+  about: Record<string, string>;
+  call: () => Promise<{ jobId: string }>;
+}
+
+export class PageJobs<Slot extends string> {
+  #jobs: JobsState;
+  #key: string | null;
+  #started = $state.raw<Partial<Record<Slot, StartedJob>>>({});
+  /** Ids started by this object: shown as "Starting…" until their first event arrives. */
+  #startedHere = new SvelteSet<string>();
+  #error = $state.raw<ErrorData | null>(null);
+  #starting = $state(false);
+
+  constructor(jobs: JobsState, page: string, projectDir: string | null) {
+    this.#jobs = jobs;
+    this.#key = projectDir ? `${KEY}${page}.${projectDir}` : null;
+    try {
+      this.#started = this.#key ? (JSON.parse(localStorage.getItem(this.#key) ?? '{}') as Partial<Record<Slot, StartedJob>>) : {};
+    } catch {
+      this.#started = {};
+    }
+  }
+
+  started(slot: Slot): StartedJob | undefined {
+    return this.#started[slot];
+  }
+
+  /** The slot's job as JobsState knows it; undefined when none was started or the engine forgot it (restarted). */
+  job(slot: Slot): JobProgress | undefined {
+    const s = this.#started[slot];
+    if (!s) return undefined;
+    const seen = this.#jobs.get(s.jobId);
+    if (seen || !this.#startedHere.has(s.jobId)) return seen;
+    // Over the web bridge the first event may come after the call's answer.
+    return { jobId: s.jobId, kind: s.kind, state: 'queued', fraction: null, message: 'Starting…' };
+  }
+
+  live(slot: Slot): boolean {
+    return this.#jobs.isLive(this.job(slot));
+  }
+
+  /** True while any slot's job is queued or running, or a start is on its way. */
+  get busy(): boolean {
+    return this.#starting || (Object.keys(this.#started) as Slot[]).some((s) => this.live(s));
+  }
+  get starting(): boolean {
+    return this.#starting;
+  }
+  get error(): ErrorData | null {
+    return this.#error;
+  }
+  dismissError(): void {
+    this.#error = null;
+  }
+
+  /**
+   * Starts the jobs in order (compute jobs queue in the engine's one lane, so the second
+   * waits visibly). A refused call stops the rest and is kept in `error`; jobs already
+   * started keep running. Resolves true when all started.
+   */
+  async start(plan: readonly JobStart<Slot>[], clear: readonly Slot[] = []): Promise<boolean> {
+    if (this.#starting) return false;
+    this.#starting = true;
+    this.#error = null;
+    try {
+      // A new plan replaces the old outcome of its slots (and of `clear`), so stale results
+      // are not shown beside new ones.
+      const next = { ...this.#started };
+      for (const slot of [...plan.map((p) => p.slot), ...clear]) delete next[slot];
+      this.#save(next);
+      for (const p of plan) {
+        const { jobId } = await p.call();
+        this.#startedHere.add(jobId);
+        this.#save({ ...this.#started, [p.slot]: { jobId, kind: p.kind, about: p.about } });
+      }
+      return true;
+    } catch (err) {
+      this.#error = EngineError.toData(err);
+      return false;
+    } finally {
+      this.#starting = false;
+    }
+  }
+
+  /**
+   * Hands the slot's finished job to `take` once (e.g. to make its output a Workbench
+   * choice), remembered with the slot: it happens even if the job ended while the user was
+   * on another page, and a choice the user changed afterwards is not overwritten again.
+   */
+  takeOnce(slot: Slot, take: (job: JobProgress) => void): void {
+    const s = this.#started[slot];
+    const job = this.job(slot);
+    if (!s || s.taken || !job || job.state !== 'done') return;
+    this.#save({ ...this.#started, [slot]: { ...s, taken: true } });
+    take(job);
+  }
+
+  /** Cancels every live job of these slots (all when none named). */
+  async cancel(...slots: Slot[]): Promise<void> {
+    const which = slots.length ? slots : (Object.keys(this.#started) as Slot[]);
+    // Later slots first: a queued job is dropped before the lane frees up and starts it.
+    for (const s of [...which].reverse()) {
+      const j = this.job(s);
+      if (j && this.#jobs.isLive(j)) await this.#jobs.cancel(j.jobId);
+    }
+  }
+
+  #save(next: Partial<Record<Slot, StartedJob>>): void {
+    this.#started = next;
+    if (this.#key) localStorage.setItem(this.#key, JSON.stringify(next));
+  }
+}

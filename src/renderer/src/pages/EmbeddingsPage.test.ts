@@ -1,0 +1,260 @@
+// The Embeddings page against the fake engine: both models projected into PROJECT/cache, the
+// files read back, the after view aligned onto the before view, and the interactions —
+// hover, click and arrow keys to pick, neighbours in both views, search, lasso with copy and
+// download. jsdom has no layout or canvas, so the plot box is given a width, the canvas a
+// context that only counts, and ResizeObserver a stand-in.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { flushSync, mount, unmount } from 'svelte';
+import type { ProjectInfo, ProjectionView, UmapRequest } from '../../../shared/api.js';
+import App from '../App.svelte';
+import { ViewScale, boundsOf, cloudFromPoints } from '../lib/scatter.js';
+import { FakeEngine } from '../testing/fake-engine.js';
+import { button, settle } from '../testing/dom.js';
+
+const PROJECT: ProjectInfo = { dir: '/p/legal', name: 'Legal', schemaVersion: 1, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z' };
+const CHOICES = { model: '/models/base', dataset: '/p/legal/datasets/faq', trained: '/p/legal/runs/r1/model' };
+const WIDTH = 400; // the plot's box; its height is 0.8 of it
+
+// Two clusters: "billing" texts near (0, 0), "login" texts near (10, 10).
+const BEFORE: ProjectionView = {
+  points: [[0, 0], [1, 0], [0, 1], [10, 10], [11, 10], [10, 11]],
+  labels: ['billing', 'billing', 'billing', 'login', 'login', null],
+  texts: ['refund my card', 'invoice copy', 'change plan', 'reset password', 'login fails', 'two factor code'],
+};
+// The same layout rotated 90°, mirrored, doubled and shifted, listed in another order: the
+// alignment must undo all of it.
+const AFTER: ProjectionView = (() => {
+  const order = [5, 3, 1, 0, 4, 2];
+  return {
+    points: order.map((i) => [2 * BEFORE.points[i][1] + 7, 2 * BEFORE.points[i][0] - 3] as [number, number]),
+    labels: order.map((i) => BEFORE.labels[i]),
+    texts: order.map((i) => BEFORE.texts[i]),
+  };
+})();
+
+let app: Record<string, unknown> | null = null;
+const rects: number[] = [];
+
+beforeAll(() => {
+  globalThis.ResizeObserver ??= class {
+    observe() {}
+    unobserve() {}
+    disconnect() {}
+  } as unknown as typeof ResizeObserver;
+  vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockImplementation(function (this: HTMLElement) {
+    return this.classList.contains('plot') ? WIDTH : 0;
+  });
+  // A 2-D context that does nothing but count the points drawn.
+  vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockImplementation(
+    () =>
+      new Proxy({ rect: () => rects.push(1) } as Record<string | symbol, unknown>, {
+        get: (t, k) => (k in t ? t[k] : () => {}),
+        set: () => true,
+      }) as unknown as CanvasRenderingContext2D,
+  );
+});
+afterAll(() => vi.restoreAllMocks());
+
+function engineWithProject(): { engine: FakeEngine; requests: UmapRequest[] } {
+  const engine = new FakeEngine();
+  engine.projects.set(PROJECT.dir, PROJECT);
+  engine.open = PROJECT;
+  engine.datasets = [{ dir: CHOICES.dataset, name: 'faq', format: 'pairs', rows: 6, skipped: 0, warnings: 0, labels: null, mined: false, split: null, createdAt: '' }];
+  engine.projections.set('/p/legal/cache/umap-before.json', BEFORE);
+  engine.projections.set('/p/legal/cache/umap-after.json', AFTER);
+  const requests: UmapRequest[] = [];
+  const original = engine.projectEmbeddings.bind(engine);
+  engine.projectEmbeddings = (r) => (requests.push(r), original(r));
+  return { engine, requests };
+}
+
+async function start(engine: FakeEngine, choices: object = CHOICES): Promise<void> {
+  localStorage.setItem(`embedsmith.workbench.${PROJECT.dir}`, JSON.stringify(choices));
+  history.replaceState(null, '', '/#/embeddings');
+  const target = document.createElement('div');
+  document.body.append(target);
+  app = mount(App, { target, props: { engine } });
+  await act(() => {});
+  await act(() => {});
+}
+
+async function act(f: () => unknown): Promise<void> {
+  await f();
+  flushSync();
+  await settle();
+  flushSync();
+}
+
+async function projectBoth(engine: FakeEngine): Promise<void> {
+  await act(() => button('Project both models').click());
+  for (const j of [...engine.jobs.values()].filter((x) => x.kind === 'umap')) {
+    const side = j.jobId === [...engine.jobs.keys()][0] ? 'before' : 'after';
+    await act(() => engine.progressJob(j.jobId, { state: 'done', fraction: 1, message: 'Projected 6 texts', result: { file: `/p/legal/cache/umap-${side}.json`, points: 6 } }));
+  }
+  await act(() => {});
+}
+
+const canvases = () => [...document.querySelectorAll('canvas')];
+/** Where a data point is drawn (both views share one scale). */
+const screen = (x: number, y: number) => {
+  const s = new ViewScale(boundsOf([cloudFromPoints(BEFORE.points)]), WIDTH, WIDTH * 0.8);
+  return { clientX: s.px(x), clientY: s.py(y) };
+};
+const pointer = (el: Element, type: string, at: { clientX: number; clientY: number }, extra: PointerEventInit = {}) =>
+  el.dispatchEvent(new PointerEvent(type, { bubbles: true, pointerId: 1, ...at, ...extra }));
+const listed = (testid: string) => [...document.querySelectorAll(`[data-testid="${testid}"] li button`)].map((b) => b.textContent);
+
+beforeEach(() => {
+  localStorage.clear();
+  rects.length = 0;
+});
+afterEach(() => {
+  if (app) unmount(app);
+  app = null;
+  document.body.innerHTML = '';
+});
+
+describe('Embeddings page', () => {
+  it('projects both models into the project cache, reads the files and draws both views', async () => {
+    const { engine, requests } = engineWithProject();
+    await start(engine);
+    await projectBoth(engine);
+    expect(requests).toEqual([
+      { model: CHOICES.model, dataset: CHOICES.dataset, out: '/p/legal/cache/umap-before.json' },
+      { model: CHOICES.trained, dataset: CHOICES.dataset, out: '/p/legal/cache/umap-after.json' },
+    ]);
+    expect(engine.calls.filter((c) => c.method === 'readProjection').map((c) => c.args[0])).toEqual(['/p/legal/cache/umap-before.json', '/p/legal/cache/umap-after.json']);
+    expect(canvases().map((c) => c.getAttribute('aria-label'))).toEqual(['UMAP before training: 6 points', 'UMAP after training: 6 points']);
+    expect(canvases().map((c) => c.dataset.drawn)).toEqual(['6', '6']);
+    expect(JSON.parse(localStorage.getItem(`embedsmith.workbench.${PROJECT.dir}`)!)).toMatchObject({
+      projectionBefore: '/p/legal/cache/umap-before.json',
+      projectionAfter: '/p/legal/cache/umap-after.json',
+    });
+    // The legend: labels by frequency (per view: both show the same texts), then the unlabelled.
+    expect([...document.querySelectorAll('[aria-label="Colours by label"] li')].map((li) => li.textContent!.replace(/\s+/g, ' ').trim())).toEqual([
+      'billing (3)',
+      'login (2)',
+      'Other / no label (1)',
+    ]);
+    const note = document.querySelector('[data-testid="alignment"]')!.textContent!.replace(/\s+/g, ' ');
+    expect(note).toContain('mirrored');
+    expect(note).toContain('scaled ×0.50');
+    expect(note).toContain('over 6 shared texts');
+    expect(note).toContain('mismatch is 0%');
+  });
+
+  it('shows the text on hover and lists neighbours in both views on click, aligned alike', async () => {
+    const { engine } = engineWithProject();
+    await start(engine);
+    await projectBoth(engine);
+    const [before, after] = canvases();
+    await act(() => pointer(before, 'pointermove', screen(10, 10)));
+    expect(document.querySelector('[role="tooltip"]')!.textContent).toContain('reset password');
+    // Aligned: the same place in the after view holds the same text.
+    await act(() => pointer(after, 'pointermove', screen(10, 10)));
+    expect(document.querySelector('[role="tooltip"]')!.textContent).toContain('reset password');
+    await act(() => pointer(before, 'pointerleave', screen(10, 10)));
+    await act(() => pointer(before, 'pointerdown', screen(0, 0)));
+    await act(() => pointer(before, 'pointerup', screen(0, 0)));
+    expect(document.querySelector('.picked')!.textContent).toBe('refund my card');
+    // Nearest first in the 2-D layout: (1,0) and (0,1) tie at 1, then the far cluster.
+    expect(listed('neighbours-before').slice(0, 2).sort()).toEqual(['change plan', 'invoice copy']);
+    expect(listed('neighbours-before')).toHaveLength(5);
+    // The same neighbours in the aligned after view (ties may come in either order).
+    expect(listed('neighbours-after').slice(0, 2).sort()).toEqual(['change plan', 'invoice copy']);
+    expect(listed('neighbours-after').sort()).toEqual(listed('neighbours-before').sort());
+    await act(() => before.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true })));
+    expect(document.querySelector('.picked')).toBeNull();
+  });
+
+  it('moves the pick with the arrow keys', async () => {
+    const { engine } = engineWithProject();
+    await start(engine);
+    await projectBoth(engine);
+    const [before] = canvases();
+    const key = (k: string) => act(() => before.dispatchEvent(new KeyboardEvent('keydown', { key: k, bubbles: true })));
+    await key('ArrowRight'); // nothing picked: the point nearest the middle
+    const first = document.querySelector('.picked')!.textContent;
+    expect(['change plan', 'invoice copy', 'reset password', 'two factor code']).toContain(first);
+    await key('ArrowLeft');
+    await key('ArrowLeft');
+    await key('ArrowDown');
+    expect(document.querySelector('.picked')!.textContent).toBe('refund my card');
+    await key('ArrowRight');
+    expect(document.querySelector('.picked')!.textContent).toBe('invoice copy');
+  });
+
+  it('highlights search matches and picks one from the list', async () => {
+    const { engine } = engineWithProject();
+    await start(engine);
+    await projectBoth(engine);
+    const search = document.querySelector<HTMLInputElement>('input[type="search"]')!;
+    const drawnBefore = rects.length;
+    await act(() => {
+      search.value = 'PASS';
+      search.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    expect(document.querySelector('main')!.textContent).toContain('1 text matches.');
+    expect(rects.length - drawnBefore).toBe(12); // both views redrawn: dimmed and emphasised passes
+    await act(() => button('reset password').click());
+    expect(document.querySelector('.picked')!.textContent).toBe('reset password');
+  });
+
+  it('lassoes a cluster, shows it in both views, and copies or downloads its texts', async () => {
+    const { engine } = engineWithProject();
+    await start(engine);
+    await projectBoth(engine);
+    const writeText = vi.fn(async () => {});
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+    const blobs: Blob[] = [];
+    URL.createObjectURL = vi.fn((b: Blob) => (blobs.push(b), `blob:test/${blobs.length}`));
+    URL.revokeObjectURL = vi.fn();
+    await act(() => button('Lasso select').click());
+    expect(button('Lasso select').getAttribute('aria-pressed')).toBe('true');
+    const [, after] = canvases();
+    // A box around the "login" cluster, drawn in the after view.
+    const corners = [screen(9, 9), screen(12, 9), screen(12, 12), screen(9, 12)];
+    await act(() => pointer(after, 'pointerdown', corners[0]));
+    for (const c of corners.slice(1)) await act(() => pointer(after, 'pointermove', c));
+    await act(() => pointer(after, 'pointerup', corners[3]));
+    expect(document.querySelector('#lasso-title')!.textContent).toBe('Selection: 3 texts');
+    expect([...document.querySelectorAll('[data-testid="lasso-texts"] li')].map((li) => li.textContent).sort()).toEqual(['login fails', 'reset password', 'two factor code']);
+    expect(document.querySelector('main')!.textContent).toContain('login: 2 · (no label): 1');
+    await act(() => button('Copy texts').click());
+    expect(writeText).toHaveBeenCalledOnce();
+    expect((writeText.mock.calls[0] as unknown as [string])[0].split('\n').filter(Boolean).sort()).toEqual(['login fails', 'reset password', 'two factor code']);
+    expect(document.querySelector('main')!.textContent).toContain('Copied 3 texts.');
+    const link = document.querySelector<HTMLAnchorElement>('a[download="selection.txt"]')!;
+    expect(link.textContent).toBe('Download as .txt');
+    expect(link.getAttribute('href')).toBe(`blob:test/${blobs.length}`);
+    expect(blobs.at(-1)!.type).toBe('text/plain;charset=utf-8');
+    await act(() => button('Clear selection').click());
+    expect(document.querySelector('#lasso-title')).toBeNull();
+    expect(URL.revokeObjectURL).toHaveBeenCalled();
+  });
+
+  it('takes a finished job\'s file up once, leaving a projection chosen afterwards alone', async () => {
+    const { engine } = engineWithProject();
+    engine.projections.set('/elsewhere/older.json', { points: [[0, 0], [1, 1], [2, 0]], labels: [null, null, null], texts: ['a', 'b', 'c'] });
+    await start(engine);
+    await projectBoth(engine);
+    const key = `embedsmith.workbench.${PROJECT.dir}`;
+    unmount(app!);
+    document.body.innerHTML = '';
+    // Chosen elsewhere after the job (e.g. another page): a reload must not put the job's file back.
+    const choices = { ...JSON.parse(localStorage.getItem(key)!), projectionBefore: '/elsewhere/older.json' };
+    await start(engine, choices);
+    expect(JSON.parse(localStorage.getItem(key)!).projectionBefore).toBe('/elsewhere/older.json');
+    expect(canvases().map((c) => c.getAttribute('aria-label'))).toEqual(['UMAP before training: 3 points', 'UMAP after training: 6 points']);
+  });
+
+  it("shows the engine's message when a projection file cannot be read", async () => {
+    const { engine } = engineWithProject();
+    engine.projections.delete('/p/legal/cache/umap-after.json');
+    await start(engine, { ...CHOICES, projectionBefore: '/p/legal/cache/umap-before.json', projectionAfter: '/p/legal/cache/umap-after.json' });
+    expect(canvases()).toHaveLength(1); // the before file still shows
+    const alert = document.querySelector('[role="alert"]')!;
+    expect(alert.textContent).toContain('The after projection could not be read');
+    expect(alert.textContent).toContain('NOT_FOUND');
+  });
+});
