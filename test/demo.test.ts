@@ -26,6 +26,9 @@ describe('embedsmith demo', () => {
     }
     const config = JSON.parse(await readFile(join(ws, 'runs/demo/config.json'), 'utf8')) as { device: string };
     expect(config.device).toBe('cpu');
+    // The app lists it among its recent projects (what `npm start` opens from).
+    const recent = JSON.parse(await readFile(join(tmp, 'state', 'recent.json'), 'utf8')) as unknown;
+    expect(JSON.stringify(recent)).toContain(JSON.stringify(ws).slice(1, -1));
     // Running it again over its own workspace is allowed (and starts over).
     const again = await run(process.execPath, ['bin/embedsmith.js', 'demo', '--workspace', ws, '--device', 'cpu', '--epochs', '1'], { env: { ...process.env, EMBEDSMITH_STATE_DIR: join(tmp, 'state') } }).catch((e: { code: number; stdout: string }) => e);
     expect('stdout' in again && /ndcg@10/.test(again.stdout)).toBe(true);

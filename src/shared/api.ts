@@ -394,6 +394,8 @@ export interface EngineApi {
   /** Seeded split grouped by anchor and stratified by label (writes split.json). */
   splitDataset(dir: string, options: { evalFraction: number; seed: number }): Promise<{ train: number; eval: number }>;
   describeModel(dir: string): Promise<ModelSummary>;
+  /** Model snapshots in the Hugging Face cache (pulled here or by Python tools), one per ref. */
+  listCachedModels(): Promise<{ repo: string; revision: string; commit: string; dir: string }[]>;
   previewTemplate(request: TemplatePreviewRequest): Promise<{ final: string; tokens: number | null; truncated: boolean }[]>;
   /** Training runs of the open project (PROJECT/runs/*), newest first. */
   listRuns(): Promise<{ dir: string; name: string; steps: number; done: boolean }[]>;
@@ -445,6 +447,7 @@ export const ENGINE_METHODS = [
   'readDatasetRows',
   'splitDataset',
   'describeModel',
+  'listCachedModels',
   'previewTemplate',
   'listRuns',
   'readRun',

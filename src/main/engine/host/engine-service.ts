@@ -26,6 +26,7 @@ import { importDataset } from '../data/index.js';
 import { applyEdit, redoEdit, undoLastEdit } from '../data/edits.js';
 import { COMPUTE_LANE, evaluateJob, exportJob, mineJob, trainJob, umapJob } from './compute-jobs.js';
 import { parseRepoArg, pullModel } from '../model/hub.js';
+import { hubCacheDir } from '../model/hub-cache.js';
 import { JobRegistry } from './jobs.js';
 import { ENGINE_VERSION } from '../version.js';
 import { createProject, openProject, RecentProjects, type OpenProject } from '../workspace/index.js';
@@ -224,6 +225,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     readDatasetRows: (dir: string, query: DatasetRowsQuery) => reads.readDatasetRows(dir, query),
     splitDataset: (dir: string, o: { evalFraction: number; seed: number }) => reads.split(dir, o),
     describeModel: (dir: string) => reads.describeModel(dir),
+    listCachedModels: () => reads.listCachedModels(options.hub?.cacheDir ?? hubCacheDir()),
     previewTemplate: (r: TemplatePreviewRequest) => reads.previewTemplate(r),
     listRuns: async () => reads.listRuns(project ? project.info.dir : null),
     readRun: (dir: string) => reads.readRun(dir),

@@ -151,3 +151,19 @@ export async function readProjection(file: string): Promise<ProjectionView> {
 }
 
 export const datasetName = (dir: string) => basename(dir);
+
+/** Snapshots under a Hugging Face hub cache: models--ORG--NAME/refs/REF → snapshots/COMMIT with a config.json. */
+export async function listCachedModels(cacheDir: string): Promise<{ repo: string; revision: string; commit: string; dir: string }[]> {
+  const out: { repo: string; revision: string; commit: string; dir: string }[] = [];
+  for (const name of (await readdir(cacheDir).catch(() => [] as string[])).sort()) {
+    if (!name.startsWith('models--')) continue;
+    const repo = name.slice('models--'.length).split('--').join('/');
+    const refs = join(cacheDir, name, 'refs');
+    for (const ref of await readdir(refs).catch(() => [] as string[])) {
+      const commit = (await readFile(join(refs, ref), 'utf8').catch(() => '')).trim();
+      const dir = join(cacheDir, name, 'snapshots', commit);
+      if (commit && existsSync(join(dir, 'config.json'))) out.push({ repo, revision: ref, commit, dir });
+    }
+  }
+  return out;
+}

@@ -219,6 +219,11 @@ export class FakeEngine implements EngineApi {
     this.#log('describeModel', dir);
     return this.#found(this.models, dir, 'model folder');
   }
+  cachedModels: { repo: string; revision: string; commit: string; dir: string }[] = [];
+  async listCachedModels(): Promise<{ repo: string; revision: string; commit: string; dir: string }[]> {
+    this.#log('listCachedModels');
+    return [...this.cachedModels];
+  }
   async previewTemplate(r: TemplatePreviewRequest): Promise<{ final: string; tokens: number | null; truncated: boolean }[]> {
     this.#log('previewTemplate', r);
     return r.texts.map((t) => {

@@ -1,7 +1,12 @@
 // `embedsmith demo [--workspace DIR] [--device auto|cpu|webgpu|cuda] [--epochs N]` (DESIGN §6):
 // the whole pipeline on the bundled demo (demo/pipeline.ts), printing each stage and the
 // metrics before and after. Exit 1 if nDCG@10 on the held-out queries did not rise.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { PROJECT_SCHEMA_VERSION } from '../../../../shared/api.js';
 import { runDemoPipeline } from '../../demo/pipeline.js';
+import { defaultStateDir } from '../../host/engine-service.js';
+import { RecentProjects } from '../../workspace/index.js';
 import type { DevicePref } from '../../runtime/index.js';
 import { type Out, UsageError, parseOptions, reportError } from './common.js';
 
@@ -23,7 +28,8 @@ export async function demoCommand(args: string[], out: Out): Promise<number> {
     const say = (s: string) => out.error(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${s}`);
     let last = 0;
     const r = await runDemoPipeline({
-      workspace: v.workspace ?? 'embedsmith-demo', device, epochs, signal: ctl.signal, log: say,
+      // The app's demo folder by default, so `npm start` finds this project in its recent list.
+      workspace: v.workspace ?? join(homedir(), 'Embedsmith', 'Embedsmith demo'), device, epochs, signal: ctl.signal, log: say,
       onProgress: (_d, _t, message) => {
         if (!message.startsWith('training') || Date.now() - last > 3000) {
           last = Date.now();
@@ -39,6 +45,7 @@ export async function demoCommand(args: string[], out: Out): Promise<number> {
       if (b === undefined || a === undefined) continue;
       out.log(`${k.padEnd(16)}${b.toFixed(4).padStart(10)}${a.toFixed(4).padStart(10)}${((a - b >= 0 ? '+' : '') + (a - b).toFixed(4)).padStart(10)}`);
     }
+    await new RecentProjects(join(defaultStateDir(), 'recent.json')).touch({ dir: r.workspace, name: 'Embedsmith demo', schemaVersion: PROJECT_SCHEMA_VERSION, createdAt: new Date().toISOString(), updatedAt: new Date().toISOString() });
     out.log(`\n${r.queries} queries, ${r.documents} documents; ${r.steps} training steps in ${r.seconds.toFixed(0)} s total. Project: ${r.workspace}`);
     if (!(r.after['ndcg@10'] > r.before['ndcg@10'])) {
       out.error('embedsmith demo: nDCG@10 did not rise on the held-out queries — this is a bug in the demo recipe; please report it');
