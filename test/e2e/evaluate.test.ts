@@ -106,13 +106,14 @@ describe('Evaluate, Embeddings and Export in a browser', () => {
     await expect.poll(() => canvases.count(), { timeout: 90_000 }).toBe(2);
     // Drawn, not just present: the canvases have painted pixels.
     // (In-page code is passed as text: this file is type-checked without the DOM library.)
-    const painted = (await page.evaluate(`[...document.querySelectorAll('canvas')].map((c) => {
+    const painted = async () => (await page.evaluate(`[...document.querySelectorAll('canvas')].map((c) => {
       const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       let n = 0;
       for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
       return n;
     })`)) as number[];
-    expect(painted.every((n) => n > 200)).toBe(true);
+    // Drawing waits for animation frames, which a loaded machine may delay.
+    await expect.poll(async () => (await painted()).every((n) => n > 200), { timeout: 20_000, interval: 200 }).toBe(true);
     expect(await page.getByTestId('alignment').textContent()).toContain('over 48 shared texts');
     await page.getByLabel('Search texts').fill('garden');
     await page.getByText('8 texts match.').waitFor();

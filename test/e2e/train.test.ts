@@ -119,7 +119,8 @@ describe('Mining and training in a browser', () => {
     expect(await page.getByLabel('Trained model folder', { exact: true }).inputValue()).toBe(join(run, 'model'));
     expect(await points('Evaluation: ndcg@10')).toBe('2'); // steps 2 and 4
     expect(await points('Learning rate')).toBe('4');
-    expect(await page.getByText('Device: CPU, as the run asked.').count()).toBe(1);
+    // The finished run reports the device it used and why.
+    expect(await page.getByText(/Device: CPU — cpu was asked for/).count()).toBe(1);
     await shot('4-trained', 'run-title');
     await page.getByRole('button', { name: 'Dark theme' }).click();
     await shot('5-trained-dark', 'run-title'); // the charts draw in theme colours
