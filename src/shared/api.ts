@@ -88,8 +88,11 @@ export interface EvaluateJobResult {
   metrics: Record<string, number>;
   queries: number;
   documents: number;
-  /** Per query: its text and the 1-based rank of each relevant document (null: beyond the depth). */
-  perQuery: { query: string; ranks: (number | null)[] }[];
+  /**
+   * Per query: its text, its relevant documents and the 1-based rank of each (null: beyond the
+   * search depth), and its top 10 results as ranked, with scores.
+   */
+  perQuery: { query: string; ranks: (number | null)[]; relevant?: string[]; retrieved?: { text: string; score: number; relevant: boolean }[] }[];
 }
 
 /** `embedsmith train`'s settings; absent ones take the CLI's defaults. */

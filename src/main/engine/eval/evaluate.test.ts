@@ -68,6 +68,10 @@ describe('evaluateDataset: pairs', () => {
       ['q2', ['d2'], [1], 3],
       ['q3', ['d1'], [2], 5],
     ]);
+    // Each query's ranked list as searched: q1 (0.2, 0.9, 0.4)/|q1| → d2, d3, d1 with those cosines.
+    const n1 = Math.hypot(0.2, 0.9, 0.4);
+    expect(r.perQuery[0].retrieved.map((x) => [x.text, x.relevant])).toEqual([['d2', false], ['d3', true], ['d1', true]]);
+    expect(r.perQuery[0].retrieved.map((x) => x.score)).toEqual([0.9 / n1, 0.4 / n1, 0.2 / n1].map((v) => expect.closeTo(v, 6)));
     const m = r.metrics;
     expect(m['mrr@10']).toBeCloseTo((1 / 2 + 1 + 1 / 2) / 3, 12);
     // q1: DCG 1/log2(3) + 1/log2(4), IDCG 1 + 1/log2(3) → 0.693426; q2 1; q3 1/log2(3) = 0.630930

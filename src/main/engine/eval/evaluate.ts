@@ -46,7 +46,12 @@ export interface PerQuery {
   ranks: (number | null)[];
   /** This query's value of every metric. */
   values: Record<string, number>;
+  /** The top RETRIEVED_SHOWN documents as ranked, with their scores (for the UI's expandable rows). */
+  retrieved: { text: string; score: number; relevant: boolean }[];
 }
+
+/** How many ranked results each query keeps for display. */
+export const RETRIEVED_SHOWN = 10;
 
 export interface EvalCounts {
   /** Dataset rows on the query side (eval rows, or all). */
@@ -159,7 +164,13 @@ async function evaluateRetrieval(rows: DatasetRow[], onQuerySide: (i: number) =>
   if (m.counts.evaluated === 0) throw new EngineError('BAD_INPUT', `none of the ${queries.length} queries has a positive to find. Fix: map the positive column when importing.`);
   const perQuery: PerQuery[] = [];
   m.perQuery.forEach((s, i) => {
-    if (s) perQuery.push({ query: queries[i].text, line: queries[i].line, relevant: queries[i].relevant.map((d) => docs[d]), ranks: s.ranks, values: s.values });
+    if (!s) return;
+    const shown = Math.min(RETRIEVED_SHOWN, top.k);
+    const retrieved = Array.from({ length: shown }, (_, j) => {
+      const d = top.indices[i * top.k + j];
+      return { text: docs[d], score: top.scores[i * top.k + j], relevant: queries[i].relevant.includes(d) };
+    });
+    perQuery.push({ query: queries[i].text, line: queries[i].line, relevant: queries[i].relevant.map((d) => docs[d]), ranks: s.ranks, values: s.values, retrieved });
   });
   const similarity = retrievalSimilarity(queries, q.rows, c.rows, q.dim);
   return {

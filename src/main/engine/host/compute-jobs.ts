@@ -48,7 +48,7 @@ export async function evaluateJob(r: EvaluateRequest, { signal, progress }: JobC
       dataDir: r.dataset, split: r.split, k: r.k, embed: tools.embed, search: tools.search, signal,
       onProgress: (p) => progress({ message: `${p.phase}…`, done: p.done, total: p.total }),
     });
-    return { metrics: e.metrics, queries: e.counts.evaluated, documents: e.counts.corpus, perQuery: e.perQuery.map((q) => ({ query: q.query, ranks: q.ranks })) };
+    return { metrics: e.metrics, queries: e.counts.evaluated, documents: e.counts.corpus, perQuery: e.perQuery.map((q) => ({ query: q.query, ranks: q.ranks, relevant: q.relevant, retrieved: q.retrieved })) };
   } finally {
     await tools.dispose();
   }

@@ -164,6 +164,29 @@ describe('Evaluate page', () => {
     ]);
   });
 
+  it('opens a query to each model\'s ranked top results when the engine sends them', async () => {
+    const { engine } = engineWithProject();
+    await start(engine);
+    await act(() => button('Evaluate both models').click());
+    const [b, a] = evalJobs(engine);
+    const hits = (texts: string[], relevantAt: number) => texts.map((text, i) => ({ text, score: 0.9 - i * 0.1, relevant: i === relevantAt }));
+    await act(() => finish(engine, b.jobId, { ...BEFORE, perQuery: [{ query: 'cancel plan', ranks: [2], relevant: ['Billing → Cancel'], retrieved: hits(['Pause plan', 'Billing → Cancel'], 1) }] }));
+    await act(() => finish(engine, a.jobId, { ...AFTER, perQuery: [{ query: 'cancel plan', ranks: [1], relevant: ['Billing → Cancel'], retrieved: hits(['Billing → Cancel', 'Pause plan'], 0) }] }));
+    const details = document.querySelector('[data-testid="query-list"] details')!;
+    await act(() => {
+      (details as HTMLDetailsElement).open = true;
+      details.dispatchEvent(new Event('toggle'));
+    });
+    // The relevant texts come with the result: no dataset read.
+    expect(engine.calls.some((c) => c.method === 'readDatasetRows')).toBe(false);
+    expect([...details.querySelectorAll('tbody tr')].map((tr) => tr.children[0].textContent)).toEqual(['Billing → Cancel']);
+    const lists = [...details.querySelectorAll('.ranked > div')].map((d) => [d.querySelector('h3')!.textContent, [...d.querySelectorAll('li')].map((li) => [li.textContent!.replace(/\s+/g, ' ').trim(), li.classList.contains('hit')])]);
+    expect(lists).toEqual([
+      ['Before: top 2', [['0.900 Pause plan', false], ['0.800 Billing → Cancel(relevant) ✓', true]]],
+      ['After: top 2', [['0.900 Billing → Cancel(relevant) ✓', true], ['0.800 Pause plan', false]]],
+    ]);
+  });
+
   it("shows a failed evaluation's engine message and code, and a refused start", async () => {
     const { engine } = engineWithProject();
     await start(engine);
