@@ -93,9 +93,11 @@ describe('Evaluate, Embeddings and Export in a browser', () => {
     const [before, after, change] = await Promise.all([2, 3, 4].map((n) => row.locator(`td:nth-child(${n})`).textContent()));
     expect(number(before)).toBeGreaterThan(0);
     expect(number(change)).toBeCloseTo(number(after) - number(before), 3);
-    expect(await page.getByTestId('query-list').locator('li').count()).toBe(12); // 48 rows, a quarter for eval
+    expect(await page.getByTestId('query-list').locator(':scope > li').count()).toBe(12); // 48 rows, a quarter for eval
     await page.getByTestId('query-list').locator('summary').first().click();
     await page.getByTestId('query-list').locator('details[open] tbody tr').first().waitFor();
+    // Both models' ranked lists, 10 results each (the corpus has 48 documents).
+    expect(await page.getByTestId('query-list').locator('details[open] .ranked li').count()).toBe(20);
     await shot('1-evaluate');
   });
 
