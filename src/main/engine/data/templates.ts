@@ -1,34 +1,16 @@
 // Instruction templates (issue 5 §6): what is put around a text before it is embedded,
 // per role — query, document, or text (labelled data / symmetric tasks). A template is a
-// format containing {text}, or a plain prefix. Presets follow each model family's card:
-//   E5 (intfloat/e5-*): "query: " / "passage: ", and "query: " for symmetric tasks;
-//   BGE v1.5 (BAAI/bge-*-en-v1.5): an instruction on queries only;
-//   Nomic (nomic-embed-text-v1*): "search_query: " / "search_document: " / "classification: ";
-//   INSTRUCTOR (hkunlp/instructor-*): "Represent the … for …: " instructions.
+// format containing {text}, or a plain prefix. Roles and presets live in src/shared/templates.ts.
 // Saved in the project's templates.json ({schemaVersion, templates: {name: template}}).
 import { readFile } from 'node:fs/promises';
 import { EngineError } from '../../../shared/errors.js';
+import { TEMPLATE_PRESETS, TEMPLATE_ROLES, type InstructionTemplate, type PresetName, type TemplateRole } from '../../../shared/templates.js';
 import { writeJsonAtomic } from '../workspace/atomic.js';
 import { parseJsonFile } from '../workspace/json-file.js';
 import { TEMPLATES_SCHEMA_VERSION, projectPaths } from '../workspace/project.js';
 import type { Tokenizer } from '../tokenize/tokenizer.js';
 
-export const TEMPLATE_ROLES = ['query', 'document', 'text'] as const;
-export type TemplateRole = (typeof TEMPLATE_ROLES)[number];
-export type InstructionTemplate = Record<TemplateRole, string>;
-
-export const TEMPLATE_PRESETS = {
-  none: { query: '', document: '', text: '' },
-  e5: { query: 'query: ', document: 'passage: ', text: 'query: ' },
-  bge: { query: 'Represent this sentence for searching relevant passages: ', document: '', text: '' },
-  nomic: { query: 'search_query: ', document: 'search_document: ', text: 'classification: ' },
-  instructor: {
-    query: 'Represent the question for retrieving supporting documents: ',
-    document: 'Represent the document for retrieval: ',
-    text: 'Represent the text for classification: ',
-  },
-} as const satisfies Record<string, InstructionTemplate>;
-export type PresetName = keyof typeof TEMPLATE_PRESETS;
+export { TEMPLATE_PRESETS, TEMPLATE_ROLES, type InstructionTemplate, type PresetName, type TemplateRole };
 
 /** `template` applied to `text`: every {text} replaced, or the template used as a prefix. */
 export function applyTemplate(template: string, text: string): string {

@@ -9,19 +9,18 @@ import { specOfModel } from '../model/open-model.js';
 import { saveModelFolder } from '../model/save.js';
 import { EngineError } from '../../../shared/errors.js';
 import type { ExportJobResult, ExportRequest, EvaluateJobResult, EvaluateRequest, MineJobResult, MineRequest, TrainJobResult, TrainRequest, UmapJobResult, UmapRequest } from '../../../shared/api.js';
-import { readDatasetMeta, readRows } from '../data/index.js';
 import { evaluateDataset } from '../eval/evaluate.js';
-import { rolePrompt } from '../model/embed.js';
 import { loadModelFolder } from '../model/load.js';
 import { openModelTools } from '../mining/embedder.js';
 import { mineDataset } from '../mining/mine-dataset.js';
 import { createSearcher } from '../mining/search.js';
 import { paramSpecs, specFromHfConfig } from '../nn/index.js';
 import { umapJson } from '../projection/png.js';
+import { embedByRole, projectionTexts } from '../projection/texts.js';
 import { projectUmap } from '../projection/umap.js';
 import { trainingEvaluator } from '../train/evaluator.js';
 import { trainRun } from '../train/run.js';
-import { TRAIN_DEFAULTS, type TrainSettings } from '../train/settings.js';
+import { TRAIN_DEFAULTS, type TrainSettings, modelTemplate } from '../train/settings.js';
 import { writeFileAtomic } from '../workspace/atomic.js';
 import type { JobContext } from './jobs.js';
 
@@ -56,11 +55,7 @@ export async function evaluateJob(r: EvaluateRequest, { signal, progress }: JobC
 
 export async function trainJob(r: TrainRequest, { signal, progress }: JobContext): Promise<TrainJobResult> {
   const s = r.settings ?? {};
-  let template = s.template;
-  if (!template) {
-    const loaded = await loadModelFolder(r.model, { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
-    template = { query: rolePrompt(loaded.sentence, 'query'), document: rolePrompt(loaded.sentence, 'document') };
-  }
+  const template = s.template ?? (await modelTemplate(r.model));
   const settings: TrainSettings = { ...TRAIN_DEFAULTS, ...s, model: r.model, data: r.dataset, template, threads: availableParallelism() };
   const searcher = settings.eval ? createSearcher({ device: 'cpu' }) : null;
   try {
@@ -81,20 +76,11 @@ export async function trainJob(r: TrainRequest, { signal, progress }: JobContext
 }
 
 export async function umapJob(r: UmapRequest, { signal, progress }: JobContext): Promise<UmapJobResult> {
-  const meta = await readDatasetMeta(r.dataset);
-  const texts: string[] = [];
-  const labels: (string | null)[] = [];
-  const seen = new Set<string>();
-  for await (const row of readRows(r.dataset)) {
-    const t = meta.format === 'labeled' ? row.text : row.anchor;
-    if (t === undefined || seen.has(t)) continue;
-    seen.add(t);
-    texts.push(t);
-    labels.push(row.label ?? null);
-  }
+  const p = await projectionTexts(r.dataset);
+  const { texts, labels } = p;
   const tools = await openModelTools(r.model, { device: r.device, signal });
   try {
-    const emb = await tools.embed(texts, meta.format === 'labeled' ? 'text' : 'query');
+    const emb = await embedByRole(p, tools.model.dim, tools.embed);
     const points = await projectUmap(emb, tools.model.dim, {
       seed: r.seed ?? 42, search: tools.search, signal, onProgress: (p) => progress({ message: `${p.phase}…`, done: p.done, total: p.total }),
     });

@@ -52,6 +52,8 @@ export function keepThreshold(p: number): number {
 // Packed stores write element 4j+b as byte b of word j, which is that element's address on a
 // little-endian machine only; elsewhere (or for an unaligned view) a byte loop writes the same mask.
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** What mulberry32 adds to its state before each output. */
+const STREAM_INC = 0x6d2b79f5;
 
 /**
  * Fills `out` with a keep mask for drop probability `p` (1 = keep, 0 = drop: a bool tensor's
@@ -67,19 +69,31 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  * element. xorshift32 was ~15% faster still, but its low bits are weak, and mulberry32 is the
  * stream the tests check against.
  */
-export function fillKeepMask(out: Uint8Array, p: number, seed: number, step: number, index: number): Uint8Array {
+export function fillKeepMask(out: Uint8Array, p: number, seed: number, step: number, index: number, offset = 0): Uint8Array {
+  if (!(Number.isInteger(offset) && offset >= 0)) throw new EngineError('INTERNAL', `mask offset ${offset} must be an integer >= 0`);
   const thr = keepThreshold(p);
   const n = out.length;
-  let a = mixSeed(seed, step, index) | 0;
+  // `offset` > 0 gives elements [offset, offset + n) of that mask without drawing the ones
+  // before (gradient caching draws a chunk's rows): mulberry32 adds STREAM_INC to its state
+  // before each output, so the state after m outputs is start + m·STREAM_INC mod 2^32.
+  let a = (mixSeed(seed, step, index) + Math.imul(Math.floor(offset / 2), STREAM_INC)) | 0;
   let i = 0;
-  if (LITTLE_ENDIAN && out.byteOffset % 4 === 0) {
+  if (offset % 2 === 1 && n > 0) {
+    // The high half of a word split by the offset.
+    a = (a + STREAM_INC) | 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    t ^= t >>> 14;
+    out[i++] = ((t >>> 16) - thr) >>> 31;
+  }
+  if (i === 0 && LITTLE_ENDIAN && out.byteOffset % 4 === 0) {
     const words = new Uint32Array(out.buffer, out.byteOffset, n >>> 2);
     for (let j = 0; j < words.length; j++) {
-      a = (a + 0x6d2b79f5) | 0;
+      a = (a + STREAM_INC) | 0;
       let t = Math.imul(a ^ (a >>> 15), a | 1);
       t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
       t ^= t >>> 14;
-      a = (a + 0x6d2b79f5) | 0;
+      a = (a + STREAM_INC) | 0;
       let u = Math.imul(a ^ (a >>> 15), a | 1);
       u ^= u + Math.imul(u ^ (u >>> 7), u | 61);
       u ^= u >>> 14;
@@ -94,7 +108,7 @@ export function fillKeepMask(out: Uint8Array, p: number, seed: number, step: num
   }
   // The tail (or the whole mask without packed stores), continuing the same stream.
   for (; i < n; i += 2) {
-    a = (a + 0x6d2b79f5) | 0;
+    a = (a + STREAM_INC) | 0;
     let t = Math.imul(a ^ (a >>> 15), a | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     t ^= t >>> 14;

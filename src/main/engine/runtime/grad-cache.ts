@@ -10,14 +10,14 @@
 //
 // Dropout: chunk k's masks are rows [k·c, (k+1)·c) of the very masks the plain trainer draws
 // for the whole step (the same (seed, step, site) streams, entered at the chunk's first
-// element: fillKeepMaskSlice), redrawn in pass 3 rather than stored (a step's masks are
+// element: fillKeepMask's offset), redrawn in pass 3 rather than stored (a step's masks are
 // ~0.6 M bytes a row at MiniLM × 64 tokens). So a step equals the plain step at any chunk size,
 // dropout included, up to float32 summation order.
 
 import { EngineError } from '../../../shared/errors.js';
 import { type HostTensor, numel } from '../graph/dtype.js';
 import { type GradCacheGraph, type GradCacheGraphs, type ParamSpec, accName, nextName } from './contract.js';
-import { keepThreshold, mixSeed } from './dropout.js';
+import { fillKeepMask } from './dropout.js';
 import { dataFeeds, stateNameMaps } from './params.js';
 import { type SessionKey, keyString } from './session-cache.js';
 import type { Session } from './session.js';
@@ -41,54 +41,6 @@ export async function createGradCacheTrainer(opts: GradCacheTrainerOptions): Pro
     throw new EngineError('BAD_INPUT', `chunkRows ${opts.chunkRows} must be an integer >= 1, e.g. 128 for the memory of a 64-pair step`);
   }
   return createTrainerWith(opts, gradCacheRunner(opts.graphs, opts.chunkRows));
-}
-
-// mulberry32 adds this to its state before each output, so the state after m outputs is
-// start + m·INC mod 2^32: any point of a stream is one multiply away.
-const STREAM_INC = 0x6d2b79f5;
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
-/**
- * Elements [offset, offset + out.length) of the keep mask fillKeepMask(·, p, seed, step, index)
- * draws (element 2k: low 16 bits of the stream's k-th output, 2k+1: high), without drawing the
- * elements before them. The loop is fillKeepMask's, entered mid-stream (packed stores and all:
- * calling mulberry32 per word measured 5× slower, ~1 s per 128-row MiniLM chunk over passes 1
- * and 3); grad-cache.test.ts checks every slice against fillKeepMask. An `offset` parameter on
- * fillKeepMask itself would make this copy unnecessary.
- */
-export function fillKeepMaskSlice(out: Uint8Array, p: number, seed: number, step: number, index: number, offset: number): Uint8Array {
-  if (!(Number.isInteger(offset) && offset >= 0)) throw new EngineError('INTERNAL', `mask offset ${offset} must be an integer >= 0`);
-  const thr = keepThreshold(p);
-  const n = out.length;
-  let a = (mixSeed(seed, step, index) + Math.imul(Math.floor(offset / 2), STREAM_INC)) | 0;
-  const word = (): number => {
-    a = (a + STREAM_INC) | 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return t ^ (t >>> 14);
-  };
-  let i = 0;
-  if (offset % 2 === 1 && n > 0) out[i++] = ((word() >>> 16) - thr) >>> 31; // the high half of a split word
-  if (i === 0 && LITTLE_ENDIAN && out.byteOffset % 4 === 0) {
-    const words = new Uint32Array(out.buffer, out.byteOffset, n >>> 2);
-    for (let j = 0; j < words.length; j++) {
-      const t = word();
-      const u = word();
-      // u16 - thr is negative exactly when u16 < thr: its sign bit is the keep flag.
-      words[j] =
-        (((t & 0xffff) - thr) >>> 31) |
-        ((((t >>> 16) - thr) >>> 31) << 8) |
-        ((((u & 0xffff) - thr) >>> 31) << 16) |
-        ((((u >>> 16) - thr) >>> 31) << 24);
-    }
-    i = words.length * 4;
-  }
-  for (; i < n; i += 2) {
-    const t = word();
-    out[i] = ((t & 0xffff) - thr) >>> 31;
-    if (i + 1 < n) out[i + 1] = ((t >>> 16) - thr) >>> 31;
-  }
-  return out;
 }
 
 type Meta = Omit<GradCacheGraph, 'model'>;
@@ -133,7 +85,7 @@ function gradCacheRunner(graphs: GradCacheGraphs, chunkRows: number): StepRunner
         for (const d of embed.meta.data) feeds[d.name] = { dtype: d.dtype, shape: d.shape, data: rowsOf(full[d.name].data as Int32Array | Float32Array, k * c, c, s, 'repeat') } as HostTensor;
         embed.meta.dropout.forEach((d, i) => {
           const perRow = numel(d.shape) / c; // [c, ...] batch axis first (contract.ts GradCacheGraphs)
-          fillKeepMaskSlice(masks[i], d.p, ctx.seed, ctx.step, i, k * c * perRow);
+          fillKeepMask(masks[i], d.p, ctx.seed, ctx.step, i, k * c * perRow);
           feeds[d.name] = { dtype: 'bool', shape: d.shape, data: masks[i] };
         });
         return feeds;

@@ -4,6 +4,8 @@
 
 import { EngineError } from '../../../shared/errors.js';
 import type { InstructionTemplate } from '../data/templates.js';
+import { rolePrompt } from '../model/embed.js';
+import { readSentenceConfig } from '../model/sentence-config.js';
 import type { DevicePref } from '../runtime/index.js';
 import type { ScheduleName } from './schedule.js';
 
@@ -135,4 +137,13 @@ export function resumeMismatch(saved: TrainSettings, now: TrainSettings): string
     if (JSON.stringify(saved[k]) !== JSON.stringify(now[k])) return `${k} was ${JSON.stringify(saved[k])}, now ${JSON.stringify(now[k])}`;
   }
   return null;
+}
+
+/**
+ * The template a run uses when none is given: the model's own prompts per role, as it will be
+ * used after training. Reads only the sentence-transformers config files, not the weights.
+ */
+export async function modelTemplate(modelDir: string): Promise<TrainSettings['template']> {
+  const sentence = await readSentenceConfig(modelDir, -1);
+  return { query: rolePrompt(sentence, 'query'), document: rolePrompt(sentence, 'document') };
 }

@@ -2,26 +2,10 @@
 // read them: what is put around a text before it is embedded. A template is a prefix, or a
 // format with {text}. Kept per project in localStorage because EngineApi has no call to save
 // one (the engine's own store, PROJECT/templates.json, is reachable only from the CLI).
-//
-// The presets are copied from src/main/engine/data/templates.ts TEMPLATE_PRESETS (the
-// renderer may import only src/shared); each follows its model family's card.
+// Roles and presets are the engine's own, from src/shared/templates.ts.
+import { TEMPLATE_PRESETS, TEMPLATE_ROLES, type InstructionTemplate, type PresetName, type TemplateRole } from '../../../shared/templates.js';
 
-export const TEMPLATE_ROLES = ['query', 'document', 'text'] as const;
-export type TemplateRole = (typeof TEMPLATE_ROLES)[number];
-export type InstructionTemplate = Record<TemplateRole, string>;
-
-export const TEMPLATE_PRESETS = {
-  none: { query: '', document: '', text: '' },
-  e5: { query: 'query: ', document: 'passage: ', text: 'query: ' },
-  bge: { query: 'Represent this sentence for searching relevant passages: ', document: '', text: '' },
-  nomic: { query: 'search_query: ', document: 'search_document: ', text: 'classification: ' },
-  instructor: {
-    query: 'Represent the question for retrieving supporting documents: ',
-    document: 'Represent the document for retrieval: ',
-    text: 'Represent the text for classification: ',
-  },
-} as const satisfies Record<string, InstructionTemplate>;
-export type PresetName = keyof typeof TEMPLATE_PRESETS;
+export { TEMPLATE_PRESETS, TEMPLATE_ROLES, type InstructionTemplate, type PresetName, type TemplateRole };
 export const PRESET_NAMES = Object.keys(TEMPLATE_PRESETS) as PresetName[];
 
 const KEY = 'embedsmith.templates.';

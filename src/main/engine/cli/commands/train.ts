@@ -3,14 +3,11 @@
 // and writes a checkpoint; `--resume` continues it exactly.
 import { availableParallelism } from 'node:os';
 import { type PresetName, TEMPLATE_PRESETS, presetOrThrow } from '../../data/templates.js';
-import { rolePrompt } from '../../model/embed.js';
-import { loadModelFolder } from '../../model/load.js';
-import { paramSpecs, specFromHfConfig } from '../../nn/index.js';
 import type { DevicePref } from '../../runtime/index.js';
 import { type Searcher, createSearcher } from '../../mining/search.js';
 import { trainingEvaluator } from '../../train/evaluator.js';
 import { type Evaluate, trainRun } from '../../train/run.js';
-import { TRAIN_DEFAULTS, type TrainSettings } from '../../train/settings.js';
+import { TRAIN_DEFAULTS, type TrainSettings, modelTemplate } from '../../train/settings.js';
 import { type Out, UsageError, parseOptions, reportError } from './common.js';
 
 export const TRAIN_USAGE =
@@ -76,9 +73,7 @@ export async function trainSettingsFromArgs(args: string[]): Promise<{ settings:
     const t = presetOrThrow(v.template as PresetName);
     template = { query: t.query, document: t.document };
   } else {
-    // The model's own prompts, as it would be used after training.
-    const loaded = await loadModelFolder(v.model, { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
-    template = { query: rolePrompt(loaded.sentence, 'query'), document: rolePrompt(loaded.sentence, 'document') };
+    template = await modelTemplate(v.model);
   }
   const d = TRAIN_DEFAULTS;
   const maxSteps = v['max-steps'] === undefined ? null : num('max-steps', v['max-steps'], 0);

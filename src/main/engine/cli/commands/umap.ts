@@ -6,9 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { EngineError } from '../../../../shared/errors.js';
-import { readDatasetMeta, readRows } from '../../data/index.js';
 import { openModelTools } from '../../mining/embedder.js';
 import { renderScatterPng, umapJson, type UmapJson } from '../../projection/png.js';
+import { embedByRole, projectionTexts } from '../../projection/texts.js';
 import { alignProcrustes, projectUmap } from '../../projection/umap.js';
 import { writeFileAtomic } from '../../workspace/atomic.js';
 import { type Out, UsageError, intOption, parseOptions, reportError } from './common.js';
@@ -35,39 +35,16 @@ export async function umapCommand(args: string[], out: Out): Promise<number> {
     if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${v.seed}'`);
     const limit = intOption('limit', v.limit, 20000)!;
 
-    const meta = await readDatasetMeta(v.data);
-    // One point per distinct text: anchors (query role) and, for pairs, positives (document role).
-    const texts: string[] = [];
-    const labels: (string | null)[] = [];
-    const roles: ('query' | 'document' | 'text')[] = [];
-    const seen = new Set<string>();
-    const add = (t: string | undefined, role: 'query' | 'document' | 'text', label: string | undefined) => {
-      if (t === undefined || seen.has(`${role}\u0000${t}`) || texts.length >= limit) return;
-      seen.add(`${role}\u0000${t}`);
-      texts.push(t);
-      roles.push(role);
-      labels.push(colorBy === 'label' ? (label ?? role) : null);
-    };
-    for await (const r of readRows(v.data)) {
-      if (meta.format === 'labeled') add(r.text, 'text', r.label);
-      else {
-        add(r.anchor, 'query', r.label);
-        add(r.positive, 'document', r.label);
-      }
-    }
+    // One point per distinct text: anchors (query role) and positives (document role), or labelled texts.
+    const p = await projectionTexts(v.data, { positives: true, limit, label: (row, role) => (colorBy === 'label' ? (row.label ?? role) : null) });
+    const { texts, labels } = p;
     if (texts.length < 3) throw new EngineError('BAD_INPUT', `${v.data} has ${texts.length} distinct texts; a projection needs at least 3`);
     const tools = await openModelTools(v.model, { device: deviceOption(v.device), signal: ctl.signal });
     process.once('SIGINT', onSigint);
     let points: Float32Array;
     try {
       const dim = tools.model.dim;
-      const emb = new Float32Array(texts.length * dim);
-      for (const role of ['query', 'document', 'text'] as const) {
-        const idx = roles.flatMap((r, i) => (r === role ? [i] : []));
-        if (idx.length === 0) continue;
-        const e = await tools.embed(idx.map((i) => texts[i]), role);
-        idx.forEach((i, j) => emb.set(e.subarray(j * dim, (j + 1) * dim), i * dim));
-      }
+      const emb = await embedByRole(p, dim, tools.embed);
       out.error(`embedsmith umap: ${texts.length} texts embedded (${dim}-d on ${tools.model.device}); projecting…`);
       points = await projectUmap(emb, dim, {
         seed, nNeighbors: intOption('neighbors', v.neighbors, 15), nEpochs: intOption('epochs', v.epochs), search: tools.search, signal: ctl.signal,

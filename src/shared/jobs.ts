@@ -1,0 +1,183 @@
+// Long work as jobs (DESIGN §2, EngineApi's job methods): what each job is asked to do, what it
+// leaves when done, and the progress events that report it. Folders are absolute paths.
+import type { ErrorData } from './errors.js';
+
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+/** What a finished `pullModel` job leaves: a snapshot in the shared Hugging Face cache. */
+export interface PulledModel {
+  repo: string;
+  /** The 40-hex commit the revision pointed at. */
+  commit: string;
+  /** The snapshot folder: a complete model folder to load. */
+  dir: string;
+  /** Files fetched or found; empty when the whole snapshot came from the cache. */
+  files: string[];
+  downloadedBytes: number;
+  fromCache: boolean;
+}
+
+/** Which device a compute job runs on ('auto' probes cuda → webgpu → cpu). */
+export type DeviceChoice = 'auto' | 'cpu' | 'webgpu' | 'cuda';
+
+/** Mining request: folders are absolute paths (the UI builds them from the project folder). */
+export interface MineRequest {
+  model: string;
+  dataset: string;
+  out: string;
+  device?: DeviceChoice;
+  /** As `embedsmith mine`: negatives, rankMin, rankMax, margin | relativeMargin, maxScore, sampling, seed. */
+  options?: { negatives?: number; rankMin?: number; rankMax?: number; margin?: number; relativeMargin?: number; maxScore?: number; sampling?: 'top' | 'random'; seed?: number };
+}
+export interface MineJobResult {
+  dataset: string;
+  anchors: number;
+  mined: number;
+  /** Anchors left with fewer negatives than asked. */
+  shortAnchors: number;
+}
+
+export interface EvaluateRequest {
+  model: string;
+  dataset: string;
+  split?: 'eval' | 'all';
+  k?: number;
+  device?: DeviceChoice;
+}
+export interface EvaluateJobResult {
+  /** 'ndcg@10', 'mrr@10', 'map@100', 'recall@k' … (or 'knn_accuracy', 'knn_macro_f1'). */
+  metrics: Record<string, number>;
+  queries: number;
+  documents: number;
+  /**
+   * Per query: its text, its relevant documents and the 1-based rank of each (null: beyond the
+   * search depth), and its top 10 results as ranked, with scores.
+   */
+  perQuery: { query: string; ranks: (number | null)[]; relevant?: string[]; retrieved?: { text: string; score: number; relevant: boolean }[] }[];
+}
+
+/** `embedsmith train`'s settings; absent ones take the CLI's defaults. */
+export interface TrainRequest {
+  model: string;
+  dataset: string;
+  out: string;
+  resume?: boolean;
+  settings?: Partial<{
+    epochs: number; maxSteps: number | null; batchSize: number; lr: number; warmup: number; schedule: 'linear' | 'constant';
+    weightDecay: number; temperature: number; maxLength: number; dropout: number | null; seed: number; shuffle: boolean;
+    negatives: number | null; eval: string | null; evalEvery: number; metric: string; patience: number; checkpointEvery: number;
+    device: DeviceChoice; template: { query: string; document: string };
+  }>;
+}
+export interface TrainJobResult {
+  runDir: string;
+  /** RUN/model, or null when the run was stopped (a checkpoint holds its state: resume it). */
+  modelDir: string | null;
+  steps: number;
+  totalSteps: number;
+  finalLoss: number | null;
+  best: { metric: string; value: number; step: number } | null;
+  /** The device the run used ('auto' resolved), and why it was chosen. */
+  device: string;
+  deviceReason: string;
+}
+
+export interface UmapRequest {
+  model: string;
+  dataset: string;
+  /** A .json file: {points, labels, texts}. */
+  out: string;
+  seed?: number;
+  device?: DeviceChoice;
+}
+export interface UmapJobResult {
+  file: string;
+  points: number;
+}
+
+/** Importing a CSV/TSV/JSONL/Parquet file into a dataset folder (as `embedsmith import`). */
+export interface ImportRequest {
+  file: string;
+  out: string;
+  format?: 'auto' | 'pairs' | 'triplets' | 'labeled' | 'scored';
+  /** 'role=column,…' as --map. */
+  map?: string;
+  delimiter?: string;
+  encoding?: 'auto' | 'utf8' | 'utf16le' | 'utf16be' | 'latin1';
+}
+export interface ImportJobResult {
+  dataset: string;
+  format: string;
+  rows: number;
+  skipped: number;
+  warnings: number;
+  /** The first 200 findings, skipped rows first (report.json in the folder has them all). */
+  issues: { line: number | null; code: string; message: string; severity: 'error' | 'warning' | 'info' }[];
+}
+
+export interface ExportRequest {
+  model: string;
+  out: string;
+  formats: ('sentence-transformers' | 'onnx' | 'fp16')[];
+}
+export interface ExportJobResult {
+  dir: string;
+  files: string[];
+}
+
+/** The demo pipeline's outcome: metrics before/after and the folders it made. */
+export interface DemoJobResult {
+  workspace: string;
+  before: Record<string, number>;
+  after: Record<string, number>;
+  baseModel: string;
+  dataset: string;
+  mined: string;
+  run: string;
+  trained: string;
+  exportDir: string;
+}
+
+/** What each job kind produces. */
+export interface JobResultByKind {
+  'pull-model': PulledModel;
+  import: ImportJobResult;
+  mine: MineJobResult;
+  evaluate: EvaluateJobResult;
+  train: TrainJobResult;
+  umap: UmapJobResult;
+  export: ExportJobResult;
+  demo: DemoJobResult;
+}
+export type JobKind = keyof JobResultByKind;
+
+/** Progress of a long job (mining, training, export …), sent as `onJobProgress`. */
+export interface JobProgress {
+  jobId: string;
+  /** A JobKind for jobs this engine starts; a plain string so relays need not know them all. */
+  kind: string;
+  /** What the job works on, for people (e.g. 'BAAI/bge-small-en-v1.5@main'). */
+  subject?: string;
+  state: JobState;
+  /** 0..1, or null while unknown. */
+  fraction: number | null;
+  message: string;
+  /** Work done and in all, in `unit`s, when the job counts it (bytes of a download, steps). */
+  done?: number;
+  total?: number;
+  unit?: 'bytes' | 'items' | 'steps';
+  /** Units per second and seconds left, when the job can tell. */
+  rate?: number;
+  etaSeconds?: number;
+  error?: ErrorData;
+  /**
+   * Set on the 'done' event (and kept in listJobs) only: what the job produced, shaped by its
+   * kind — read it with `jobResult(progress, kind)`. There is no separate getJobResult call.
+   */
+  result?: JobResultByKind[JobKind];
+}
+
+/** The result of a finished job of `kind`, or undefined (other kind, not done yet). */
+export function jobResult<K extends JobKind>(p: JobProgress, kind: K): JobResultByKind[K] | undefined {
+  return p.kind === kind && p.state === 'done' ? (p.result as JobResultByKind[K] | undefined) : undefined;
+}

@@ -1,0 +1,105 @@
+// What EngineApi's read side returns for the pages: datasets (summary, report, rows), models,
+// template previews, training runs and projections — plain objects, read back from the engine's
+// folders — and the one edit a dataset row can take.
+
+/** One edit of a stored dataset's rows; `index` is the stable 0-based row index. */
+export type DatasetEdit =
+  | { op: 'add'; row: Record<string, unknown> }
+  | { op: 'change'; index: number; fields: Record<string, unknown> }
+  | { op: 'delete'; index: number }
+  | { op: 'relabel'; index: number; label: string };
+
+/** A dataset folder of the open project (PROJECT/datasets/NAME). */
+export interface DatasetSummary {
+  dir: string;
+  name: string;
+  format: string;
+  rows: number;
+  skipped: number;
+  warnings: number;
+  /** label → rows, for labelled data (and pairs imported with a label column). */
+  labels: Record<string, number> | null;
+  /** Negatives were mined into it (mining-report.json exists). */
+  mined: boolean;
+  split: { train: number; eval: number } | null;
+  createdAt: string;
+}
+
+/** One stored row as the UI shows it; `index` is stable across edits. */
+export interface DatasetRowView {
+  index: number;
+  /** Source line (0 for rows added by an edit). */
+  line: number;
+  anchor?: string;
+  positive?: string;
+  negatives?: string[];
+  negativeScores?: number[];
+  negativeRanks?: number[];
+  text?: string;
+  label?: string;
+  score?: number;
+  side: 'train' | 'eval';
+}
+
+export interface DatasetRowsQuery {
+  offset: number;
+  limit: number;
+  /** Case-insensitive substring over every text of the row. */
+  search?: string;
+  label?: string;
+}
+
+export interface DatasetDetail {
+  summary: DatasetSummary;
+  /** report.json: skipped rows first, then warnings (each with line, code, message). */
+  issues: { line: number | null; code: string; message: string; severity: 'error' | 'warning' | 'info' }[];
+  issueCounts: Record<string, number>;
+  /** mining-report.json when the dataset was mined (histograms, rule counts, short anchors). */
+  miningReport: unknown;
+  /** The undoable edit journal. */
+  history: { id: number; op: string; index?: number; time: string; undone: boolean }[];
+}
+
+export interface ModelSummary {
+  dir: string;
+  family: string;
+  hidden: number;
+  layers: number;
+  heads: number;
+  vocabSize: number;
+  /** Encoder parameters. */
+  params: number;
+  maxLength: number | null;
+  positions: number;
+  pooling: string;
+  normalize: boolean;
+  prompts: Record<string, string>;
+  /** What the loader decided on the user's behalf. */
+  notes: string[];
+}
+
+export interface TemplatePreviewRequest {
+  /** A prefix or a format with {text}. */
+  template: string;
+  texts: string[];
+  /** Count tokens with this model's tokenizer (and flag texts over its max length). */
+  model?: string;
+  maxLength?: number;
+}
+
+export interface RunView {
+  dir: string;
+  /** config.json (every resolved setting). */
+  config: Record<string, unknown>;
+  /** metrics.jsonl: step, epoch, loss, lr, gradNorm, pairsPerSec, skipped?, eval? */
+  metrics: Record<string, unknown>[];
+  checkpoints: number[];
+  /** RUN/model when the run finished. */
+  modelDir: string | null;
+}
+
+export interface ProjectionView {
+  points: [number, number][];
+  labels: (string | null)[];
+  texts: string[];
+}
