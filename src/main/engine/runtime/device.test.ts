@@ -2,9 +2,15 @@
 // 'auto' walks cuda → webgpu → cpu and says why it picked what it picked.
 
 import { describe, expect, it } from 'vitest';
-import { AUTO_ORDER, probeDevice, selectDevice } from './device.js';
+import { AUTO_ORDER, gpuIsFaster, probeDevice, selectDevice } from './device.js';
 
 describe('selectDevice', () => {
+  it('auto takes WebGPU only when it beats the CPU', () => {
+    expect(gpuIsFaster({ gpuMs: 0.8, cpuMs: 12 })).toBe(true);
+    expect(gpuIsFaster({ gpuMs: 330, cpuMs: 21 })).toBe(false);
+    expect(gpuIsFaster({ gpuMs: 21, cpuMs: 21 })).toBe(false);
+  });
+
   it('gives the CPU when asked, with the probe it ran', async () => {
     const choice = await selectDevice('cpu');
     expect(choice.device).toBe('cpu');
@@ -24,6 +30,18 @@ describe('selectDevice', () => {
       expect(choice.reason).toContain(`${failed.device}: ${failed.error}`);
     }
     expect(choice.reason).toContain(`auto picked ${choice.device}`);
+  });
+
+  it("'auto' passes over a WebGPU adapter slower than the CPU (CI's lavapipe) and gives the timings", async () => {
+    const choice = await selectDevice('auto');
+    const webgpu = choice.tried.find((a) => a.device === 'webgpu');
+    if (!webgpu || choice.device === 'webgpu') return; // no WebGPU here, or a real GPU that won
+    if ((await probeDevice('webgpu')).ok) {
+      const m = /slower than the CPU here \(([\d.]+) ms vs ([\d.]+) ms/.exec(webgpu.error ?? '');
+      expect(m, webgpu.error).not.toBeNull();
+      expect(Number(m![1])).toBeGreaterThanOrEqual(Number(m![2]));
+      expect(webgpu.fix).toMatch(/--device webgpu/);
+    }
   });
 
   it('fails an explicit device that does not work with the error and a fix (CUDA is not bundled here)', async () => {

@@ -100,6 +100,47 @@ async function probe(device: Device): Promise<DeviceAttempt> {
   }
 }
 
+/** Best-of-3 times of one 1024³ float32 matmul (2.1 GFLOP) per device, inputs made on the device. */
+export interface SpeedCheck {
+  gpuMs: number;
+  cpuMs: number;
+}
+
+/** Auto's rule: WebGPU only when it beats the CPU on the check's matmul. */
+export function gpuIsFaster(s: SpeedCheck): boolean {
+  return s.gpuMs < s.cpuMs;
+}
+
+async function timeMatmul(device: Device): Promise<number> {
+  // The operands are expanded from [1024] rows on the device and the product summed to one
+  // number, so uploads and read-back are a few KB: the time is the matmul, not the bus.
+  const g = new Graph('speed-check');
+  const row = g.input('row', 'float32', [1, 1024]);
+  const m = o.expand(row, [1024, 1024]);
+  g.output(o.reduceSum(o.matmul(m, o.transpose(m, [1, 0]))), 'sum');
+  const session = await createSession(serialize(g), { device, logLevel: 'fatal' });
+  try {
+    const feeds = { row: { dtype: 'float32' as const, shape: [1, 1024], data: new Float32Array(1024).fill(0.01) } };
+    await session.run(feeds); // warm-up: shader compilation, allocations
+    let best = Infinity;
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      await session.run(feeds);
+      best = Math.min(best, performance.now() - t0);
+    }
+    return best;
+  } finally {
+    await session.release();
+  }
+}
+
+let speed: Promise<SpeedCheck> | null = null;
+/** The WebGPU-vs-CPU check, once per process. */
+function webgpuSpeed(): Promise<SpeedCheck> {
+  speed ??= (async () => ({ gpuMs: await timeMatmul('webgpu'), cpuMs: await timeMatmul('cpu') }))();
+  return speed;
+}
+
 const probes = new Map<Device, Promise<DeviceAttempt>>();
 
 /** The probe result for `device`, computed once per process (a driver does not appear mid-run). */
@@ -115,6 +156,7 @@ export function probeDevice(device: Device): Promise<DeviceAttempt> {
 /** Forgets cached probes (tests that change the environment). */
 export function clearProbeCache(): void {
   probes.clear();
+  speed = null;
 }
 
 export async function selectDevice(pref: DevicePref = 'auto'): Promise<DeviceChoice> {
@@ -136,7 +178,19 @@ export async function selectDevice(pref: DevicePref = 'auto'): Promise<DeviceCho
   }
   const tried: DeviceAttempt[] = [];
   for (const device of AUTO_ORDER) {
-    const attempt = await probeDevice(device);
+    let attempt = await probeDevice(device);
+    if (attempt.ok && device === 'webgpu') {
+      // A software Vulkan driver (Mesa's lavapipe, which CI and many Linux boxes install) makes
+      // WebGPU "work" at a fraction of the CPU's speed: auto takes it only when it is faster.
+      const speed = await webgpuSpeed();
+      if (!gpuIsFaster(speed)) {
+        attempt = {
+          device, ok: false,
+          error: `webgpu works but is slower than the CPU here (${speed.gpuMs.toFixed(1)} ms vs ${speed.cpuMs.toFixed(1)} ms for a 2 GFLOP matmul; a software adapter such as lavapipe?)`,
+          fix: 'use --device webgpu to run on it anyway, or install the GPU vendor\'s Vulkan driver',
+        };
+      }
+    }
     tried.push(attempt);
     if (attempt.ok) {
       const skipped = tried.filter((a) => !a.ok).map((a) => `${a.device}: ${a.error}`);
