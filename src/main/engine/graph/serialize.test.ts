@@ -63,7 +63,30 @@ describe('serialize', () => {
     const x = g.input('x', 'float32', [2]);
     o.exp(o.log(x)); // dead
     g.output(o.neg(x), 'y');
-    expect(decode(serialize(g)).graph.node.map((n) => n.op_type)).toEqual(['Neg', 'Identity']); // Identity names 'y'
+    expect(decode(serialize(g)).graph.node.map((n) => n.op_type)).toEqual(['Neg']); // Neg's output is named 'y'
+  });
+
+  it('names a shared node output after the graph output, without an Identity copy', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', [2]);
+    const m = o.mul(x, 2);
+    g.output(m, 'm_next'); // also read below: onnxruntime could not elide an Identity here
+    g.output(o.add(m, 1), 'y');
+    g.output(m, 'm_again'); // a second name for the same tensor keeps its Identity
+    const nodes = decode(serialize(g)).graph.node;
+    expect(nodes.map((n) => n.op_type)).toEqual(['Mul', 'Add', 'Identity']);
+    expect(nodes[0].output).toEqual(['m_next']);
+    expect(nodes[1].input[0]).toBe('m_next');
+    const out = await evaluate(g, { x: hostTensor('float32', [2], [1, -3]) });
+    expect([toNumbers(out.m_next), toNumbers(out.y), toNumbers(out.m_again)]).toEqual([[2, -6], [3, -5], [2, -6]]);
+  });
+
+  it('keeps the Identity when the output is a graph input passed through', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', [2]);
+    g.output(x, 'same');
+    expect(decode(serialize(g)).graph.node.map((n) => n.op_type)).toEqual(['Identity']);
+    expect(toNumbers((await evaluate(g, { x: hostTensor('float32', [2], [4, 5]) })).same)).toEqual([4, 5]);
   });
 
   it('expands float64 Erf (no CPU kernel) into a series matching tabulated erf to 1e-15', async () => {

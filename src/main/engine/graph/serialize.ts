@@ -5,7 +5,7 @@
 
 import { ENGINE_VERSION } from '../version.js';
 import { ONNX_DTYPE } from './dtype.js';
-import type { Attr, Graph, Tensor } from './graph.js';
+import type { Attr, Graph, Node, Tensor } from './graph.js';
 import { checkGraph } from './check.js';
 import { OPSET } from './infer.js';
 import { legalize } from './legalize.js';
@@ -52,12 +52,36 @@ function attributeProto(name: string, a: Attr) {
   }
 }
 
+/**
+ * Graph.output names a tensor through an Identity node. Where that tensor is also read by
+ * other nodes (AdamW's new moments feed the update and are outputs), onnxruntime cannot drop
+ * the Identity and copies the whole tensor every run: 2 × 47 MB for MiniLM's embedding
+ * moments alone. So the producer's output takes the output's name instead, and the Identity
+ * goes, when the tensor is a node output that no other graph output already names.
+ */
+function renameOutputs(g: Graph, nodes: readonly Node[]): { kept: Node[]; names: Map<Tensor, string> } {
+  const outputs = new Set(g.outputs);
+  const names = new Map<Tensor, string>();
+  const dropped = new Set<Node>();
+  for (const n of nodes) {
+    const [src] = n.inputs;
+    const out = n.outputs[0];
+    if (n.op !== 'Identity' || !outputs.has(out) || src.kind !== 'node' || outputs.has(src) || names.has(src)) continue;
+    names.set(src, out.name);
+    dropped.add(n);
+  }
+  // Readers of a dropped Identity's output (none today: outputs are built last) read the source.
+  return { kept: nodes.filter((n) => !dropped.has(n)), names };
+}
+
 /** The ONNX model bytes for `g`, ready for onnxruntime. */
 export function serialize(g: Graph, opts: SerializeOptions = {}): Uint8Array {
   checkGraph(g);
   const nodes = legalize(g);
   checkGraph(g, nodes); // the expansion is built by the same builder, but check what we ship
-  const used = new Set<Tensor>(nodes.flatMap((n) => n.inputs));
+  const { kept, names } = renameOutputs(g, nodes);
+  const name = (t: Tensor): string => names.get(t) ?? t.name;
+  const used = new Set<Tensor>(kept.flatMap((n) => n.inputs));
   const message = ModelProto.fromObject({
     ir_version: IR_VERSION,
     producer_name: 'embedsmith',
@@ -67,11 +91,11 @@ export function serialize(g: Graph, opts: SerializeOptions = {}): Uint8Array {
     metadata_props: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
     graph: {
       name: g.name,
-      node: nodes.map((n) => ({
+      node: kept.map((n) => ({
         name: n.name,
         op_type: n.op,
-        input: n.inputs.map((t) => t.name),
-        output: n.outputs.map((t) => t.name),
+        input: n.inputs.map(name),
+        output: n.outputs.map(name),
         attribute: Object.entries(n.attrs).map(([k, a]) => attributeProto(k, a)),
       })),
       initializer: g.constants.filter((t) => used.has(t)).map(tensorProto),

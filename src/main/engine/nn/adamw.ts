@@ -46,6 +46,14 @@ export interface AdamWResult {
  * total = sqrt(Σ g²) over every tensor; coef = min(1, maxNorm / (total + 1e-6)); g *= coef;
  * p' = p·decay_factor (decay params only); m' = β1 m + (1-β1) g; v' = β2 v + (1-β2) g²;
  * p' -= step_size · m' / (sqrt(v')·inv_bias2 + eps). The decay uses the pre-update p, as torch.
+ *
+ * Written with as few full-size passes as the algebra allows, since each elementwise op over
+ * 22.6 M MiniLM parameters costs a memory pass on the CPU and a dispatch per tensor on a GPU:
+ * the clip coefficient folds into the moments' scalar factors ((1-β1)·coef, (1-β2)·coef²), and
+ * the bias correction into the step and eps: m'/(sqrt(v')·ib + eps) = (m'/ib)/(sqrt(v') + eps/ib).
+ * Equal in real arithmetic to torch's order; float32 rounding differs in the last bits.
+ * The non-finite guard is one Where on g (NaN·0 is NaN, so g must be zeroed) plus scalar
+ * factors that make the update the identity: m' = 1·m + 0·0, v' = 1·v + 0, p' = p·1 − 0.
  */
 export function adamwUpdate(
   states: readonly AdamWState[],
@@ -61,14 +69,22 @@ export function adamwUpdate(
     : null;
   // NaN < x is false, so a NaN norm fails the test as an infinite one does.
   const finite = opts.skipNonFinite === false ? null : o.less(gradNorm, 3.0e38);
-  const keep = (updated: Tensor, old: Tensor) => (finite ? o.where(finite, updated, old) : updated);
+  /** A scalar factor, replaced by `identity` when the step is not finite. */
+  const gate = (x: Tensor, identity: number): Tensor => (finite ? o.where(finite, x, identity) : x);
+  const one = o.full(gradNorm.graph, [], 1, gradNorm.dtype);
+  const b1 = gate(o.mul(one, beta1), 1);
+  const b2 = gate(o.mul(one, beta2), 1);
+  const a1 = gate(coef ? o.mul(coef, 1 - beta1) : o.mul(one, 1 - beta1), 0);
+  const a2 = gate(coef ? o.mul(o.mul(coef, coef), 1 - beta2) : o.mul(one, 1 - beta2), 0);
+  const step = gate(o.div(scalars.stepSize, scalars.invBias2), 0);
+  const eps = o.div(opts.eps, scalars.invBias2);
+  const decay = gate(scalars.decayFactor, 1);
   const next = states.map((s, i) => {
-    const g = coef ? o.mul(grads[i], coef) : grads[i];
-    const p = s.decay ? o.mul(s.p, scalars.decayFactor) : s.p;
-    const m = o.add(o.mul(s.m, beta1), o.mul(g, 1 - beta1));
-    const v = o.add(o.mul(s.v, beta2), o.mul(o.mul(g, g), 1 - beta2));
-    const denom = o.add(o.mul(o.sqrt(v), scalars.invBias2), opts.eps);
-    return { p: keep(o.sub(p, o.mul(o.div(m, denom), scalars.stepSize)), s.p), m: keep(m, s.m), v: keep(v, s.v) };
+    const g = finite ? o.where(finite, grads[i], 0) : grads[i];
+    const m = o.add(o.mul(s.m, b1), o.mul(g, a1));
+    const v = o.add(o.mul(s.v, b2), o.mul(o.mul(g, g), a2));
+    const update = o.mul(o.div(m, o.add(o.sqrt(v), eps)), step);
+    return { p: o.sub(s.decay ? o.mul(s.p, decay) : s.p, update), m, v };
   });
   return { gradNorm, next };
 }
