@@ -14,7 +14,7 @@ interface Decoded {
   ir_version: number;
   opset_import: { version: number }[];
   metadata_props: { key: string; value: string }[];
-  graph: { node: { op_type: string }[]; initializer: { name: string; raw_data: Uint8Array }[] };
+  graph: { node: { op_type: string; input: string[]; output: string[] }[]; initializer: { name: string; raw_data: Uint8Array }[] };
 }
 const decode = (bytes: Uint8Array): Decoded =>
   ModelProto.toObject(ModelProto.decode(bytes), { longs: Number, defaults: true }) as unknown as Decoded;

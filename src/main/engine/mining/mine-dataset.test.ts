@@ -45,20 +45,22 @@ async function dataset(name: string, format: DatasetFormat, rows: Omit<DatasetRo
   return dir;
 }
 
-/** A model that knows each text's angle; records which roles it embedded. */
+/** A model that knows each text's angle; records which roles and texts it embedded. */
 function model(angles: Record<string, number>) {
   const roles: string[] = [];
-  const embed: EmbedFn = async (texts, role) => {
+  const texts: string[] = [];
+  const embed: EmbedFn = async (batch, role) => {
     roles.push(role);
+    texts.push(...batch);
     return Float32Array.from(
-      texts.flatMap((t) => {
+      batch.flatMap((t) => {
         if (!(t in angles)) throw new Error(`no angle for '${t}'`);
         const r = (angles[t] * Math.PI) / 180;
         return [Math.cos(r), Math.sin(r)];
       }),
     );
   };
-  return { embed, roles };
+  return { embed, roles, texts };
 }
 
 const search: MineDatasetArgs['search'] = async (...a) => bruteForceTopK(...a);
@@ -101,7 +103,7 @@ describe('mineDataset', () => {
     expect(meta).toMatchObject({ format: 'triplets', maxNegatives: 2, name: 'out', counts: { rows: 10 } });
     expect(meta.roles.negative).toEqual(['negatives']);
     expect(r.meta.mining).toMatchObject({ from: data, model: { path: '/models/x' }, dim: 2, options: { rankMin: 0, rankMax: 5, negatives: 2, sampling: 'top' } });
-    expect(r.meta.mining.counts).toEqual({ anchors: 9, corpus: 10, rows: 10, mined: 18, shortAnchors: 0, shortRows: 0 });
+    expect(r.meta.mining.counts).toEqual({ anchors: 9, corpus: 10, rows: 10, heldOut: 0, mined: 18, shortAnchors: 0, shortRows: 0 });
     const report = JSON.parse(await readFile(join(r.dir, 'mining-report.json'), 'utf8')) as MineReport;
     expect(report.totals.mined).toBe(18);
     expect(report.histograms.positive.n).toBe(10);
@@ -181,6 +183,79 @@ describe('mineDataset', () => {
     const split = JSON.parse(await readFile(join(r.dir, 'split.json'), 'utf8'));
     expect(split).toEqual({ seed: 1, evalFraction: 0.2, counts: { train: 7, eval: 2 }, eval: [1, 3] });
     expect((await rowsOf(r.dir)).map((x) => x.anchor)[1]).toBe('a3');
+  });
+});
+
+describe('mineDataset with a split: eval rows are held out of mining', () => {
+  // a5's two rows (indices 4 and 9) are eval. Its positive p5b (44°) would be a4's nearest
+  // non-positive (4° away) and p5 a6's (9.5°); its own negative e5 (45°) would be a4's second.
+  const SPLIT = { seed: 1, evalFraction: 0.2, counts: { train: 8, eval: 2 }, eval: [4, 9] };
+  const EVAL_TEXTS = ['a5', 'p5', 'p5b', 'e5'];
+
+  it('pairs: train anchors never get an eval text, eval rows keep only their own negatives, counts say so', async () => {
+    const rows = PAIRS.map((x, i) => (i === 4 ? { ...x, negatives: ['e5'] } : x));
+    const data = await dataset('t', 'triplets', rows);
+    await writeFile(join(data, 'split.json'), JSON.stringify(SPLIT));
+    const m = model({ ...ANGLES, e5: 45 });
+    const r = await mineDataset({ dataDir: data, outDir: join(tmp, 'out'), embed: m.embed, search, options: { rankMin: 0, rankMax: 5, negatives: 2 } });
+    const out = await rowsOf(r.dir);
+    expect(out.map((x) => x.anchor)).toEqual(rows.map((x) => x.anchor)); // in order, none dropped
+    expect(out[3]).toMatchObject({ anchor: 'a4', negatives: ['p3', 'p2'], negativeRanks: [1, 2] }); // not p5b, e5
+    expect(out[5]).toMatchObject({ anchor: 'a6', negatives: ['p7', 'p4'], negativeRanks: [1, 2] }); // not p5
+    for (const row of out) for (const n of row.negatives ?? []) if (row.anchor !== 'a5') expect(EVAL_TEXTS).not.toContain(n);
+    // Eval rows: own negatives scored by this model at rank 0, nothing mined; a pair stays a pair.
+    expect(out[4]).toMatchObject({ anchor: 'a5', positive: 'p5', negatives: ['e5'], negativeRanks: [0] });
+    expect(out[4].negativeScores![0]).toBeCloseTo(cos(5), 6);
+    expect(out[9]).toEqual({ line: 11, anchor: 'a5', positive: 'p5b' });
+    // Eval positives are never embedded; a5 and e5 only to score e5.
+    expect(m.roles).toEqual(['document', 'query']);
+    expect(m.texts).not.toContain('p5');
+    expect(m.texts).not.toContain('p5b');
+    expect(r.meta.mining.counts).toEqual({ anchors: 8, corpus: 8, rows: 10, heldOut: 2, mined: 16, shortAnchors: 0, shortRows: 0 });
+    expect(r.report.totals).toMatchObject({ anchors: 8, corpus: 8 });
+    expect(r.report.rows).toEqual({ total: 10, short: 0 });
+    expect(JSON.parse(await readFile(join(r.dir, 'split.json'), 'utf8'))).toEqual(SPLIT);
+  });
+
+  it('pairs after an edit: the split still names the eval rows and they are still held out', async () => {
+    const data = await dataset('pairs', 'pairs', PAIRS);
+    await writeFile(join(data, 'split.json'), JSON.stringify(SPLIT));
+    await applyEdit(data, { op: 'delete', index: 0 });
+    const r = await mineDataset({ dataDir: data, outDir: join(tmp, 'out'), embed: model(ANGLES).embed, search, options: { rankMin: 0, rankMax: 5, negatives: 2 } });
+    const out = await rowsOf(r.dir);
+    const split = JSON.parse(await readFile(join(r.dir, 'split.json'), 'utf8'));
+    expect(split).toEqual({ ...SPLIT, counts: { train: 7, eval: 2 }, eval: [3, 8] });
+    expect(split.eval.map((i: number) => out[i])).toEqual([
+      { line: 6, anchor: 'a5', positive: 'p5' },
+      { line: 11, anchor: 'a5', positive: 'p5b' },
+    ]);
+    expect(r.meta.mining.counts).toMatchObject({ anchors: 7, rows: 9, heldOut: 2 });
+  });
+
+  it('labeled: only train texts are anchors and candidates', async () => {
+    const angles = { a0: 0, a1: 1, b3: 3, b4: 4, c6: 6.5 };
+    const data = await dataset('l', 'labeled', [
+      { text: 'a0', label: 'A' },
+      { text: 'a1', label: 'A' },
+      { text: 'b3', label: 'B' },
+      { text: 'b4', label: 'B' },
+      { text: 'c6', label: 'C' },
+    ]);
+    await writeFile(join(data, 'split.json'), JSON.stringify({ seed: 1, evalFraction: 0.2, counts: { train: 4, eval: 1 }, eval: [2] }));
+    const m = model(angles);
+    const r = await mineDataset({ dataDir: data, outDir: join(tmp, 'out'), embed: m.embed, search, options: { rankMin: 0, rankMax: 4, negatives: 2 } });
+    const out = await rowsOf(r.dir);
+    expect(out.map((x) => x.negatives)).toEqual([['b4', 'c6'], ['b4', 'c6'], undefined, ['c6', 'a1'], ['b4', 'a1']]); // b3 was a0's and a1's nearest
+    expect(m.texts).not.toContain('b3');
+    expect(r.meta).toMatchObject({ labels: { A: 2, B: 2, C: 1 }, mining: { counts: { anchors: 4, corpus: 4, rows: 5, heldOut: 1 } } });
+  });
+
+  it('refuses a split that holds out every row, before embedding', async () => {
+    const data = await dataset('one', 'pairs', [{ anchor: 'q', positive: 'p' }]);
+    await writeFile(join(data, 'split.json'), JSON.stringify({ seed: 1, evalFraction: 0.5, counts: { train: 0, eval: 1 }, eval: [0] }));
+    const m = model({ q: 0, p: 1 });
+    await expect(mineDataset({ dataDir: data, outDir: join(tmp, 'out'), embed: m.embed, search, options: { rankMin: 0, rankMax: 5, negatives: 1 } })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/split\.json holds out all 1 rows/) });
+    expect(m.roles).toEqual([]);
   });
 });
 

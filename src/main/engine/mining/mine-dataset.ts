@@ -13,6 +13,11 @@
 //   symmetric task has one side). --margin has no positive score to start from: refused.
 // - --corpus adds documents only: a pairs/triplets/scored set's positives and negatives (its
 //   anchors are queries), a labeled set's texts with their labels.
+// - split.json: only train rows are anchors and only their texts (then --corpus) are the
+//   corpus. Eval rows are held out: mining them, or mining train anchors against their texts,
+//   would train the model on the documents it is later scored on. A text in both stays (it is a
+//   train text too). Eval rows get no mined negatives; their own are scored as below, so their
+//   anchors and own negatives are embedded (nothing else of theirs, and never searched).
 // Output rows are the input rows in order, none dropped: the row's own negatives first (the
 // user chose them; never mined again), then its anchor's mined ones. negativeScores hold this
 // model's score for each; negativeRanks the mined rank, 0 for own negatives (not mined here).
@@ -65,7 +70,8 @@ export interface MiningRecord {
   options: ResolvedMineOptions;
   model: Record<string, unknown>;
   dim: number;
-  counts: { anchors: number; corpus: number; rows: number; mined: number; shortAnchors: number; shortRows: number };
+  /** anchors and corpus are train-side only; rows counts every row written; heldOut the eval rows (split.json) among them, mined nothing and kept out of the corpus; shortRows counts train rows only. */
+  counts: { anchors: number; corpus: number; rows: number; heldOut: number; mined: number; shortAnchors: number; shortRows: number };
 }
 
 /** dataset.json of a mined dataset; createdAt is when it was mined. */
@@ -108,22 +114,29 @@ export async function mineDataset(args: MineDatasetArgs): Promise<MineDatasetRes
       for await (const r of readRowsWithEdits(args.corpusDir)) extra.push(r.row);
     }
     progress('read', rows.length, rows.length);
-    const plan = planMining(args.dataDir, labeled, rows, extra);
-    if (plan.anchors.length === 0) throw new EngineError('BAD_INPUT', `${args.dataDir} has no rows to mine. Fix: import or add rows first.`, { dir: args.dataDir });
+    const split = await readSplit(args.dataDir);
+    const evalSet = new Set(split?.eval);
+    const plan = planMining(args.dataDir, labeled, rows, extra, evalSet);
+    if (plan.anchors.length === 0) {
+      throw plan.heldOutRows > 0
+        ? new EngineError('BAD_INPUT', `${args.dataDir}: split.json holds out all ${plan.heldOutRows} rows for eval, so no train row is left to mine. Fix: split again with a smaller --eval share.`, { dir: args.dataDir })
+        : new EngineError('BAD_INPUT', `${args.dataDir} has no rows to mine. Fix: import or add rows first.`, { dir: args.dataDir });
+    }
     stop('reading');
 
-    const toEmbed = plan.corpus.length + (labeled ? 0 : plan.anchors.length);
+    // One embedding call per role: the corpus, then the texts only held-out rows need, scored but never searched.
+    const docs = [...plan.corpus, ...plan.scoreOnly];
+    const queries = [...plan.anchors.map((a) => a.text), ...plan.heldOut];
+    const toEmbed = docs.length + (labeled ? 0 : queries.length);
     progress('embed', 0, toEmbed);
-    const corpusEmb = await embedUnit(args.embed, plan.corpus, labeled ? 'query' : 'document');
+    const docEmb = await embedUnit(args.embed, docs, labeled ? 'query' : 'document');
     stop('embedding');
-    const dim = corpusEmb.dim;
-    const anchorEmb = labeled
-      ? { data: gatherRows(corpusEmb.data, plan.anchors.map((a) => plan.at.get(a.text)!), dim), dim }
-      : await embedUnit(args.embed, plan.anchors.map((a) => a.text), 'query');
+    const dim = docEmb.dim;
+    const queryEmb = labeled ? { data: gatherRows(docEmb.data, queries.map((t) => plan.at.get(t)!), dim), dim } : await embedUnit(args.embed, queries, 'query');
     stop('embedding');
-    if (anchorEmb.dim !== dim) throw new EngineError('BAD_INPUT', `the model gave ${anchorEmb.dim}-wide query embeddings but ${dim}-wide document embeddings; both sides must share one space`);
+    if (queryEmb.dim !== dim) throw new EngineError('BAD_INPUT', `the model gave ${queryEmb.dim}-wide query embeddings but ${dim}-wide document embeddings; both sides must share one space`);
     progress('embed', toEmbed, toEmbed);
-    const score = (a: number, text: string) => dot(anchorEmb.data, a, corpusEmb.data, plan.at.get(text)!, dim);
+    const score = (q: number, text: string) => dot(queryEmb.data, q, docEmb.data, plan.at.get(text)!, dim);
     const anchors: MineAnchor[] = plan.anchors.map((a, i) => ({ ...a, positiveScores: a.positives.map((p) => score(i, p)) }));
 
     const mined = await mineNegatives(
@@ -131,8 +144,8 @@ export async function mineDataset(args: MineDatasetArgs): Promise<MineDatasetRes
         anchors,
         corpus: plan.corpus,
         corpusLabels: plan.labels.some((l) => l.length > 0) ? plan.labels : undefined,
-        anchorEmbeddings: anchorEmb.data,
-        corpusEmbeddings: corpusEmb.data,
+        anchorEmbeddings: queryEmb.data.subarray(0, anchors.length * dim), // [anchors, dim]: held-out queries are not mined
+        corpusEmbeddings: docEmb.data.subarray(0, plan.corpus.length * dim), // [corpus, dim]: score-only texts are no candidates
         dim,
         search: args.search,
         signal: args.signal,
@@ -151,9 +164,10 @@ export async function mineDataset(args: MineDatasetArgs): Promise<MineDatasetRes
       for (let i = 0; i < rows.length; i++) {
         const row = rows[i].row;
         const a = plan.rowAnchor[i];
+        const mines = a >= 0 && a < anchors.length; // a train row; held-out rows keep their own negatives only
         const own = row.negatives ?? [];
-        const found = mined.negatives[a];
-        if (found.length < options.negatives) shortRows++;
+        const found = mines ? mined.negatives[a] : [];
+        if (mines && found.length < options.negatives) shortRows++;
         const out: DatasetRow = { ...row, negatives: [...own, ...found.map((n) => n.text)], negativeScores: [...own.map((n) => score(a, n)), ...found.map((n) => n.score)], negativeRanks: [...own.map(() => 0), ...found.map((n) => n.rank)] };
         maxNegatives = Math.max(maxNegatives, out.negatives!.length);
         if (out.negatives!.length === 0) for (const k of ['negatives', 'negativeScores', 'negativeRanks'] as const) delete out[k]; // a pair stays a pair
@@ -169,7 +183,7 @@ export async function mineDataset(args: MineDatasetArgs): Promise<MineDatasetRes
     report.rows = { total: rows.length, short: shortRows };
     // The import's findings still describe these rows.
     for (const f of ['report.json', 'skipped.jsonl']) await copyFile(join(args.dataDir, f), join(temp, f)).catch(absent);
-    await carrySplit(args.dataDir, temp, rows);
+    if (split) await carrySplit(split, temp, rows);
     await writeJsonAtomic(join(temp, 'mining-report.json'), report);
     const out: MinedDatasetMeta = {
       ...meta,
@@ -188,7 +202,7 @@ export async function mineDataset(args: MineDatasetArgs): Promise<MineDatasetRes
         options,
         model: args.model ?? {},
         dim,
-        counts: { anchors: anchors.length, corpus: plan.corpus.length, rows: rows.length, mined: report.totals.mined, shortAnchors: report.totals.short, shortRows },
+        counts: { anchors: anchors.length, corpus: plan.corpus.length, rows: rows.length, heldOut: plan.heldOutRows, mined: report.totals.mined, shortAnchors: report.totals.short, shortRows },
       },
     };
     progress('write', rows.length, rows.length);
@@ -201,17 +215,25 @@ export async function mineDataset(args: MineDatasetArgs): Promise<MineDatasetRes
 }
 
 interface Plan {
+  /** Train rows' anchors: the ones mined. */
   anchors: (Omit<MineAnchor, 'positiveScores'> & { positives: string[]; existing: string[]; line: number })[];
-  /** Row i's anchor. */
+  /** Held-out rows' anchors that have own negatives to score; query anchors.length + j. */
+  heldOut: string[];
+  /** Row i's query: < anchors.length a mined anchor, past it a heldOut one, -1 a held-out row with nothing to score. */
   rowAnchor: number[];
-  /** Distinct documents, the labels each carries, and each one's index. */
+  /** Distinct documents (the search's candidates), the labels each carries. */
   corpus: string[];
   labels: string[][];
+  /** Texts embedded only to score held-out rows (never candidates); document index corpus.length + j. */
+  scoreOnly: string[];
+  /** Each embedded document's index: corpus, then scoreOnly. */
   at: Map<string, number>;
+  /** Rows split.json holds out for eval. */
+  heldOutRows: number;
 }
 
-function planMining(dir: string, labeled: boolean, rows: IndexedRow[], extra: DatasetRow[]): Plan {
-  const p: Plan = { anchors: [], rowAnchor: [], corpus: [], labels: [], at: new Map() };
+function planMining(dir: string, labeled: boolean, rows: IndexedRow[], extra: DatasetRow[], evalSet: ReadonlySet<number>): Plan {
+  const p: Plan = { anchors: [], heldOut: [], rowAnchor: [], corpus: [], labels: [], scoreOnly: [], at: new Map(), heldOutRows: 0 };
   const doc = (text: string, label?: string) => {
     let c = p.at.get(text);
     if (c === undefined) {
@@ -223,10 +245,17 @@ function planMining(dir: string, labeled: boolean, rows: IndexedRow[], extra: Da
   };
   const addOnce = (list: string[], t: string) => void (list.includes(t) || list.push(t));
   const keys = new Map<string, number>();
+  const held: { i: number; text: string; negatives: string[] }[] = [];
   for (const { index, row } of rows) {
     const text = labeled ? row.text : row.anchor;
     if (text === undefined || (labeled ? row.label === undefined : row.positive === undefined)) {
       throw new EngineError('BAD_INPUT', `${dir}: row ${index} (line ${row.line}) lacks its ${labeled ? 'text or label' : 'anchor or positive'}. Fix: edit or delete that row.`, { dir, index });
+    }
+    if (evalSet.has(index)) {
+      p.heldOutRows++;
+      held.push({ i: p.rowAnchor.length, text, negatives: row.negatives ?? [] });
+      p.rowAnchor.push(-1); // set below, once the corpus is known
+      continue;
     }
     const key = labeled ? `${row.label}\u0000${text}` : text;
     let a = keys.get(key);
@@ -249,6 +278,17 @@ function planMining(dir: string, labeled: boolean, rows: IndexedRow[], extra: Da
     if (row.text !== undefined) doc(row.text, row.label);
     if (row.positive !== undefined) doc(row.positive);
     for (const n of row.negatives ?? []) doc(n);
+  }
+  // Held-out rows: only what scoring their own negatives takes (a labeled query is a 'query'-side document too).
+  const scoreOnly = (t: string) => void (p.at.has(t) || (p.at.set(t, p.corpus.length + p.scoreOnly.length), p.scoreOnly.push(t)));
+  const heldKeys = new Map<string, number>();
+  for (const h of held) {
+    if (h.negatives.length === 0) continue;
+    let q = heldKeys.get(h.text);
+    if (q === undefined) heldKeys.set(h.text, (q = p.anchors.length + p.heldOut.push(h.text) - 1));
+    p.rowAnchor[h.i] = q;
+    if (labeled) scoreOnly(h.text);
+    for (const n of h.negatives) scoreOnly(n);
   }
   return p;
 }
@@ -286,11 +326,13 @@ function dot(a: Float32Array, i: number, b: Float32Array, j: number, dim: number
 
 const absent = (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e));
 
+async function readSplit(dir: string): Promise<SplitFile | null> {
+  const text = await readFile(join(dir, 'split.json'), 'utf8').catch(absent);
+  return text === null ? null : (JSON.parse(text) as SplitFile);
+}
+
 /** split.json names stable row indices of the source (edits leave gaps); here rows are 0..n-1. */
-async function carrySplit(from: string, to: string, rows: IndexedRow[]): Promise<void> {
-  const text = await readFile(join(from, 'split.json'), 'utf8').catch(absent);
-  if (text === null) return;
-  const split = JSON.parse(text) as SplitFile;
+async function carrySplit(split: SplitFile, to: string, rows: IndexedRow[]): Promise<void> {
   const evalSet = new Set(split.eval);
   const evalRows = rows.flatMap((r, i) => (evalSet.has(r.index) ? [i] : []));
   await writeJsonAtomic(join(to, 'split.json'), { ...split, counts: { train: rows.length - evalRows.length, eval: evalRows.length }, eval: evalRows });
