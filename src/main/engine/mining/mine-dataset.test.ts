@@ -168,7 +168,7 @@ describe('mineDataset', () => {
       { line: 2, anchor: 'q', positive: 'p' },
       { line: 3, anchor: 'r', positive: 's' },
     ]);
-    expect(r.report.rows).toEqual({ total: 2, short: 2 });
+    expect(r.report.rows).toEqual({ total: 2, short: 2, heldOut: 0 });
     expect(r.report.short.listed).toEqual([
       { anchor: 'q', line: 2, found: 0 },
       { anchor: 'r', line: 3, found: 0 },
@@ -213,7 +213,7 @@ describe('mineDataset with a split: eval rows are held out of mining', () => {
     expect(m.texts).not.toContain('p5b');
     expect(r.meta.mining.counts).toEqual({ anchors: 8, corpus: 8, rows: 10, heldOut: 2, mined: 16, shortAnchors: 0, shortRows: 0 });
     expect(r.report.totals).toMatchObject({ anchors: 8, corpus: 8 });
-    expect(r.report.rows).toEqual({ total: 10, short: 0 });
+    expect(r.report.rows).toEqual({ total: 10, short: 0, heldOut: 2 });
     expect(JSON.parse(await readFile(join(r.dir, 'split.json'), 'utf8'))).toEqual(SPLIT);
   });
 

@@ -180,7 +180,7 @@ export async function mineDataset(args: MineDatasetArgs): Promise<MineDatasetRes
       sink.destroy();
       throw err;
     }
-    report.rows = { total: rows.length, short: shortRows };
+    report.rows = { total: rows.length, short: shortRows, heldOut: plan.heldOutRows };
     // The import's findings still describe these rows.
     for (const f of ['report.json', 'skipped.jsonl']) await copyFile(join(args.dataDir, f), join(temp, f)).catch(absent);
     if (split) await carrySplit(split, temp, rows);

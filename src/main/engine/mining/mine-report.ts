@@ -49,8 +49,8 @@ export interface MineReport {
   histograms: { positive: ScoreHistogram; negative: ScoreHistogram };
   /** The anchors with fewer negatives than asked, in anchor order. */
   short: { count: number; listed: ShortAnchor[]; truncated: boolean };
-  /** Set by mineDataset: dataset rows, and rows whose anchor is short. */
-  rows?: { total: number; short: number };
+  /** Set by mineDataset: dataset rows, train rows whose anchor is short, eval rows held out of mining (split.json). */
+  rows?: { total: number; short: number; heldOut?: number };
 }
 
 /** Cosine scores into HISTOGRAM_BINS bins over [-1, 1]. */

@@ -68,6 +68,7 @@ export async function mineCommand(args: string[], out: Out): Promise<number> {
       if (v.json) out.log(JSON.stringify({ dataset: r.dir, counts: c, report: r.report }));
       else {
         out.log(`mined ${c.mined} negatives for ${c.anchors} anchors over ${c.corpus} documents into ${r.dir}`);
+        if (c.heldOut > 0) out.log(`${c.heldOut} eval rows (split.json) were held out: not mined, and not candidates for the train rows`);
         if (c.shortAnchors > 0) out.log(`${c.shortAnchors} anchors got fewer negatives than asked (see ${join(r.dir, 'mining-report.json')})`);
       }
       return 0;
