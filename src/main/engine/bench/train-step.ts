@@ -12,6 +12,10 @@ import { DEVICES, type Device } from '../runtime/session.js';
 import { type EncoderSpec, buildEncode, buildTrainStep, paramSpecs } from '../nn/index.js';
 import { createEncoder } from '../runtime/encoder.js';
 import { fmtMs, timeSteps } from './step-timer.js';
+import { frozenEncoderBytes } from '../model/export-onnx.js';
+import { createFrozenEncoder } from '../model/frozen-encoder.js';
+import type { SavableModel } from '../model/save.js';
+import type { Encoder } from '../runtime/index.js';
 
 const opt = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -79,10 +83,23 @@ async function main(): Promise<void> {
 /** Forward-only embedding throughput at the step's length (DESIGN §3 reports it beside the step). */
 async function encodeThroughput(device: Device, spec: EncoderSpec, params: Map<string, Float32Array>, random: () => number): Promise<void> {
   const batch = num('encode-batch', 256);
-  const length = num('encode-length', 64);
   const runs = num('encode-runs', 3);
   if (batch === 0 || runs === 0) return;
-  const enc = await createEncoder({ device, buildEncode: (s) => buildEncode({ ...spec, hiddenDropout: 0, attentionDropout: 0 }, s), params });
+  const inference = { ...spec, hiddenDropout: 0, attentionDropout: 0 };
+  await encodeWith('weights as inputs (runtime createEncoder, used while training)',
+    await createEncoder({ device, buildEncode: (s) => buildEncode(inference, s), params }), random);
+  if (device === 'cpu') {
+    // What the app embeds with on the CPU (model/open-model.ts): weights as initializers.
+    const loaded = { params, config: { raw: { model_type: 'bert' } } } as unknown as SavableModel;
+    await encodeWith('frozen weights (model/frozen-encoder, the app\'s CPU path)',
+      await createFrozenEncoder({ device, model: frozenEncoderBytes({ spec: inference, loaded }) }), random);
+  }
+}
+
+async function encodeWith(label: string, enc: Encoder, random: () => number): Promise<void> {
+  const batch = num('encode-batch', 256);
+  const length = num('encode-length', 64);
+  const runs = num('encode-runs', 3);
   const ids = Int32Array.from({ length: batch * length }, (_, i) => (i % length === 0 ? 101 : 1000 + Math.floor(random() * 29000)));
   const data = { input_ids: ids, attention_mask: new Int32Array(batch * length).fill(1), token_type_ids: new Int32Array(batch * length) };
   const shape = { batch, length };
@@ -98,7 +115,7 @@ async function encodeThroughput(device: Device, spec: EncoderSpec, params: Map<s
   await enc.dispose();
   times.sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)];
-  console.log(`         encode ${batch} × ${length}: create+1st ${fmtMs(first)}, median ${fmtMs(median)} → ${((batch * 1000) / median).toFixed(0)} sentences/s; ` +
+  console.log(`         encode ${batch} × ${length}, ${label}: create+1st ${fmtMs(first)}, median ${fmtMs(median)} → ${((batch * 1000) / median).toFixed(0)} sentences/s; ` +
     `peak RSS ${(process.resourceUsage().maxRSS / 1024 / 1024).toFixed(2)} GiB`);
 }
 
