@@ -1,6 +1,6 @@
 // The engine host as it runs in the app: a real worker thread from dist/ (see global-setup),
 // and a worker that dies mid-call, which must fail the call and its jobs, not the caller.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -34,6 +34,27 @@ describe('EngineHost with the real worker', () => {
       expect(changes.map((c) => c?.name ?? null)).toEqual(['Alpha', null]);
       const err = await engine.openProject(join(tmp, 'nothing-here')).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'NOT_FOUND' });
+    } finally {
+      await host.dispose();
+    }
+  });
+
+  it('saves, lists and deletes a project\'s templates, refusing bad ones with BAD_INPUT across the wire', async () => {
+    const host = new EngineHost({ stateDir: join(tmp, 'state'), host: 'node' }, realWorker);
+    const engine = createEngineProxy(host);
+    try {
+      const dir = (await engine.createProject(join(tmp, 'tpl'), 'Tpl')).dir;
+      const file = join(dir, 'templates.json');
+      expect(await engine.listTemplates(dir)).toEqual({ file, active: null, templates: [] });
+      const legal = { query: 'Find: {text}', document: 'Clause: ', text: '' };
+      expect(await engine.saveTemplate(dir, 'default', legal, { active: true })).toEqual({ file, active: 'default', templates: [{ name: 'default', template: legal }] });
+      // On disk, where the CLI reads it.
+      expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ schemaVersion: 1, active: 'default', templates: { default: legal } });
+      const bad = await engine.saveTemplate(dir, 'default', { ...legal, query: '{text} {text}' }).catch((e: unknown) => e);
+      expect(bad).toMatchObject({ code: 'BAD_INPUT', details: { setting: 'query' } });
+      expect((bad as Error).message).toContain("the query template of 'default'");
+      expect(await engine.deleteTemplate(dir, 'default')).toEqual({ file, active: null, templates: [] });
+      await expect(engine.listTemplates(join(tmp, 'nowhere'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
     } finally {
       await host.dispose();
     }

@@ -4,7 +4,8 @@
 // Later issues extend the interface and the lists together; a test checks they agree.
 import { EngineError, type ErrorData } from './errors.js';
 import type { DeviceChoice, EvaluateRequest, ExportRequest, ImportRequest, JobProgress, MineRequest, TrainRequest, UmapRequest } from './jobs.js';
-import type { DatasetDetail, DatasetEdit, DatasetRowView, DatasetRowsQuery, DatasetSummary, ModelSummary, ProjectionView, RunView, TemplatePreviewRequest } from './views.js';
+import type { InstructionTemplate } from './templates.js';
+import type { DatasetDetail, DatasetEdit, DatasetRowView, DatasetRowsQuery, DatasetSummary, ModelSummary, ProjectTemplates, ProjectionView, RunView, TemplatePreviewRequest } from './views.js';
 
 export * from './errors.js';
 export * from './model-id.js';
@@ -122,6 +123,20 @@ export interface EngineApi {
   /** Model snapshots in the Hugging Face cache (pulled here or by Python tools), one per ref. */
   listCachedModels(): Promise<{ repo: string; revision: string; commit: string; dir: string }[]>;
   previewTemplate(request: TemplatePreviewRequest): Promise<{ final: string; tokens: number | null; truncated: boolean }[]>;
+  /**
+   * The instruction templates saved in a project (PROJECT/templates.json; none when the file is
+   * absent) and which one the app trains with. NOT_FOUND when `projectDir` is not a project.
+   */
+  listTemplates(projectDir: string): Promise<ProjectTemplates>;
+  /**
+   * Saves (or replaces) the template `name` in the project, atomically; `active: true` also makes
+   * it the one the app trains with. BAD_INPUT naming the field and a fix when the name is empty,
+   * a role is missing, {text} appears twice or is misspelt, or the name is a preset's but the
+   * template differs from it. Answers the project's templates after the save.
+   */
+  saveTemplate(projectDir: string, name: string, template: InstructionTemplate, options?: { active?: boolean }): Promise<ProjectTemplates>;
+  /** Removes the template `name` (the active one leaves none active); NOT_FOUND when there is no such template. */
+  deleteTemplate(projectDir: string, name: string): Promise<ProjectTemplates>;
   /** Training runs of the open project (PROJECT/runs/*), newest first. */
   listRuns(): Promise<{ dir: string; name: string; steps: number; done: boolean }[]>;
   readRun(dir: string): Promise<RunView>;
@@ -174,6 +189,9 @@ export const ENGINE_METHODS = [
   'describeModel',
   'listCachedModels',
   'previewTemplate',
+  'listTemplates',
+  'saveTemplate',
+  'deleteTemplate',
   'listRuns',
   'readRun',
   'readProjection',

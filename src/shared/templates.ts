@@ -5,6 +5,8 @@
 //   BGE v1.5 (BAAI/bge-*-en-v1.5): an instruction on queries only;
 //   Nomic (nomic-embed-text-v1*): "search_query: " / "search_document: " / "classification: ";
 //   INSTRUCTOR (hkunlp/instructor-*): "Represent the … for …: " instructions.
+// The rules a saved template must meet live here too, so the Templates page flags a problem as
+// it is typed with the same words the engine refuses the save with.
 
 export const TEMPLATE_ROLES = ['query', 'document', 'text'] as const;
 export type TemplateRole = (typeof TEMPLATE_ROLES)[number];
@@ -22,3 +24,40 @@ export const TEMPLATE_PRESETS = {
   },
 } as const satisfies Record<string, InstructionTemplate>;
 export type PresetName = keyof typeof TEMPLATE_PRESETS;
+
+/** A problem with one role's template, or null: {text} at most once, so the text is not repeated by accident. */
+export function templateProblem(template: string): string | null {
+  const n = template.split('{text}').length - 1;
+  if (n > 1) return `{text} appears ${n} times, so every text would be repeated ${n} times; keep one`;
+  if (/\{\s*text\s*\}/i.test(template) && n === 0) return 'write the placeholder exactly as {text} (lower case, no spaces)';
+  return null;
+}
+
+// Saved templates are named: the name is a key of the project's templates.json and the value
+// of `embedsmith train --template NAME`, so it must fit on a command line.
+export const MAX_TEMPLATE_NAME = 100;
+
+/**
+ * What is wrong with saving `template` as `name` (the rules the engine enforces on every save),
+ * or null. `field` names the part at fault: 'name' or a role.
+ */
+export function savedTemplateProblem(name: unknown, template: unknown): { field: string; message: string } | null {
+  const n = typeof name === 'string' ? name.trim() : '';
+  if (n === '') return { field: 'name', message: `a saved template needs a name (got ${JSON.stringify(name)}). Fix: give one, e.g. 'default'.` };
+  if (n !== name) return { field: 'name', message: `the template name ${JSON.stringify(name)} starts or ends with spaces. Fix: use ${JSON.stringify(n)}.` };
+  if ([...n].length > MAX_TEMPLATE_NAME) return { field: 'name', message: `a template name may have at most ${MAX_TEMPLATE_NAME} characters; '${n.slice(0, 20)}…' has ${[...n].length}. Fix: shorten it.` };
+  if (/[\u0000-\u001f\u007f]/.test(n)) return { field: 'name', message: `the template name ${JSON.stringify(n)} holds a control character (newline, tab …). Fix: remove it.` };
+  const o = (typeof template === 'object' && template !== null ? template : {}) as Record<string, unknown>;
+  for (const role of TEMPLATE_ROLES) {
+    const v = o[role];
+    if (typeof v !== 'string') return { field: role, message: `template '${n}' needs a string for the ${role} role, got ${JSON.stringify(v) ?? 'nothing'}. Fix: give "" for no template.` };
+    const problem = templateProblem(v);
+    if (problem) return { field: role, message: `the ${role} template of '${n}' (${JSON.stringify(v)}) is refused: ${problem}.` };
+  }
+  // `--template NAME` looks up saved templates before presets; a saved one under a preset's name
+  // that differs from it would make that name mean two things.
+  if (Object.hasOwn(TEMPLATE_PRESETS, n) && TEMPLATE_ROLES.some((r) => TEMPLATE_PRESETS[n as PresetName][r] !== o[r])) {
+    return { field: 'name', message: `'${n}' is the name of a preset and this template differs from it. Fix: choose another name, e.g. '${n}-custom'.` };
+  }
+  return null;
+}

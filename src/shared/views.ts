@@ -1,6 +1,7 @@
 // What EngineApi's read side returns for the pages: datasets (summary, report, rows), models,
-// template previews, training runs and projections — plain objects, read back from the engine's
-// folders — and the one edit a dataset row can take.
+// template previews, saved templates, training runs and projections — plain objects, read back
+// from the engine's folders — and the one edit a dataset row can take.
+import type { InstructionTemplate } from './templates.js';
 
 /** One edit of a stored dataset's rows; `index` is the stable 0-based row index. */
 export type DatasetEdit =
@@ -85,6 +86,16 @@ export interface TemplatePreviewRequest {
   /** Count tokens with this model's tokenizer (and flag texts over its max length). */
   model?: string;
   maxLength?: number;
+}
+
+/** A project's saved instruction templates (PROJECT/templates.json). */
+export interface ProjectTemplates {
+  /** The file they are kept in. */
+  file: string;
+  /** The template the app trains with (the Templates page edits it); null when none is chosen. */
+  active: string | null;
+  /** In the file's order. */
+  templates: { name: string; template: InstructionTemplate }[];
 }
 
 export interface RunView {

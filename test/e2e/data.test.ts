@@ -2,7 +2,8 @@
 // engine. A project is created through the UI; a small CSV with two bad rows is imported (they
 // are reported with their line numbers); its rows are searched, one is edited and the edit
 // undone; the split is set; and a template is previewed with token counts from a tiny random
-// BERT written here with a real WordPiece tokenizer. Same prerequisites as project.test.ts.
+// BERT written here with a real WordPiece tokenizer, saved in the project's templates.json and
+// read back after a reload. Same prerequisites as project.test.ts.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -152,8 +153,21 @@ describe('Data and Templates pages in a browser', () => {
     await expect.poll(() => query.textContent()).toContain('query: How do I reset my password?');
     // WordPiece (uncased): [CLS] how do i reset my password ? [SEP] = 9; "query :" adds 2.
     await expect.poll(() => query.getByTestId('tokens-query').textContent()).toBe('11 tokens (+2 from the template)');
+    // Saved in the project folder, where `embedsmith train --template default` finds it.
+    const file = join(projectDir(), 'templates.json');
+    const e5 = { query: 'query: ', document: 'passage: ', text: 'query: ' };
+    await expect.poll(async () => JSON.parse(await readFile(file, 'utf8'))).toEqual({ schemaVersion: 1, active: 'default', templates: { default: e5 } });
+    await expect.poll(() => page.getByTestId('tpl-save-status').textContent()).toBe(`Saved in ${file} as ‘default’.`);
     await query.scrollIntoViewIfNeeded();
     await shot('4-templates');
+    // A reload reads it back from the engine, not from this browser.
+    const stored = (await context.storageState()).origins.flatMap((o) => o.localStorage.map((e) => e.name));
+    expect(stored.filter((k) => k.startsWith('embedsmith.templates.'))).toEqual([]);
+    expect(stored).toContain(`embedsmith.workbench.${projectDir()}`); // the storage that is read is this one
+    await page.reload();
+    await page.getByRole('heading', { name: 'Templates', exact: true }).waitFor();
+    await expect.poll(() => page.getByLabel('Document template', { exact: true }).inputValue()).toBe('passage: ');
+    expect(await page.getByRole('radio', { name: 'e5' }).isChecked()).toBe(true);
   });
 
   it('keeps the choices across pages, in the dark theme too', async () => {

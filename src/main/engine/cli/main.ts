@@ -43,8 +43,10 @@ Commands available now:
            Import CSV/TSV/JSONL/Parquet with a validation report; bad rows are skipped and listed.
   import   --queries FILE --corpus FILE --qrels FILE --out DATASET_DIR [--delimiter C] [--encoding …] [--json]
            A retrieval set (BEIR queries.jsonl / corpus.jsonl / qrels/*.tsv, or CSV/TSV/Parquet).
-  import   … [--model MODEL_DIR [--max-length N] [--template none|e5|bge|nomic|instructor]]
+  import   … [--model MODEL_DIR [--max-length N] [--template none|e5|bge|nomic|instructor|SAVED_NAME]]
            Count tokens against that model at import (TOO_MANY_TOKENS warnings in report.json).
+           --template (here, dataset check, train) also takes a template saved in the
+           project's templates.json (the Templates page's) when the data lies in that project.
   dataset export DATASET_DIR --out FILE.jsonl|FILE.csv
   dataset split DATASET_DIR [--eval 0.1] [--seed 42]
   dataset show DATASET_DIR N [N …]
@@ -52,7 +54,7 @@ Commands available now:
   dataset undo DATASET_DIR        dataset redo DATASET_DIR
   dataset history DATASET_DIR [--json]
   dataset retrieval DATASET_DIR --out DIR [--split train|eval]
-  dataset check DATASET_DIR --model MODEL_DIR [--max-length N] [--template PRESET]
+  dataset check DATASET_DIR --model MODEL_DIR [--max-length N] [--template PRESET|SAVED_NAME]
            N is a row index: 0-based in rows.jsonl order, kept when rows are deleted.
   project create DIR --name NAME     Make DIR a new Embedsmith project.
   project info DIR [--json]          Show a project's name, schema version and dates.

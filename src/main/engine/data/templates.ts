@@ -1,10 +1,12 @@
 // Instruction templates (issue 5 §6): what is put around a text before it is embedded,
 // per role — query, document, or text (labelled data / symmetric tasks). A template is a
 // format containing {text}, or a plain prefix. Roles and presets live in src/shared/templates.ts.
-// Saved in the project's templates.json ({schemaVersion, templates: {name: template}}).
-import { readFile } from 'node:fs/promises';
+// Saved in the project's templates.json ({schemaVersion, active?, templates: {name: template}};
+// `active` names the template the app trains with), read and written through EngineApi and the CLI.
+import { readFile, stat } from 'node:fs/promises';
 import { EngineError } from '../../../shared/errors.js';
-import { TEMPLATE_PRESETS, TEMPLATE_ROLES, type InstructionTemplate, type PresetName, type TemplateRole } from '../../../shared/templates.js';
+import { TEMPLATE_PRESETS, TEMPLATE_ROLES, savedTemplateProblem, type InstructionTemplate, type PresetName, type TemplateRole } from '../../../shared/templates.js';
+import type { ProjectTemplates } from '../../../shared/views.js';
 import { writeJsonAtomic } from '../workspace/atomic.js';
 import { parseJsonFile } from '../workspace/json-file.js';
 import { TEMPLATES_SCHEMA_VERSION, projectPaths } from '../workspace/project.js';
@@ -61,41 +63,136 @@ export function templateToPrompts(t: InstructionTemplate): Record<string, string
   return prompts;
 }
 
-function checkTemplate(name: string, t: unknown): InstructionTemplate {
-  const o = (t ?? {}) as Record<string, unknown>;
+// Checks a template read from templates.json: every role a string. The save-time rules
+// (savedTemplateProblem) are not applied to reading, so a hand-edited file still loads.
+function checkTemplate(path: string, name: string, t: unknown): InstructionTemplate {
+  const o = (typeof t === 'object' && t !== null ? t : {}) as Record<string, unknown>;
   for (const role of TEMPLATE_ROLES) {
-    if (typeof o[role] !== 'string') throw new EngineError('BAD_INPUT', `template '${name}' needs a string for the ${role} role (use "" for none).`, { name, role });
+    if (typeof o[role] !== 'string') {
+      throw new EngineError('SCHEMA', `${path}: template '${name}' needs a string for the ${role} role. Fix: write "" for none, in a text editor.`, { path, name, role });
+    }
   }
   return { query: o.query as string, document: o.document as string, text: o.text as string };
 }
 
-export async function loadTemplates(projectDir: string): Promise<Record<string, InstructionTemplate>> {
+interface TemplatesFile {
+  /** Named templates in file order (a Map, so a name such as '__proto__' stays a name). */
+  templates: Map<string, InstructionTemplate>;
+  /** The one the app trains with; kept only while it names a saved template. */
+  active: string | null;
+  /** Top-level fields this build does not know, kept so a save does not drop them. */
+  extra: Record<string, unknown>;
+}
+
+async function readTemplatesFile(projectDir: string): Promise<TemplatesFile> {
   const path = projectPaths(projectDir).templates;
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    return {};
+    return { templates: new Map(), active: null, extra: {} };
   }
-  const file = parseJsonFile(path, text) as { schemaVersion?: number; templates?: Record<string, unknown> };
-  if (file.schemaVersion !== TEMPLATES_SCHEMA_VERSION || typeof file.templates !== 'object' || file.templates === null) {
-    throw new EngineError('SCHEMA', `${path} has schema version ${String(file.schemaVersion)}; this build reads ${TEMPLATES_SCHEMA_VERSION}.`, { path });
+  const raw = parseJsonFile(path, text);
+  const { schemaVersion, templates, active, ...extra } = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  if (schemaVersion !== TEMPLATES_SCHEMA_VERSION || typeof templates !== 'object' || templates === null || Array.isArray(templates)) {
+    throw new EngineError('SCHEMA', `${path} has schema version ${String(schemaVersion)}; this build reads ${TEMPLATES_SCHEMA_VERSION}, with a "templates" object.`, { path });
   }
-  return Object.fromEntries(Object.entries(file.templates).map(([n, t]) => [n, checkTemplate(n, t)]));
+  const all = new Map(Object.entries(templates).map(([n, t]) => [n, checkTemplate(path, n, t)] as const));
+  return { templates: all, active: typeof active === 'string' && all.has(active) ? active : null, extra };
 }
 
-/** Saves (or replaces) one named template; `from` may be a preset name. */
-export async function saveTemplate(projectDir: string, name: string, template: InstructionTemplate | PresetName): Promise<InstructionTemplate> {
-  if (name.trim() === '') throw new EngineError('BAD_INPUT', 'a template needs a name.', { setting: 'name' });
-  const t = typeof template === 'string' ? presetOrThrow(template) : checkTemplate(name, template);
-  const all = await loadTemplates(projectDir);
-  all[name] = t;
-  await writeJsonAtomic(projectPaths(projectDir).templates, { schemaVersion: TEMPLATES_SCHEMA_VERSION, templates: all });
-  return t;
+async function writeTemplatesFile(projectDir: string, f: TemplatesFile): Promise<void> {
+  // `active` is optional in schema 1: a build that does not know it reads the file as before.
+  const active = f.active === null ? {} : { active: f.active };
+  await writeJsonAtomic(projectPaths(projectDir).templates, { ...f.extra, schemaVersion: TEMPLATES_SCHEMA_VERSION, ...active, templates: Object.fromEntries(f.templates) });
+}
+
+function viewOf(projectDir: string, f: TemplatesFile): ProjectTemplates {
+  return { file: projectPaths(projectDir).templates, active: f.active, templates: [...f.templates].map(([name, template]) => ({ name, template: { ...template } })) };
+}
+
+// Calls on one project's templates.json run one after another (saves read, change and write the
+// whole file): two saves close together both land, and a read after a save sees it.
+const queues = new Map<string, Promise<unknown>>();
+function inTurn<T>(projectDir: string, fn: () => Promise<T>): Promise<T> {
+  const key = projectPaths(projectDir).templates;
+  const result = (queues.get(key) ?? Promise.resolve()).then(fn);
+  const settled = result.catch(() => {});
+  queues.set(key, settled);
+  void settled.then(() => queues.get(key) === settled && queues.delete(key));
+  return result;
+}
+
+async function requireProject(projectDir: unknown): Promise<void> {
+  if (typeof projectDir !== 'string' || projectDir === '') throw new EngineError('BAD_INPUT', `the project folder must be a path, got ${JSON.stringify(projectDir)}. Fix: give the folder holding project.json.`, { setting: 'projectDir' });
+  const file = projectPaths(projectDir).projectJson;
+  if (!(await stat(file).catch(() => null))?.isFile()) {
+    throw new EngineError('NOT_FOUND', `${projectDir} is not an Embedsmith project: it has no project.json. Fix: give the project folder (the one holding project.json).`, { dir: projectDir });
+  }
+}
+
+export async function loadTemplates(projectDir: string): Promise<Record<string, InstructionTemplate>> {
+  return Object.fromEntries((await inTurn(projectDir, () => readTemplatesFile(projectDir))).templates);
+}
+
+/** The project's saved templates and the active one (EngineApi.listTemplates). */
+export async function listProjectTemplates(projectDir: string): Promise<ProjectTemplates> {
+  await requireProject(projectDir);
+  return inTurn(projectDir, async () => viewOf(projectDir, await readTemplatesFile(projectDir)));
+}
+
+/**
+ * Saves (or replaces) one named template, refused with BAD_INPUT naming the field when it breaks
+ * a rule of savedTemplateProblem; `template` may be a preset name. `active: true` makes it the
+ * template the app trains with. Answers the templates after the save.
+ */
+export async function saveTemplate(projectDir: string, name: string, template: InstructionTemplate | PresetName, options: { active?: boolean } = {}): Promise<ProjectTemplates> {
+  const t = typeof template === 'string' ? presetOrThrow(template) : template;
+  const problem = savedTemplateProblem(name, t);
+  if (problem) throw new EngineError('BAD_INPUT', problem.message, { setting: problem.field, name });
+  const clean: InstructionTemplate = { query: t.query, document: t.document, text: t.text };
+  await requireProject(projectDir);
+  return inTurn(projectDir, async () => {
+    const f = await readTemplatesFile(projectDir);
+    f.templates.set(name, clean);
+    if (options.active) f.active = name;
+    await writeTemplatesFile(projectDir, f);
+    return viewOf(projectDir, f);
+  });
+}
+
+/** Removes one named template; the active one leaves none active. NOT_FOUND names the saved ones. */
+export async function deleteTemplate(projectDir: string, name: string): Promise<ProjectTemplates> {
+  await requireProject(projectDir);
+  return inTurn(projectDir, async () => {
+    const f = await readTemplatesFile(projectDir);
+    if (!f.templates.delete(name)) {
+      const names = [...f.templates.keys()];
+      throw new EngineError('NOT_FOUND', `no template '${name}' is saved in ${projectPaths(projectDir).templates}; ${names.length ? `saved: ${names.join(', ')}` : 'none is saved'}.`, { name });
+    }
+    if (f.active === name) f.active = null;
+    await writeTemplatesFile(projectDir, f);
+    return viewOf(projectDir, f);
+  });
+}
+
+/**
+ * `--template NAME` of the CLI: a template saved in the project's templates.json, else a preset.
+ * `projectDir` is the project the command's data lies in (null outside one).
+ */
+export async function templateByName(name: string, projectDir: string | null): Promise<InstructionTemplate> {
+  const saved = projectDir ? await loadTemplates(projectDir) : {};
+  if (Object.hasOwn(saved, name)) return saved[name];
+  if (Object.hasOwn(TEMPLATE_PRESETS, name)) return { ...TEMPLATE_PRESETS[name as PresetName] };
+  const presets = `presets are ${Object.keys(TEMPLATE_PRESETS).join(', ')}`;
+  const where = projectDir
+    ? `${projectPaths(projectDir).templates} holds ${Object.keys(saved).length ? Object.keys(saved).join(', ') : 'no templates'}`
+    : 'a name saved on the Templates page is found when the data lies inside its project';
+  throw new EngineError('BAD_INPUT', `no template '${name}': ${presets}; ${where}. Fix: give one of those names.`, { setting: 'template' });
 }
 
 export function presetOrThrow(name: string): InstructionTemplate {
-  if (!(name in TEMPLATE_PRESETS)) {
+  if (!Object.hasOwn(TEMPLATE_PRESETS, name)) {
     throw new EngineError('BAD_INPUT', `no template preset '${name}'; presets are ${Object.keys(TEMPLATE_PRESETS).join(', ')}.`, { setting: 'preset' });
   }
   return { ...TEMPLATE_PRESETS[name as PresetName] };

@@ -20,10 +20,12 @@ import {
   type ExportRequest,
   type TemplatePreviewRequest,
 } from '../../../shared/api.js';
+import type { InstructionTemplate } from '../../../shared/templates.js';
 import * as reads from './read-service.js';
 import { runDemoPipeline } from '../demo/pipeline.js';
 import { importDataset } from '../data/index.js';
 import { applyEdit, redoEdit, undoLastEdit } from '../data/edits.js';
+import { deleteTemplate, listProjectTemplates, saveTemplate } from '../data/templates.js';
 import { COMPUTE_LANE, evaluateJob, exportJob, mineJob, trainJob, umapJob } from './compute-jobs.js';
 import { parseRepoArg, pullModel } from '../model/hub.js';
 import { hubCacheDir } from '../model/hub-cache.js';
@@ -227,6 +229,11 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     describeModel: (dir: string) => reads.describeModel(dir),
     listCachedModels: () => reads.listCachedModels(options.hub?.cacheDir ?? hubCacheDir()),
     previewTemplate: (r: TemplatePreviewRequest) => reads.previewTemplate(r),
+    listTemplates: (projectDir: string) => listProjectTemplates(projectDir),
+    // Only a template object crosses the contract; preset names are the CLI's shorthand.
+    saveTemplate: (projectDir: string, name: string, template: InstructionTemplate, o?: { active?: boolean }) =>
+      saveTemplate(projectDir, name, typeof template === 'object' && template !== null ? template : ({} as InstructionTemplate), { active: o?.active === true }),
+    deleteTemplate: (projectDir: string, name: string) => deleteTemplate(projectDir, name),
     listRuns: async () => reads.listRuns(project ? project.info.dir : null),
     readRun: (dir: string) => reads.readRun(dir),
     readProjection: (file: string) => reads.readProjection(file),

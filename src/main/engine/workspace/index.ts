@@ -6,6 +6,7 @@ export {
   openProject,
   checkProjectName,
   projectPaths,
+  projectHolding,
   OpenProject,
   MAX_PROJECT_NAME,
   TEMPLATES_SCHEMA_VERSION,

@@ -6,7 +6,7 @@
 //   project.lock    while open (see lock.ts)
 // Every file is replaced through writeJsonAtomic, so a crash mid-save keeps the old version.
 import { mkdir, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { EngineError, PROJECT_SCHEMA_VERSION, type ProjectInfo } from '../../../shared/api.js';
 import { ioError, isAtomicTempName, writeJsonAtomic } from './atomic.js';
 import { parseJsonFile } from './json-file.js';
@@ -267,6 +267,17 @@ async function listFolder(dir: string): Promise<string[] | null> {
       throw new EngineError('BAD_INPUT', `${dir} is a file, not a folder. Fix: choose a folder.`, { dir });
     }
     throw ioError(err, dir, 'list');
+  }
+}
+
+/**
+ * The project `path` lies in: `path` itself or its nearest parent holding project.json (a
+ * dataset is PROJECT/datasets/NAME, a run PROJECT/runs/NAME); null outside any project.
+ */
+export async function projectHolding(path: string): Promise<string | null> {
+  for (let dir = resolve(path); ; dir = dirname(dir)) {
+    if (await isFile(join(dir, 'project.json'))) return dir;
+    if (dirname(dir) === dir) return null;
   }
 }
 

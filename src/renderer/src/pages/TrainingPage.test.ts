@@ -124,10 +124,11 @@ describe('Training page: a run', () => {
   it('trains, polls the run folder while the job runs, draws the curves and takes up the model', async () => {
     const engine = setUp();
     const sent = recordTrains(engine);
-    // As the Templates page saves it (lib/templates.svelte.ts).
-    localStorage.setItem(`embedsmith.templates.${P}`, JSON.stringify({ query: 'query: ', document: 'passage: ', text: '' }));
+    // As the Templates page saves it (lib/templates.svelte.ts): in the project, through the engine.
+    await engine.saveTemplate(P, 'default', { query: 'query: ', document: 'passage: ', text: '' }, { active: true });
     await start(engine);
-    expect(document.querySelector('[data-testid="train-template"]')!.textContent).toContain('queries query: , documents passage:');
+    expect(engine.calls.find((c) => c.method === 'listTemplates')?.args).toEqual([P]);
+    expect(document.querySelector('[data-testid="train-template"]')!.textContent).toContain('Template ‘default’ (from the Templates page): queries query: , documents passage:');
     await act(() => button('Start training').click());
     expect(sent).toEqual([
       {
@@ -200,6 +201,31 @@ describe('Training page: a run', () => {
     expect(saved()).toMatchObject({ run: old, trained: `${old}/model` });
     expect(chart('Evaluation: ndcg@10')!.getAttribute('data-points')).toBe('1');
     expect(byLabel('Trained model folder').value).toBe(`${old}/model`);
+  });
+
+  it('trains with a template an earlier version kept in this browser, moved into the project first', async () => {
+    const engine = setUp();
+    const sent = recordTrains(engine);
+    localStorage.setItem(`embedsmith.templates.${P}`, JSON.stringify({ query: 'q: ', document: 'd: ', text: '' }));
+    await start(engine);
+    expect(engine.calls.filter((c) => c.method === 'saveTemplate').map((c) => c.args)).toEqual([[P, 'default', { query: 'q: ', document: 'd: ', text: '' }, { active: true }]]);
+    expect(main()).toContain(`It was kept in this browser by an earlier version and is now saved in ${P}/templates.json.`);
+    await act(() => button('Start training').click());
+    expect(sent[0].settings?.template).toEqual({ query: 'q: ', document: 'd: ' });
+    expect(localStorage.getItem(`embedsmith.templates.${P}`)).toBeNull();
+  });
+
+  it('will not train while the project’s templates cannot be read', async () => {
+    const engine = setUp();
+    engine.listTemplates = async () => {
+      throw new EngineError('SCHEMA', `${P}/templates.json is not valid JSON at line 3, column 1. Fix: correct that spot in a text editor.`);
+    };
+    await start(engine);
+    const alert = document.querySelector('[role="alert"]')!;
+    expect(alert.textContent).toContain('The project’s templates cannot be read');
+    expect(alert.textContent).toContain('templates.json is not valid JSON at line 3');
+    expect(button('Start training').disabled).toBe(true);
+    expect(main()).toContain('The project’s templates cannot be read: see the message above.');
   });
 
   it("shows the engine's refusals and failures with message and code", async () => {

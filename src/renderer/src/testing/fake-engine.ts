@@ -28,7 +28,9 @@ import {
   type ProjectionView,
   type RunView,
   type TemplatePreviewRequest,
+  type ProjectTemplates,
 } from '../../../shared/api.js';
+import { savedTemplateProblem, type InstructionTemplate } from '../../../shared/templates.js';
 
 export interface FakeEngineOptions {
   info?: Partial<EngineInfo>;
@@ -231,6 +233,39 @@ export class FakeEngine implements EngineApi {
       const tokens = r.model ? final.split(/\s+/).filter(Boolean).length + 2 : null;
       return { final, tokens, truncated: tokens !== null && r.maxLength !== undefined && tokens > r.maxLength };
     });
+  }
+  /** templates.json per project folder, as the engine keeps it (a missing entry is an empty file). */
+  templates = new Map<string, { active: string | null; templates: Map<string, InstructionTemplate> }>();
+  #templatesOf(projectDir: string) {
+    if (!this.projects.has(projectDir)) throw new EngineError('NOT_FOUND', `${projectDir} is not an Embedsmith project: it has no project.json (fake engine)`);
+    let f = this.templates.get(projectDir);
+    if (!f) this.templates.set(projectDir, (f = { active: null, templates: new Map() }));
+    return f;
+  }
+  #templatesView(projectDir: string): ProjectTemplates {
+    const f = this.#templatesOf(projectDir);
+    return { file: `${projectDir}/templates.json`, active: f.active, templates: [...f.templates].map(([name, t]) => ({ name, template: { ...t } })) };
+  }
+  async listTemplates(projectDir: string): Promise<ProjectTemplates> {
+    this.#log('listTemplates', projectDir);
+    return this.#templatesView(projectDir);
+  }
+  async saveTemplate(projectDir: string, name: string, template: InstructionTemplate, options?: { active?: boolean }): Promise<ProjectTemplates> {
+    this.#log('saveTemplate', projectDir, name, structuredClone(template), options);
+    // The engine's own rules (shared), so the page meets the same refusals here.
+    const problem = savedTemplateProblem(name, template);
+    if (problem) throw new EngineError('BAD_INPUT', problem.message, { setting: problem.field, name });
+    const f = this.#templatesOf(projectDir);
+    f.templates.set(name, { query: template.query, document: template.document, text: template.text });
+    if (options?.active) f.active = name;
+    return this.#templatesView(projectDir);
+  }
+  async deleteTemplate(projectDir: string, name: string): Promise<ProjectTemplates> {
+    this.#log('deleteTemplate', projectDir, name);
+    const f = this.#templatesOf(projectDir);
+    if (!f.templates.delete(name)) throw new EngineError('NOT_FOUND', `no template '${name}' is saved in ${projectDir}/templates.json`);
+    if (f.active === name) f.active = null;
+    return this.#templatesView(projectDir);
   }
   async listRuns(): Promise<{ dir: string; name: string; steps: number; done: boolean }[]> {
     this.#log('listRuns');

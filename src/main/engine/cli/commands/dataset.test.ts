@@ -6,6 +6,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readDatasetRows } from '../../data/store.js';
+import { saveTemplate } from '../../data/templates.js';
+import { createProject } from '../../workspace/project.js';
 import { writeTinyModel } from '../../model/testing.js';
 import { datasetCommand } from './dataset.js';
 import { importCommand } from './import.js';
@@ -121,7 +123,27 @@ describe('embedsmith dataset retrieval / check', () => {
     expect(await datasetCommand(['check', dir], s.out)).toBe(2);
     expect(s.errors.at(-1)).toContain('--model MODEL_DIR is required');
     expect(await datasetCommand(['check', dir, '--model', model, '--template', 'nope'], s.out)).toBe(2);
-    expect(s.errors.at(-1)).toContain("no template preset 'nope'");
+    expect(s.errors.at(-1)).toContain("no template 'nope': presets are none, e5, bge, nomic, instructor; a name saved on the Templates page is found when the data lies inside its project");
+  });
+
+  it('check --template takes a template saved in the project the dataset lies in', async () => {
+    const project = await createProject(join(tmp, 'proj'), 'Proj');
+    try {
+      await saveTemplate(project.dir, 'queries-only', { query: 'query: ', document: '', text: '' });
+      await writeFile(join(tmp, 'p.csv'), 'anchor,positive,label\nq0,p0,a\nq1,p1,b\n');
+      const s = sink();
+      const dir = join(project.dir, 'datasets', 'ds');
+      expect(await importCommand([join(tmp, 'p.csv'), '--out', dir], s.out)).toBe(0);
+      const model = join(tmp, 'model');
+      await writeTinyModel(model, { st: { pooling: 'mean', normalize: true, maxSeqLength: 4 }, tokenizerFrom: BERT_TOK });
+      // Only the two queries get the two-token prefix that takes them over 4; with e5 all four were.
+      expect(await datasetCommand(['check', dir, '--model', model, '--template', 'queries-only'], s.out)).toBe(0);
+      const logs = s.logs.slice(s.logs.findIndex((l) => l.startsWith('Counted')));
+      expect(logs[0]).toMatch(/^Counted 4 texts: the longest has \d+ tokens; 2 over the max length/);
+      expect(logs.slice(1).map((l) => l.match(/the (\w+) has/)?.[1])).toEqual(['anchor', 'anchor']);
+    } finally {
+      await project.close();
+    }
   });
 });
 

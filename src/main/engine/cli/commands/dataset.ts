@@ -18,7 +18,7 @@ export const DATASET_USAGE = `Usage: embedsmith dataset export DATASET_DIR --out
        embedsmith dataset redo DATASET_DIR
        embedsmith dataset history DATASET_DIR [--json]
        embedsmith dataset retrieval DATASET_DIR --out DIR [--split train|eval]
-       embedsmith dataset check DATASET_DIR --model MODEL_DIR [--max-length N] [--template PRESET]
+       embedsmith dataset check DATASET_DIR --model MODEL_DIR [--max-length N] [--template PRESET|SAVED_NAME]
   N is a row's index: 0-based in rows.jsonl order, kept when other rows are deleted; added rows get new ones.`;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -144,7 +144,7 @@ export async function datasetCommand(args: string[], out: Out): Promise<number> 
         const { values, positionals } = parse(rest, { model: { type: 'string' }, 'max-length': { type: 'string' }, template: { type: 'string' } });
         const dir = one(positionals);
         if (!values.model) throw new UsageError('--model MODEL_DIR is required (its tokenizer counts the tokens)');
-        const lc = (await lengthCheckOption(values))!;
+        const lc = (await lengthCheckOption(values, dir))!;
         const r = await checkTokenLengths(dir, lc.tokenizer, lc.maxLength, lc.template);
         out.log(`Counted ${r.checked} texts: the longest has ${r.longest} tokens; ${r.tooLong} over the max length (TOO_MANY_TOKENS in report.json).`);
         for (const i of r.issues.slice(0, 10)) out.log(`  warning: ${i.message}`);

@@ -5,27 +5,31 @@
 import { parseArgs } from 'node:util';
 import { importDataset, type ImportResult } from '../../data/import.js';
 import { importRetrievalSet } from '../../data/retrieval-import.js';
-import { presetOrThrow } from '../../data/templates.js';
+import { templateByName } from '../../data/templates.js';
+import { projectHolding } from '../../workspace/project.js';
 import { modelTokenizer, type LengthCheck } from '../../data/token-lengths.js';
 import { FORMATS, type DatasetFormat, type EncodingName } from '../../data/types.js';
 import { UsageError, intOption, reportError, type Out } from './common.js';
 
 export const IMPORT_USAGE = `Usage: embedsmith import FILE --out DATASET_DIR [--format auto|pairs|triplets|labeled|scored]
        [--map role=column,…] [--delimiter C] [--encoding auto|utf8|utf16le|latin1] [--json]
-       [--model MODEL_DIR [--max-length N] [--template none|e5|bge|nomic|instructor]]
+       [--model MODEL_DIR [--max-length N] [--template PRESET|SAVED_NAME]]
        embedsmith import --queries FILE --corpus FILE --qrels FILE --out DATASET_DIR [--delimiter C]
        [--encoding …] [--json] [--model MODEL_DIR …]`;
 
 const ENCODINGS = ['auto', 'utf8', 'utf16le', 'utf16be', 'latin1'];
 
-/** The token-length check --model/--max-length/--template ask for (undefined without --model). */
-export async function lengthCheckOption(values: { model?: string; 'max-length'?: string; template?: string }): Promise<LengthCheck | undefined> {
+/**
+ * The token-length check --model/--max-length/--template ask for (undefined without --model).
+ * --template is a preset or a template saved in the project the dataset `dataset` lies in.
+ */
+export async function lengthCheckOption(values: { model?: string; 'max-length'?: string; template?: string }, dataset: string): Promise<LengthCheck | undefined> {
   if (!values.model) {
     if (values['max-length'] !== undefined || values.template !== undefined) throw new UsageError('--max-length and --template need --model MODEL_DIR (the tokenizer to count with)');
     return undefined;
   }
   const maxLength = intOption('max-length', values['max-length']);
-  const template = values.template === undefined ? undefined : presetOrThrow(values.template);
+  const template = values.template === undefined ? undefined : await templateByName(values.template, await projectHolding(dataset));
   // The tokenizer is loaded first, so a bad model folder stops the command before anything is written.
   return { tokenizer: await modelTokenizer(values.model, maxLength), maxLength, template };
 }
@@ -70,7 +74,7 @@ export async function importCommand(args: string[], out: Out): Promise<number> {
     }
     const encoding = values.encoding === 'utf-8' ? 'utf8' : values.encoding!;
     if (!ENCODINGS.includes(encoding)) throw new UsageError(`--encoding must be one of ${ENCODINGS.join(', ')}; got '${values.encoding}'`);
-    const lengthCheck = await lengthCheckOption(values);
+    const lengthCheck = await lengthCheckOption(values, values.out);
     const common = { delimiter: values.delimiter, encoding: encoding as 'auto' | EncodingName, lengthCheck };
     const r = retrieval
       ? await importRetrievalSet({ queries: values.queries!, corpus: values.corpus!, qrels: values.qrels! }, values.out, common)

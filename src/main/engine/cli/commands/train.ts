@@ -2,18 +2,19 @@
 // flags → TrainSettings (train/settings.ts) → trainRun. Ctrl-C stops after the running step
 // and writes a checkpoint; `--resume` continues it exactly.
 import { availableParallelism } from 'node:os';
-import { type PresetName, TEMPLATE_PRESETS, presetOrThrow } from '../../data/templates.js';
+import { templateByName } from '../../data/templates.js';
 import type { DevicePref } from '../../runtime/index.js';
 import { type Searcher, createSearcher } from '../../mining/search.js';
 import { trainingEvaluator } from '../../train/evaluator.js';
 import { type Evaluate, trainRun } from '../../train/run.js';
 import { TRAIN_DEFAULTS, type TrainSettings, modelTemplate } from '../../train/settings.js';
+import { projectHolding } from '../../workspace/project.js';
 import { type Out, UsageError, parseOptions, reportError } from './common.js';
 
 export const TRAIN_USAGE =
   'usage: embedsmith train --model MODEL_DIR --data DATASET_DIR --out RUN_DIR [--epochs 1] [--max-steps N] [--batch-size 32] ' +
   '[--lr 2e-5] [--warmup 0.1] [--schedule linear|constant] [--weight-decay 0.01] [--temperature 0.05] [--max-length 128] ' +
-  '[--dropout FROM_CONFIG|P] [--seed 42] [--no-shuffle] [--negatives N] [--template PRESET] [--eval DATASET_DIR] [--eval-every N] ' +
+  '[--dropout FROM_CONFIG|P] [--seed 42] [--no-shuffle] [--negatives N] [--template PRESET|SAVED_NAME] [--eval DATASET_DIR] [--eval-every N] ' +
   '[--metric ndcg@10] [--patience N] [--checkpoint-every N] [--keep-checkpoints 2] [--resume] [--device auto|cpu|webgpu|cuda] [--threads N] ' +
   '[--loss auto|infonce|supcon|cosent] [--symmetric] [--learn-temperature] [--grad-cache ROWS]';
 
@@ -69,8 +70,9 @@ export async function trainSettingsFromArgs(args: string[]): Promise<{ settings:
   const dropout = v.dropout === undefined || v.dropout === 'FROM_CONFIG' || v.dropout === 'config' ? null : num('dropout', v.dropout, 0);
   let template: TrainSettings['template'];
   if (v.template !== undefined) {
-    if (!(v.template in TEMPLATE_PRESETS)) throw new UsageError(`--template '${v.template}' is not a preset; presets are ${Object.keys(TEMPLATE_PRESETS).join(', ')}`);
-    const t = presetOrThrow(v.template as PresetName);
+    // A preset, or a template saved in the project the data (else the run) lies in.
+    const project = (await projectHolding(v.data)) ?? (await projectHolding(v.out));
+    const t = await templateByName(v.template, project);
     template = { query: t.query, document: t.document };
   } else {
     template = await modelTemplate(v.model);

@@ -1,5 +1,6 @@
-// The Templates page against the fake engine: presets fill every role, edits are kept per
-// project, and the preview shows the final text of real rows of the Workbench's dataset with
+// The Templates page against the fake engine: presets fill every role, edits are saved in the
+// project through the engine (and read back after a reload), a template an earlier version
+// kept in this browser is moved there once, and the preview shows the final text of real rows of the Workbench's dataset with
 // token counts from the Workbench's model (or one chosen here, checked by the engine first).
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ModelSummary } from '../../../../shared/api.js';
@@ -19,6 +20,10 @@ const previewed = async () => {
   await wait(300);
   await settled();
 };
+const FILE = `${PROJECT.dir}/templates.json`;
+const saveStatus = () => document.querySelector('[data-testid="tpl-save-status"]')!.textContent!.trim();
+/** What the page asked the engine to save, as [name, template]. */
+const saved = (e: JournalEngine) => e.calls.filter((c) => c.method === 'saveTemplate').filter((c) => (c.args[3] as { active?: boolean })?.active).map((c) => [c.args[1], c.args[2]]);
 const radio = (name: string) => document.querySelector<HTMLInputElement>(`input[type="radio"][value="${name}"]`)!;
 const previewOf = (role: string) => [...document.querySelectorAll(`ol[aria-label="${role} preview"] li`)].map((li) => li.textContent!.replace(/\s+/g, ' ').trim());
 
@@ -37,19 +42,86 @@ describe('Templates page', () => {
     expect(document.querySelector('main a[href="#/project"]')).not.toBeNull();
   });
 
-  it('fills every role from a preset, keeps edits per project, and says when no preset matches', async () => {
+  it('fills every role from a preset, saves edits in the project through the engine, and says when no preset matches', async () => {
     const engine = new JournalEngine();
     await start(engine, '#/templates');
     expect(radio('none').checked).toBe(true);
+    expect(saveStatus()).toBe(`Nothing saved yet: the first edit is saved in ${FILE} as ‘default’.`);
     await act(() => radio('e5').click());
     expect([control('Query template').value, control('Document template').value, control('Text template').value]).toEqual(['query: ', 'passage: ', 'query: ']);
     await act(() => setValue(control('Document template'), 'passage: {text}'));
     expect(radio('e5').checked).toBe(false);
     expect(document.querySelector('main')!.textContent).toContain('Edited: no preset matches');
+    expect(saveStatus()).toBe(`Saved in ${FILE} as ‘default’.`);
+    expect(saved(engine)).toEqual([
+      ['default', { query: 'query: ', document: 'passage: ', text: 'query: ' }],
+      ['default', { query: 'query: ', document: 'passage: {text}', text: 'query: ' }],
+    ]);
+    // A rule broken while typing is shown at the field and not sent to the engine.
     await act(() => setValue(control('Query template'), 'q: {text} {text}'));
     expect(control('Query template').getAttribute('aria-invalid')).toBe('true');
     expect(document.getElementById('tpl-query-problem')!.textContent).toContain('{text} appears 2 times');
-    expect(JSON.parse(localStorage.getItem(`embedsmith.templates.${PROJECT.dir}`)!)).toEqual({ query: 'q: {text} {text}', document: 'passage: {text}', text: 'query: ' });
+    expect(document.getElementById('tpl-query-problem')!.textContent).toContain('Not saved until this is fixed.');
+    expect(saveStatus()).toBe('Not saved: fix the query template below.');
+    expect(saved(engine)).toHaveLength(2);
+    await act(() => setValue(control('Query template'), 'q: {text}'));
+    expect(saved(engine).at(-1)).toEqual(['default', { query: 'q: {text}', document: 'passage: {text}', text: 'query: ' }]);
+    expect(localStorage.getItem(`embedsmith.templates.${PROJECT.dir}`)).toBeNull();
+
+    // A reload (a fresh app, this browser's storage cleared too) reads it back from the engine.
+    stop();
+    await start(engine, '#/templates');
+    expect([control('Query template').value, control('Document template').value, control('Text template').value]).toEqual(['q: {text}', 'passage: {text}', 'query: ']);
+    expect(engine.calls.filter((c) => c.method === 'listTemplates').at(-1)?.args).toEqual([PROJECT.dir]);
+    expect(saveStatus()).toBe(`Saved in ${FILE} as ‘default’.`);
+  });
+
+  it('moves a template an earlier version kept in this browser into the project once, and says so', async () => {
+    const engine = new JournalEngine();
+    localStorage.setItem(`embedsmith.templates.${PROJECT.dir}`, JSON.stringify({ query: 'query: ', document: 'passage: ', text: '' }));
+    await start(engine, '#/templates');
+    expect(saved(engine)).toEqual([['default', { query: 'query: ', document: 'passage: ', text: '' }]]);
+    const notice = document.querySelector('[data-testid="tpl-moved"]')!;
+    expect(notice.getAttribute('role')).toBe('status');
+    expect(notice.textContent!.replace(/\s+/g, ' ')).toContain(`is now in ${FILE} as ‘default’, so the command line and other machines use it too.`);
+    expect(control('Document template').value).toBe('passage: ');
+    await act(() => button('Dismiss').click());
+    expect(document.querySelector('[data-testid="tpl-moved"]')).toBeNull();
+    // Once: a reload finds it in the project and neither moves nor announces anything.
+    stop();
+    await start(engine, '#/templates');
+    expect(saved(engine)).toHaveLength(1);
+    expect(document.querySelector('[data-testid="tpl-moved"]')).toBeNull();
+    expect(control('Query template').value).toBe('query: ');
+  });
+
+  it('shows a kept template the engine refuses, and moves it once it is fixed', async () => {
+    const engine = new JournalEngine();
+    localStorage.setItem(`embedsmith.templates.${PROJECT.dir}`, JSON.stringify({ query: '{text} {text}', document: '', text: '' }));
+    await start(engine, '#/templates');
+    const alert = document.querySelector('[role="alert"]')!;
+    expect(alert.textContent).toContain('could not be moved into it');
+    expect(alert.textContent).toContain(`the query template of 'default' ("{text} {text}") is refused`);
+    expect(control('Query template').value).toBe('{text} {text}');
+    await act(() => setValue(control('Query template'), 'q: {text}'));
+    expect(document.querySelector('[role="alert"]')).toBeNull();
+    expect(document.querySelector('[data-testid="tpl-moved"]')!.textContent).toContain(FILE);
+    expect(saved(engine).at(-1)).toEqual(['default', { query: 'q: {text}', document: '', text: '' }]);
+    expect(localStorage.getItem(`embedsmith.templates.${PROJECT.dir}`)).toBeNull();
+  });
+
+  it('edits the active one of several saved templates, and switches with the keyboard-reachable list', async () => {
+    const engine = new JournalEngine();
+    await engine.saveTemplate(PROJECT.dir, 'legal', { query: 'L: ', document: '', text: '' }, { active: true });
+    await engine.saveTemplate(PROJECT.dir, 'medical', { query: 'M: ', document: 'MD: ', text: '' });
+    await start(engine, '#/templates');
+    expect(control('Query template').value).toBe('L: ');
+    const list = control<HTMLSelectElement>('Template to edit and train with');
+    expect([...list.options].map((o) => o.value)).toEqual(['legal', 'medical']);
+    await act(() => setValue(list, 'medical'));
+    expect([control('Query template').value, control('Document template').value]).toEqual(['M: ', 'MD: ']);
+    expect((await engine.listTemplates(PROJECT.dir)).active).toBe('medical');
+    expect(saveStatus()).toBe(`Saved in ${FILE} as ‘medical’.`);
   });
 
   it("previews real rows of the Workbench's dataset with the model's token counts", async () => {
