@@ -82,6 +82,23 @@ describe('backward', () => {
     expect(() => backward(loss, [t])).toThrow(/Gather node 'Gather_\d+': only axis 0/);
   });
 
+  it('differentiates a node of several outputs through its first only, naming the node otherwise', () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', [2, 4]);
+    const scale = g.input('scale', 'float32', [4]);
+    const bias = g.input('bias', 'float32', [4]);
+    const { y, mean, invStdDev } = o.layerNormalization(x, scale, bias, 1e-5);
+    expect(backward(o.reduceSum(y), [x, scale, bias])).toHaveLength(3);
+    for (const [k, stat] of [[1, mean], [2, invStdDev]] as const) {
+      expect(() => backward(o.reduceSum(o.add(y, stat)), [x])).toThrow(
+        new RegExp(`reaches output ${k} .* of LayerNormalization node 'LayerNormalization_\\d+'`),
+      );
+    }
+    // TopK's first output is its values: its rule refuses them rather than give zeros.
+    const { values } = o.topK(x, 2);
+    expect(() => backward(o.reduceSum(values), [x])).toThrow(/TopK node 'TopK_\d+': its values are not differentiated/);
+  });
+
   it('rejects params the loss does not use, unless allowUnused', async () => {
     const g = new Graph();
     const x = g.input('x', 'float32', [2]);

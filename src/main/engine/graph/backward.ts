@@ -37,6 +37,17 @@ export function backward(loss: Tensor, params: readonly Tensor[], opts: Backward
     grads.set(loss, o.full(g, loss.shape, 1, loss.dtype));
     for (let i = g.nodes.length - 1; i >= 0; i--) {
       const node = g.nodes[i];
+      // A node of several outputs (LayerNormalization's statistics, TopK's indices) is
+      // differentiated through its first output only; its rule may read the others.
+      const reached = node.outputs.findIndex((t, k) => k > 0 && grads.has(t));
+      if (reached > 0) {
+        throw new EngineError(
+          'NOT_IMPLEMENTED',
+          `a gradient reaches output ${reached} ${node.outputs[reached]} of ${node.op} node '${node.name}', ` +
+            `but only the first output of a node is differentiated: compute that value from differentiable ops instead`,
+          { node: node.name, op: node.op },
+        );
+      }
       const dy = grads.get(node.outputs[0]);
       if (!dy || !node.inputs.some((t) => live.has(t) && isFloat(t.dtype))) continue;
       const rule = GRADIENTS[node.op];
@@ -47,9 +58,6 @@ export function backward(loss: Tensor, params: readonly Tensor[], opts: Backward
             `add a row to GRADIENTS in engine/graph/gradients.ts or build it from differentiable ops`,
           { node: node.name, op: node.op },
         );
-      }
-      if (node.outputs.length !== 1) {
-        throw new EngineError('INTERNAL', `node '${node.name}' (${node.op}) has several outputs; rules take one`);
       }
       const dxs = rule({ node, x: node.inputs, y: node.outputs[0], dy });
       if (dxs.length < node.inputs.length) {

@@ -1,26 +1,58 @@
 // Composite functions built from primitive ops: they need no gradient rule (backward goes
-// through their parts) and run on every execution provider that has the parts.
+// through their parts) and run on every execution provider that has the parts. layerNorm and
+// gelu are the exceptions DESIGN §3 allows: fused ops with their own rules, justified where
+// the rules are (gradients.ts).
 
 import type { Tensor } from './graph.js';
 import * as o from './ops.js';
+import { sameShape } from './shape.js';
 
-/** Exact GELU, as BERT uses: 0.5 x (1 + erf(x / sqrt 2)). */
+/**
+ * Exact GELU, as BERT uses: 0.5 x (1 + erf(x / sqrt 2)). One fused Gelu node for float32 and
+ * float64 (float64 is composed again at serialisation, legalize.ts), with its own gradient rule
+ * (gradients.ts); composed from primitives for other dtypes.
+ */
 export function gelu(x: Tensor): Tensor {
+  return x.dtype === 'float32' || x.dtype === 'float64' ? o.gelu(x) : composedGelu(x);
+}
+
+/** gelu from primitives: the fallback and the reference. */
+export function composedGelu(x: Tensor): Tensor {
   return o.mul(o.mul(x, 0.5), o.add(o.erf(o.mul(x, Math.SQRT1_2)), 1));
 }
 
 /**
  * Layer normalisation over the last axis with biased variance, as torch.nn.LayerNorm:
- * (x - mean) / sqrt(var + eps) * gamma + beta. Composed rather than ONNX LayerNormalization
- * because that op's Mean/InvStdDev outputs are float32 only, which breaks float64 gradient
- * checks (DESIGN §3), and because a composed rule needs no fused backward.
+ * (x - mean) / sqrt(var + eps) * gamma + beta. One fused LayerNormalization node (float32 and
+ * float64; the float64 one is composed again at serialisation, legalize.ts) whose hand-written
+ * gradient rule (gradients.ts) reuses its Mean/InvStdDev; the composed form remains for other
+ * dtypes and for gamma/beta that are not [D].
  */
 export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-12): Tensor {
+  const last = x.shape.slice(-1);
+  const fused =
+    (x.dtype === 'float32' || x.dtype === 'float64') && sameShape(gamma.shape, last) && sameShape(beta.shape, last);
+  if (!fused) return composedLayerNorm(x, gamma, beta, eps).y;
+  // The node sees 2-D rows: onnxruntime fuses a 3-D Add + LayerNormalization into its
+  // SkipLayerNormalization, which rounds differently, and only where nothing else reads the
+  // Add, i.e. in forward-only graphs. 2-D keeps forward-only and training graphs on the same
+  // kernels, bit for bit (grad-cache's pass 3 replays pass 1: nn/grad-cache.test.ts).
+  const rows = o.reshape(x, [-1, last[0]]); // [..., D] -> [N, D]
+  return o.reshape(o.layerNormalization(rows, gamma, beta, eps).y, x.shape); // [N, D] -> [..., D]
+}
+
+/** layerNorm from primitives, with its statistics ([..., 1]): the fallback and the reference. */
+export function composedLayerNorm(
+  x: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  eps: number,
+): { y: Tensor; mean: Tensor; invStdDev: Tensor } {
   const mean = o.reduceMean(x, [-1], true); // [..., D] -> [..., 1]
   const centred = o.sub(x, mean);
   const variance = o.reduceMean(o.mul(centred, centred), [-1], true);
-  const inv = o.reciprocal(o.sqrt(o.add(variance, eps)));
-  return o.add(o.mul(o.mul(centred, inv), gamma), beta);
+  const invStdDev = o.reciprocal(o.sqrt(o.add(variance, eps)));
+  return { y: o.add(o.mul(o.mul(centred, invStdDev), gamma), beta), mean, invStdDev };
 }
 
 /**

@@ -1,5 +1,7 @@
 // Every row of the gradient table against central finite differences in float64, run through
 // the onnxruntime CPU EP. The test iterates GRADIENTS itself: a row without a case here fails.
+// Fused ops without float64 kernels (Gelu, LayerNormalization) run forward as their composed
+// expansions (legalize.ts), so their rules are checked against an independent forward.
 
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Tensor } from './graph.js';
@@ -51,6 +53,7 @@ const CASES: Record<string, Case> = {
   Log: { inputs: [f('a', [2, 3], pos)], build: (a) => o.log(a) },
   Sqrt: { inputs: [f('a', [2, 3], pos)], build: (a) => o.sqrt(a) },
   Erf: { inputs: [f('a', [2, 4], [-2.5, 2.5])], build: (a) => o.erf(a) },
+  Gelu: { inputs: [f('a', [2, 4], [-3, 3])], build: (a) => o.gelu(a) },
   Tanh: { inputs: [f('a', [2, 3], [-2, 2])], build: (a) => o.tanh(a) },
   Sigmoid: { inputs: [f('a', [2, 3], [-3, 3])], build: (a) => o.sigmoid(a) },
   Reciprocal: { inputs: [f('a', [2, 3], pos)], build: (a) => o.reciprocal(a) },
@@ -63,6 +66,10 @@ const CASES: Record<string, Case> = {
   Softmax: {
     inputs: [f('a', [2, 3, 4], [-2, 2])],
     build: (a) => o.add(o.softmax(a, -1), o.softmax(a, 1)),
+  },
+  LayerNormalization: {
+    inputs: [f('x', [2, 3, 5], [-2, 2]), f('scale', [5], pos), f('bias', [5])],
+    build: (x, scale, bias) => o.layerNormalization(x, scale, bias, 1e-5).y,
   },
   MatMul: { inputs: [f('a', [2, 3, 4]), f('b', [4, 5])], build: (a, b) => o.matmul(a, b) },
   ReduceSum: { inputs: [f('a', [2, 3, 4])], build: (a) => o.add(o.reduceSum(a, [1]), o.reduceSum(a)) },

@@ -66,6 +66,13 @@ export function intAttr(node: Node, name: string, fallback?: number): number {
   throw new EngineError('INTERNAL', `node '${node.name}' (${node.op}) has no int attribute '${name}'`);
 }
 
+export function floatAttr(node: Node, name: string, fallback: number): number {
+  const a = node.attrs[name];
+  if (a?.type === 'float') return a.value;
+  if (a === undefined) return fallback;
+  throw new EngineError('INTERNAL', `node '${node.name}' (${node.op}) has a non-float attribute '${name}'`);
+}
+
 export function intsAttr(node: Node, name: string): readonly number[] {
   const a = node.attrs[name];
   if (a?.type === 'ints') return a.value;

@@ -1,4 +1,4 @@
-// Shape and dtype inference, one row per supported ONNX op (opset 18 signatures: axes, shapes,
+// Shape and dtype inference, one row per supported ONNX op (opset 20 signatures: axes, shapes,
 // starts/ends and pads are int64 *inputs*, which must be constants here because every shape in
 // this IR is static). The builder runs a row when it adds a node; checkGraph runs it again
 // before serialisation. Rows throw ShapeError; the graph adds the node's name.
@@ -9,7 +9,10 @@ import { ShapeError, broadcastShapes, fmt, normAxes, normAxis, resolveReshape, s
 
 type Infer = (inputs: readonly Tensor[], attrs: Attrs) => TensorType[];
 
-export const OPSET = 18;
+// 20 for Gelu; nothing else this IR emits changed meaning between 18 and 20 (19 and 20 added
+// float8 types, string Equal, Pad 'wrap', bool ReduceMax), and the CPU and WebGPU EPs run every
+// node of the MiniLM step at 20 (runtime/nn-contract.test.ts checks the placement).
+export const OPSET = 20;
 
 function arity(inputs: readonly Tensor[], min: number, max = min): void {
   if (inputs.length < min || inputs.length > max) {
@@ -114,6 +117,14 @@ const INFER: Record<string, Infer> = {
   Sigmoid: unary(float),
   Reciprocal: unary(float),
   Identity: unary((t) => t.dtype),
+  // Opset 20 Gelu, exact (erf) form only; float64 is composed at serialisation (legalize.ts).
+  Gelu: (inputs, attrs) => {
+    arity(inputs, 1);
+    if (aString(attrs, 'approximate', 'none') !== 'none') throw new ShapeError("only approximate 'none' (erf) is supported");
+    const d = inputs[0].dtype;
+    if (d !== 'float32' && d !== 'float64') throw new ShapeError(`takes float32 or float64, got ${d}`);
+    return [{ dtype: d, shape: inputs[0].shape }];
+  },
   Where: (inputs) => {
     arity(inputs, 3);
     if (inputs[0].dtype !== 'bool') throw new ShapeError(`condition must be bool, got ${inputs[0].dtype}`);
@@ -270,6 +281,25 @@ const INFER: Record<string, Infer> = {
   ReduceSum: reduce,
   ReduceMean: reduce,
   ReduceMax: reduce,
+  // Opset 17 LayerNormalization over the last axis only, with the optional Mean and InvStdDev
+  // outputs ([..., 1]) always present, so the gradient rule can reuse them. ONNX types those
+  // as float32 (stash_type 1); float64 gets float64 statistics, which no onnxruntime kernel
+  // produces (stash_type 11 has none), so legalize.ts composes float64 nodes at serialisation.
+  LayerNormalization: (inputs, attrs) => {
+    arity(inputs, 3);
+    const [x, scale, bias] = inputs;
+    const d = sameDtype(inputs);
+    if (d !== 'float32' && d !== 'float64') throw new ShapeError(`takes float32 or float64, got ${d}`);
+    if (normAxis(aInt(attrs, 'axis', -1), x.rank) !== x.rank - 1) throw new ShapeError('only the last axis is supported');
+    if (aInt(attrs, 'stash_type', 1) !== 1) throw new ShapeError('only stash_type 1 (float32 statistics) is supported');
+    if (attrs.epsilon !== undefined && attrs.epsilon.type !== 'float') throw new ShapeError(`attribute 'epsilon' must be a float`);
+    const last = x.shape.slice(-1);
+    if (!sameShape(scale.shape, last) || !sameShape(bias.shape, last)) {
+      throw new ShapeError(`scale ${fmt(scale.shape)} and bias ${fmt(bias.shape)} must both be ${fmt(last)}`);
+    }
+    const stats = { dtype: d, shape: [...x.shape.slice(0, -1), 1] };
+    return [{ dtype: d, shape: x.shape }, stats, stats];
+  },
 };
 
 export const INFERRED_OPS: readonly string[] = Object.keys(INFER);

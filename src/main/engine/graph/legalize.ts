@@ -1,12 +1,16 @@
 // Rewrites applied just before serialisation, on a copy of the node list:
 //  1. dead-node elimination: only nodes an output depends on are kept, so gradient rules may
 //     build terms eagerly (e.g. Pow's exponent gradient when the exponent is a constant);
-//  2. float64 Erf expands into a series, because onnxruntime's CPU EP has no float64 Erf
-//     kernel (DESIGN §3) and float64 graphs are what the finite-difference tests run.
+//  2. float64 nodes that onnxruntime's CPU EP cannot run are rebuilt from primitives: Erf (no
+//     float64 kernel, DESIGN §3) as a series, Gelu (its function body uses Erf) and
+//     LayerNormalization (float64 statistics have no kernel) as their composed forms. float64
+//     graphs are what the finite-difference tests run, so the fused ops' gradient rules are
+//     checked against these independent forwards.
 // Expansion nodes and constants are added to the graph (constants are shared by value, so
 // serialising twice adds nothing new).
 
-import type { Graph, Node, Tensor } from './graph.js';
+import { composedGelu, composedLayerNorm } from './composites.js';
+import { type Graph, type Node, type Tensor, floatAttr } from './graph.js';
 import * as o from './ops.js';
 
 /**
@@ -49,18 +53,47 @@ export function liveNodes(g: Graph, outputs: readonly Tensor[]): Node[] {
   return keep.reverse();
 }
 
-/** The nodes to serialise: live ones, with float64 Erf expanded in place. */
-export function legalize(g: Graph): Node[] {
+/**
+ * float64 nodes onnxruntime's CPU EP cannot run, rebuilt from primitives; each returns tensors
+ * standing for the node's outputs, in order.
+ */
+const FLOAT64_EXPANSIONS: Readonly<Record<string, (node: Node) => Tensor[]>> = {
+  Erf: (node) => [erfSeries(node.inputs[0])],
+  Gelu: (node) => [composedGelu(node.inputs[0])], // its Erf is expanded in turn
+  // Its float64 statistics have no kernel (stash_type 11); 1e-5 is ONNX's default epsilon.
+  LayerNormalization: (node) => {
+    const [x, scale, bias] = node.inputs;
+    const { y, mean, invStdDev } = composedLayerNorm(x, scale, bias, floatAttr(node, 'epsilon', 1e-5));
+    return [y, mean, invStdDev];
+  },
+};
+
+/** The nodes to serialise: live ones, with the float64 nodes above expanded in place. */
+export function legalize(g: Graph, opts: LegalizeOptions = {}): Node[] {
+  return expand(g, liveNodes(g, g.outputs), new Set(opts.compose ?? []));
+}
+
+export interface LegalizeOptions {
+  /** Ops rebuilt from primitives whatever their dtype (one of FLOAT64_EXPANSIONS' ops). */
+  compose?: readonly string[];
+}
+
+function expand(g: Graph, nodes: readonly Node[], compose: ReadonlySet<string>): Node[] {
   const out: Node[] = [];
-  for (const node of liveNodes(g, g.outputs)) {
-    if (node.op === 'Erf' && node.inputs[0].dtype === 'float64') {
-      let last: Tensor | undefined;
-      out.push(...g.capture(() => g.scope(node.name, () => void (last = erfSeries(node.inputs[0])))));
-      // Rename the series result to the Erf output, so the consumers stay as they are.
-      out.push({ name: node.name, op: 'Identity', inputs: [last as Tensor], outputs: node.outputs, attrs: {} });
-    } else {
+  for (const node of nodes) {
+    const rebuild = FLOAT64_EXPANSIONS[node.op];
+    if (!rebuild || (node.inputs[0].dtype !== 'float64' && !compose.has(node.op))) {
       out.push(node);
+      continue;
     }
+    let parts: Tensor[] = [];
+    const captured = g.capture(() => g.scope(node.name, () => void (parts = rebuild(node))));
+    out.push(...expand(g, captured, compose)); // an expansion may use ops that need expanding themselves
+    // Rename each result to the node's output, so the consumers stay as they are.
+    node.outputs.forEach((t, i) => {
+      const name = node.outputs.length === 1 ? node.name : `${node.name}:${i}`;
+      out.push({ name, op: 'Identity', inputs: [parts[i]], outputs: [t], attrs: {} });
+    });
   }
   return out;
 }

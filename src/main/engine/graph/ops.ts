@@ -61,6 +61,8 @@ export const tanh = un('Tanh');
 export const sigmoid = un('Sigmoid');
 export const reciprocal = un('Reciprocal');
 export const identity = un('Identity');
+/** Exact GELU, x Phi(x) with the erf form of Phi (ONNX Gelu, opset 20). */
+export const gelu = un('Gelu');
 
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   const [x, y] = pair(a, b);
@@ -74,6 +76,25 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 /** Softmax over one axis (opset 13+ semantics: not the old flatten-to-2-D one). */
 export function softmax(x: Tensor, axis = -1): Tensor {
   return one(x.graph, 'Softmax', [x], { axis: attr.int(axis) });
+}
+
+/**
+ * ONNX LayerNormalization over the last axis: y = (x - mean) * invStdDev * scale + bias, with
+ * invStdDev = 1 / sqrt(biased variance + eps); scale and bias are [D]. The statistics are the
+ * node's extra outputs ([..., 1]); backward differentiates y only (its rule reuses them).
+ * epsilon is stored as a float32 attribute, as ONNX defines it.
+ */
+export function layerNormalization(
+  x: Tensor,
+  scale: Tensor,
+  bias: Tensor,
+  eps: number,
+): { y: Tensor; mean: Tensor; invStdDev: Tensor } {
+  const [y, mean, invStdDev] = x.graph.node('LayerNormalization', [x, scale, bias], {
+    axis: attr.int(-1),
+    epsilon: attr.float(eps),
+  });
+  return { y, mean, invStdDev };
 }
 
 /** Batched matrix product: [..., M, K] x [..., K, N] -> [..., M, N], batch dims broadcast. */
@@ -148,9 +169,8 @@ export function gatherElements(x: Tensor, indices: Tensor, axis: number): Tensor
 /**
  * The k largest (or smallest) entries along `axis`, sorted, with their int64 positions. Ties
  * keep the lower index first (ONNX TopK's rule; the CPU and WebGPU kernels follow it, see
- * mining/search.test.ts). Not differentiable here: its rule gives no gradients, and backward
- * refuses a loss that reaches `values` (a node of two outputs); a loss may still use `indices`
- * through Gather/GatherElements.
+ * mining/search.test.ts). Not differentiable here: its rule refuses a loss that reaches
+ * `values`; a loss may still use `indices` through Gather/GatherElements.
  */
 export function topK(x: Tensor, k: number, axis = -1, largest = true): { values: Tensor; indices: Tensor } {
   const g = x.graph;

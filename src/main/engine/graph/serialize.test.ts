@@ -1,5 +1,6 @@
 // Serialisation: the bytes load in onnxruntime and carry every dtype's raw_data exactly;
-// dead nodes are dropped; float64 Erf is expanded to a series accurate to ~1e-15.
+// dead nodes are dropped; float64 Erf is expanded to a series accurate to ~1e-15, and float64
+// LayerNormalization and Gelu are composed.
 
 import { describe, expect, it } from 'vitest';
 import { type DType, hostTensor, toNumbers } from './dtype.js';
@@ -56,6 +57,20 @@ describe('serialize', () => {
     const out = await evaluate(g, {});
     const want = (0.5 * 99_999 * 100_000) / 2;
     expect(Math.abs(toNumbers(out.total)[0] - want) / want).toBeLessThan(1e-5); // float32 sum
+  });
+
+  it('keeps fused LayerNormalization and Gelu in float32 and composes them in float64', () => {
+    const ops = (dtype: 'float32' | 'float64') => {
+      const g = new Graph();
+      const x = g.input('x', dtype, [2, 4]);
+      const w = g.input('w', dtype, [4]);
+      g.output(o.gelu(o.layerNormalization(x, w, w, 1e-5).y), 'y');
+      return new Set(decode(serialize(g)).graph.node.map((n) => n.op_type));
+    };
+    const f32 = ops('float32');
+    const f64 = ops('float64');
+    expect([f32.has('LayerNormalization'), f32.has('Gelu')]).toEqual([true, true]);
+    expect([...f64].filter((op) => ['LayerNormalization', 'Gelu', 'Erf'].includes(op))).toEqual([]);
   });
 
   it('drops nodes no output depends on', () => {

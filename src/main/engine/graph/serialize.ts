@@ -1,5 +1,5 @@
-// Graph -> ONNX ModelProto bytes (IR version 8, default-domain opset 18). Runs the pre-
-// serialisation check, then legalises (dead-node elimination, float64 Erf expansion), then
+// Graph -> ONNX ModelProto bytes (IR version 9, default-domain opset 20). Runs the pre-
+// serialisation check, then legalises (dead-node elimination, float64 expansions), then
 // encodes. Constant data goes in raw_data: fixed-width little-endian bytes, which is what
 // typed arrays hold on every platform Node ships for.
 
@@ -11,9 +11,20 @@ import { OPSET } from './infer.js';
 import { legalize } from './legalize.js';
 import { ATTRIBUTE_TYPE, ModelProto } from './onnx-schema.js';
 
-export const IR_VERSION = 8;
+export const IR_VERSION = 9; // the IR that ONNX released with opset 20 (onnx/docs/Versioning.md)
+
+/**
+ * Files other runtimes load (the exported model.onnx) declare opset 18 and IR 8, which
+ * onnxruntime 1.14+ (transformers.js v2's onnxruntime-web included) reads: Gelu, the one
+ * opset-20 op we emit, is composed from primitives there (onnxruntime fuses that pattern back
+ * when it loads the file). The engine's own sessions use opset 20 and the fused Gelu.
+ */
+export const PORTABLE_OPSET = 18;
+const PORTABLE_IR_VERSION = 8;
 
 export interface SerializeOptions {
+  /** Write for other runtimes: opset 18 / IR 8, opset-20 ops composed (see PORTABLE_OPSET). */
+  portable?: boolean;
   /** Free text stored as the model's doc_string. */
   docString?: string;
   /** Stored as metadata_props (e.g. the base model's name). */
@@ -77,17 +88,17 @@ function renameOutputs(g: Graph, nodes: readonly Node[]): { kept: Node[]; names:
 /** The ONNX model bytes for `g`, ready for onnxruntime. */
 export function serialize(g: Graph, opts: SerializeOptions = {}): Uint8Array {
   checkGraph(g);
-  const nodes = legalize(g);
+  const nodes = legalize(g, opts.portable ? { compose: ['Gelu'] } : {});
   checkGraph(g, nodes); // the expansion is built by the same builder, but check what we ship
   const { kept, names } = renameOutputs(g, nodes);
   const name = (t: Tensor): string => names.get(t) ?? t.name;
   const used = new Set<Tensor>(kept.flatMap((n) => n.inputs));
   const message = ModelProto.fromObject({
-    ir_version: IR_VERSION,
+    ir_version: opts.portable ? PORTABLE_IR_VERSION : IR_VERSION,
     producer_name: 'embedsmith',
     producer_version: ENGINE_VERSION,
     doc_string: opts.docString ?? '',
-    opset_import: [{ domain: '', version: OPSET }],
+    opset_import: [{ domain: '', version: opts.portable ? PORTABLE_OPSET : OPSET }],
     metadata_props: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
     graph: {
       name: g.name,

@@ -81,6 +81,10 @@ describe('exportOnnx', () => {
     expect(proto.graph.input.map(dims)).toEqual(Array(3).fill(['batch_size', 'sequence_length']));
     expect(proto.graph.output.map((v: { name: string }) => v.name)).toEqual(['sentence_embedding', 'token_embeddings']);
     expect(proto.graph.output.map(dims)).toEqual([['batch_size', 32], ['batch_size', 'sequence_length', 32]]);
+    // Loadable by older runtimes: opset 18 / IR 8, so the engine's opset-20 Gelu is composed.
+    expect([proto.ir_version, proto.opset_import.map((i: { version: number }) => i.version)]).toEqual([8, [18]]);
+    const ops = new Set(proto.graph.node.map((n: { op_type: string }) => n.op_type));
+    expect([ops.has('Gelu'), ops.has('Erf'), ops.has('LayerNormalization')]).toEqual([false, true, true]);
     const want = await embed(model, TEXTS);
     for (const [texts, padTo, rows] of [[TEXTS, 24, [0, 1, 2, 3, 4]], [TEXTS.slice(1, 3), 40, [1, 2]]] as const) {
       const got = await runExported(bytes, model, [...texts], padTo);

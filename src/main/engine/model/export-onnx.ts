@@ -100,7 +100,7 @@ const encode = (proto: ModelObject): Uint8Array => ONNX.ModelProto.encode(ONNX.M
  * embeds with (open-model.ts) — one session for every shape, weights pre-packed by onnxruntime.
  */
 export function frozenEncoderBytes(model: ExportableModel): Uint8Array {
-  return encode(withWeights(dynamicEncoderModel(model.spec, { idsDtype: 'int32' }), model, false).proto);
+  return encode(withWeights(dynamicEncoderModel(model.spec, { idsDtype: 'int32', portable: false }), model, false).proto);
 }
 
 async function writeVariant(base: ModelObject, model: ExportableModel, path: string, fp16: boolean, threshold: number): Promise<ExportedFile> {

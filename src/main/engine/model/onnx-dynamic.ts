@@ -41,6 +41,8 @@ export interface DynamicModelOptions {
   metadata?: Record<string, string>;
   /** Dtype of the data inputs: int64 for export (what the ecosystem feeds), int32 for the engine's own sessions. */
   idsDtype?: 'int64' | 'int32';
+  /** Opset 18 / IR 8 for other runtimes (default); false keeps the engine's fused opset-20 ops. */
+  portable?: boolean;
 }
 
 /**
@@ -50,11 +52,11 @@ export interface DynamicModelOptions {
  * [batch_size, sequence_length, D].
  */
 export function dynamicEncoderModel(spec: EncoderSpec, opts: DynamicModelOptions = {}): ModelObject {
-  const { metadata = {}, idsDtype = 'int64' } = opts;
+  const { metadata = {}, idsDtype = 'int64', portable = true } = opts;
   if (spec.maxPositions < PROBES[1].length + (spec.arch === 'roberta' ? spec.padTokenId + 1 : 0)) {
     throw new EngineError('UNSUPPORTED', `the model has only ${spec.maxPositions} positions; ONNX export needs at least ${PROBES[1].length + 2}`);
   }
-  const [a, b] = PROBES.map((p) => decode(serialize(probeGraph(spec, p.batch, p.length, idsDtype), { docString: 'embedsmith sentence encoder (mean/cls pooling and normalisation inside)', metadata })));
+  const [a, b] = PROBES.map((p) => decode(serialize(probeGraph(spec, p.batch, p.length, idsDtype), { docString: 'embedsmith sentence encoder (mean/cls pooling and normalisation inside)', metadata, portable })));
   const ga = a.graph as Obj;
   const gb = b.graph as Obj;
   const sym = symbolOf(PROBES[0], PROBES[1]);

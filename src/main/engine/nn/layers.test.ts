@@ -115,7 +115,7 @@ describe('layers pass finite differences in float64', () => {
       return encoderLayer(t.x, additiveMask(t.mask, 'float64'), w, H, 1e-5, (s) => sites[s]);
     });
     console.log('FD encoder layer', r.maxError);
-    expect(r.forwardOps).toContain('Erf');
+    expect(r.forwardOps).toContain('Gelu');
     expect(r.maxError).toBeLessThan(FD_TOL);
   });
 

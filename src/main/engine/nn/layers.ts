@@ -1,7 +1,9 @@
 // Transformer layers from graph primitives, with Hugging Face BERT semantics
 // (transformers/models/bert/modeling_bert.py: BertSelfAttention, BertSelfOutput, BertOutput).
 // Nothing here has a gradient rule of its own: every layer is a composite of the primitives in
-// graph/ops.ts, so backward() differentiates it for free (tinygrad's rule, STYLE.md).
+// graph/ops.ts, so backward() differentiates it for free (tinygrad's rule, STYLE.md). Two of
+// those primitives are fused ops with hand-written rules, for speed and memory measured on the
+// MiniLM step: LayerNormalization and Gelu (graph/composites.ts, graph/gradients.ts).
 //
 // WebGPU constraints kept throughout (DESIGN §3): ids stay int32, no variadic Sum, no random
 // ops (dropout takes a bool keep mask fed from JS), no LogSoftmax.
