@@ -87,9 +87,16 @@ const CASES: Record<string, Case> = {
   Slice: { inputs: [f('a', [4, 5])], build: (a) => o.slice(a, [1, -3], [3, 100], [0, 1]) },
   Pad: { inputs: [f('a', [2, 3])], build: (a) => o.pad(a, [1, 0, 0, 2], 0.5) },
   Gather: {
-    // Repeated ids: their rows' gradients must add up (embedding lookup).
-    inputs: [f('table', [5, 3]), { name: 'ids', shape: [2, 3], dtype: 'int32', values: [0, 4, 1, 4, 4, 2] }],
-    build: (t, ids) => o.gather(t, ids, 0),
+    // Repeated ids: their rows' gradients must add up (embedding lookup). Both rules: a small
+    // table (one-hot matmul) and one past SMALL_TABLE rows (scatter-add).
+    inputs: [
+      f('table', [5, 3]),
+      { name: 'ids', shape: [2, 3], dtype: 'int32', values: [0, 4, 1, 4, 4, 2] },
+      f('big', [70, 2]),
+      { name: 'bigIds', shape: [5], dtype: 'int32', values: [69, 3, 69, 0, 40] },
+    ],
+    build: (t, ids, big, bigIds) =>
+      o.concat([o.reshape(o.gather(t, ids, 0), [-1]), o.reshape(o.gather(big, bigIds, 0), [-1])], 0),
   },
   GatherElements: {
     inputs: [f('a', [3, 4]), { name: 'idx', shape: [3, 2], dtype: 'int64', values: [0, 3, 1, 1, 2, 0] }],
