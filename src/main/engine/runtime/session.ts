@@ -115,6 +115,11 @@ export async function createSession(model: Uint8Array, opts: SessionOptions): Pr
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: [device],
     graphOptimizationLevel: 'all',
+    // onnxruntime's memory pattern plans one block for every intermediate from the first run's
+    // allocations; for the training step that block outgrew the live tensors by ~0.9 GiB. Off,
+    // the arena reuses freed buffers instead: MiniLM 32×64 step peak RSS 2.78 -> 1.85 GiB, the
+    // same ms/step (bench/README.md, session 3). CPU only: unmeasured on GPU providers.
+    ...(device === 'cpu' ? { enableMemPattern: false } : {}),
     intraOpNumThreads: opts.threads ?? defaultThreads(),
     ...(opts.deterministic
       ? { executionMode: 'sequential', extra: { session: { use_deterministic_compute: '1' } } }
