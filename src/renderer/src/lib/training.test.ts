@@ -93,12 +93,21 @@ describe('the request', () => {
 });
 
 describe('pre-flight', () => {
-  it('estimates memory as params·16 + batch·(2+N)·length·hidden·layers·20 bytes', () => {
-    // all-MiniLM-L6-v2: 22,713,216 params, width 384, 6 layers; batch 32, 3 negatives, 128 tokens.
-    const m = estimateMemory({ params: 22_713_216, hidden: 384, layers: 6 }, { batchSize: 32, negatives: 3, maxLength: 128 });
-    expect(m.weights).toBe(363_411_456); // 22,713,216 × 16
-    expect(m.activations).toBe(943_718_400); // 32 × 5 × 128 × 384 × 6 × 20
-    expect(m.total).toBe(1_307_129_856);
+  it('estimates memory from the fitted per-unit bytes', () => {
+    // all-MiniLM-L6-v2: 22,713,216 params, width 384, 12 heads, 6 layers; batch 32, 3 negatives, 128 tokens.
+    const m = estimateMemory({ params: 22_713_216, hidden: 384, layers: 6, heads: 12 }, { batchSize: 32, negatives: 3, maxLength: 128 });
+    expect(m.weights).toBe(22_713_216 * 28 + 400e6);
+    expect(m.activations).toBe(160 * 128 * 6 * (384 * 36 + 12 * 128 * 33)); // 160 texts
+    expect(m.total).toBe(m.weights + m.activations);
+  });
+
+  it('lands within 10 % of the peak RSS measured for MiniLM steps (bench/README.md, session 3)', () => {
+    const minilm = { params: 22_713_216, hidden: 384, layers: 6, heads: 12 };
+    const GiB = 2 ** 30;
+    for (const [batchSize, maxLength, measured] of [[16, 64, 1.41], [32, 64, 1.85], [64, 64, 2.76], [32, 128, 3.92]]) {
+      const { total } = estimateMemory(minilm, { batchSize, negatives: 0, maxLength });
+      expect(Math.abs(total / GiB - measured) / measured, `${batchSize}×${maxLength}`).toBeLessThan(0.1);
+    }
   });
 
   it('measures label balance as largest over smallest', () => {

@@ -109,8 +109,8 @@ describe('Training page: settings and pre-flight', () => {
     await start(setUp());
     expect(main()).toContain('OK · Rows and steps: 40 training rows (10 held out for evaluation): about 2 steps of 32.');
     expect(main()).toContain('Check · Duplicates: 2 rows repeat another');
-    // 1,000,000 × 16 = 16 MB; 32 × (2 + 3) × 128 × 32 × 1 × 20 = 13,107,200 B = 13 MB; together 29 MB.
-    expect(main()).toContain('About 29 MB for a step: 16 MB for weights, gradients and Adam (parameters × 16 bytes) and 13 MB of activations (batch 32 × 5 texts × 128 tokens × width 32 × 1 layers × 20 bytes)');
+    // 1,000,000 × 28 + 400 MB = 428 MB; 160 texts × 128 tokens × 1 layer × (32 × 36 + 4 heads × 128 × 33) = 369,623,040 B = 370 MB.
+    expect(main()).toContain('About 798 MB for a step: 428 MB for weights, gradients, Adam and the runtime, and 370 MB of activations (batch 32 × 5 texts × 128 tokens, 1 layer;');
     expect(main()).toContain('OK · Text length: 0 of 8 texts in the first 2 rows are longer than 128 tokens');
     // 5 + 3 texts in the two rows; the fake tokenizer counts words + 2: the 7-word positive is 9.
     await act(() => type(byLabel('Max length'), '8'));
