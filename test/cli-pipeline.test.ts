@@ -75,9 +75,12 @@ describe('embedsmith pipeline commands', () => {
     const png = join(tmp, 'u.png');
     const u = await cli('umap', '--model', model, '--data', data, '--out', join(tmp, 'u.json'), '--device', 'cpu', '--epochs', '50');
     expect(u.code, u.stderr).toBe(0);
-    const j = JSON.parse(await readFile(join(tmp, 'u.json'), 'utf8')) as { points: number[][]; labels: string[]; texts: string[] };
+    const j = JSON.parse(await readFile(join(tmp, 'u.json'), 'utf8')) as { schemaVersion: number; points: number[][]; labels: string[]; texts: string[]; neighbours: { k: number; indices: string } };
     expect(j.points).toHaveLength(96);
     expect(j.texts).toHaveLength(96);
+    expect(j.schemaVersion).toBe(2);
+    expect(j.neighbours.k).toBe(10);
+    expect(Buffer.from(j.neighbours.indices, 'base64')).toHaveLength(96 * 10 * 4);
     const u2 = await cli('umap', '--model', join(runDir, 'model'), '--data', data, '--out', png, '--device', 'cpu', '--epochs', '50', '--align', join(tmp, 'u.json'));
     expect(u2.code, u2.stderr).toBe(0);
     expect((await readFile(png)).subarray(1, 4).toString()).toBe('PNG');

@@ -93,6 +93,11 @@ describe('compute jobs', () => {
     expect(runView.modelDir).toBe(join(tmp, 'run', 'model'));
     const proj = await engine.readProjection(join(tmp, 'u.json'));
     expect(proj.points).toHaveLength(40);
+    // Each point's 10 nearest texts by cosine ride along (projection-file.ts), never the point itself.
+    expect(proj.neighbours?.k).toBe(10);
+    expect(proj.neighbours?.indices).toHaveLength(400);
+    expect(proj.neighbours!.indices.every((j, e) => j >= 0 && j < 40 && j !== Math.floor(e / 10))).toBe(true);
+    expect(proj.neighbours!.scores.every((s, e) => s <= 1.0001 && (e % 10 === 0 || s <= proj.neighbours!.scores[e - 1]))).toBe(true);
     const ms = await engine.describeModel(model);
     expect(ms).toMatchObject({ hidden: 32, layers: 1, heads: 4, pooling: 'mean' });
     const pv = await engine.previewTemplate({ template: 'query: {text}', texts: ['hello world'], model });

@@ -85,7 +85,7 @@ export interface TrainJobResult {
 export interface UmapRequest {
   model: string;
   dataset: string;
-  /** A .json file: {points, labels, texts}. */
+  /** A .json file: {schemaVersion, points, labels, texts, neighbours} (each text's 10 nearest by cosine); readProjection reads it. */
   out: string;
   seed?: number;
   device?: DeviceChoice;

@@ -121,6 +121,20 @@ describe('Evaluate, Embeddings and Export in a browser', () => {
     await page.getByText('8 texts match.').waitFor();
     await page.getByRole('list', { name: 'Matching texts' }).getByRole('button').first().click();
     expect(await page.getByTestId('neighbours-before').locator('li').count()).toBe(10);
+    // Nearest by cosine in each model's embedding space, from the projection files, compared.
+    expect(await page.getByTestId('neighbours-before').getAttribute('data-source')).toBe('embedding');
+    expect(await page.getByTestId('neighbours-after').locator('li').count()).toBe(10);
+    const scores = (await page.getByTestId('neighbours-after').locator('.score').allTextContents()).map((t) => Number(t.replace('cosine ', '')));
+    expect(scores).toHaveLength(10);
+    expect(scores.every((x, i) => x <= 1 && (i === 0 || x <= scores[i - 1]))).toBe(true);
+    expect(await page.getByTestId('neighbour-change').textContent()).toMatch(/Fine-tuning kept \d+ of the base model's 10 nearest texts: \d+ new, \d+ lost\./);
+    // Keyboard: Enter on a neighbour picks it and focuses the new pick.
+    const first = page.getByTestId('neighbours-after').getByRole('button').first();
+    const next = await first.textContent();
+    await first.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('.picked').textContent()).toBe(next);
+    expect(await page.evaluate('document.activeElement.className')).toContain('picked');
     await shot('2-embeddings');
   });
 

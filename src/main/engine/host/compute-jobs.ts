@@ -15,9 +15,9 @@ import { openModelTools } from '../mining/embedder.js';
 import { mineDataset } from '../mining/mine-dataset.js';
 import { createSearcher } from '../mining/search.js';
 import { paramSpecs, specFromHfConfig } from '../nn/index.js';
-import { umapJson } from '../projection/png.js';
+import { umapJson } from '../projection/projection-file.js';
 import { embedByRole, projectionTexts } from '../projection/texts.js';
-import { projectUmap } from '../projection/umap.js';
+import { projectUmapWithNeighbours } from '../projection/umap.js';
 import { trainingEvaluator } from '../train/evaluator.js';
 import { trainRun } from '../train/run.js';
 import { TRAIN_DEFAULTS, type TrainSettings, modelTemplate } from '../train/settings.js';
@@ -81,10 +81,11 @@ export async function umapJob(r: UmapRequest, { signal, progress }: JobContext):
   const tools = await openModelTools(r.model, { device: r.device, signal });
   try {
     const emb = await embedByRole(p, tools.model.dim, tools.embed);
-    const points = await projectUmap(emb, tools.model.dim, {
-      seed: r.seed ?? 42, search: tools.search, signal, onProgress: (p) => progress({ message: `${p.phase}…`, done: p.done, total: p.total }),
+    // The file keeps each point's 10 nearest texts by cosine too, from UMAP's own k-NN search.
+    const { layout, neighbours } = await projectUmapWithNeighbours(emb, tools.model.dim, {
+      seed: r.seed ?? 42, neighbours: 10, search: tools.search, signal, onProgress: (p) => progress({ message: `${p.phase}…`, done: p.done, total: p.total }),
     });
-    await writeFileAtomic(r.out, JSON.stringify(umapJson(points, labels, texts)) + '\n');
+    await writeFileAtomic(r.out, JSON.stringify(umapJson(layout, labels, texts, neighbours)) + '\n');
     return { file: r.out, points: texts.length };
   } finally {
     await tools.dispose();

@@ -1,6 +1,6 @@
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { PALETTE, UNLABELLED, crc32, encodePng, pixelPositions, renderScatterPng, umapJson } from './png.js';
+import { PALETTE, UNLABELLED, crc32, encodePng, pixelPositions, renderScatterPng } from './png.js';
 
 interface Chunk {
   type: string;
@@ -85,13 +85,5 @@ describe('renderScatterPng', () => {
   it('refuses NaN coordinates and mismatched labels', () => {
     expect(() => renderScatterPng(new Float32Array([0, NaN]))).toThrow(/NaN/);
     expect(() => renderScatterPng(points, ['a'])).toThrow(/1 labels for 2 points/);
-  });
-});
-
-describe('umapJson', () => {
-  it('has points as [x, y] pairs, labels (null when missing) and texts', () => {
-    const j = umapJson(new Float32Array([0.1, -2, 3.25, 4]), ['x', undefined], ['first', 'second']);
-    expect(j).toEqual({ points: [[0.1, -2], [3.25, 4]], labels: ['x', null], texts: ['first', 'second'] });
-    expect(JSON.parse(JSON.stringify(j))).toEqual(j);
   });
 });

@@ -1,5 +1,5 @@
-// `embedsmith umap --out FILE.png|FILE.json` (DESIGN §6): a scatter plot of a 2-D layout as a
-// PNG, and the JSON the UI plots. The PNG writer is the minimum of the PNG specification
+// `embedsmith umap --out FILE.png` (DESIGN §6): a scatter plot of a 2-D layout as a PNG (the
+// JSON the UI plots is projection-file.ts). The PNG writer is the minimum of the PNG specification
 // (ISO/IEC 15948, W3C PNG 2nd ed.): signature, IHDR (8-bit truecolour), one IDAT holding the
 // zlib stream (node:zlib) of scanlines each with filter type 0, IEND; each chunk ends with a
 // CRC-32 (ISO 3309 / ITU-T V.42, reflected polynomial 0xEDB88320) of its type and data,
@@ -122,25 +122,4 @@ export function renderScatterPng(points: Float32Array, labels?: readonly Label[]
     }
   }
   return encodePng(width, height, rgb);
-}
-
-export interface UmapJson {
-  /** [x, y] per point, 7 significant digits (float32 holds about that many). */
-  points: [number, number][];
-  labels: (string | null)[];
-  texts: string[];
-}
-
-/** The JSON the UI plots (`umap --out FILE.json`). */
-export function umapJson(points: Float32Array, labels: readonly Label[] | undefined, texts: readonly string[]): UmapJson {
-  const n = points.length / 2;
-  if (texts.length !== n || (labels && labels.length !== n)) {
-    throw new EngineError('INTERNAL', `${n} points, ${texts.length} texts, ${labels?.length ?? 'no'} labels: need one of each per point`);
-  }
-  const r = (v: number) => Number(v.toPrecision(7));
-  return {
-    points: Array.from({ length: n }, (_, i) => [r(points[2 * i]), r(points[2 * i + 1])]),
-    labels: Array.from({ length: n }, (_, i) => labels?.[i] ?? null),
-    texts: [...texts],
-  };
 }

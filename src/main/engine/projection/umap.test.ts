@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bruteForceTopK, type SearchFn, type TopK } from '../mining/top-k.js';
 import { mulberry32 } from '../runtime/dropout.js';
-import { type UmapProgress, knnGraph, projectUmap } from './umap.js';
+import { type UmapProgress, knnGraph, projectUmap, projectUmapWithNeighbours } from './umap.js';
 
 const DIM = 16;
 
@@ -128,5 +128,78 @@ describe('knnGraph', () => {
     expect(g.distances[1 * 3 + 1]).toBe(0);
     expect(g.distances[2 * 3 + 1]).toBeCloseTo(Math.sqrt(2 - 2 * 0.8), 6);
     expect(g.distances[3 * 3 + 2]).toBeCloseTo(Math.SQRT2, 6);
+  });
+});
+
+describe('projectUmapWithNeighbours', () => {
+  // 40 random rows at random lengths (cosine must not care), row 5 repeated at 25 and 33 (exact
+  // ties), and 17 copies of one row at 40…56: more copies than a 15-wide search holds, so the
+  // later copies' searches do not even return the point itself.
+  const D = 8;
+  const rand = mulberry32(11);
+  const rowsOf = (): Float32Array => {
+    const x = new Float32Array(57 * D);
+    for (let i = 0; i < 40; i++) {
+      const len = 0.2 + 3 * rand();
+      for (let d = 0; d < D; d++) x[i * D + d] = (rand() * 2 - 1) * len;
+    }
+    x.copyWithin(25 * D, 5 * D, 6 * D);
+    x.copyWithin(33 * D, 5 * D, 6 * D);
+    for (let d = 0; d < D; d++) x[40 * D + d] = rand() - 0.5;
+    for (let i = 41; i < 57; i++) x.copyWithin(i * D, 40 * D, 41 * D);
+    return x;
+  };
+  const x = rowsOf();
+
+  /** Independent reference: float64 cosine on the raw rows, every other point sorted by score, ties to the lower index. */
+  function bruteCosineKnn(rows: Float32Array, dim: number, k: number): { indices: number[]; scores: number[] } {
+    const n = rows.length / dim;
+    const norm = (i: number) => Math.hypot(...rows.subarray(i * dim, (i + 1) * dim));
+    const cos = (i: number, j: number) => {
+      let dot = 0;
+      for (let d = 0; d < dim; d++) dot += rows[i * dim + d] * rows[j * dim + d];
+      return dot / (norm(i) * norm(j));
+    };
+    const indices: number[] = [], scores: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const others = Array.from({ length: n }, (_, j) => j).filter((j) => j !== i).map((j) => ({ j, s: cos(i, j) }));
+      others.sort((a, b) => b.s - a.s || a.j - b.j);
+      for (const o of others.slice(0, k)) {
+        indices.push(o.j);
+        scores.push(o.s);
+      }
+    }
+    return { indices, scores };
+  }
+
+  it('stores each point\'s exact top-k by cosine, itself excluded, ties to the lower index', async () => {
+    const { layout, neighbours } = await projectUmapWithNeighbours(x, D, { nEpochs: 5, neighbours: 10, search: brute });
+    expect(layout.length).toBe(57 * 2);
+    expect(neighbours).toMatchObject({ n: 57, k: 10 });
+    const ref = bruteCosineKnn(x, D, 10);
+    expect(Array.from(neighbours.indices)).toEqual(ref.indices);
+    neighbours.scores.forEach((s, e) => expect(s).toBeCloseTo(ref.scores[e], 6));
+    for (let i = 0; i < 57; i++) expect(Array.from(neighbours.indices.subarray(i * 10, i * 10 + 10))).not.toContain(i);
+    // The cases the reference settles: the tied copies of row 5, and the last copy of the
+    // 17 whose own search is all copies ranked before it.
+    expect(Array.from(neighbours.indices.subarray(5 * 10, 5 * 10 + 2))).toEqual([25, 33]);
+    expect(Array.from(neighbours.indices.subarray(33 * 10, 33 * 10 + 2))).toEqual([5, 25]);
+    expect(Array.from(neighbours.indices.subarray(56 * 10, 57 * 10))).toEqual([40, 41, 42, 43, 44, 45, 46, 47, 48, 49]);
+  });
+
+  it('widens the one search past nNeighbors without changing the layout', async () => {
+    const calls: number[] = [];
+    const counting: SearchFn = async (q, c, d, k) => (calls.push(k), bruteForceTopK(q, c, d, k));
+    const opts = { nNeighbors: 5, nEpochs: 30, seed: 3 };
+    const wide = await projectUmapWithNeighbours(x, D, { ...opts, neighbours: 10, search: counting });
+    expect(calls).toEqual([11]);
+    expect(wide.layout).toEqual(await projectUmap(x, D, { ...opts, search: brute }));
+    expect(Array.from(wide.neighbours.indices)).toEqual(bruteCosineKnn(x, D, 10).indices);
+  });
+
+  it('keeps at most n − 1 neighbours', async () => {
+    const { neighbours } = await projectUmapWithNeighbours(x.subarray(0, 12 * D), D, { nNeighbors: 5, nEpochs: 5, neighbours: 20, search: brute });
+    expect(neighbours.k).toBe(11);
+    expect(Array.from(neighbours.indices)).toEqual(bruteCosineKnn(x.subarray(0, 12 * D), D, 11).indices);
   });
 });

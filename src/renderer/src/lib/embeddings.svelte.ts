@@ -3,7 +3,12 @@
 // scale, and what the user picked, searched and lassoed. Points are matched across the views
 // by text (both projections come from the same dataset), so a selection in one view shows in
 // the other too. Big arrays are $state.raw: replaced whole, never proxied.
-import { EngineError, type EngineApi, type ErrorData, type ProjectionView } from '../../../shared/api.js';
+//
+// A picked point's neighbours are its nearest texts in the embedding space (cosine), which the
+// projection file keeps for each model; the before and after lists are compared by text to mark
+// what fine-tuning brought in and pushed out. Files written before they were kept have none, and
+// fall back to the nearest points in the 2-D layout (which UMAP distorts; the page says so).
+import { EngineError, type EngineApi, type ErrorData, type ProjectionNeighbours, type ProjectionView } from '../../../shared/api.js';
 import { alignByText, applyAlignment, type Alignment } from './procrustes.js';
 import { boundsOf, cloudFromPoints, colourByLabel, GridIndex, PALETTE, type Bounds, type Cloud } from './scatter.js';
 
@@ -20,10 +25,30 @@ export interface Layout {
   /** Point indices grouped by colour (index into PALETTE; the last group is grey), so a
    *  redraw sets each fill style once. */
   byColour: Int32Array[];
+  /** Nearest texts in the embedding space; null for files written before they were kept. */
+  neighbours: ProjectionNeighbours | null;
 }
 
-/** Neighbours listed when a point is picked. */
+/** Neighbours listed when a point is picked (from the 2-D layout; embedding neighbours: as many as the file holds). */
 export const NEIGHBOURS = 10;
+
+export interface NeighbourItem {
+  /** Index in that view's layout. */
+  index: number;
+  text: string;
+  label: string | null;
+  /** Cosine similarity in the embedding space; null for 2-D layout neighbours. */
+  score: number | null;
+  /** Against the other model's list, when both views have embedding neighbours for the pick:
+   *  'new' in the after list (not a neighbour before), 'lost' in the before list (gone after). */
+  change: 'new' | 'lost' | null;
+}
+
+export interface NeighbourList {
+  /** 'embedding': nearest by cosine in the model's embedding space; 'layout': nearest in the 2-D layout (older files). */
+  source: 'embedding' | 'layout';
+  items: NeighbourItem[];
+}
 
 function layoutOf(view: ProjectionView, cloud: Cloud, colour: Uint8Array): Layout {
   const groups: number[][] = Array.from({ length: PALETTE.length + 1 }, () => []);
@@ -35,7 +60,15 @@ function layoutOf(view: ProjectionView, cloud: Cloud, colour: Uint8Array): Layou
     grid: new GridIndex(cloud),
     byText: new Map(view.texts.map((t, i) => [t, i])),
     byColour: groups.map((g) => Int32Array.from(g)),
+    neighbours: view.neighbours ?? null,
   };
+}
+
+/** Point i's embedding neighbours in a layout (nearest first), or null when the file has none. */
+function embeddingNeighbours(l: Layout, i: number): { indices: number[]; scores: number[] } | null {
+  const nb = l.neighbours;
+  if (!nb || i < 0) return null;
+  return { indices: nb.indices.slice(i * nb.k, (i + 1) * nb.k), scores: nb.scores.slice(i * nb.k, (i + 1) * nb.k) };
 }
 
 /** 1 for each text that is among `selected`. */
@@ -179,11 +212,44 @@ export class EmbeddingsView {
     return this.picked === null ? -1 : (this.#built.layouts[side]?.byText.get(this.picked) ?? -1);
   }
 
-  /** The picked point's nearest neighbours in that view's 2-D layout (not in embedding space). */
+  /** The picked point's neighbours in a view: nearest in the embedding space, else (older files) in the 2-D layout. */
   neighbours(side: Side): number[] {
     const l = this.#built.layouts[side];
     const i = this.pickedIndex(side);
-    return l && i >= 0 ? l.grid.kNearest(l.cloud.x[i], l.cloud.y[i], NEIGHBOURS, i) : [];
+    if (!l || i < 0) return [];
+    return embeddingNeighbours(l, i)?.indices ?? l.grid.kNearest(l.cloud.x[i], l.cloud.y[i], NEIGHBOURS, i);
+  }
+
+  /** The picked point's neighbours in a view as the page lists them; null when the pick is not in that view. */
+  neighbourList(side: Side): NeighbourList | null {
+    const l = this.#built.layouts[side];
+    const i = this.pickedIndex(side);
+    if (!l || i < 0) return null;
+    const own = embeddingNeighbours(l, i);
+    if (!own) return { source: 'layout', items: this.neighbours(side).map((j) => ({ index: j, text: l.texts[j], label: l.labels[j] ?? null, score: null, change: null })) };
+    const otherSide: Side = side === 'before' ? 'after' : 'before';
+    const other = this.#built.layouts[otherSide];
+    const theirs = other && embeddingNeighbours(other, this.pickedIndex(otherSide));
+    const theirTexts = other && theirs ? theirs.indices.map((j) => other.texts[j]) : null;
+    const mark = side === 'after' ? 'new' : 'lost';
+    return {
+      source: 'embedding',
+      items: own.indices.map((j, r) => ({
+        index: j,
+        text: l.texts[j],
+        label: l.labels[j] ?? null,
+        score: own.scores[r],
+        change: theirTexts && !theirTexts.includes(l.texts[j]) ? mark : null,
+      })),
+    };
+  }
+
+  /** How fine-tuning changed the pick's embedding neighbours; null unless both views have them for the pick. */
+  neighbourChange(): { kept: number; gained: number; lost: number; k: number } | null {
+    const before = this.neighbourList('before'), after = this.neighbourList('after');
+    if (before?.source !== 'embedding' || after?.source !== 'embedding') return null;
+    const gained = after.items.filter((x) => x.change === 'new').length;
+    return { kept: after.items.length - gained, gained, lost: before.items.filter((x) => x.change === 'lost').length, k: after.items.length };
   }
 
   lasso(side: Side, indices: readonly number[]): void {

@@ -1,8 +1,9 @@
 // The Embeddings page against the fake engine: both models projected into PROJECT/cache, the
 // files read back, the after view aligned onto the before view, and the interactions —
-// hover, click and arrow keys to pick, neighbours in both views, search, lasso with copy and
-// download. jsdom has no layout or canvas, so the plot box is given a width, the canvas a
-// context that only counts, and ResizeObserver a stand-in.
+// hover, click and arrow keys to pick, neighbours in both views (by cosine from the files, with
+// new/lost marks; the 2-D fallback for older files), search, lasso with copy and download.
+// jsdom has no layout or canvas, so the plot box is given a width, the canvas a context that
+// only counts, and ResizeObserver a stand-in.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { flushSync, mount, unmount } from 'svelte';
 import type { ProjectInfo, ProjectionView, UmapRequest } from '../../../shared/api.js';
@@ -31,6 +32,26 @@ const AFTER: ProjectionView = (() => {
     texts: order.map((i) => BEFORE.texts[i]),
   };
 })();
+
+/**
+ * A view with embedding-space neighbours, k per point: `table` lists some texts' neighbours by
+ * text with their cosine; every other point gets its first k other points at made-up scores.
+ */
+function withNeighbours(view: ProjectionView, k: number, table: Record<string, [string, number][]>): ProjectionView {
+  const at = new Map(view.texts.map((t, i) => [t, i]));
+  const indices: number[] = [], scores: number[] = [];
+  view.texts.forEach((t, i) => {
+    const row = table[t] ?? view.texts.flatMap((_, j) => (j === i ? [] : [[view.texts[j], 0.5 - 0.1 * j] as [string, number]])).slice(0, k);
+    for (const [text, score] of row) {
+      indices.push(at.get(text)!);
+      scores.push(score);
+    }
+  });
+  return { ...view, neighbours: { k, indices, scores } };
+}
+// Nearest by cosine, not by place on the plot: 'reset password' is in the far 2-D cluster.
+const BEFORE_NB = withNeighbours(BEFORE, 3, { 'refund my card': [['invoice copy', 0.91], ['change plan', 0.82], ['reset password', 0.4]] });
+const AFTER_NB = withNeighbours(AFTER, 3, { 'refund my card': [['change plan', 0.95], ['two factor code', 0.61], ['invoice copy', 0.55]] });
 
 let app: Record<string, unknown> | null = null;
 const rects: number[] = [];
@@ -103,6 +124,12 @@ const screen = (x: number, y: number) => {
 const pointer = (el: Element, type: string, at: { clientX: number; clientY: number }, extra: PointerEventInit = {}) =>
   el.dispatchEvent(new PointerEvent(type, { bubbles: true, pointerId: 1, ...at, ...extra }));
 const listed = (testid: string) => [...document.querySelectorAll(`[data-testid="${testid}"] li button`)].map((b) => b.textContent);
+const items = (testid: string) => [...document.querySelectorAll<HTMLLIElement>(`[data-testid="${testid}"] li`)];
+const headings = () => [...document.querySelectorAll('[aria-labelledby="picked-title"] h3')].map((h) => h.textContent!.replace(/\s+/g, ' ').trim());
+async function pickAt(canvas: Element, x: number, y: number): Promise<void> {
+  await act(() => pointer(canvas, 'pointerdown', screen(x, y)));
+  await act(() => pointer(canvas, 'pointerup', screen(x, y)));
+}
 
 beforeEach(() => {
   localStorage.clear();
@@ -163,8 +190,64 @@ describe('Embeddings page', () => {
     // The same neighbours in the aligned after view (ties may come in either order).
     expect(listed('neighbours-after').slice(0, 2).sort()).toEqual(['change plan', 'invoice copy']);
     expect(listed('neighbours-after').sort()).toEqual(listed('neighbours-before').sort());
+    // These files are from before neighbours were kept: the 2-D fallback, said as such, no scores.
+    expect(headings()).toEqual(['Nearest in the 2-D layout — before training', 'Nearest in the 2-D layout — after training']);
+    expect(document.querySelector('[data-testid="neighbours-fallback-before"]')!.textContent).toMatch(/older version and has no embedding-space neighbours/);
+    expect(document.querySelector('[data-testid="neighbours-before"] .score')).toBeNull();
+    expect(document.querySelector('[data-testid="neighbour-change"]')).toBeNull();
     await act(() => before.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true })));
     expect(document.querySelector('.picked')).toBeNull();
+  });
+
+  it('lists nearest texts by cosine under each model, with scores and what fine-tuning brought in or lost', async () => {
+    const { engine } = engineWithProject();
+    engine.projections.set('/p/legal/cache/umap-before.json', BEFORE_NB);
+    engine.projections.set('/p/legal/cache/umap-after.json', AFTER_NB);
+    await start(engine);
+    await projectBoth(engine);
+    await pickAt(canvases()[0], 0, 0);
+    expect(document.querySelector('.picked')!.textContent).toBe('refund my card');
+    expect(headings()).toEqual(['Nearest by cosine similarity — before training', 'Nearest by cosine similarity — after training']);
+    // In the file's order (nearest first), not the 2-D layout's: the far 'reset password' is listed.
+    expect(listed('neighbours-before')).toEqual(['invoice copy', 'change plan', 'reset password']);
+    expect(listed('neighbours-after')).toEqual(['change plan', 'two factor code', 'invoice copy']);
+    expect(document.querySelector('[data-testid="neighbours-before"]')!.getAttribute('data-source')).toBe('embedding');
+    expect(items('neighbours-before').map((li) => li.querySelector('.score')!.textContent)).toEqual(['cosine 0.910', 'cosine 0.820', 'cosine 0.400']);
+    expect(items('neighbours-after').map((li) => li.querySelector('.score')!.textContent)).toEqual(['cosine 0.950', 'cosine 0.610', 'cosine 0.550']);
+    // Marked against the other model's list, by text (the two files order their texts differently).
+    expect(items('neighbours-before').map((li) => li.querySelector('.mark')?.textContent ?? null)).toEqual([null, null, 'lost']);
+    expect(items('neighbours-after').map((li) => li.querySelector('.mark')?.textContent ?? null)).toEqual([null, 'new', null]);
+    expect(items('neighbours-after')[1].dataset.change).toBe('new');
+    expect(document.querySelector('[data-testid="neighbour-change"]')!.textContent!.replace(/\s+/g, ' ').trim()).toBe(
+      "Fine-tuning kept 2 of the base model's 3 nearest texts: 1 new, 1 lost.",
+    );
+    expect(document.querySelector('[data-testid^="neighbours-fallback"]')).toBeNull();
+
+    // Keyboard: each neighbour is a focusable button; activating it (Enter on a native button is
+    // a click) picks that text and puts focus on the new pick, whose neighbours are listed next.
+    const next = items('neighbours-after')[1].querySelector('button')!;
+    expect(next.tagName).toBe('BUTTON');
+    expect(next.tabIndex).toBe(0);
+    next.focus();
+    await act(() => next.click());
+    expect(document.querySelector('.picked')!.textContent).toBe('two factor code');
+    expect(document.activeElement).toBe(document.querySelector('.picked'));
+    expect(listed('neighbours-after')).toHaveLength(3);
+    expect(listed('neighbours-after')).not.toContain('two factor code');
+  });
+
+  it('falls back to the 2-D layout only for the view whose file has no neighbours, and marks nothing', async () => {
+    const { engine } = engineWithProject();
+    engine.projections.set('/p/legal/cache/umap-after.json', AFTER_NB); // before stays an older file
+    await start(engine);
+    await projectBoth(engine);
+    await pickAt(canvases()[0], 0, 0);
+    expect(headings()).toEqual(['Nearest in the 2-D layout — before training', 'Nearest by cosine similarity — after training']);
+    expect(document.querySelector('[data-testid="neighbours-fallback-before"]')).not.toBeNull();
+    expect(document.querySelector('[data-testid="neighbours-fallback-after"]')).toBeNull();
+    expect(listed('neighbours-after')).toEqual(['change plan', 'two factor code', 'invoice copy']);
+    expect(document.querySelectorAll('.mark')).toHaveLength(0);
+    expect(document.querySelector('[data-testid="neighbour-change"]')).toBeNull();
   });
 
   it('moves the pick with the arrow keys', async () => {

@@ -1,15 +1,18 @@
 // `embedsmith umap --model MODEL_DIR --data DATASET_DIR --out FILE.json|FILE.png
 // [--color-by label] [--align PREVIOUS.json] [--seed 42] [--neighbors 15] [--epochs N]` (DESIGN §6):
 // the dataset's texts embedded and projected to 2-D with UMAP (our exact k-NN graph, fuzzy simplicial set and layout; projection/).
-// JSON: {points, labels, texts}; PNG: a scatter coloured by label. --align rotates/scales the
-// projection onto an earlier one (Procrustes over the same texts) so before/after compare.
+// JSON: {schemaVersion, points, labels, texts, neighbours} (projection-file.ts: each point's 10
+// nearest texts by cosine, from the same k-NN search); PNG: a scatter coloured by label.
+// --align rotates/scales the projection onto an earlier one (Procrustes over the same texts)
+// so before/after compare.
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { EngineError } from '../../../../shared/errors.js';
 import { openModelTools } from '../../mining/embedder.js';
-import { renderScatterPng, umapJson, type UmapJson } from '../../projection/png.js';
+import { renderScatterPng } from '../../projection/png.js';
+import { umapJson, type UmapJson } from '../../projection/projection-file.js';
 import { embedByRole, projectionTexts } from '../../projection/texts.js';
-import { alignProcrustes, projectUmap } from '../../projection/umap.js';
+import { alignProcrustes, projectUmapWithNeighbours, type EmbeddingNeighbours } from '../../projection/umap.js';
 import { writeFileAtomic } from '../../workspace/atomic.js';
 import { type Out, UsageError, intOption, parseOptions, reportError } from './common.js';
 import { deviceOption } from './mine.js';
@@ -42,20 +45,21 @@ export async function umapCommand(args: string[], out: Out): Promise<number> {
     const tools = await openModelTools(v.model, { device: deviceOption(v.device), signal: ctl.signal });
     process.once('SIGINT', onSigint);
     let points: Float32Array;
+    let neighbours: EmbeddingNeighbours;
     try {
       const dim = tools.model.dim;
       const emb = await embedByRole(p, dim, tools.embed);
       out.error(`embedsmith umap: ${texts.length} texts embedded (${dim}-d on ${tools.model.device}); projecting…`);
-      points = await projectUmap(emb, dim, {
-        seed, nNeighbors: intOption('neighbors', v.neighbors, 15), nEpochs: intOption('epochs', v.epochs), search: tools.search, signal: ctl.signal,
-      });
+      ({ layout: points, neighbours } = await projectUmapWithNeighbours(emb, dim, {
+        seed, nNeighbors: intOption('neighbors', v.neighbors, 15), nEpochs: intOption('epochs', v.epochs), neighbours: 10, search: tools.search, signal: ctl.signal,
+      }));
     } finally {
       process.off('SIGINT', onSigint);
       await tools.dispose();
     }
     if (v.align) points = await alignTo(v.align, texts, points);
     if (ext === '.png') await writeFileAtomic(v.out, renderScatterPng(points, labels));
-    else await writeFileAtomic(v.out, JSON.stringify(umapJson(points, labels, texts)) + '\n');
+    else await writeFileAtomic(v.out, JSON.stringify(umapJson(points, labels, texts, neighbours)) + '\n');
     out.log(`wrote ${texts.length} points to ${v.out}`);
     return 0;
   } catch (err) {
