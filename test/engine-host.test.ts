@@ -1,6 +1,6 @@
 // The engine host as it runs in the app: a real worker thread from dist/ (see global-setup),
 // and a worker that dies mid-call, which must fail the call and its jobs, not the caller.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -55,6 +55,32 @@ describe('EngineHost with the real worker', () => {
       expect((bad as Error).message).toContain("the query template of 'default'");
       expect(await engine.deleteTemplate(dir, 'default')).toEqual({ file, active: null, templates: [] });
       await expect(engine.listTemplates(join(tmp, 'nowhere'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    } finally {
+      await host.dispose();
+    }
+  });
+
+  it("previews a file's first rows as the import reads them, writing nothing; a bad mapping is BAD_INPUT with the columns", async () => {
+    const host = new EngineHost({ stateDir: join(tmp, 'state'), host: 'node' }, realWorker);
+    const engine = createEngineProxy(host);
+    try {
+      const file = join(tmp, 'faq.csv');
+      await writeFile(file, Buffer.from('question;reply;topic\n"Où est\nla facture?";Sous Billing.;billing\n;vide;x\n', 'latin1'));
+      const p = await engine.previewImport({ file, map: 'label=topic' });
+      expect(p).toMatchObject({ file, kind: 'csv', encoding: 'latin1', delimiter: ';', columns: ['question', 'reply', 'topic'], format: 'pairs', complete: true });
+      expect(p.roles).toEqual({ anchor: 'question', positive: 'reply', label: 'topic' });
+      expect(p.rows).toEqual([
+        { line: 2, skipped: false, anchor: 'Où est\nla facture?', positive: 'Sous Billing.', label: 'billing' },
+        { line: 4, skipped: true },
+      ]);
+      expect(p.issues).toEqual([{ line: 4, code: 'EMPTY_FIELD', severity: 'error', message: "line 4: column 'question' is empty; row skipped" }]);
+      expect(p.notes.map((n) => n.code)).toEqual(['ENCODING_FALLBACK']);
+      expect(await readdir(tmp)).toEqual(expect.arrayContaining(['faq.csv']));
+      expect((await readdir(tmp)).filter((n) => n !== 'state')).toEqual(['faq.csv']);
+      const bad = await engine.previewImport({ file, map: 'positive=answer' }).catch((e: unknown) => e);
+      expect(bad).toMatchObject({ code: 'BAD_INPUT', details: { column: 'answer', columns: ['question', 'reply', 'topic'] } });
+      expect((bad as Error).message).toContain("column 'answer' not found");
+      await expect(engine.previewImport({ file: join(tmp, 'gone.csv') })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     } finally {
       await host.dispose();
     }

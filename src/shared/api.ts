@@ -5,7 +5,7 @@
 import { EngineError, type ErrorData } from './errors.js';
 import type { DeviceChoice, EvaluateRequest, ExportRequest, ImportRequest, JobProgress, MineRequest, TrainRequest, UmapRequest } from './jobs.js';
 import type { InstructionTemplate } from './templates.js';
-import type { DatasetDetail, DatasetEdit, DatasetRowView, DatasetRowsQuery, DatasetSummary, ModelSummary, ProjectTemplates, ProjectionView, RunView, TemplatePreviewRequest } from './views.js';
+import type { DatasetDetail, DatasetEdit, DatasetRowView, DatasetRowsQuery, DatasetSummary, ImportPreview, ImportPreviewRequest, ModelSummary, ProjectTemplates, ProjectionView, RunView, TemplatePreviewRequest } from './views.js';
 
 export * from './errors.js';
 export * from './model-id.js';
@@ -92,6 +92,14 @@ export interface EngineApi {
   /** Imports a file as a job (no device; runs at once); the done event's result is an ImportJobResult. */
   importDataset(request: ImportRequest): Promise<{ jobId: string }>;
   /**
+   * The first `limit` rows (20; at most 200) of a file as importDataset with the same options
+   * would read, map and check them, and what it found (encoding, delimiter, columns, format);
+   * writes nothing and stops reading after those rows. NOT_FOUND for a missing file; BAD_INPUT
+   * naming the setting or line for an unreadable encoding, a bad delimiter, or a mapping the
+   * columns do not allow (its `details.columns` lists the columns found).
+   */
+  previewImport(request: ImportPreviewRequest): Promise<ImportPreview>;
+  /**
    * Edits a dataset's rows through its undoable journal (edits.jsonl; rows.jsonl is never
    * rewritten). Refused with BAD_INPUT naming the field when the row would be invalid.
    */
@@ -140,6 +148,7 @@ export interface EngineApi {
   /** Training runs of the open project (PROJECT/runs/*), newest first. */
   listRuns(): Promise<{ dir: string; name: string; steps: number; done: boolean }[]>;
   readRun(dir: string): Promise<RunView>;
+  /** A projection file of any version; ones written before neighbours were kept come back without `neighbours`. SCHEMA when malformed or newer. */
   readProjection(file: string): Promise<ProjectionView>;
   /** Jobs running or queued and the 50 most recent finished ones (with results), in start order. */
   listJobs(): Promise<JobProgress[]>;
@@ -174,6 +183,7 @@ export const ENGINE_METHODS = [
   'pullModel',
   'mineNegatives',
   'importDataset',
+  'previewImport',
   'editDataset',
   'undoDatasetEdit',
   'redoDatasetEdit',

@@ -1,6 +1,7 @@
 // What EngineApi's read side returns for the pages: datasets (summary, report, rows), models,
 // template previews, saved templates, training runs and projections — plain objects, read back
 // from the engine's folders — and the one edit a dataset row can take.
+import type { ImportRequest } from './jobs.js';
 import type { InstructionTemplate } from './templates.js';
 
 /** One edit of a stored dataset's rows; `index` is the stable 0-based row index. */
@@ -88,6 +89,52 @@ export interface TemplatePreviewRequest {
   maxLength?: number;
 }
 
+/** What previewImport reads: importDataset's options without the output, and how many rows. */
+export type ImportPreviewRequest = Omit<ImportRequest, 'out'> & {
+  /** Source rows to read and check: 1–200, 20 when absent. */
+  limit?: number;
+};
+
+/** One source row as the import would store it; `skipped` rows are left out (the issues say why). */
+export interface ImportPreviewRow {
+  /** 1-based line (CSV/TSV/JSONL) or row (Parquet) where it starts. */
+  line: number;
+  skipped: boolean;
+  anchor?: string;
+  positive?: string;
+  negatives?: string[];
+  text?: string;
+  label?: string;
+  score?: number;
+}
+
+/** The engine's own reading of a file's first rows, as importDataset with the same options would do it. */
+export interface ImportPreview {
+  /** The file, as an absolute path. */
+  file: string;
+  kind: 'csv' | 'tsv' | 'jsonl' | 'parquet';
+  /** Null for Parquet. */
+  encoding: 'utf8' | 'utf16le' | 'utf16be' | 'latin1' | null;
+  /** The delimiter given or sniffed (CSV/TSV); null otherwise. */
+  delimiter: string | null;
+  columns: string[];
+  format: 'pairs' | 'triplets' | 'labeled' | 'scored';
+  /** Role → column(s) the import would use; negative lists its columns in order. */
+  roles: { anchor?: string; positive?: string; negative?: string[]; text?: string; label?: string; score?: string };
+  /** Columns no role uses. */
+  ignoredColumns: string[];
+  rows: ImportPreviewRow[];
+  /** What the import report would say about these rows (skips, warnings), by line. */
+  issues: { line: number | null; code: string; message: string; severity: 'error' | 'warning' | 'info' }[];
+  /** About the whole file (how the encoding was decided). */
+  notes: { line: number | null; code: string; message: string; severity: 'error' | 'warning' | 'info' }[];
+  bytes: number;
+  /** How much of the file was read for this answer. */
+  bytesRead: number;
+  /** The rows are all the file has (otherwise there are more past them). */
+  complete: boolean;
+}
+
 /** A project's saved instruction templates (PROJECT/templates.json). */
 export interface ProjectTemplates {
   /** The file they are kept in. */
@@ -113,4 +160,16 @@ export interface ProjectionView {
   points: [number, number][];
   labels: (string | null)[];
   texts: string[];
+  /** Each point's nearest other points in the embedding space; absent in files written before they were kept. */
+  neighbours?: ProjectionNeighbours;
+}
+
+/** Nearest neighbours by cosine similarity of the projected model's embeddings (not the 2-D layout). */
+export interface ProjectionNeighbours {
+  /** Neighbours per point. */
+  k: number;
+  /** [n × k] row-major: point i's are indices[i·k] … indices[i·k + k − 1], nearest first; never i itself. */
+  indices: number[];
+  /** [n × k] their cosine similarities, matching `indices`. */
+  scores: number[];
 }

@@ -72,10 +72,21 @@ describe('Data and Templates pages in a browser', () => {
     await page.getByRole('link', { name: /Data/ }).click();
     await page.getByRole('heading', { name: 'Data', exact: true }).waitFor();
     await page.getByLabel('File path', { exact: true }).fill(join(tmp, 'support-faq.csv'));
-    await page.getByLabel('Preview a local copy (optional)').setInputFiles(join(tmp, 'support-faq.csv'));
-    await expect.poll(() => page.getByTestId('preview-summary').textContent()).toMatch(/comma-separated;\s+3 columns;\s+the header looks like pairs/);
+    // The engine previews the typed path with its own reader and mapping: the rows as they will be stored.
+    await expect.poll(() => page.getByTestId('preview-summary').textContent()).toMatch(
+      /CSV, comma-separated, UTF-8; 3 columns;\s+imported as pairs \(anchor: question, positive: answer\); not used: topic\./,
+    );
+    expect(await page.getByTestId('preview-extent').textContent()).toMatch(/12 records read: 10 kept, 2 skipped;\s+that is the whole file\./);
+    const preview = page.locator('table', { has: page.locator('caption', { hasText: 'First rows as the dataset will hold them' }) });
+    const previewRow = (line: number) => preview.locator('tbody tr', { has: page.locator('td:first-child', { hasText: new RegExp(`^${line}$`) }) }).locator('td');
+    expect(await previewRow(2).allTextContents()).toEqual(['2', 'How do I reset my password?', 'Open Settings and choose Reset password.', '']);
+    expect(await previewRow(4).allTextContents()).toEqual(['4', 'Skipped', "line 4: column 'question' is empty; row skipped"]);
+    expect((await previewRow(8).allTextContents())[2]).toContain('has 4 fields but the header has 3');
     expect(await page.getByLabel('Dataset name', { exact: true }).inputValue()).toBe('support-faq');
     await page.getByLabel('Column for label', { exact: true }).fill('topic');
+    await expect.poll(() => preview.locator('thead th').allTextContents()).toEqual(['Line', 'Anchor (question)', 'Positive (answer)', 'Label (topic)', 'Problems']);
+    expect(await previewRow(5).allTextContents()).toEqual(['5', 'Where is my invoice?', 'Invoices are under Billing then History.', 'billing', '']);
+    await preview.scrollIntoViewIfNeeded();
     await shot('0-import-form');
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     await page.getByRole('status').filter({ hasText: 'Imported 10 rows, 2 skipped' }).waitFor();

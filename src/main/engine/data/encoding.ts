@@ -9,6 +9,8 @@ import type { EncodingName, ImportIssue } from './types.js';
 
 export const SAMPLE_BYTES = 64 * 1024;
 
+export const ENCODINGS = ['utf8', 'utf16le', 'utf16be', 'latin1'] as const satisfies readonly EncodingName[];
+
 export interface EncodingChoice {
   encoding: EncodingName;
   /** Why, for the report (BOM seen, pattern detected, fallback taken). */
@@ -103,6 +105,11 @@ export function firstInvalidUtf8(b: Uint8Array, atEof: boolean): number {
     i += n + 1;
   }
   return -1;
+}
+
+/** UTF-8 was asked for and a byte is not: the line, and what to do. */
+export function notUtf8Error(file: string, err: Utf8DecodeError): EngineError {
+  return new EngineError('BAD_INPUT', `${file} line ${err.line} is not valid UTF-8. Fix: re-save the file as UTF-8, or pass --encoding latin1 (or utf16le).`, { file, line: err.line });
 }
 
 /** Raised mid-stream when bytes stop being UTF-8; `line` counts from 1. */

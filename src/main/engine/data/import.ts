@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { ENGINE_VERSION } from '../version.js';
 import { writeJsonAtomic } from '../workspace/atomic.js';
-import { Utf8DecodeError, latin1Note } from './encoding.js';
+import { ENCODINGS, Utf8DecodeError, latin1Note, notUtf8Error } from './encoding.js';
 import { detectMapping, parseMapSpec } from './mapping.js';
 import { openSourceFile } from './open-source.js';
 import { checkTokenLengths, type LengthCheck } from './token-lengths.js';
@@ -34,10 +34,19 @@ export interface ImportResult {
 
 export { WARNINGS_LISTED_PER_CODE } from './issue-log.js';
 
-export async function importDataset(file: string, outDir: string, opts: ImportOptions = {}): Promise<ImportResult> {
+/** Refuses a delimiter or encoding no file can be read with (a preview checks the same). */
+export function checkImportOptions(opts: Pick<ImportOptions, 'delimiter' | 'encoding'>): void {
   if (opts.delimiter !== undefined && [...opts.delimiter].length !== 1) {
     throw new EngineError('BAD_INPUT', `--delimiter must be one character (use '\\t' for tab), got '${opts.delimiter}'.`, { setting: 'delimiter' });
   }
+  const encoding = opts.encoding ?? 'auto';
+  if (encoding !== 'auto' && !(ENCODINGS as readonly string[]).includes(encoding)) {
+    throw new EngineError('BAD_INPUT', `--encoding '${encoding}' is not one of auto, ${ENCODINGS.join(', ')}. Fix: pick one of those (auto reads UTF-8, else Latin-1).`, { setting: 'encoding' });
+  }
+}
+
+export async function importDataset(file: string, outDir: string, opts: ImportOptions = {}): Promise<ImportResult> {
+  checkImportOptions(opts);
   const overrides = parseMapSpec(opts.map ?? []);
   const { dir, result } = await writeDatasetFolder(outDir, async (temp, target) => {
     let result: Omit<ImportResult, 'dir'>;
@@ -45,9 +54,7 @@ export async function importDataset(file: string, outDir: string, opts: ImportOp
       result = await importInto(file, temp, target, opts, overrides, opts.encoding ?? 'auto', []);
     } catch (err) {
       if (!(err instanceof Utf8DecodeError)) throw err;
-      if ((opts.encoding ?? 'auto') !== 'auto') {
-        throw new EngineError('BAD_INPUT', `${file} line ${err.line} is not valid UTF-8. Fix: re-save the file as UTF-8, or pass --encoding latin1 (or utf16le).`, { file, line: err.line });
-      }
+      if ((opts.encoding ?? 'auto') !== 'auto') throw notUtf8Error(file, err);
       // The sample looked like UTF-8 but a later byte is not: start over as Latin-1.
       await resetFolder(temp);
       result = await importInto(file, temp, target, opts, overrides, 'latin1', [latin1Note(file, err.line, err.byte)]);
@@ -74,7 +81,13 @@ async function importInto(
 ): Promise<Omit<ImportResult, 'dir'>> {
   const opened = await openSourceFile(file, { encoding, delimiter: opts.delimiter });
   const source = opened.source;
-  const mapping = detectMapping(file, source.columns, opts.format ?? 'auto', overrides);
+  let mapping: ReturnType<typeof detectMapping>;
+  try {
+    mapping = detectMapping(file, source.columns, opts.format ?? 'auto', overrides);
+  } catch (err) {
+    await source.close(); // the records are never read: let the file go
+    throw err;
+  }
   const checker = new RowChecker(mapping, source.columns, source.unit, source.kind);
   const rowsOut = new Sink(join(temp, 'rows.jsonl'));
   const skippedOut = new Sink(join(temp, 'skipped.jsonl'));

@@ -1,6 +1,7 @@
 // Datasets (DESIGN §2 data/): import, schema, validation, edits, splits, retrieval sets, templates.
 export * from './types.js';
 export { importDataset, WARNINGS_LISTED_PER_CODE, type ImportOptions, type ImportResult } from './import.js';
+export { previewImport, PREVIEW_ROWS, MAX_PREVIEW_ROWS, type PreviewOptions, type ImportPreviewResult } from './preview.js';
 export { detectMapping, parseMapSpec } from './mapping.js';
 export { RowChecker, normalizeText, MAX_TEXT_CHARS } from './validate.js';
 export {

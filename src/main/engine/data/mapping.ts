@@ -48,7 +48,7 @@ export function detectMapping(file: string, columns: string[], format: 'auto' | 
   for (const [role, cols] of overrides) {
     for (const c of cols) {
       if (!columns.includes(c)) {
-        throw new EngineError('BAD_INPUT', `--map ${role}=${c}: column '${c}' not found in ${file}; columns are: ${columns.join(', ')}. Fix: map the ${role} role to one of them.`, { file, setting: 'map', column: c });
+        throw new EngineError('BAD_INPUT', `--map ${role}=${c}: column '${c}' not found in ${file}; columns are: ${columns.join(', ')}. Fix: map the ${role} role to one of them.`, { file, setting: 'map', column: c, columns });
       }
     }
   }

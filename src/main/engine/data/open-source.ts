@@ -7,37 +7,46 @@ import { EngineError } from '../../../shared/errors.js';
 import { openDelimited } from './read-delimited.js';
 import { openJsonl } from './read-jsonl.js';
 import { openParquet } from './read-parquet.js';
-import { kindOf, openText, readHead, type Source } from './source.js';
-import type { EncodingName, SourceInfo } from './types.js';
+import { CHUNK_BYTES, PREVIEW_CHUNK_BYTES, kindOf, openText, readHead, type OpenOptions, type Source } from './source.js';
+import type { SourceInfo } from './types.js';
 
 export interface OpenedSource {
   source: Source;
   bytes: number;
+  /** Bytes read from the file so far (the encoding sample included). */
+  bytesRead: () => number;
   /** sha256 of the bytes read so far (complete once the records are exhausted); '' for Parquet. */
   sha256: () => string;
   /** The source as dataset.json records it. */
   info: () => SourceInfo;
 }
 
-export async function openSourceFile(file: string, opts: { encoding?: 'auto' | EncodingName; delimiter?: string } = {}): Promise<OpenedSource> {
+export async function openSourceFile(file: string, opts: OpenOptions = {}): Promise<OpenedSource> {
   const head = await readHead(file);
   const { size } = await stat(file);
   const kind = kindOf(file, head);
   const hash = createHash('sha256');
+  let read = 0;
   let source: Source;
   if (kind === 'parquet') {
-    source = await openParquet(file);
+    source = await openParquet(file, { stopAfter: opts.stopAfter, onBytes: (n) => (read += n) });
   } else {
     if (size === 0) throw new EngineError('BAD_INPUT', `${file} is empty (0 bytes). Fix: give a file with a header row and at least one data row.`, { file });
-    const text = openText(file, head, size, opts.encoding ?? 'auto', (b) => hash.update(b));
+    const preview = opts.stopAfter !== undefined;
+    const onBytes = (b: Buffer) => {
+      read += b.length;
+      hash.update(b);
+    };
+    const text = openText(file, head, size, opts.encoding ?? 'auto', onBytes, preview ? PREVIEW_CHUNK_BYTES : CHUNK_BYTES);
     const delimiter = opts.delimiter === '\\t' ? '\t' : opts.delimiter;
-    source = kind === 'jsonl' ? await openJsonl(file, text) : await openDelimited(file, text, kind, delimiter);
+    source = kind === 'jsonl' ? await openJsonl(file, text) : await openDelimited(file, text, kind, delimiter, preview ? 1 : undefined);
   }
   let digest: string | undefined;
   const sha256 = () => (kind === 'parquet' ? '' : (digest ??= hash.digest('hex')));
   return {
     source,
     bytes: size,
+    bytesRead: () => Math.max(read, head.length),
     sha256,
     info: () => ({ file: resolve(file), kind: source.kind, bytes: size, sha256: sha256(), encoding: source.encoding, delimiter: source.delimiter, columns: source.columns }),
   };

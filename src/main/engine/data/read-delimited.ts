@@ -5,21 +5,29 @@
 // - relax_quotes keeps a stray quote inside an unquoted field as text, flagged, instead of
 //   failing the whole file; a quote that never closes is fatal (it would swallow the rest);
 // - relax_column_count lets ragged rows through so the validator can skip and list them;
-// - the delimiter is sniffed from the first lines unless given.
+// - the delimiter is sniffed from the first lines unless given, from the same text whether the
+//   file is read in the import's 1 MiB pieces or a preview's smaller ones.
 import { Readable, pipeline } from 'node:stream';
 import { parse } from 'csv-parse';
 import { EngineError } from '../../../shared/errors.js';
-import { checkColumns, type Source, type SourceRecord, type TextStream } from './source.js';
+import { CHUNK_BYTES, checkColumns, type Source, type SourceRecord, type TextStream } from './source.js';
 
 const CANDIDATES = [',', '\t', ';', '|'];
+/** The sniffer reads this many lines, within the import's first read (CHUNK_BYTES). */
+const SNIFF_LINES = 50;
 
 /** The delimiter whose count is the same, and non-zero, on the most of the first lines. */
 export function sniffDelimiter(sample: string, preferTab: boolean): string {
+  return sniff(sample, preferTab).delimiter;
+}
+
+/** The delimiter, and how many complete lines of `sample` decided it (at most SNIFF_LINES). */
+function sniff(sample: string, preferTab: boolean): { delimiter: string; lines: number } {
   const counts = new Map<string, number[]>(CANDIDATES.map((c) => [c, []]));
   let quoted = false;
   let line = new Map<string, number>();
   let lines = 0;
-  for (let i = 0; i < sample.length && lines < 50; i++) {
+  for (let i = 0; i < sample.length && lines < SNIFF_LINES; i++) {
     const ch = sample[i];
     if (ch === '"') quoted = !quoted;
     else if (!quoted && (ch === '\n' || ch === '\r')) {
@@ -38,7 +46,7 @@ export function sniffDelimiter(sample: string, preferTab: boolean): string {
     const score = per.filter((n) => n === per[0]).length;
     if (score > bestScore) [best, bestScore] = [c, score];
   }
-  return best;
+  return { delimiter: best, lines };
 }
 
 /** [line breaks, of which \r\n pairs] in a field's text. */
@@ -57,17 +65,33 @@ function newlines(s: string): [number, number] {
   return [n, crlf];
 }
 
-export async function openDelimited(file: string, text: TextStream, kind: 'csv' | 'tsv', delimiter?: string): Promise<Source> {
+/**
+ * `readAhead`: decoded chunks buffered ahead of the parser (Readable.from's default 16 for the
+ * import; a preview, which stops after a few records, reads ahead 1 so it leaves the rest unread).
+ */
+export async function openDelimited(file: string, text: TextStream, kind: 'csv' | 'tsv', delimiter?: string, readAhead = 16): Promise<Source> {
   const it = text.chunks[Symbol.asyncIterator]();
-  const first = await it.next();
-  const head = first.done ? '' : first.value;
+  // A preview's smaller reads are joined until they hold what the import's first read would
+  // have given the sniffer, so both pick the same delimiter.
+  let head = '';
+  for (let reads = 1; ; reads++) {
+    const r = await it.next();
+    if (r.done) break;
+    head += r.value;
+    if (delimiter !== undefined || reads * text.chunkBytes >= CHUNK_BYTES || sniff(head, kind === 'tsv').lines >= SNIFF_LINES) break;
+  }
   if (head.trim() === '') {
+    await it.return?.(undefined);
     throw new EngineError('BAD_INPUT', `${file} is empty: there is no header row. Fix: give a file whose first line names the columns, e.g. anchor,positive.`, { file, line: 1 });
   }
   const delim = delimiter ?? sniffDelimiter(head, kind === 'tsv');
   async function* all(): AsyncGenerator<string> {
-    yield head;
-    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    try {
+      yield head;
+      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    } finally {
+      await it.return?.(undefined); // closes the file when the parse stops before its end
+    }
   }
   let stray = false;
   let drift = 0;
@@ -96,19 +120,39 @@ export async function openDelimited(file: string, text: TextStream, kind: 'csv' 
     },
   });
   // pipeline (not pipe) so a decoding error in the source reaches the parser's iterator.
-  pipeline(Readable.from(all()), parser, () => {});
+  pipeline(Readable.from(all(), { highWaterMark: readAhead }), parser, () => {});
   const records = parser[Symbol.asyncIterator]() as AsyncIterator<SourceRecord>;
-  const header = await next(records, file, 0);
+  // Ending the parser's iterator destroys the parser; ending the chunks closes the file (at
+  // once, or after a read in flight lands).
+  const close = async () => {
+    await records.return?.();
+    await it.return?.(undefined);
+    await text.closed();
+  };
+  const header = await next(records, file, 0).catch(async (err: unknown) => {
+    await close();
+    throw err;
+  });
   if (!header) throw new EngineError('BAD_INPUT', `${file} is empty: there is no header row. Fix: give a file whose first line names the columns.`, { file, line: 1 });
-  const columns = checkColumns(file, header.values!, 'line');
+  let columns: string[];
+  try {
+    columns = checkColumns(file, header.values!, 'line');
+  } catch (err) {
+    await close();
+    throw err;
+  }
   async function* rest(): AsyncGenerator<SourceRecord> {
     let last = header!.line;
-    for (let r = await next(records, file, last); r; r = await next(records, file, last)) {
-      last = r.line;
-      yield r;
+    try {
+      for (let r = await next(records, file, last); r; r = await next(records, file, last)) {
+        last = r.line;
+        yield r;
+      }
+    } finally {
+      await close();
     }
   }
-  return { kind, columns, records: rest(), unit: 'line', encoding: text.choice.encoding, delimiter: delim, notes: text.choice.note ? [text.choice.note] : [] };
+  return { kind, columns, records: rest(), unit: 'line', encoding: text.choice.encoding, delimiter: delim, notes: text.choice.note ? [text.choice.note] : [], close };
 }
 
 async function next(records: AsyncIterator<SourceRecord>, file: string, lastLine: number): Promise<SourceRecord | undefined> {

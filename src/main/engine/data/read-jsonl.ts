@@ -40,21 +40,31 @@ export async function openJsonl(file: string, text: TextStream): Promise<Source>
   const early: SourceRecord[] = [];
   let columns: string[] | undefined;
   let sawAny = false;
-  while (!columns) {
-    const r = await it.next();
-    if (r.done) break;
-    const [line, raw] = r.value;
-    if (raw.trim() === '') continue;
-    if (!sawAny && raw.trimStart().startsWith('[')) {
-      throw new EngineError('BAD_INPUT', `${file} line ${line} starts a JSON array; JSONL needs one object per line. Fix: convert it, e.g. \`jq -c '.[]' ${file} > data.jsonl\`.`, { file, line });
+  // Ending the line reader ends its loop over the chunks, which closes the file.
+  const close = async () => {
+    await it.return?.(undefined);
+    await text.closed();
+  };
+  try {
+    while (!columns) {
+      const r = await it.next();
+      if (r.done) break;
+      const [line, raw] = r.value;
+      if (raw.trim() === '') continue;
+      if (!sawAny && raw.trimStart().startsWith('[')) {
+        throw new EngineError('BAD_INPUT', `${file} line ${line} starts a JSON array; JSONL needs one object per line. Fix: convert it, e.g. \`jq -c '.[]' ${file} > data.jsonl\`.`, { file, line });
+      }
+      sawAny = true;
+      const { obj, problem } = parseLine(line, raw);
+      if (problem) early.push({ line, problem });
+      else {
+        columns = checkColumns(file, Object.keys(obj!), 'line');
+        early.push({ line, values: columns.map((c) => obj![c]) });
+      }
     }
-    sawAny = true;
-    const { obj, problem } = parseLine(line, raw);
-    if (problem) early.push({ line, problem });
-    else {
-      columns = checkColumns(file, Object.keys(obj!), 'line');
-      early.push({ line, values: columns.map((c) => obj![c]) });
-    }
+  } catch (err) {
+    await close();
+    throw err;
   }
   if (!columns) {
     const why = early.length ? `none of its ${early.length} non-blank lines is a JSON object (line ${early[0].line}: ${early[0].problem!.message})` : 'it is empty';
@@ -62,13 +72,17 @@ export async function openJsonl(file: string, text: TextStream): Promise<Source>
   }
   const cols = columns;
   async function* records(): AsyncGenerator<SourceRecord> {
-    yield* early;
-    for (let r = await it.next(); !r.done; r = await it.next()) {
-      const [line, raw] = r.value;
-      if (raw.trim() === '') continue;
-      const { obj, problem } = parseLine(line, raw);
-      yield problem ? { line, problem } : { line, values: cols.map((c) => obj![c]) };
+    try {
+      yield* early;
+      for (let r = await it.next(); !r.done; r = await it.next()) {
+        const [line, raw] = r.value;
+        if (raw.trim() === '') continue;
+        const { obj, problem } = parseLine(line, raw);
+        yield problem ? { line, problem } : { line, values: cols.map((c) => obj![c]) };
+      }
+    } finally {
+      await close();
     }
   }
-  return { kind: 'jsonl', columns: cols, records: records(), unit: 'line', encoding: text.choice.encoding, notes: text.choice.note ? [text.choice.note] : [] };
+  return { kind: 'jsonl', columns: cols, records: records(), unit: 'line', encoding: text.choice.encoding, notes: text.choice.note ? [text.choice.note] : [], close };
 }

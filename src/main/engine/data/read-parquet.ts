@@ -8,11 +8,20 @@ import { checkColumns, type Source, type SourceRecord } from './source.js';
 
 const ROWS_PER_READ = 50_000;
 
-export async function openParquet(file: string): Promise<Source> {
+/**
+ * `stopAfter`: the caller reads about this many rows (a preview), so decode no more at a time.
+ * `onBytes` counts the bytes read from the file.
+ */
+export async function openParquet(file: string, opts: { stopAfter?: number; onBytes?: (n: number) => void } = {}): Promise<Source> {
   let buffer: AsyncBuffer;
   let metadata: FileMetaData;
+  const perRead = Math.min(ROWS_PER_READ, opts.stopAfter ?? ROWS_PER_READ);
   try {
-    buffer = await asyncBufferFromFile(file);
+    const whole = await asyncBufferFromFile(file);
+    buffer = {
+      byteLength: whole.byteLength,
+      slice: (start, end) => (opts.onBytes?.((end ?? whole.byteLength) - start), whole.slice(start, end)),
+    };
     metadata = await parquetMetadataAsync(buffer);
   } catch (e) {
     throw new EngineError('BAD_INPUT', `${file} is not a readable Parquet file (${(e as Error).message}). Fix: re-export it, or give CSV/JSONL.`, { file });
@@ -22,8 +31,8 @@ export async function openParquet(file: string): Promise<Source> {
   const total = Number(metadata.num_rows);
   const file_ = buffer;
   async function* records(): AsyncGenerator<SourceRecord> {
-    for (let start = 0; start < total; start += ROWS_PER_READ) {
-      const end = Math.min(total, start + ROWS_PER_READ);
+    for (let start = 0; start < total; start += perRead) {
+      const end = Math.min(total, start + perRead);
       let rows: Record<string, unknown>[];
       try {
         rows = await parquetReadObjects({ file: file_, metadata, rowStart: start, rowEnd: end });
@@ -33,5 +42,6 @@ export async function openParquet(file: string): Promise<Source> {
       for (let i = 0; i < rows.length; i++) yield { line: start + i + 1, values: columns.map((c) => rows[i][c]) };
     }
   }
-  return { kind: 'parquet', columns, records: records(), unit: 'row', notes: [] };
+  // Each read opens and closes the file itself: nothing stays open between them.
+  return { kind: 'parquet', columns, records: records(), unit: 'row', notes: [], close: async () => {} };
 }

@@ -1,7 +1,8 @@
 // Opens an input file as a Source: its column names and an async stream of records, each
 // tagged with the line (or Parquet row) it came from. The kind comes from the extension, or
 // from the content where the extension says nothing (Parquet's PAR1 magic, a leading '{').
-// Reading is streamed in 1 MiB chunks, so memory stays bounded by the largest record.
+// Reading is streamed in 1 MiB chunks, so memory stays bounded by the largest record; a
+// preview (stopAfter) reads 64 KiB pieces without read-ahead, so it can stop early.
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
@@ -28,12 +29,26 @@ export interface Source {
   encoding?: EncodingName;
   delimiter?: string;
   notes: ImportIssue[];
+  /**
+   * Releases the file. Needed only when stopping before the records run out or without
+   * reading them (a preview, a mapping error); harmless after they did.
+   */
+  close: () => Promise<void>;
 }
 
 export interface OpenOptions {
   encoding?: 'auto' | EncodingName;
   delimiter?: string;
+  /**
+   * The caller stops after about this many records (a preview): read in small pieces with no
+   * read-ahead, so a huge file is not read to the end. The records are the same either way.
+   */
+  stopAfter?: number;
 }
+
+/** Bytes per read: the import's, and a preview's (which stops after a few records). */
+export const CHUNK_BYTES = 1 << 20;
+export const PREVIEW_CHUNK_BYTES = 64 * 1024;
 
 export function kindOf(file: string, head: Uint8Array): SourceInfo['kind'] {
   const ext = extname(file).toLowerCase();
@@ -62,15 +77,32 @@ export async function readHead(file: string): Promise<Uint8Array> {
 
 export interface TextStream {
   choice: EncodingChoice;
+  /**
+   * Decoded text, one chunk per read of `chunkBytes`. Returning early (break, return()) closes
+   * the file; readers that pull with next() must pass their own return() on to it.
+   */
   chunks: AsyncIterable<string>;
+  chunkBytes: number;
+  /** Resolves once the file is closed again (at once when it was never opened). */
+  closed: () => Promise<void>;
 }
 
 /** The file as decoded text chunks; `onBytes` sees every raw chunk (for the checksum). */
-export function openText(file: string, head: Uint8Array, fileBytes: number, requested: 'auto' | EncodingName, onBytes: (b: Buffer) => void): TextStream {
+export function openText(
+  file: string,
+  head: Uint8Array,
+  fileBytes: number,
+  requested: 'auto' | EncodingName,
+  onBytes: (b: Buffer) => void,
+  chunkBytes = CHUNK_BYTES,
+): TextStream {
   const choice = detectEncoding(head, file, requested, head.length >= fileBytes);
+  let closed = Promise.resolve();
   async function* chunks(): AsyncGenerator<string> {
     const decoder = new StreamDecoder(choice.encoding);
-    for await (const raw of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    const stream = createReadStream(file, { highWaterMark: chunkBytes });
+    closed = new Promise((done) => stream.once('close', () => done()));
+    for await (const raw of stream) {
       onBytes(raw as Buffer);
       const text = decoder.push(raw as Buffer);
       if (text) yield text;
@@ -78,7 +110,7 @@ export function openText(file: string, head: Uint8Array, fileBytes: number, requ
     const tail = decoder.push(new Uint8Array(0), true);
     if (tail) yield tail;
   }
-  return { choice, chunks: chunks() };
+  return { choice, chunks: chunks(), chunkBytes, closed: () => closed };
 }
 
 /** Header names made usable: trimmed, blanks named column_N, duplicates refused. */

@@ -19,6 +19,7 @@ import {
   type DatasetRowsQuery,
   type ExportRequest,
   type TemplatePreviewRequest,
+  type ImportPreviewRequest,
 } from '../../../shared/api.js';
 import type { InstructionTemplate } from '../../../shared/templates.js';
 import * as reads from './read-service.js';
@@ -229,6 +230,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     describeModel: (dir: string) => reads.describeModel(dir),
     listCachedModels: () => reads.listCachedModels(options.hub?.cacheDir ?? hubCacheDir()),
     previewTemplate: (r: TemplatePreviewRequest) => reads.previewTemplate(r),
+    previewImport: (r: ImportPreviewRequest) => reads.previewImport(r),
     listTemplates: (projectDir: string) => listProjectTemplates(projectDir),
     // Only a template object crosses the contract; preset names are the CLI's shorthand.
     saveTemplate: (projectDir: string, name: string, template: InstructionTemplate, o?: { active?: boolean }) =>

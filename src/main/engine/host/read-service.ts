@@ -1,6 +1,6 @@
 // The read side of EngineApi for the pages: datasets (summary, report, a filtered page of
-// rows with edits applied), models, template previews, runs and projections — what the
-// engine wrote, read back as plain objects. The last dataset read is kept in memory (keyed
+// rows with edits applied), models, template and import previews, runs and projections —
+// what the engine wrote (or would write), read back as plain objects. The last dataset read is kept in memory (keyed
 // by the files' mtimes) so paging through 100k rows does not re-read the file per page.
 import { existsSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
@@ -11,18 +11,21 @@ import {
   type DatasetRowView,
   type DatasetRowsQuery,
   type DatasetSummary,
+  type ImportPreview,
+  type ImportPreviewRequest,
   type ModelSummary,
   type ProjectionView,
   type RunView,
   type TemplatePreviewRequest,
 } from '../../../shared/api.js';
-import { readDatasetMeta, splitDataset } from '../data/index.js';
+import { previewImport as previewFile, readDatasetMeta, splitDataset, type ImportIssue } from '../data/index.js';
 import { editHistory } from '../data/edits.js';
 import { readRowsWithEdits } from '../data/store.js';
 import { applyTemplate } from '../data/templates.js';
 import { modelTokenizer } from '../data/token-lengths.js';
 import { loadModelFolder, positionLimit } from '../model/load.js';
 import { paramSpecs, specFromHfConfig } from '../nn/index.js';
+import { projectionView } from '../projection/projection-file.js';
 import { listCheckpoints } from '../train/checkpoint.js';
 
 async function readJson(path: string): Promise<unknown> {
@@ -111,6 +114,32 @@ export async function previewTemplate(r: TemplatePreviewRequest): Promise<{ fina
   });
 }
 
+/** The engine's own reading of a file's first rows (data/preview.ts), as plain data for the import form. */
+export async function previewImport(r: ImportPreviewRequest): Promise<ImportPreview> {
+  if (typeof r?.file !== 'string' || r.file.trim() === '') {
+    throw new EngineError('BAD_INPUT', 'previewImport needs a file: give the full path of a CSV, TSV, JSONL or Parquet file', { setting: 'file' });
+  }
+  const p = await previewFile(r.file, { format: r.format, map: r.map, delimiter: r.delimiter, encoding: r.encoding, limit: r.limit });
+  const issue = (i: ImportIssue) => ({ line: i.line, code: i.code, message: i.message, severity: i.severity });
+  return {
+    file: p.file,
+    kind: p.kind,
+    encoding: p.encoding ?? null,
+    delimiter: p.delimiter ?? null,
+    columns: p.columns,
+    // detectMapping refuses 'retrieval' for a single file, so it is one of ImportRequest's formats.
+    format: p.mapping.format as ImportPreview['format'],
+    roles: p.mapping.roles,
+    ignoredColumns: p.mapping.ignored,
+    rows: p.rows.map(({ line, row }) => (row ? { ...row, line, skipped: false } : { line, skipped: true })),
+    issues: p.issues.map(issue),
+    notes: p.notes.map(issue),
+    bytes: p.bytes,
+    bytesRead: p.bytesRead,
+    complete: p.complete,
+  };
+}
+
 export async function listRuns(projectDir: string | null): Promise<{ dir: string; name: string; steps: number; done: boolean }[]> {
   if (!projectDir) return [];
   const root = join(projectDir, 'runs');
@@ -142,12 +171,12 @@ export async function readRun(dir: string): Promise<RunView> {
   return { dir, config, metrics, checkpoints: await listCheckpoints(dir), modelDir: existsSync(join(model, 'model.safetensors')) ? model : null };
 }
 
+/** A projection file (projection-file.ts), any version: older files come back without neighbours. */
 export async function readProjection(file: string): Promise<ProjectionView> {
-  const v = (await readJson(file).catch((e: Error) => {
+  const raw = await readJson(file).catch((e: Error) => {
     throw new EngineError('NOT_FOUND', `${file} cannot be read as a projection (${e.message}); make one with the Embeddings page or \`embedsmith umap --out FILE.json\``, { path: file });
-  })) as ProjectionView;
-  if (!Array.isArray(v.points) || !Array.isArray(v.texts)) throw new EngineError('SCHEMA', `${file} is not a projection file (points, labels, texts)`, { path: file });
-  return v;
+  });
+  return projectionView(raw, file);
 }
 
 export const datasetName = (dir: string) => basename(dir);

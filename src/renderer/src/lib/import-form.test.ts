@@ -1,8 +1,20 @@
-// The import form's rules (problems shown as the user types, and the request the engine gets)
-// and the in-browser preview of a picked file: delimiter, quoting, header roles, lines.
+// The import form's rules: problems shown as the user types, and the requests the engine gets
+// (the preview's and the import's, which must read the file the same way).
 import { describe, expect, it } from 'vitest';
-import { canImport, datasetNameFor, emptyForm, importRequest, isAbsolutePath, mapSpec, rolesFor, validateImport, type ImportForm } from './import-form.js';
-import { guessRoles, parseDelimited, previewFile, previewText, sniffDelimiter } from './import-preview.js';
+import {
+  canImport,
+  canPreview,
+  datasetNameFor,
+  emptyForm,
+  importRequest,
+  isAbsolutePath,
+  mapSpec,
+  previewRequest,
+  rolesFor,
+  rolesFound,
+  validateImport,
+  type ImportForm,
+} from './import-form.js';
 
 const ctx = { projectDir: '/home/ada/Embedsmith/legal', existing: ['faq'], columns: null };
 const form = (over: Partial<ImportForm>): ImportForm => ({ ...emptyForm(), file: '/data/pairs.csv', name: 'pairs', ...over });
@@ -30,10 +42,10 @@ describe('validateImport', () => {
     for (const d of ['', ';', '\\t', 'tab', 'TAB']) expect(validateImport(form({ delimiter: d }), ctx).delimiter).toBeUndefined();
   });
 
-  it('checks mapped columns against the previewed header, and required roles of a chosen format', () => {
+  it("checks mapped columns against the engine's preview, and required roles of a chosen format", () => {
     const columns = ['question', 'reply', 'topic'];
-    const c = { ...ctx, columns, guessed: guessRoles(columns).roles };
-    expect(validateImport(form({ map: { anchor: 'questoin' } }), c).anchor).toBe('column "questoin" is not in the previewed file; its columns are question, reply, topic');
+    const c = { ...ctx, columns, guessed: rolesFound({ anchor: 'question', positive: 'reply' }) };
+    expect(validateImport(form({ map: { anchor: 'questoin' } }), c).anchor).toBe('column "questoin" is not in the file; its columns are question, reply, topic');
     expect(validateImport(form({ format: 'labeled' }), c).text).toContain('the labeled format needs a text column and none is named like one; pick one of question, reply, topic');
     expect(validateImport(form({ format: 'labeled', map: { text: 'question', label: 'topic' } }), c)).toEqual({});
     expect(validateImport(form({ format: 'pairs' }), c)).toEqual({}); // question / reply are found by name
@@ -46,6 +58,15 @@ describe('validateImport', () => {
     expect(canImport(form({ name: ' ' }), {})).toBe(false);
     expect(canImport(form({}), { name: 'x' })).toBe(false);
     expect(canImport(form({}), {})).toBe(true);
+  });
+
+  it('asks the engine for a preview only with a full path and a usable delimiter', () => {
+    expect(canPreview(form({}), {})).toBe(true);
+    expect(canPreview(form({ file: ' ' }), {})).toBe(false);
+    expect(canPreview(form({ file: 'pairs.csv' }), validateImport(form({ file: 'pairs.csv' }), ctx))).toBe(false);
+    expect(canPreview(form({ delimiter: ';;' }), validateImport(form({ delimiter: ';;' }), ctx))).toBe(false);
+    // A dataset name in use does not stop the preview: it is about the file.
+    expect(canPreview(form({ name: 'faq' }), validateImport(form({ name: 'faq' }), ctx))).toBe(true);
   });
 });
 
@@ -65,6 +86,19 @@ describe('importRequest', () => {
     expect(importRequest(form({}), ctx)).not.toHaveProperty('map');
   });
 
+  it("previews with the import's own reading options, without the output folder", () => {
+    const f = form({ format: 'labeled', map: { text: 'body', label: 'topic' }, delimiter: '\\t', encoding: 'utf16le' });
+    expect(previewRequest(f)).toEqual({ file: '/data/pairs.csv', format: 'labeled', encoding: 'utf16le', map: 'text=body,label=topic', delimiter: '\t' });
+    const { out, ...reading } = importRequest(f, ctx);
+    expect(out).toBe('/home/ada/Embedsmith/legal/datasets/pairs');
+    expect(reading).toEqual(previewRequest(f));
+  });
+
+  it("reads a preview's roles as role → columns", () => {
+    expect(rolesFound({ anchor: 'q', positive: 'a', negative: ['n1', 'n2'], label: 'topic' })).toEqual({ anchor: ['q'], positive: ['a'], negative: ['n1', 'n2'], label: ['topic'] });
+    expect(rolesFound({})).toEqual({});
+  });
+
   it('suggests a folder name from the file', () => {
     expect(datasetNameFor('/home/ada/Support Tickets (EN).csv')).toBe('support-tickets-en');
     expect(datasetNameFor('C:\\x\\faq.v2.jsonl')).toBe('faq-v2');
@@ -75,46 +109,5 @@ describe('importRequest', () => {
     expect(rolesFor('pairs')).toEqual(['anchor', 'positive', 'label']);
     expect(rolesFor('labeled')).toEqual(['text', 'label']);
     expect(rolesFor('auto')).toHaveLength(6);
-  });
-});
-
-describe('file preview', () => {
-  it('parses RFC 4180 quoting: doubled quotes, delimiters and newlines inside quotes, with start lines', () => {
-    const csv = 'anchor,positive\n"a, b","say ""hi"""\n"two\nlines",x\nlast,row';
-    expect(parseDelimited(csv, ',', 10)).toEqual([
-      { line: 1, values: ['anchor', 'positive'] },
-      { line: 2, values: ['a, b', 'say "hi"'] },
-      { line: 3, values: ['two\nlines', 'x'] },
-      { line: 5, values: ['last', 'row'] },
-    ]);
-    // A sample cut from a larger file drops its torn last line.
-    expect(parseDelimited(csv, ',', 10, false)).toHaveLength(3);
-  });
-
-  it('sniffs the delimiter the header and most lines agree on', () => {
-    expect(sniffDelimiter(['a;b;c', '1;2,5;3', '4;5;6'], false)).toBe(';');
-    expect(sniffDelimiter(['a\tb', 'x, y\tz'], true)).toBe('\t');
-    expect(sniffDelimiter(['single'], false)).toBe(',');
-  });
-
-  it('guesses roles and format from header names as the engine does', () => {
-    expect(guessRoles(['Question', 'Answer'])).toEqual({ roles: { anchor: ['Question'], positive: ['Answer'] }, format: 'pairs' });
-    expect(guessRoles(['query', 'pos', 'neg_1', 'neg_2']).format).toBe('triplets');
-    expect(guessRoles(['sentence1', 'sentence2', 'score']).format).toBe('scored');
-    expect(guessRoles(['utterance', 'intent']).format).toBe('labeled');
-    expect(guessRoles(['foo', 'bar']).format).toBeNull();
-  });
-
-  it('previews CSV, TSV and JSONL, and declines Parquet', async () => {
-    const csv = previewText('faq.csv', '\uFEFFquestion;answer\nq1;a1\nq2;a2\n');
-    expect(csv).toMatchObject({ kind: 'csv', delimiter: ';', columns: ['question', 'answer'], format: 'pairs' });
-    expect(csv.rows).toEqual([{ line: 2, values: ['q1', 'a1'] }, { line: 3, values: ['q2', 'a2'] }]);
-    const jsonl = previewText('x.jsonl', '{"text":"hi","label":"greet"}\n\nnot json\n{"text":"bye","label":"leave","extra":[1]}\n');
-    expect(jsonl.columns).toEqual(['text', 'label', 'extra']);
-    expect(jsonl.rows).toEqual([{ line: 1, values: ['hi', 'greet', ''] }, { line: 4, values: ['bye', 'leave', '[1]'] }]);
-    expect(jsonl.format).toBe('labeled');
-    expect(previewText('x.parquet', 'PAR1…')).toMatchObject({ kind: 'parquet', columns: [] });
-    const file = new File(['anchor\tpositive\na\tb'], 'pairs.tsv');
-    expect(await previewFile(file)).toMatchObject({ kind: 'tsv', delimiter: '\t', rows: [{ line: 2, values: ['a', 'b'] }] });
   });
 });

@@ -1,9 +1,22 @@
 // The import form's rules: what the user typed → problems to show beside each field (checked
-// as they type, with the fix), and → the ImportRequest the engine gets. The engine checks
-// everything again; these catch what can be caught before a job starts.
-import type { ImportRequest } from '../../../shared/api.js';
-import { REQUIRED_ROLES, ROLES, type ImportFormat, type Role } from './import-preview.js';
+// as they type, with the fix), and → the requests the engine gets (previewImport while typing,
+// importDataset on submit). The engine checks everything again; these catch what can be
+// caught before a job starts.
+import type { ImportPreview, ImportPreviewRequest, ImportRequest } from '../../../shared/api.js';
 import { folderNameFor, joinPath } from './paths.js';
+
+export const ROLES = ['anchor', 'positive', 'negative', 'text', 'label', 'score'] as const;
+export type Role = (typeof ROLES)[number];
+export const FORMATS = ['pairs', 'triplets', 'labeled', 'scored'] as const;
+export type ImportFormat = (typeof FORMATS)[number];
+
+/** The roles each format needs (src/main/engine/data/types.ts REQUIRED_ROLES). */
+export const REQUIRED_ROLES: Record<ImportFormat, Role[]> = {
+  pairs: ['anchor', 'positive'],
+  triplets: ['anchor', 'positive', 'negative'],
+  labeled: ['text', 'label'],
+  scored: ['anchor', 'positive', 'score'],
+};
 
 export interface ImportForm {
   /** The file's full path on the engine's computer. */
@@ -22,10 +35,20 @@ export interface ImportContext {
   projectDir: string;
   /** Names of the project's datasets (a new one may not reuse them). */
   existing: string[];
-  /** The columns of the previewed file, when one was previewed. */
+  /** The columns of the previewed file, when the engine previewed it. */
   columns: string[] | null;
-  /** Roles the preview found from the header names. */
+  /** Roles the engine's preview found a column for. */
   guessed?: Partial<Record<Role, string[]>>;
+}
+
+/** A preview's roles in the form's terms: role → its column(s). */
+export function rolesFound(roles: ImportPreview['roles']): Partial<Record<Role, string[]>> {
+  const out: Partial<Record<Role, string[]>> = {};
+  for (const role of ROLES) {
+    const c = roles[role];
+    if (c !== undefined) out[role] = Array.isArray(c) ? c : [c];
+  }
+  return out;
 }
 
 export type ImportField = 'file' | 'name' | 'delimiter' | Role;
@@ -82,7 +105,7 @@ export function validateImport(form: ImportForm, ctx: ImportContext): ImportProb
     const typed = columnsOf(form.map[role]);
     const unknown = ctx.columns ? typed.filter((c) => !ctx.columns!.includes(c)) : [];
     if (unknown.length) {
-      problems[role] = `column "${unknown[0]}" is not in the previewed file; its columns are ${ctx.columns!.join(', ')}`;
+      problems[role] = `column "${unknown[0]}" is not in the file; its columns are ${ctx.columns!.join(', ')}`;
     } else if (form.format !== 'auto' && ctx.columns && REQUIRED_ROLES[form.format].includes(role) && !typed.length && !ctx.guessed?.[role]) {
       problems[role] = `the ${form.format} format needs a ${role} column and none is named like one; pick one of ${ctx.columns.join(', ')}`;
     }
@@ -101,16 +124,21 @@ export function canImport(form: ImportForm, problems: ImportProblems): boolean {
   return form.file.trim() !== '' && form.name.trim() !== '' && Object.keys(problems).length === 0;
 }
 
-export function importRequest(form: ImportForm, ctx: Pick<ImportContext, 'projectDir'>): ImportRequest {
-  const request: ImportRequest = {
-    file: form.file.trim(),
-    out: joinPath(joinPath(ctx.projectDir, 'datasets'), form.name.trim()),
-    format: form.format,
-    encoding: form.encoding,
-  };
+/** The import's reading options: what previewImport gets, so the preview reads as the import will. */
+export function previewRequest(form: ImportForm): ImportPreviewRequest {
+  const request: ImportPreviewRequest = { file: form.file.trim(), format: form.format, encoding: form.encoding };
   const map = mapSpec(form);
   if (map) request.map = map;
   const delimiter = delimiterOf(form.delimiter);
   if (delimiter) request.delimiter = delimiter;
   return request;
+}
+
+/** True when the engine can be asked for a preview: a full path, and a usable delimiter. */
+export function canPreview(form: ImportForm, problems: ImportProblems): boolean {
+  return form.file.trim() !== '' && !problems.file && !problems.delimiter;
+}
+
+export function importRequest(form: ImportForm, ctx: Pick<ImportContext, 'projectDir'>): ImportRequest {
+  return { ...previewRequest(form), out: joinPath(joinPath(ctx.projectDir, 'datasets'), form.name.trim()) };
 }

@@ -18,6 +18,8 @@ import {
   type TrainRequest,
   type UmapRequest,
   type ImportRequest,
+  type ImportPreview,
+  type ImportPreviewRequest,
   type DatasetEdit,
   type DatasetDetail,
   type DatasetRowView,
@@ -225,6 +227,26 @@ export class FakeEngine implements EngineApi {
   async listCachedModels(): Promise<{ repo: string; revision: string; commit: string; dir: string }[]> {
     this.#log('listCachedModels');
     return [...this.cachedModels];
+  }
+  /**
+   * What previewImport answers per file: a preview, or a function of the request (to show the
+   * mapping's effect). A missing file is NOT_FOUND and a map naming a column the preview lacks is
+   * BAD_INPUT with the columns in its details, as the engine says them.
+   */
+  importPreviews = new Map<string, ImportPreview | ((r: ImportPreviewRequest) => ImportPreview)>();
+  async previewImport(r: ImportPreviewRequest): Promise<ImportPreview> {
+    this.#log('previewImport', structuredClone(r));
+    const found = this.importPreviews.get(r.file);
+    if (!found) throw new EngineError('NOT_FOUND', `${r.file} does not exist. Fix: check the path.`, { file: r.file });
+    const p = typeof found === 'function' ? found(r) : found;
+    for (const part of (r.map ?? '').split(',').filter(Boolean)) {
+      const [role, column] = part.split('=');
+      if (!p.columns.includes(column)) {
+        const message = `--map ${role}=${column}: column '${column}' not found in ${r.file}; columns are: ${p.columns.join(', ')}. Fix: map the ${role} role to one of them.`;
+        throw new EngineError('BAD_INPUT', message, { file: r.file, setting: 'map', column, columns: [...p.columns] });
+      }
+    }
+    return structuredClone(p);
   }
   async previewTemplate(r: TemplatePreviewRequest): Promise<{ final: string; tokens: number | null; truncated: boolean }[]> {
     this.#log('previewTemplate', r);

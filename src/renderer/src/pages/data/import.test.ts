@@ -1,8 +1,9 @@
 // The Data page's import wizard against the fake engine: the form checked as the user types,
-// a picked file previewed with its columns and guessed format, the import run as a job whose
-// result lists skipped rows by line, and a job that keeps being followed across pages.
+// the typed file previewed by the engine (previewImport, after a pause in typing) with what it
+// detected, the rows as it maps them and their problems, the import run as a job whose result
+// lists skipped rows by line, and a job that keeps being followed across pages.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ImportJobResult } from '../../../../shared/api.js';
+import type { ImportJobResult, ImportPreview, ImportPreviewRequest } from '../../../../shared/api.js';
 import { button, queryButton } from '../../testing/dom.js';
 import { DIR, JournalEngine, PROJECT, act, control, describedBy, goTo, settled, setValue, start, stop } from './data-testing.js';
 
@@ -22,6 +23,26 @@ const RESULT: ImportJobResult = {
     { line: 6, code: 'DUPLICATE_PAIR', message: 'line 6 repeats line 2.', severity: 'warning' },
   ],
 };
+
+/** The engine's answer for faq.csv: a quoted newline, a skipped row, the label only when mapped. */
+function faqPreview(r: ImportPreviewRequest): ImportPreview {
+  const label = r.map?.includes('label=topic');
+  return {
+    file: r.file, kind: 'csv', encoding: 'utf8', delimiter: ';', columns: ['question', 'reply', 'topic'], format: 'pairs',
+    roles: { anchor: 'question', positive: 'reply', ...(label ? { label: 'topic' } : {}) }, ignoredColumns: label ? [] : ['topic'],
+    rows: [
+      { line: 2, skipped: false, anchor: 'How do I log in?', positive: 'Use SSO.', ...(label ? { label: 'auth' } : {}) },
+      { line: 3, skipped: false, anchor: 'Two\nlines', positive: 'yes', ...(label ? { label: 'misc' } : {}) },
+      { line: 5, skipped: true },
+    ],
+    issues: [{ line: 5, code: 'EMPTY_FIELD', severity: 'error', message: "line 5: column 'question' is empty; row skipped" }],
+    notes: [], bytes: 4_200_000, bytesRead: 262_144, complete: false,
+  };
+}
+
+const previewCalls = (engine: JournalEngine) => engine.calls.filter((c) => c.method === 'previewImport').map((c) => c.args[0]);
+const table = () => document.querySelector<HTMLTableElement>('table:has(#preview-caption)')!;
+const cells = () => [...table().querySelectorAll('tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent?.trim()));
 
 async function importFile(engine: JournalEngine, file = '/home/ada/faq.csv'): Promise<string> {
   await act(() => setValue(control('File path'), file));
@@ -63,31 +84,71 @@ describe('Data page: import wizard', () => {
     expect(engine.imports).toEqual([]);
   });
 
-  it('previews a picked copy: first rows with lines, columns, delimiter and the format the header suggests', async () => {
+  it("previews the typed file with the engine after a pause: what it detected, the rows as it maps them, their problems", async () => {
     const engine = new JournalEngine();
+    engine.importPreviews.set('/srv/data/faq.csv', faqPreview);
     await start(engine);
-    const picker = control('Preview a local copy (optional)');
-    const file = new File(['question;reply;topic\nHow do I log in?;Use SSO.;auth\n"Two\nlines";yes;misc\n'], 'faq.csv');
-    Object.defineProperty(picker, 'files', { value: [file] });
-    await act(() => picker.dispatchEvent(new Event('change', { bubbles: true })));
-    await vi.waitFor(() => expect(document.querySelector('[data-testid="preview-summary"]')).not.toBeNull()); // the file is read asynchronously
-    expect(document.querySelector('[data-testid="preview-summary"]')!.textContent).toMatch(/CSV, semicolon-separated;\s+3 columns;\s+the header looks like pairs/);
-    const table = document.querySelector('table')!;
-    expect(table.querySelector('caption')!.textContent).toBe('First rows of the file');
-    expect([...table.querySelectorAll('th')].map((th) => th.textContent)).toEqual(['Line', 'question', 'reply', 'topic']);
-    expect([...table.querySelectorAll('tbody tr')].map((tr) => tr.firstElementChild!.textContent)).toEqual(['2', '3']);
-    // The name comes from the picked file; the mapping offers its columns and shows what was found.
+    expect(document.querySelector('[data-testid="preview-summary"]')!.textContent).toContain("Give the file's full path");
+    // Typing a path: one engine read after the pause, not one per key.
+    await act(() => setValue(control('File path'), '/srv/data/f'));
+    await act(() => setValue(control('File path'), '/srv/data/faq'));
+    await act(() => setValue(control('File path'), '/srv/data/faq.csv'));
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="preview-summary"]')?.textContent).toContain('imported as'));
+    expect(previewCalls(engine)).toEqual([{ file: '/srv/data/faq.csv', format: 'auto', encoding: 'auto' }]);
+    expect(document.querySelector('[data-testid="preview-summary"]')!.textContent).toMatch(
+      /CSV, semicolon-separated, UTF-8; 3 columns;\s+imported as pairs \(anchor: question, positive: reply\); not used: topic\./,
+    );
+    expect(document.querySelector('[data-testid="preview-extent"]')!.textContent).toMatch(/3 records read: 2 kept, 1 skipped;\s+read 262 kB of 4.2 MB; the import reads the rest\./);
+    expect(table().querySelector('caption')!.textContent).toBe('First rows as the dataset will hold them');
+    expect([...table().querySelectorAll('th')].map((th) => th.textContent?.trim())).toEqual(['Line', 'Anchor (question)', 'Positive (reply)', 'Problems']);
+    expect(cells()).toEqual([
+      ['2', 'How do I log in?', 'Use SSO.', ''],
+      ['3', 'Two\nlines', 'yes', ''],
+      ['5', 'Skipped', "line 5: column 'question' is empty; row skipped"],
+    ]);
+    // The table scrolls from the keyboard.
+    expect(table().closest('[role="region"]')!.getAttribute('tabindex')).toBe('0');
+    // The name follows the file; the mapping offers the engine's columns and shows what it found.
     expect(control('Dataset name').value).toBe('faq');
     expect(control('Column for anchor').placeholder).toBe('found: question');
     expect([...document.querySelectorAll('#import-columns option')].map((o) => (o as HTMLOptionElement).value)).toEqual(['question', 'reply', 'topic']);
+
+    // A misspelt column: flagged at once beside the field, and the engine refuses it with its columns.
     await act(() => setValue(control('Column for label'), 'topc'));
-    expect(describedBy(control('Column for label'))).toBe('column "topc" is not in the previewed file; its columns are question, reply, topic');
+    expect(describedBy(control('Column for label'))).toBe('column "topc" is not in the file; its columns are question, reply, topic');
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="preview-error"]')).not.toBeNull());
+    expect(document.querySelector('[data-testid="preview-error"]')!.textContent).toContain(
+      "The import would fail: --map label=topc: column 'topc' not found in /srv/data/faq.csv; columns are: question, reply, topic.",
+    );
+    expect([...document.querySelectorAll('#import-columns option')]).toHaveLength(3); // still offered
+    expect(button('Import').disabled).toBe(true);
+
+    // Mapped: the engine's rows now carry the label.
     await act(() => setValue(control('Column for label'), 'topic'));
+    await vi.waitFor(() => expect([...table().querySelectorAll('th')].map((th) => th.textContent?.trim())).toContain('Label (topic)'));
+    expect(previewCalls(engine).at(-1)).toEqual({ file: '/srv/data/faq.csv', format: 'auto', encoding: 'auto', map: 'label=topic' });
+    expect(cells()[0]).toEqual(['2', 'How do I log in?', 'Use SSO.', 'auth', '']);
     await act(() => setValue(control<HTMLSelectElement>('Format'), 'pairs'));
+    await act(() => setValue(control('Delimiter'), ';'));
+    await vi.waitFor(() => expect(previewCalls(engine).at(-1)).toEqual({ file: '/srv/data/faq.csv', format: 'pairs', encoding: 'auto', map: 'label=topic', delimiter: ';' }));
     await importFile(engine, '/srv/data/faq.csv');
     expect(engine.imports).toEqual([
-      { file: '/srv/data/faq.csv', out: `${PROJECT.dir}/datasets/faq`, format: 'pairs', encoding: 'auto', map: 'label=topic' },
+      { file: '/srv/data/faq.csv', out: `${PROJECT.dir}/datasets/faq`, format: 'pairs', encoding: 'auto', map: 'label=topic', delimiter: ';' },
     ]);
+    // The form starts over, and so does the preview.
+    await vi.waitFor(() => expect(document.querySelector('#preview-caption')).toBeNull());
+  });
+
+  it('says calmly that a typed path does not exist yet, and asks nothing for a relative one', async () => {
+    const engine = new JournalEngine();
+    await start(engine);
+    await act(() => setValue(control('File path'), 'faq.csv'));
+    await act(() => setValue(control('File path'), '/home/ada/nothing.csv'));
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="preview-error"]')).not.toBeNull());
+    const shown = document.querySelector('[data-testid="preview-error"]')!;
+    expect(shown.textContent?.trim()).toBe('/home/ada/nothing.csv does not exist. Fix: check the path.');
+    expect(shown.className).toContain('muted');
+    expect(previewCalls(engine)).toEqual([{ file: '/home/ada/nothing.csv', format: 'auto', encoding: 'auto' }]);
   });
 
   it('runs the import as a job, then shows the report by line, the skipped rows file, and opens the dataset', async () => {
