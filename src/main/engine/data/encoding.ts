@@ -112,6 +112,27 @@ export function notUtf8Error(file: string, err: Utf8DecodeError): EngineError {
   return new EngineError('BAD_INPUT', `${file} line ${err.line} is not valid UTF-8. Fix: re-save the file as UTF-8, or pass --encoding latin1 (or utf16le).`, { file, line: err.line });
 }
 
+/**
+ * Runs `read` with the asked encoding; under 'auto', when a byte past the encoding sample turns
+ * out not to be UTF-8, runs it again as Latin-1 with a note saying so (after `beforeRetry`,
+ * which undoes what the first try wrote). A forced encoding that fails is a BAD_INPUT.
+ */
+export async function withLatin1Fallback<T>(
+  file: string,
+  encoding: 'auto' | EncodingName,
+  read: (encoding: 'auto' | EncodingName, notes: ImportIssue[]) => Promise<T>,
+  beforeRetry: () => Promise<void> = async () => {},
+): Promise<T> {
+  try {
+    return await read(encoding, []);
+  } catch (err) {
+    if (!(err instanceof Utf8DecodeError)) throw err;
+    if (encoding !== 'auto') throw notUtf8Error(file, err);
+    await beforeRetry();
+    return read('latin1', [latin1Note(file, err.line, err.byte)]);
+  }
+}
+
 /** Raised mid-stream when bytes stop being UTF-8; `line` counts from 1. */
 export class Utf8DecodeError extends Error {
   constructor(

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { ENGINE_VERSION } from '../version.js';
 import { writeJsonAtomic } from '../workspace/atomic.js';
-import { ENCODINGS, Utf8DecodeError, latin1Note, notUtf8Error } from './encoding.js';
+import { ENCODINGS, withLatin1Fallback } from './encoding.js';
 import { detectMapping, parseMapSpec } from './mapping.js';
 import { openSourceFile } from './open-source.js';
 import { checkTokenLengths, type LengthCheck } from './token-lengths.js';
@@ -49,16 +49,12 @@ export async function importDataset(file: string, outDir: string, opts: ImportOp
   checkImportOptions(opts);
   const overrides = parseMapSpec(opts.map ?? []);
   const { dir, result } = await writeDatasetFolder(outDir, async (temp, target) => {
-    let result: Omit<ImportResult, 'dir'>;
-    try {
-      result = await importInto(file, temp, target, opts, overrides, opts.encoding ?? 'auto', []);
-    } catch (err) {
-      if (!(err instanceof Utf8DecodeError)) throw err;
-      if ((opts.encoding ?? 'auto') !== 'auto') throw notUtf8Error(file, err);
-      // The sample looked like UTF-8 but a later byte is not: start over as Latin-1.
-      await resetFolder(temp);
-      result = await importInto(file, temp, target, opts, overrides, 'latin1', [latin1Note(file, err.line, err.byte)]);
-    }
+    let result = await withLatin1Fallback(
+      file,
+      opts.encoding ?? 'auto',
+      (encoding, notes) => importInto(file, temp, target, opts, overrides, encoding, notes),
+      () => resetFolder(temp), // the first try's rows are gone before the second writes
+    );
     // Before the rename, so the folder appears with its complete report or not at all.
     if (opts.lengthCheck) {
       const { tokenizer, maxLength, template } = opts.lengthCheck;

@@ -5,7 +5,7 @@
 // a UTF-8 file that turns Latin-1 further down, single-example labels, class imbalance.
 import { resolve } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
-import { Utf8DecodeError, latin1Note, notUtf8Error } from './encoding.js';
+import { withLatin1Fallback } from './encoding.js';
 import { checkImportOptions, type ImportOptions } from './import.js';
 import { detectMapping, parseMapSpec } from './mapping.js';
 import { openSourceFile } from './open-source.js';
@@ -52,15 +52,7 @@ export async function previewImport(file: string, opts: PreviewOptions = {}): Pr
   }
   checkImportOptions(opts);
   const overrides = parseMapSpec(opts.map ?? []);
-  const encoding = opts.encoding ?? 'auto';
-  try {
-    return await previewAs(file, opts, overrides, encoding, limit, []);
-  } catch (err) {
-    if (!(err instanceof Utf8DecodeError)) throw err;
-    if (encoding !== 'auto') throw notUtf8Error(file, err);
-    // As the import does: a byte past the encoding sample is not UTF-8, so start over as Latin-1.
-    return previewAs(file, opts, overrides, 'latin1', limit, [latin1Note(file, err.line, err.byte)]);
-  }
+  return withLatin1Fallback(file, opts.encoding ?? 'auto', (encoding, notes) => previewAs(file, opts, overrides, encoding, limit, notes));
 }
 
 async function previewAs(

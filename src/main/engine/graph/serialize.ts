@@ -81,7 +81,7 @@ function renameOutputs(g: Graph, nodes: readonly Node[]): { kept: Node[]; names:
     names.set(src, out.name);
     dropped.add(n);
   }
-  // Readers of a dropped Identity's output (none today: outputs are built last) read the source.
+  // A node reading a dropped Identity's output still finds it: the source now carries that name.
   return { kept: nodes.filter((n) => !dropped.has(n)), names };
 }
 

@@ -71,11 +71,11 @@ export function adamwUpdate(
   const finite = opts.skipNonFinite === false ? null : o.less(gradNorm, 3.0e38);
   /** A scalar factor, replaced by `identity` when the step is not finite. */
   const gate = (x: Tensor, identity: number): Tensor => (finite ? o.where(finite, x, identity) : x);
-  const one = o.full(gradNorm.graph, [], 1, gradNorm.dtype);
-  const b1 = gate(o.mul(one, beta1), 1);
-  const b2 = gate(o.mul(one, beta2), 1);
-  const a1 = gate(coef ? o.mul(coef, 1 - beta1) : o.mul(one, 1 - beta1), 0);
-  const a2 = gate(coef ? o.mul(o.mul(coef, coef), 1 - beta2) : o.mul(one, 1 - beta2), 0);
+  const scalar = (v: number): Tensor => gradNorm.graph.scalar(v, gradNorm.dtype);
+  const b1 = gate(scalar(beta1), 1);
+  const b2 = gate(scalar(beta2), 1);
+  const a1 = gate(coef ? o.mul(coef, 1 - beta1) : scalar(1 - beta1), 0);
+  const a2 = gate(coef ? o.mul(o.mul(coef, coef), 1 - beta2) : scalar(1 - beta2), 0);
   const step = gate(o.div(scalars.stepSize, scalars.invBias2), 0);
   const eps = o.div(opts.eps, scalars.invBias2);
   const decay = gate(scalars.decayFactor, 1);
