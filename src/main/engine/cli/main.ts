@@ -18,6 +18,7 @@ import { MINE_USAGE, mineCommand } from './commands/mine.js';
 import { EVAL_USAGE, evalCommand } from './commands/eval.js';
 import { UMAP_USAGE, umapCommand } from './commands/umap.js';
 import { PRETRAIN_USAGE, pretrainCommand } from './commands/pretrain.js';
+import { MERGE_USAGE, mergeCommand } from './commands/merge.js';
 
 export const HELP = `embedsmith ${ENGINE_VERSION} — fine-tune text-embedding models on your own data
 
@@ -76,6 +77,9 @@ Commands available now:
            pairs, in-batch training at batch 64, consistency filtering with that model, a
            second round on the kept pairs. Ctrl-C checkpoints; --resume continues.
            Options: ${PRETRAIN_USAGE.slice(PRETRAIN_USAGE.indexOf('[--pairs'))}
+  merge    ${MERGE_USAGE.slice(23)}
+           Interpolate every weight as (1 - A)·base + A·tuned (LM-Cocktail / WiSE-FT):
+           a forgetting guard between the base model (A 0) and the fine-tuned one (A 1).
   demo     [--workspace DIR] [--device auto|cpu|webgpu|cuda] [--epochs N]
            The whole pipeline on the bundled demo: import web-features pairs, evaluate the
            tiny base model, mine hard negatives, train, evaluate again, export.
@@ -127,6 +131,8 @@ export async function runCli(argv: string[], out: Out = console): Promise<number
         return await umapCommand(rest, out);
       case 'pretrain':
         return await pretrainCommand(rest, out);
+      case 'merge':
+        return await mergeCommand(rest, out);
       default:
         throw new UsageError(`unknown command '${command}'; run \`embedsmith --help\` for the list`);
     }

@@ -60,7 +60,7 @@ export async function exportCommand(args: string[], out: Out): Promise<number> {
 }
 
 /** A model folder, or a training run's `model/` (DESIGN §6: RUN_DIR/model/ is a complete model folder). */
-async function modelDir(dir: string): Promise<string> {
+export async function modelDir(dir: string): Promise<string> {
   const has = (p: string) => access(p).then(() => true, () => false);
   // A run folder has a config.json too (the run's settings), but no weights beside it.
   if (!(await has(join(dir, 'model.safetensors'))) && (await has(join(dir, 'model', 'config.json')))) return join(dir, 'model');
