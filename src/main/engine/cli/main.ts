@@ -32,13 +32,15 @@ Commands available now:
            Download a model from the Hugging Face hub into the standard HF cache
            (HF_TOKEN, HF_ENDPOINT, HF_HOME / HF_HUB_CACHE honoured; resumes partial files).
   embed    --model MODEL_DIR --input FILE [--column NAME] [--role query|document]
-           --out FILE.jsonl|FILE.npy [--device auto|cpu|webgpu|cuda] [--batch-size N]
+           --out FILE.jsonl|FILE.npy [--device auto|cpu|webgpu|cuda] [--batch-size N] [--dims N]
            Embed texts (.txt one per line, or CSV/TSV/JSONL with --column) with the role's
            prompt; rows come out in input order.
-  export   --model RUN_DIR|MODEL_DIR --out DIR [--format sentence-transformers,onnx,fp16 | recipe]
+  export   --model RUN_DIR|MODEL_DIR --out DIR [--format sentence-transformers,onnx,fp16 | recipe] [--dims N]
            A sentence-transformers folder and/or onnx/model.onnx (pooling and normalisation
            inside; loads in onnxruntime and transformers.js). --format recipe (from a run):
            train.jsonl + eval.json + train.py for accelerate launch on a multi-GPU machine.
+           --dims N (here, embed and eval): keep the first N dimensions (Matryoshka), written
+           as sentence-transformers' truncate_dim.
   import   FILE --out DATASET_DIR [--format auto|pairs|triplets|labeled|scored]
            [--map role=column,…] [--delimiter C] [--encoding auto|utf8|utf16le|latin1] [--json]
            Import CSV/TSV/JSONL/Parquet with a validation report; bad rows are skipped and listed.

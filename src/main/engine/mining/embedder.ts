@@ -15,6 +15,8 @@ export interface ModelToolsOptions {
   /** Per-role templates (a prefix or a format with {text}); default: the model's own prompts. */
   template?: Partial<Record<EmbedRole, string>>;
   maxLength?: number;
+  /** Matryoshka truncation (open-model.ts OpenModelOptions.dims). */
+  dims?: number;
   batchSize?: number;
   /** Embedding cache folder (e.g. PROJECT/cache/embeddings); none: no caching. */
   cacheDir?: string;
@@ -32,7 +34,7 @@ export interface ModelTools {
 }
 
 export async function openModelTools(modelDir: string, o: ModelToolsOptions = {}): Promise<ModelTools> {
-  const model = await openModel(modelDir, { device: o.device, maxLength: o.maxLength });
+  const model = await openModel(modelDir, { device: o.device, maxLength: o.maxLength, dims: o.dims });
   const searcher = createSearcher({ device: model.device === 'cuda' ? 'cpu' : model.device, signal: o.signal });
   const hash = o.cacheDir ? await modelHash(modelDir) : '';
   const templateOf = (role: EmbedRole) => o.template?.[role] ?? rolePrompt(model.loaded.sentence, role);
@@ -46,7 +48,7 @@ export async function openModelTools(modelDir: string, o: ModelToolsOptions = {}
     model,
     templateOf,
     embed: (texts, role) =>
-      o.cacheDir ? cachedEmbeddings(o.cacheDir, { modelHash: hash, prompt: `${templateOf(role)}\u0000${o.maxLength ?? ''}`, texts, modelDir }, () => compute(texts, role)) : compute(texts, role),
+      o.cacheDir ? cachedEmbeddings(o.cacheDir, { modelHash: hash, prompt: `${templateOf(role)}\u0000${o.maxLength ?? ''}${model.dim < model.spec.hidden ? `\u0000dims ${model.dim}` : ''}`, texts, modelDir }, () => compute(texts, role)) : compute(texts, role),
     search: (q, c, dim, k) => searcher.search(q, c, dim, k),
     async dispose() {
       await searcher.dispose();

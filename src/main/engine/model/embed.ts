@@ -116,6 +116,10 @@ export async function embedTokens(model: EmbeddingModel, rows: readonly ArrayLik
   const lengths = buckets ? [...buckets.filter((b) => b < maxLength), maxLength] : Array.from({ length: maxLength }, (_, i) => i + 1);
   const batchBuckets = exact ? Array.from({ length: batchSize }, (_, i) => i + 1) : [...[1, 2, 4, 8, 16, 32, 64, 128, 256].filter((b) => b < batchSize), batchSize];
   const hasTypes = model.spec.typeVocabSize > 1;
+  // The encoder returns the full width; a model opened with fewer dims keeps each row's first D
+  // (Matryoshka truncation), re-normalised when the model normalises (sentence-transformers'
+  // truncate_dim followed by normalisation).
+  const full = model.spec.hidden;
   const D = model.dim;
   const out = new Float32Array(rows.length * D);
   const order = rows.map((_, i) => i);
@@ -138,7 +142,11 @@ export async function embedTokens(model: EmbeddingModel, rows: readonly ArrayLik
       padValue: { input_ids: model.tokenizer.padId },
     });
     const emb = await model.encoder.embed(padded.data, padded.shape);
-    idx.forEach((i, r) => out.set(emb.subarray(r * D, (r + 1) * D), i * D));
+    idx.forEach((i, r) => {
+      const row = emb.subarray(r * full, r * full + D);
+      out.set(row, i * D);
+      if (D < full && model.spec.normalize) normalizeRow(out.subarray(i * D, (i + 1) * D));
+    });
     const done = Math.min(start + batchSize, rows.length);
     opts.onProgress?.({ done, total: rows.length, textsPerSec: done / Math.max((performance.now() - t0) / 1000, 1e-9) });
   }
@@ -156,4 +164,12 @@ function checkMaxLength(model: EmbeddingModel, n: number, what = 'max length'): 
 
 function throwIfCancelled(signal: AbortSignal | undefined, done: number, total: number): void {
   if (signal?.aborted) throw new EngineError('CANCELLED', `embedding cancelled after ${done} of ${total} texts`, { done, total });
+}
+
+/** Scales a row to unit L2 norm in place (a zero row stays zero). */
+function normalizeRow(row: Float32Array): void {
+  let ss = 0;
+  for (let k = 0; k < row.length; k++) ss += row[k]! * row[k]!;
+  const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+  for (let k = 0; k < row.length; k++) row[k] = row[k]! * inv;
 }

@@ -25,6 +25,12 @@ export interface OpenModelOptions {
    * arithmetic the WebGPU EP may place on the CPU).
    */
   encoder?: 'frozen' | 'buckets';
+  /**
+   * Keep the first N dimensions of each embedding (Matryoshka truncation), re-normalised when
+   * the model normalises: sentence-transformers' truncate_dim. Default: the folder's own
+   * truncate_dim, else the full width.
+   */
+  dims?: number;
 }
 
 export interface EmbeddingModel {
@@ -32,7 +38,7 @@ export interface EmbeddingModel {
   readonly loaded: LoadedModel;
   readonly tokenizer: Tokenizer;
   readonly spec: EncoderSpec;
-  /** Embedding width D. */
+  /** Embedding width D as returned (after any truncation to `dims`). */
   readonly dim: number;
   readonly device: Device;
   /** Why this device (selectDevice's reason), for logs and the UI. */
@@ -80,11 +86,20 @@ export async function modelFromLoaded(loaded: LoadedModel, spec: EncoderSpec, op
     loaded,
     tokenizer,
     spec: inference,
-    dim: spec.hidden,
+    dim: outputDims(loaded, spec.hidden, opts.dims),
     device: choice.device,
     deviceReason: choice.reason,
     encoder,
     dynamicShapes: frozen,
     dispose: () => encoder.dispose(),
   };
+}
+
+/** The embedding width a caller gets: `dims` (checked), else the folder's truncate_dim, else the full width. */
+export function outputDims(loaded: Pick<LoadedModel, 'dir' | 'sentence'>, hidden: number, dims?: number): number {
+  const want = dims ?? loaded.sentence.truncateDim ?? hidden;
+  if (!Number.isInteger(want) || want < 1 || want > hidden) {
+    throw new EngineError('BAD_INPUT', `--dims ${want}: the model ${loaded.dir} has ${hidden} dimensions; give an integer from 1 to ${hidden}`, { setting: 'dims', value: want });
+  }
+  return want;
 }

@@ -96,6 +96,8 @@ async function writeFolder(model: SavableModel, dir: string, card: ModelCardInfo
       prompts: prompts ?? sentence.prompts,
       default_prompt_name: prompts ? null : sentence.defaultPromptName,
       similarity_fn_name: sentence.similarityFnName ?? 'cosine',
+      // Only when set: sentence-transformers reads it back as the model's truncate_dim.
+      ...(sentence.truncateDim ? { truncate_dim: sentence.truncateDim } : {}),
     }),
   );
   if (card) await writeFile(join(dir, 'README.md'), renderModelCard(card));

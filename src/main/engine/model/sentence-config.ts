@@ -30,6 +30,11 @@ export interface SentenceConfig {
   transformerPath: string;
   /** The folder had modules.json (false: defaults above were applied). */
   fromModules: boolean;
+  /**
+   * config_sentence_transformers.json truncate_dim: loaders keep the first N dimensions of the
+   * pooled embedding (a Matryoshka-trained model exported with `export --dims N`); absent: all.
+   */
+  truncateDim?: number | null;
 }
 
 
@@ -91,7 +96,7 @@ export async function readSentenceConfig(dir: string, hiddenSize: number): Promi
   }
   out.doLowerCase = sb.do_lower_case === true;
   const stFile = join(dir, 'config_sentence_transformers.json');
-  const st = ((await readJsonIfExists(stFile)) ?? {}) as { prompts?: unknown; default_prompt_name?: unknown; similarity_fn_name?: unknown };
+  const st = ((await readJsonIfExists(stFile)) ?? {}) as { prompts?: unknown; default_prompt_name?: unknown; similarity_fn_name?: unknown; truncate_dim?: unknown };
   if (st.prompts !== undefined && st.prompts !== null) {
     const p = st.prompts as Record<string, unknown>;
     if (typeof p !== 'object' || Array.isArray(p) || !Object.values(p).every((v) => typeof v === 'string')) {
@@ -106,6 +111,13 @@ export async function readSentenceConfig(dir: string, hiddenSize: number): Promi
     out.defaultPromptName = st.default_prompt_name;
   }
   if (typeof st.similarity_fn_name === 'string') out.similarityFnName = st.similarity_fn_name;
+  if (st.truncate_dim !== undefined && st.truncate_dim !== null) {
+    const n = st.truncate_dim;
+    if (!Number.isInteger(n) || (n as number) < 1 || (hiddenSize > 0 && (n as number) > hiddenSize)) {
+      throw new EngineError('SCHEMA', `${stFile}: truncate_dim is ${JSON.stringify(n)}; expected an integer from 1 to the model's width${hiddenSize > 0 ? ` ${hiddenSize}` : ''} (or null for all dimensions)`, { file: stFile });
+    }
+    out.truncateDim = n as number;
+  }
   return out;
 }
 

@@ -15,7 +15,7 @@ import { readInputTexts } from './embed-input.js';
 
 export const EMBED_USAGE =
   'usage: embedsmith embed --model MODEL_DIR --input FILE [--column NAME] [--role query|document] --out FILE.jsonl|FILE.npy ' +
-  '[--device auto|cpu|webgpu|cuda] [--batch-size N] [--max-length N]';
+  '[--device auto|cpu|webgpu|cuda] [--batch-size N] [--max-length N] [--dims N]';
 
 export async function embedCommand(args: string[], out: Out): Promise<number> {
   const ctl = new AbortController();
@@ -30,6 +30,7 @@ export async function embedCommand(args: string[], out: Out): Promise<number> {
       device: { type: 'string', default: 'auto' },
       'batch-size': { type: 'string' },
       'max-length': { type: 'string' },
+      dims: { type: 'string' },
     });
     if (!v.model || !v.input || !v.out) throw new UsageError(`--model, --input and --out are required`);
     const format = extname(v.out).toLowerCase();
@@ -42,7 +43,7 @@ export async function embedCommand(args: string[], out: Out): Promise<number> {
     // Read and check the input before loading the model: a typo should not cost a model load.
     const input = await readInputTexts(v.input, v.column);
     for (const n of input.notes) out.error(`embedsmith embed: ${v.input}: ${n}`);
-    const model = await openModel(v.model, { device: v.device as DevicePref, maxLength });
+    const model = await openModel(v.model, { device: v.device as DevicePref, maxLength, dims: intOption('dims', v.dims) });
     process.once('SIGINT', onSigint);
     try {
       out.error(`embedsmith embed: ${input.texts.length} texts, ${model.dim}-d, device ${model.device} (${model.deviceReason})`);

@@ -8,7 +8,7 @@ import { type Out, UsageError, intOption, parseOptions, reportError } from './co
 import { deviceOption } from './mine.js';
 
 export const EVAL_USAGE =
-  'usage: embedsmith eval --model MODEL_DIR --data DATASET_DIR [--k 10] [--split eval|all] [--corpus DATASET_DIR] [--device auto|cpu|webgpu|cuda] [--cache DIR] [--json]';
+  'usage: embedsmith eval --model MODEL_DIR --data DATASET_DIR [--k 10] [--split eval|all] [--corpus DATASET_DIR] [--device auto|cpu|webgpu|cuda] [--cache DIR] [--dims N] [--json]';
 
 export async function evalCommand(args: string[], out: Out): Promise<number> {
   const ctl = new AbortController();
@@ -16,12 +16,12 @@ export async function evalCommand(args: string[], out: Out): Promise<number> {
   try {
     const v = parseOptions(args, {
       model: { type: 'string' }, data: { type: 'string' }, k: { type: 'string' }, split: { type: 'string' }, corpus: { type: 'string' },
-      device: { type: 'string' }, cache: { type: 'string' }, json: { type: 'boolean' },
+      device: { type: 'string' }, cache: { type: 'string' }, json: { type: 'boolean' }, dims: { type: 'string' },
     });
     if (!v.model || !v.data) throw new UsageError('--model and --data are required');
     if (v.split !== undefined && v.split !== 'eval' && v.split !== 'all') throw new UsageError(`--split must be eval or all, got '${v.split}'`);
     const k = intOption('k', v.k);
-    const tools = await openModelTools(v.model, { device: deviceOption(v.device), cacheDir: v.cache, signal: ctl.signal });
+    const tools = await openModelTools(v.model, { device: deviceOption(v.device), cacheDir: v.cache, signal: ctl.signal, dims: intOption('dims', v.dims) });
     process.once('SIGINT', onSigint);
     try {
       const r = await evaluateDataset({ dataDir: v.data, split: v.split as 'eval' | 'all' | undefined, k, corpusDir: v.corpus, embed: tools.embed, search: tools.search, signal: ctl.signal });
@@ -29,7 +29,7 @@ export async function evalCommand(args: string[], out: Out): Promise<number> {
         out.log(JSON.stringify(r.metrics));
         return 0;
       }
-      out.log(`${v.model} on ${v.data} (${r.split} rows): ${r.counts.evaluated} queries over ${r.counts.corpus} documents${r.counts.noRelevant ? `, ${r.counts.noRelevant} without a relevant document skipped` : ''}`);
+      out.log(`${v.model}${tools.model.dim < tools.model.spec.hidden ? ` at ${tools.model.dim} of ${tools.model.spec.hidden} dimensions` : ''} on ${v.data} (${r.split} rows): ${r.counts.evaluated} queries over ${r.counts.corpus} documents${r.counts.noRelevant ? `, ${r.counts.noRelevant} without a relevant document skipped` : ''}`);
       for (const [name, value] of Object.entries(r.metrics)) out.log(`  ${name.padEnd(16)} ${value.toFixed(4)}`);
       return 0;
     } finally {

@@ -9,19 +9,19 @@ import { join } from 'node:path';
 import { EngineError } from '../../../../shared/errors.js';
 import { exportOnnx } from '../../model/export-onnx.js';
 import { loadModelFolder } from '../../model/load.js';
-import { specOfModel } from '../../model/open-model.js';
+import { outputDims, specOfModel } from '../../model/open-model.js';
 import { saveModelFolder } from '../../model/save.js';
 import { paramSpecs, specFromHfConfig } from '../../nn/index.js';
 import { exportRecipe } from '../../train/recipe.js';
-import { type Out, UsageError, parseOptions, reportError } from './common.js';
+import { type Out, UsageError, intOption, parseOptions, reportError } from './common.js';
 
-export const EXPORT_USAGE = 'usage: embedsmith export --model RUN_DIR|MODEL_DIR --out DIR [--format sentence-transformers,onnx,fp16 | --format recipe]';
+export const EXPORT_USAGE = 'usage: embedsmith export --model RUN_DIR|MODEL_DIR --out DIR [--format sentence-transformers,onnx,fp16 | --format recipe] [--dims N]';
 const FORMATS = ['sentence-transformers', 'onnx', 'fp16', 'recipe'] as const;
 type Format = (typeof FORMATS)[number];
 
 export async function exportCommand(args: string[], out: Out): Promise<number> {
   try {
-    const v = parseOptions(args, { model: { type: 'string' }, out: { type: 'string' }, format: { type: 'string', default: 'sentence-transformers,onnx' } });
+    const v = parseOptions(args, { model: { type: 'string' }, out: { type: 'string' }, format: { type: 'string', default: 'sentence-transformers,onnx' }, dims: { type: 'string' } });
     if (!v.model || !v.out) throw new UsageError('--model and --out are required');
     const formats = new Set(v.format.split(',').map((f) => f.trim()).filter(Boolean));
     const unknown = [...formats].filter((f) => !(FORMATS as readonly string[]).includes(f));
@@ -41,6 +41,11 @@ export async function exportCommand(args: string[], out: Out): Promise<number> {
       throw new EngineError('ALREADY_EXISTS', `${v.out} already exists and is not empty; choose a new --out folder (or export only onnx,fp16 into an existing model folder)`, { path: v.out });
     }
     const loaded = await loadModelFolder(dir, { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
+    const dims = intOption('dims', v.dims);
+    if (dims !== undefined) {
+      // Written as sentence-transformers' truncate_dim: loaders keep the first N dimensions.
+      loaded.sentence = { ...loaded.sentence, truncateDim: outputDims(loaded, loaded.config.hiddenSize, dims) };
+    }
     const spec = specOfModel(loaded);
     if (want('sentence-transformers')) {
       await saveModelFolder(loaded, v.out, { overwrite: true });
@@ -48,6 +53,7 @@ export async function exportCommand(args: string[], out: Out): Promise<number> {
     }
     if (want('onnx') || want('fp16')) {
       const files = await exportOnnx({ spec, loaded }, v.out, { fp32: want('onnx'), fp16: want('fp16') });
+      if (loaded.sentence.truncateDim) out.log(`onnx: sentence_embedding keeps all ${loaded.config.hiddenSize} dimensions (truncate_dim ${loaded.sentence.truncateDim} is read by sentence-transformers only); cut it to the first ${loaded.sentence.truncateDim} and re-normalise`);
       for (const f of files) {
         const mb = ((await stat(f.path)).size + (f.dataPath ? (await stat(f.dataPath)).size : 0)) / 1e6;
         out.log(`onnx: ${f.path}${f.dataPath ? ` + ${f.dataPath}` : ''} (${mb.toFixed(1)} MB)`);
