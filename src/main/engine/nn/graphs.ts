@@ -4,7 +4,7 @@
 // scalars adam_step_size, adam_inv_bias2, decay_factor; outputs loss and grad_norm.
 
 import { EngineError } from '../../../shared/errors.js';
-import { Graph, backward, ops as o, serialize } from '../graph/index.js';
+import { Graph, type Tensor, backward, ops as o, serialize } from '../graph/index.js';
 import {
   type DataInputSpec,
   type DropoutSpec,
@@ -17,7 +17,7 @@ import {
 } from '../runtime/contract.js';
 import { adamwUpdate } from './adamw.js';
 import { type DropoutFn, type EncoderSpec, checkSpec, dataInputs, encoderForward, paramSpecs, sentenceEmbedding } from './encoder.js';
-import { type Scale, cosentLoss, infoNce, supConLoss } from './loss.js';
+import { type MatryoshkaDim, type Scale, cosentLoss, infoNce, matryoshkaLoss, supConLoss } from './loss.js';
 
 /** Which loss the step trains with; each has its own row layout (see trainStepGraph). */
 export type LossKind = 'infonce' | 'supcon' | 'cosent';
@@ -62,6 +62,8 @@ export interface TrainStepOptions {
   symmetric?: boolean;
   /** Train the temperature too: a parameter LOGIT_SCALE_KEY [1] (feed log(1/temperature) at the start). */
   learnTemperature?: boolean;
+  /** Matryoshka widths: the loss at each prefix width, weighted and summed (loss.ts matryoshkaLoss). */
+  matryoshka?: readonly MatryoshkaDim[];
 }
 
 /** A step graph before serialisation, for callers that want the graph itself (tests, benches). */
@@ -133,13 +135,16 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
     const e = sentenceEmbedding(spec, hidden, inputs.attentionMask); // [S, D]
     const learned = opts.learnTemperature ? o.min(o.exp(P[LOGIT_SCALE_KEY]), MAX_SCALE) : null; // [1]
     const k: Scale = learned ? { scale: learned } : { temperature };
-    if (kind === 'supcon') return { loss: supConLoss(e, pair!, k) };
-    const q = o.slice(e, [0], [b], [0]); // [B, D]
-    const docs = o.slice(e, [b], [rows], [0]); // [B + B·N, D]
-    if (kind === 'cosent') return { loss: cosentLoss(q, docs, pair!, k) };
     // [B] zeros for the positives, then the negatives' bias: [B + B·N].
     const bias = negBias ? o.concat([o.full(g, [b], 0, 'float32'), negBias], 0) : undefined;
-    return infoNce(q, docs, temperature, bias, { scale: learned ?? undefined, symmetric: opts.symmetric });
+    const lossOf = (e: Tensor): Tensor => {
+      if (kind === 'supcon') return supConLoss(e, pair!, k);
+      const q = o.slice(e, [0], [b], [0]); // [B, D]
+      const docs = o.slice(e, [b], [rows], [0]); // [B + B·N, D]
+      if (kind === 'cosent') return cosentLoss(q, docs, pair!, k);
+      return infoNce(q, docs, temperature, bias, { scale: learned ?? undefined, symmetric: opts.symmetric }).loss;
+    };
+    return { loss: opts.matryoshka?.length ? matryoshkaLoss(e, opts.matryoshka, lossOf) : lossOf(e) };
   });
   const grads = backward(loss, state.map((s) => s.p));
   const { gradNorm, next } = g.scope('adamw', () =>

@@ -10,6 +10,7 @@
 
 import { EngineError } from '../../../shared/errors.js';
 import { type Tensor, hostTensor, logSoftmax, ops as o } from '../graph/index.js';
+import { l2Normalize } from './pooling.js';
 
 export interface InfoNce {
   /** Scalar: mean over queries of the cross entropy against each query's own positive. */
@@ -108,4 +109,33 @@ export function cosentBias(gold: readonly number[]): Float32Array {
   const w = new Float32Array(b * b).fill(PAIR_MASKED);
   for (let i = 0; i < b; i++) for (let j = 0; j < b; j++) if (gold[i] > gold[j]) w[i * b + j] = 0;
   return w;
+}
+
+/** One prefix width of a Matryoshka loss and its weight. */
+export interface MatryoshkaDim {
+  dim: number;
+  weight: number;
+}
+
+/**
+ * Matryoshka representation learning (Kusupati et al. 2022; sentence-transformers'
+ * MatryoshkaLoss): the wrapped loss computed on each prefix e[:, :d] of the embeddings,
+ * re-normalised (cosine at that width), weighted and summed, so the first d dimensions work
+ * as an embedding of their own. The full width takes part only when it is listed, as in
+ * sentence-transformers. e [S, D] is the pooled embedding (normalised or not: a prefix is
+ * re-normalised either way, and normalising is scale-invariant).
+ */
+export function matryoshkaLoss(e: Tensor, dims: readonly MatryoshkaDim[], lossOf: (e: Tensor) => Tensor): Tensor {
+  const [, width] = e.shape;
+  let total: Tensor | null = null;
+  for (const { dim, weight } of dims) {
+    if (!(Number.isInteger(dim) && dim >= 1 && dim <= width)) {
+      throw new EngineError('BAD_INPUT', `--matryoshka: ${dim} is not a width of this model's ${width}-dimensional embeddings; give integers from 1 to ${width}`, { setting: 'matryoshka' });
+    }
+    const prefix = l2Normalize(dim === width ? e : o.slice(e, [0], [dim], [1])); // [S, D] -> [S, d]
+    const term = weight === 1 ? lossOf(prefix) : o.mul(lossOf(prefix), weight);
+    total = total ? o.add(total, term) : term;
+  }
+  if (!total) throw new EngineError('BAD_INPUT', '--matryoshka needs at least one width, e.g. 256,128,64', { setting: 'matryoshka' });
+  return total;
 }

@@ -1,9 +1,9 @@
 // SupCon, CoSENT and symmetric InfoNCE: values against plain-JS references written from the
 // papers' formulas, gradients against central finite differences in float64.
 import { describe, expect, it } from 'vitest';
-import { Graph, type Tensor, hostTensor, toNumbers } from '../graph/index.js';
+import { Graph, type Tensor, hostTensor, ops as o, toNumbers } from '../graph/index.js';
 import { checkGradients, evaluate, rng, uniform } from '../graph/testing.js';
-import { cosentBias, cosentLoss, infoNce, supConLoss, supConWeights } from './loss.js';
+import { cosentBias, cosentLoss, infoNce, matryoshkaLoss, supConLoss, supConWeights } from './loss.js';
 import { l2Normalize } from './pooling.js';
 
 const D = 6;
@@ -109,5 +109,44 @@ describe('symmetric InfoNCE (MultipleNegativesSymmetricRankingLoss)', () => {
       back += (lse(col) - col[i]) / B;
     }
     expect(Math.abs(got - (fwd + back) / 2)).toBeLessThan(1e-10);
+  });
+});
+
+describe('Matryoshka loss (Kusupati et al. 2022; MatryoshkaLoss)', () => {
+  it('sums the weighted InfoNCE of each re-normalised prefix; gradients pass finite differences', async () => {
+    const B = 3;
+    const W = 8;
+    const dims = [{ dim: 8, weight: 1 }, { dim: 4, weight: 0.5 }, { dim: 2, weight: 2 }];
+    const build = (e: Tensor) =>
+      matryoshkaLoss(e, dims, (x) => infoNce(o.slice(x, [0], [B], [0]), o.slice(x, [B], [2 * B], [0]), 0.05).loss);
+    const r = await checkGradients([{ name: 'e', shape: [2 * B, W] }], build, { eps: 1e-7 });
+    expect(r.maxError).toBeLessThan(1e-6);
+    const e = uniform(rng(12), 2 * B * W);
+    const got = await value((g) => build(g.input('e', 'float64', [2 * B, W])), { e: hostTensor('float64', [2 * B, W], e) });
+    let want = 0;
+    for (const { dim, weight } of dims) {
+      // Plain JS: cut every row to its first `dim` values, normalise, InfoNCE over the batch.
+      const rows = Array.from({ length: 2 * B }, (_, i) => {
+        const v = e.slice(i * W, i * W + dim);
+        const n = Math.hypot(...v);
+        return v.map((x) => x / n);
+      });
+      let l = 0;
+      for (let i = 0; i < B; i++) {
+        const s = rows.slice(B).map((c) => dot(rows[i], c) / 0.05);
+        l += (lse(s) - s[i]) / B;
+      }
+      want += weight * l;
+    }
+    expect(Math.abs(got - want)).toBeLessThan(1e-10);
+    // Each width counts: dropping the 2-wide term changes the value.
+    const fewer = await value((g) => matryoshkaLoss(g.input('e', 'float64', [2 * B, W]), dims.slice(0, 2), (x) => infoNce(o.slice(x, [0], [B], [0]), o.slice(x, [B], [2 * B], [0]), 0.05).loss), { e: hostTensor('float64', [2 * B, W], e) });
+    expect(Math.abs(fewer - got)).toBeGreaterThan(1e-3);
+  });
+
+  it('refuses a width the embeddings do not have', () => {
+    const g = new Graph();
+    const e = g.input('e', 'float64', [4, 8]);
+    expect(() => matryoshkaLoss(e, [{ dim: 9, weight: 1 }], (x) => o.reduceSum(x))).toThrow(/9 is not a width of this model's 8-dimensional embeddings/);
   });
 });

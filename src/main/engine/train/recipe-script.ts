@@ -222,6 +222,10 @@ def main():
     if train.column_names != RECIPE["columns"]:
         sys.exit(f"train.py: train.jsonl has columns {train.column_names}, the recipe {RECIPE['columns']}. Fix: export the recipe again.")
     loss = Loss(model, **RECIPE["loss"]["kwargs"])
+    if RECIPE["loss"].get("matryoshka"):
+        Matryoshka = need("MatryoshkaLoss", "sentence_transformers.sentence_transformer.losses", "sentence_transformers.losses")
+        mk = RECIPE["loss"]["matryoshka"]
+        loss = Matryoshka(model, loss, matryoshka_dims=mk["dims"], matryoshka_weights=mk["weights"])
     per_device = per_device_batch()
     evaluator = None
     if RECIPE["eval"]:
@@ -310,7 +314,7 @@ number of processes must divide the batch size, ${b}. Options: \`--base-model PA
 
 ## Same as the Embedsmith run
 
-${r.loss.name}, scale ${String(k.scale)} (1 / temperature)${k.directions ? ', both directions averaged (--symmetric)' : ''}${k.mini_batch_size ? `, embedding ${String(k.mini_batch_size)} rows at a time (--grad-cache)` : ''}: each
+${r.loss.name}, scale ${String(k.scale)} (1 / temperature)${k.directions ? ', both directions averaged (--symmetric)' : ''}${k.mini_batch_size ? `, embedding ${String(k.mini_batch_size)} rows at a time (--grad-cache)` : ''}${r.loss.matryoshka ? `, inside MatryoshkaLoss at widths ${r.loss.matryoshka.dims.join(', ')} (weights ${r.loss.matryoshka.weights.join(', ')})` : ''}: each
 query against every positive and every mined negative of the whole ${b}-query step. Each of P
 processes gets ${b}/P queries and \`gather_across_devices=True\` makes the candidates the global
 batch's, as in Embedsmith, for an all-gather per step (on GPUs: CPU processes talk through gloo,

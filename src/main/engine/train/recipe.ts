@@ -32,7 +32,7 @@ export interface Recipe {
   max_seq_length: number;
   dropout: number | null;
   /** A sentence-transformers loss class and its keyword arguments. */
-  loss: { name: string; kwargs: Record<string, unknown> };
+  loss: { name: string; kwargs: Record<string, unknown>; matryoshka?: { dims: number[]; weights: number[] } };
   /** The global batch: per device = batch_size / processes. */
   batch_size: number;
   shuffle: boolean;
@@ -92,7 +92,10 @@ export function recipeLoss(s: TrainSettings, format: string): Recipe['loss'] {
   const kwargs: Record<string, unknown> = { scale: 1 / s.temperature, gather_across_devices: true };
   if (s.symmetric) Object.assign(kwargs, { directions: ['query_to_doc', 'doc_to_query'], partition_mode: 'per_direction' });
   if (s.gradCacheRows) kwargs.mini_batch_size = s.gradCacheRows;
-  return { name: s.gradCacheRows ? 'CachedMultipleNegativesRankingLoss' : 'MultipleNegativesRankingLoss', kwargs };
+  const name = s.gradCacheRows ? 'CachedMultipleNegativesRankingLoss' : 'MultipleNegativesRankingLoss';
+  // --matryoshka: sentence-transformers' MatryoshkaLoss wraps the same loss at the same widths.
+  if (s.matryoshka) return { name, kwargs, matryoshka: { dims: [...s.matryoshka], weights: s.matryoshkaWeights ? [...s.matryoshkaWeights] : s.matryoshka.map(() => 1) } };
+  return { name, kwargs };
 }
 
 /** ORG/NAME and commit when the base model lies in a Hugging Face cache (model/hub-cache.ts). */

@@ -116,7 +116,10 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
   );
 
   const loop: LoopState = { step: 0, lrScale: 1, skippedSteps: 0, best: null, sinceBest: 0 };
-  const stepOptions = { temperature: settings.temperature, maxGradNorm: settings.maxGradNorm, loss: kind, symmetric: settings.symmetric, learnTemperature: settings.learnTemperature };
+  const matryoshka = settings.matryoshka?.map((dim, i) => ({ dim, weight: settings.matryoshkaWeights?.[i] ?? 1 }));
+  const tooWide = settings.matryoshka?.filter((d) => d > spec.hidden) ?? [];
+  if (tooWide.length) throw new EngineError('BAD_INPUT', `--matryoshka: ${tooWide.join(', ')} exceed the model's ${spec.hidden} dimensions; give widths from 1 to ${spec.hidden}`, { setting: 'matryoshka' });
+  const stepOptions = { temperature: settings.temperature, maxGradNorm: settings.maxGradNorm, loss: kind, symmetric: settings.symmetric, learnTemperature: settings.learnTemperature, matryoshka };
   const initialParams = new Map(loaded.params);
   // CLIP's parameterisation: the log of the scale, starting at 1 / temperature.
   if (settings.learnTemperature) initialParams.set(LOGIT_SCALE_KEY, new Float32Array([Math.log(1 / settings.temperature)]));
@@ -269,7 +272,7 @@ function checkLossFits(kind: LossKind, format: string, s: TrainSettings): void {
   if (!needs[kind].includes(format)) {
     throw new EngineError('BAD_INPUT', `--loss ${kind} needs ${needs[kind].join(' or ')} data; ${s.data} is '${format}'. Fix: use --loss auto, or another dataset`, { setting: 'loss' });
   }
-  if (s.gradCacheRows && (kind !== 'infonce' || s.learnTemperature || s.symmetric)) {
-    throw new EngineError('BAD_INPUT', '--grad-cache works with plain InfoNCE only (not supcon/cosent, --learn-temperature or --symmetric); drop one of them', { setting: 'grad-cache' });
+  if (s.gradCacheRows && (kind !== 'infonce' || s.learnTemperature || s.symmetric || s.matryoshka)) {
+    throw new EngineError('BAD_INPUT', '--grad-cache works with plain InfoNCE only (not supcon/cosent, --learn-temperature, --symmetric or --matryoshka); drop one of them', { setting: 'grad-cache' });
   }
 }

@@ -63,6 +63,13 @@ export interface TrainSettings {
    * in-batch negatives) in the memory of a small one, with the same result. null: off.
    */
   gradCacheRows: number | null;
+  /**
+   * Matryoshka widths (Kusupati et al. 2022): the loss is summed over these prefix widths of
+   * the embedding, each re-normalised, so `embed --dims N` keeps quality at N. null: off.
+   */
+  matryoshka: number[] | null;
+  /** One weight per Matryoshka width (null: 1 each, as sentence-transformers). */
+  matryoshkaWeights: number[] | null;
 }
 
 export const TRAIN_DEFAULTS: Omit<TrainSettings, 'model' | 'data' | 'threads' | 'template'> = {
@@ -91,6 +98,8 @@ export const TRAIN_DEFAULTS: Omit<TrainSettings, 'model' | 'data' | 'threads' | 
   symmetric: false,
   learnTemperature: false,
   gradCacheRows: null,
+  matryoshka: null,
+  matryoshkaWeights: null,
 };
 
 function bad(setting: string, message: string): EngineError {
@@ -122,6 +131,18 @@ export function checkSettings(s: TrainSettings): TrainSettings {
   posInt('keep-checkpoints', s.keepCheckpoints);
   posInt('threads', s.threads);
   if (s.gradCacheRows !== null) posInt('grad-cache', s.gradCacheRows);
+  if (s.matryoshka !== null) {
+    if (!Array.isArray(s.matryoshka) || s.matryoshka.length === 0) throw bad('matryoshka', 'give one or more widths, e.g. 256,128,64');
+    for (const d of s.matryoshka) posInt('matryoshka', d);
+    if (new Set(s.matryoshka).size !== s.matryoshka.length) throw bad('matryoshka', `${s.matryoshka.join(',')} lists a width twice; give each once`);
+  }
+  if (s.matryoshkaWeights !== null) {
+    if (s.matryoshka === null) throw bad('matryoshka-weights', 'needs --matryoshka (the widths the weights belong to)');
+    if (s.matryoshkaWeights.length !== s.matryoshka.length) {
+      throw bad('matryoshka-weights', `${s.matryoshkaWeights.length} weight(s) for ${s.matryoshka.length} width(s) (${s.matryoshka.join(',')}); give one weight per width`);
+    }
+    for (const w of s.matryoshkaWeights) if (!(w > 0 && Number.isFinite(w))) throw bad('matryoshka-weights', `${w} must be a positive number, e.g. 1`);
+  }
   if (!['auto', 'infonce', 'supcon', 'cosent'].includes(s.loss)) throw bad('loss', `'${s.loss}' is not a loss; use auto, infonce, supcon or cosent`);
   return s;
 }
@@ -130,11 +151,14 @@ export function checkSettings(s: TrainSettings): TrainSettings {
 const RESUME_KEYS: (keyof TrainSettings)[] = [
   'model', 'data', 'epochs', 'maxSteps', 'batchSize', 'lr', 'warmup', 'schedule', 'weightDecay', 'temperature',
   'maxLength', 'dropout', 'seed', 'shuffle', 'negatives', 'maxGradNorm', 'template', 'threads', 'loss', 'symmetric', 'learnTemperature', 'gradCacheRows',
+  'matryoshka', 'matryoshkaWeights',
 ];
 
 export function resumeMismatch(saved: TrainSettings, now: TrainSettings): string | null {
   for (const k of RESUME_KEYS) {
-    if (JSON.stringify(saved[k]) !== JSON.stringify(now[k])) return `${k} was ${JSON.stringify(saved[k])}, now ${JSON.stringify(now[k])}`;
+    // A run saved before a setting existed ran with that setting's default.
+    const was = k in saved ? saved[k] : TRAIN_DEFAULTS[k as keyof typeof TRAIN_DEFAULTS];
+    if (JSON.stringify(was) !== JSON.stringify(now[k])) return `${k} was ${JSON.stringify(was)}, now ${JSON.stringify(now[k])}`;
   }
   return null;
 }

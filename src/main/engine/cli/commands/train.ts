@@ -16,7 +16,7 @@ export const TRAIN_USAGE =
   '[--lr 2e-5] [--warmup 0.1] [--schedule linear|constant] [--weight-decay 0.01] [--temperature 0.05] [--max-length 128] ' +
   '[--dropout FROM_CONFIG|P] [--seed 42] [--no-shuffle] [--negatives N] [--template PRESET|SAVED_NAME] [--eval DATASET_DIR] [--eval-every N] ' +
   '[--metric ndcg@10] [--patience N] [--checkpoint-every N] [--keep-checkpoints 2] [--resume] [--device auto|cpu|webgpu|cuda] [--threads N] ' +
-  '[--loss auto|infonce|supcon|cosent] [--symmetric] [--learn-temperature] [--grad-cache ROWS]';
+  '[--loss auto|infonce|supcon|cosent] [--symmetric] [--learn-temperature] [--grad-cache ROWS] [--matryoshka 256,128,64 [--matryoshka-weights 1,1,1]]';
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -50,7 +50,15 @@ const OPTIONS = {
   symmetric: { type: 'boolean' },
   'learn-temperature': { type: 'boolean' },
   'grad-cache': { type: 'string' },
+  matryoshka: { type: 'string' },
+  'matryoshka-weights': { type: 'string' },
 } as const;
+
+/** A comma-separated list of numbers, or null when the flag is absent. */
+function numList(name: string, v: string | undefined): number[] | null {
+  if (v === undefined) return null;
+  return v.split(',').map((x) => num(name, x.trim(), 0));
+}
 
 function num(name: string, v: string | undefined, fallback: number): number {
   if (v === undefined) return fallback;
@@ -110,6 +118,8 @@ export async function trainSettingsFromArgs(args: string[]): Promise<{ settings:
     symmetric: v.symmetric === true,
     learnTemperature: v['learn-temperature'] === true,
     gradCacheRows: v['grad-cache'] === undefined ? null : num('grad-cache', v['grad-cache'], 0),
+    matryoshka: numList('matryoshka', v.matryoshka),
+    matryoshkaWeights: numList('matryoshka-weights', v['matryoshka-weights']),
   };
   return { settings, resume: v.resume === true, out: v.out };
 }
