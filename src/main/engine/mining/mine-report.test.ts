@@ -2,7 +2,7 @@
 // totals that agree with what was mined.
 import { describe, expect, it } from 'vitest';
 import { type MineResult, mineNegatives, resolveMineOptions } from './mine.js';
-import { ANCHOR_CHARS, HISTOGRAM_BINS, SHORT_LISTED, buildMineReport, scoreHistogram, summarizeMineReport } from './mine-report.js';
+import { ANCHOR_CHARS, HISTOGRAM_BINS, SHORT_LISTED, buildMineReport, scoreHistogram, scoreStats, summarizeMineReport, summarizeRules } from './mine-report.js';
 import { bruteForceTopK } from './top-k.js';
 
 describe('scoreHistogram', () => {
@@ -67,5 +67,33 @@ describe('buildMineReport', () => {
     expect(report.short.listed).toHaveLength(SHORT_LISTED);
     expect(report.short.listed[0]).toEqual({ anchor: 'a0', found: 0 });
     expect(report.totals).toMatchObject({ short: n, none: n, mined: 0, asked: 3 * n });
+  });
+});
+
+describe('score statistics (as sentence-transformers prints after mining)', () => {
+  it('match torch: mean, std (n − 1), min, torch.quantile at 25/50/75 %, max', () => {
+    // Reference values from torch 1.13 (float64): x.mean(), x.std(), torch.quantile(x, q).
+    const cases: [number[], number[]][] = [
+      [[0.91, 0.35, 0.62, 0.78, 0.12, 0.55, 0.83], [0.594285714286, 0.281948999103, 0.12, 0.45, 0.62, 0.805, 0.91]],
+      [[0.2, 0.4, 0.9, -0.1], [0.35, 0.420317340431, -0.1, 0.125, 0.3, 0.525, 0.9]],
+    ];
+    for (const [xs, want] of cases) {
+      const s = scoreStats(xs)!;
+      expect(s.count).toBe(xs.length);
+      [s.mean, s.std, s.min, s.p25, s.median, s.p75, s.max].forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 10));
+    }
+    expect(scoreStats([])).toBeNull();
+  });
+
+  it('the summary prints rule counts and a positive / negative / difference table', () => {
+    const lines = summarizeRules({
+      removed: { sameLabel: 0, ownPositive: 2, duplicate: 0, existing: 0, rankRange: 7, maxScore: 0, margin: 1 },
+      stats: { positive: scoreStats([0.9, 0.8]), negative: scoreStats([0.5, 0.7]) },
+    });
+    expect(lines[0]).toBe('candidates skipped by rule: ownPositive 2, rankRange 7, margin 1');
+    expect(lines[1]).toMatch(/^score\s+positive\s+negative\s+difference$/);
+    expect(lines.find((l) => l.startsWith('count'))).toMatch(/^count\s+2\s+2\s*$/);
+    expect(lines.find((l) => l.startsWith('mean'))).toMatch(/^mean\s+0\.8500\s+0\.6000\s+0\.2500$/);
+    expect(lines.find((l) => l.startsWith('50%'))).toMatch(/^50%\s+0\.8500\s+0\.6000\s+0\.2500$/);
   });
 });

@@ -21,6 +21,37 @@ export interface ScoreHistogram {
   mean: number | null;
 }
 
+/**
+ * A score distribution as sentence-transformers' mine_hard_negatives prints it (count, mean,
+ * standard deviation, min, quartiles, max). Quantiles interpolate linearly between the sorted
+ * scores (numpy's and torch's default); std is the sample standard deviation (n − 1).
+ */
+export interface ScoreStats {
+  count: number;
+  mean: number;
+  std: number;
+  min: number;
+  p25: number;
+  median: number;
+  p75: number;
+  max: number;
+}
+
+export function scoreStats(scores: readonly number[]): ScoreStats | null {
+  const n = scores.length;
+  if (n === 0) return null;
+  const s = Float64Array.from(scores).sort();
+  const mean = s.reduce((a, x) => a + x, 0) / n;
+  const std = n > 1 ? Math.sqrt(s.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1)) : 0;
+  const q = (p: number) => {
+    const at = p * (n - 1);
+    const lo = Math.floor(at);
+    const hi = Math.min(n - 1, lo + 1);
+    return s[lo]! + (s[hi]! - s[lo]!) * (at - lo);
+  };
+  return { count: n, mean, std, min: s[0]!, p25: q(0.25), median: q(0.5), p75: q(0.75), max: s[n - 1]! };
+}
+
 export interface ShortAnchor {
   /** The anchor's text, cut to ANCHOR_CHARS characters. */
   anchor: string;
@@ -47,6 +78,8 @@ export interface MineReport {
   };
   removed: RuleCounts;
   histograms: { positive: ScoreHistogram; negative: ScoreHistogram };
+  /** The same scores summarised (absent in reports written before it existed; null: no scores). */
+  stats?: { positive: ScoreStats | null; negative: ScoreStats | null };
   /** The anchors with fewer negatives than asked, in anchor order. */
   short: { count: number; listed: ShortAnchor[]; truncated: boolean };
   /** Set by mineDataset: dataset rows, train rows whose anchor is short, eval rows held out of mining (split.json). */
@@ -88,15 +121,15 @@ export function buildMineReport(
       listed.push(extra.lines ? { anchor, line: extra.lines[i], found: negs.length } : { anchor, found: negs.length });
     }
   });
+  const positives = input.anchors.flatMap((a) => a.positiveScores);
+  const negatives = result.negatives.flatMap((negs) => negs.map((x) => x.score));
   return {
     schemaVersion: MINE_REPORT_VERSION,
     options: o,
     totals: { anchors: input.anchors.length, corpus: input.corpusSize, asked: input.anchors.length * o.negatives, mined, eligible: result.eligible, short, none },
     removed: { ...result.removed },
-    histograms: {
-      positive: scoreHistogram(input.anchors.flatMap((a) => a.positiveScores)),
-      negative: scoreHistogram(result.negatives.flatMap((negs) => negs.map((x) => x.score))),
-    },
+    histograms: { positive: scoreHistogram(positives), negative: scoreHistogram(negatives) },
+    stats: { positive: scoreStats(positives), negative: scoreStats(negatives) },
     short: { count: short, listed, truncated: short > listed.length },
   };
 }
@@ -104,13 +137,10 @@ export function buildMineReport(
 /** A few lines for a terminal or a log: totals, what each rule removed, who came up short. */
 export function summarizeMineReport(r: MineReport): string[] {
   const t = r.totals;
-  const rm = Object.entries(r.removed)
-    .filter(([, n]) => n > 0)
-    .map(([rule, n]) => `${rule} ${n}`);
   const lines = [
     `mined ${t.mined} of ${t.asked} negatives asked for ${t.anchors} anchors over ${t.corpus} corpus texts (${t.eligible} candidates passed every rule)`,
-    `removed: ${rm.length ? rm.join(', ') : 'nothing'}`,
     `mean score: positives ${fmt(r.histograms.positive.mean)}, mined negatives ${fmt(r.histograms.negative.mean)}`,
+    ...summarizeRules(r),
   ];
   if (t.short > 0) {
     lines.push(`${t.short} anchors got fewer than ${r.options.negatives} negatives (${t.none} got none); see mining-report.json "short". To find more: raise --rank-max, lower --rank-min, or loosen --margin / --max-score`);
@@ -119,3 +149,27 @@ export function summarizeMineReport(r: MineReport): string[] {
 }
 
 const fmt = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
+
+const STAT_ROWS: [keyof ScoreStats, string][] = [
+  ['count', 'count'], ['mean', 'mean'], ['std', 'std'], ['min', 'min'], ['p25', '25%'], ['median', '50%'], ['p75', '75%'], ['max', 'max'],
+];
+
+/** What each rule skipped, then the score table: the part of the summary the CLI prints after its own totals. */
+export function summarizeRules(r: Pick<MineReport, 'removed' | 'stats'>): string[] {
+  const rm = Object.entries(r.removed)
+    .filter(([, n]) => n > 0)
+    .map(([rule, n]) => `${rule} ${n}`);
+  return [`candidates skipped by rule: ${rm.length ? rm.join(', ') : 'none'}`, ...scoreTable(r)];
+}
+
+/** Positive vs mined-negative scores side by side, with their difference, as a text table. */
+export function scoreTable(r: Pick<MineReport, 'stats'>): string[] {
+  const p = r.stats?.positive ?? null;
+  const n = r.stats?.negative ?? null;
+  if (!p && !n) return [];
+  const cell = (s: ScoreStats | null, k: keyof ScoreStats) => (s === null ? 'n/a' : k === 'count' ? String(s[k]) : s[k].toFixed(4));
+  const diff = (k: keyof ScoreStats) => (p && n && k !== 'count' ? (p[k] - n[k]).toFixed(4) : '');
+  const lines = [`${'score'.padEnd(8)}${'positive'.padStart(10)}${'negative'.padStart(10)}${'difference'.padStart(12)}`];
+  for (const [k, label] of STAT_ROWS) lines.push(`${label.padEnd(8)}${cell(p, k).padStart(10)}${cell(n, k).padStart(10)}${diff(k).padStart(12)}`);
+  return lines;
+}

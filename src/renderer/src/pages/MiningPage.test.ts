@@ -22,6 +22,10 @@ const report = {
   totals: { anchors: 2, corpus: 7, asked: 6, mined: 5, eligible: 9, short: 1, none: 0 },
   removed: { ownPositive: 2, rankRange: 18, duplicate: 0 },
   histograms: { positive: { counts: bins({ 36: 2 }), n: 2, mean: 0.85 }, negative: { counts: bins({ 30: 1, 34: 2, 36: 2 }), n: 5, mean: 0.714 } },
+  stats: {
+    positive: { count: 2, mean: 0.85, std: 0.0707, min: 0.8, p25: 0.825, median: 0.85, p75: 0.875, max: 0.9 },
+    negative: { count: 5, mean: 0.714, std: 0.15, min: 0.52, p25: 0.6, median: 0.71, p75: 0.83, max: 0.91 },
+  },
   short: { count: 1, listed: [{ anchor: 'refund', line: 3, found: 2 }], truncated: false },
 };
 const minedRows = (): DatasetRowView[] => [
@@ -137,6 +141,11 @@ describe('Mining page', () => {
     expect(document.querySelector('svg[aria-label^="Score histogram"]')!.getAttribute('aria-label')).toBe(
       'Score histogram: 2 positive scores, mean 0.850; 5 mined negative scores, mean 0.714',
     );
+    // Score statistics beside the histogram: each side and their difference.
+    const rows = [...document.querySelectorAll('[data-testid="score-stats"] tbody tr')].map((r) => [...r.children].map((c) => c.textContent!.trim()));
+    expect(rows.find((r) => r[0] === 'Mean')).toEqual(['Mean', '0.850', '0.714', '0.136']);
+    expect(rows.find((r) => r[0] === 'Count')).toEqual(['Count', '2', '5', '']);
+    expect(rows.find((r) => r[0] === 'Max')).toEqual(['Max', '0.900', '0.910', '-0.010']);
     expect(byLabel('New dataset name').value).toBe('faq-mined-2'); // the next run will not collide
   });
 

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { openModelTools } from '../../mining/embedder.js';
 import { mineDataset } from '../../mining/mine-dataset.js';
+import { summarizeRules } from '../../mining/mine-report.js';
 import type { MineOptions } from '../../mining/mine.js';
 import type { DevicePref } from '../../runtime/index.js';
 import { type Out, UsageError, parseOptions, reportError } from './common.js';
@@ -69,6 +70,7 @@ export async function mineCommand(args: string[], out: Out): Promise<number> {
       else {
         out.log(`mined ${c.mined} negatives for ${c.anchors} anchors over ${c.corpus} documents into ${r.dir}`);
         if (c.heldOut > 0) out.log(`${c.heldOut} eval rows (split.json) were held out: not mined, and not candidates for the train rows`);
+        for (const line of summarizeRules(r.report)) out.log(line);
         if (c.shortAnchors > 0) out.log(`${c.shortAnchors} anchors got fewer negatives than asked (see ${join(r.dir, 'mining-report.json')})`);
       }
       return 0;
