@@ -65,7 +65,12 @@ describe('embedsmith pipeline commands', () => {
     const t = await cli('train', '--model', model, '--data', data, '--out', runDir, '--epochs', '3', '--batch-size', '8', '--lr', '1e-3',
       '--max-length', '32', '--device', 'cpu', '--eval', data, '--eval-every', '6', '--threads', '1');
     expect(t.code, t.stderr).toBe(0);
-    for (const f of ['config.json', 'metrics.jsonl', 'model/model.safetensors', 'model/config_sentence_transformers.json']) expect(existsSync(join(runDir, f)), f).toBe(true);
+    for (const f of ['config.json', 'metrics.jsonl', 'model/model.safetensors', 'model/config_sentence_transformers.json', 'general-eval.json']) expect(existsSync(join(runDir, f)), f).toBe(true);
+    // The forgetting guard ran: the general set before and after, in the output and the run folder.
+    expect(t.stdout).toMatch(/general set \(WordNet usage examples → definitions \(400 pairs\)\): nDCG@10 \d\.\d{4} → \d\.\d{4}/);
+    const general = JSON.parse(await readFile(join(runDir, 'general-eval.json'), 'utf8')) as { queries: number; before: Record<string, number>; after: Record<string, number> };
+    expect(general.queries).toBe(400);
+    expect(general.after['ndcg@10']).not.toBe(general.before['ndcg@10']);
     const metrics = (await readFile(join(runDir, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { step: number; eval?: Record<string, number> });
     expect(metrics.filter((x) => x.eval).map((x) => x.step)).toEqual([6, 12, 15]); // 36 train rows / 8 = 5 steps × 3 epochs
     const after = JSON.parse((await cli('eval', '--model', join(runDir, 'model'), '--data', data, '--json', '--device', 'cpu')).stdout) as Record<string, number>;

@@ -82,6 +82,8 @@ Commands available now:
   merge    ${MERGE_USAGE.slice(23)}
            Interpolate every weight as (1 - A)·base + A·tuned (LM-Cocktail / WiSE-FT):
            a forgetting guard between the base model (A 0) and the fine-tuned one (A 1).
+           --sweep N --data DATASET_DIR prints domain and general-set nDCG@10 at N alphas
+           from 0 to 1, to choose A; train reports the general set before and after.
   demo     [--workspace DIR] [--device auto|cpu|webgpu|cuda] [--epochs N]
            The whole pipeline on the bundled demo: import web-features pairs, evaluate the
            tiny base model, mine hard negatives, train, evaluate again, export.

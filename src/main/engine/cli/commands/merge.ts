@@ -5,19 +5,39 @@ import { mergeModels } from '../../model/merge.js';
 import { saveModelFolder } from '../../model/save.js';
 import { paramSpecs, specFromHfConfig } from '../../nn/index.js';
 import { modelDir } from './export.js';
-import { type Out, UsageError, parseOptions, reportError } from './common.js';
+import { type Out, UsageError, intOption, parseOptions, reportError } from './common.js';
+import { deviceOption } from './mine.js';
+import { mergeCurve } from '../../eval/merge-curve.js';
 
-export const MERGE_USAGE = 'usage: embedsmith merge --base MODEL_DIR --tuned MODEL_DIR|RUN_DIR --alpha A --out DIR';
+export const MERGE_USAGE = 'usage: embedsmith merge --base MODEL_DIR --tuned MODEL_DIR|RUN_DIR (--alpha A --out DIR | --sweep 11 --data DATASET_DIR [--device auto|cpu|webgpu|cuda] [--json])';
 
 export async function mergeCommand(args: string[], out: Out): Promise<number> {
   try {
-    const v = parseOptions(args, { base: { type: 'string' }, tuned: { type: 'string' }, alpha: { type: 'string' }, out: { type: 'string' } });
+    const v = parseOptions(args, {
+      base: { type: 'string' }, tuned: { type: 'string' }, alpha: { type: 'string' }, out: { type: 'string' },
+      sweep: { type: 'string' }, data: { type: 'string' }, device: { type: 'string' }, json: { type: 'boolean' },
+    });
+    const load = async (dir: string) => loadModelFolder(await modelDir(dir), { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
+    if (v.sweep !== undefined) {
+      // The merge slider's curve: domain and general nDCG@10 at each α.
+      if (!v.base || !v.tuned || !v.data) throw new UsageError('--sweep needs --base, --tuned and --data (the dataset to score the domain on)');
+      const points = intOption('sweep', v.sweep);
+      const curve = await mergeCurve(await load(v.base), await load(v.tuned), v.data, {
+        points, device: deviceOption(v.device),
+        onPoint: (p, done, total) => out.error(`embedsmith merge: point ${done}/${total} (alpha ${p.alpha.toFixed(2)})`),
+      });
+      if (v.json) out.log(JSON.stringify(curve));
+      else {
+        out.log(`${'alpha'.padEnd(7)}${'domain nDCG@10'.padStart(16)}${'general nDCG@10'.padStart(17)}`);
+        for (const p of curve) out.log(`${p.alpha.toFixed(2).padEnd(7)}${p.domain['ndcg@10']!.toFixed(4).padStart(16)}${p.general['ndcg@10']!.toFixed(4).padStart(17)}`);
+      }
+      return 0;
+    }
     if (!v.base || !v.tuned || !v.out || v.alpha === undefined) throw new UsageError('--base, --tuned, --alpha and --out are required');
     const alpha = Number(v.alpha);
     if (v.alpha.trim() === '' || !Number.isFinite(alpha) || alpha < 0 || alpha > 1) {
       throw new UsageError(`--alpha must be a number from 0 (the base model) to 1 (the tuned model), got '${v.alpha}'`);
     }
-    const load = async (dir: string) => loadModelFolder(await modelDir(dir), { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
     const [base, tuned] = [await load(v.base), await load(v.tuned)];
     const merged = mergeModels(base, tuned, alpha);
     await saveModelFolder(merged.model, v.out);

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { templateByName } from '../../data/templates.js';
 import type { DevicePref } from '../../runtime/index.js';
 import { type Searcher, createSearcher } from '../../mining/search.js';
+import { describeGeneral, guardForgetting } from '../../eval/general.js';
 import { trainingEvaluator } from '../../train/evaluator.js';
 import { type Evaluate, trainRun } from '../../train/run.js';
 import { TRAIN_DEFAULTS, type TrainSettings, modelTemplate } from '../../train/settings.js';
@@ -16,7 +17,7 @@ export const TRAIN_USAGE =
   '[--lr 2e-5] [--warmup 0.1] [--schedule linear|constant] [--weight-decay 0.01] [--temperature 0.05] [--max-length 128] ' +
   '[--dropout FROM_CONFIG|P] [--seed 42] [--no-shuffle] [--negatives N] [--template PRESET|SAVED_NAME] [--eval DATASET_DIR] [--eval-every N] ' +
   '[--metric ndcg@10] [--patience N] [--checkpoint-every N] [--keep-checkpoints 2] [--resume] [--device auto|cpu|webgpu|cuda] [--threads N] ' +
-  '[--loss auto|infonce|supcon|cosent] [--symmetric] [--learn-temperature] [--grad-cache ROWS] [--matryoshka 256,128,64 [--matryoshka-weights 1,1,1]]';
+  '[--loss auto|infonce|supcon|cosent] [--symmetric] [--learn-temperature] [--grad-cache ROWS] [--matryoshka 256,128,64 [--matryoshka-weights 1,1,1]] [--no-general-eval]';
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -52,6 +53,7 @@ const OPTIONS = {
   'grad-cache': { type: 'string' },
   matryoshka: { type: 'string' },
   'matryoshka-weights': { type: 'string' },
+  'no-general-eval': { type: 'boolean' },
 } as const;
 
 /** A comma-separated list of numbers, or null when the flag is absent. */
@@ -68,7 +70,7 @@ function num(name: string, v: string | undefined, fallback: number): number {
 }
 
 /** Flags → settings; `evaluate` comes from the caller (the eval set needs the engine's embedder). */
-export async function trainSettingsFromArgs(args: string[]): Promise<{ settings: TrainSettings; resume: boolean; out: string }> {
+export async function trainSettingsFromArgs(args: string[]): Promise<{ settings: TrainSettings; resume: boolean; out: string; generalEval: boolean }> {
   const v = parseOptions(args, OPTIONS);
   if (!v.model || !v.data || !v.out) throw new UsageError('--model, --data and --out are required');
   const device = v.device ?? 'auto';
@@ -121,7 +123,7 @@ export async function trainSettingsFromArgs(args: string[]): Promise<{ settings:
     matryoshka: numList('matryoshka', v.matryoshka),
     matryoshkaWeights: numList('matryoshka-weights', v['matryoshka-weights']),
   };
-  return { settings, resume: v.resume === true, out: v.out };
+  return { settings, resume: v.resume === true, out: v.out, generalEval: v['no-general-eval'] !== true };
 }
 
 export async function trainCommand(args: string[], out: Out): Promise<number> {
@@ -133,7 +135,7 @@ export async function trainCommand(args: string[], out: Out): Promise<number> {
     process.once('SIGINT', () => process.exit(130));
   };
   try {
-    const { settings, resume, out: runDir } = await trainSettingsFromArgs(args);
+    const { settings, resume, out: runDir, generalEval } = await trainSettingsFromArgs(args);
     // The eval set's k-NN search runs on the CPU: it is small next to the training steps.
     searcher = settings.eval ? createSearcher({ device: 'cpu' }) : null;
     const evaluate: Evaluate | undefined = settings.eval && searcher ? trainingEvaluator(settings.eval, settings, searcher.search) : undefined;
@@ -157,6 +159,15 @@ export async function trainCommand(args: string[], out: Out): Promise<number> {
       return 1;
     }
     out.log(`trained ${r.steps} steps on ${r.device}${r.skippedSteps ? ` (${r.skippedSteps} skipped: non-finite gradients)` : ''}; final loss ${r.finalLoss?.toFixed(4)}; model in ${r.modelDir}`);
+    if (generalEval && r.modelDir) {
+      // The forgetting guard: the model is saved already, so a failure here only warns.
+      try {
+        const g = await guardForgetting({ base: settings.model, tuned: r.modelDir, runDir, device: settings.device, maxLength: settings.maxLength, signal: ctl.signal });
+        out.log(describeGeneral(g));
+      } catch (e) {
+        out.error(`embedsmith train: the general-set check did not run (${e instanceof Error ? e.message : String(e)}); the trained model is saved`);
+      }
+    }
     return 0;
   } catch (err) {
     return reportError('train', TRAIN_USAGE, err, out);
