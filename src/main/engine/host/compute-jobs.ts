@@ -66,7 +66,7 @@ export async function trainJob(r: TrainRequest, { signal, progress }: JobContext
       log: (line) => progress({ message: line }),
       evaluate: settings.eval && searcher ? trainingEvaluator(settings.eval, settings, searcher.search) : undefined,
       onProgress: (p) =>
-        progress({ message: `step ${p.step}/${p.totalSteps} · loss ${p.loss.toFixed(4)} · ${p.pairsPerSec.toFixed(1)} pairs/s`, done: p.step, total: p.totalSteps, unit: 'steps' }),
+        progress({ message: `step ${p.step}/${p.totalSteps} · loss ${p.loss.toFixed(4)} · ${p.pairsPerSec.toFixed(1)} pairs/s${p.guideMasked !== undefined ? ` · ${p.guideMasked} candidates masked by the guide` : ''}`, done: p.step, total: p.totalSteps, unit: 'steps' }),
     });
     if (t.cancelled) throw new EngineError('CANCELLED', `training stopped at step ${t.steps} of ${t.totalSteps}; a checkpoint holds it — start it again with resume to continue`, { runDir: t.runDir });
     return { runDir: t.runDir, modelDir: t.modelDir, steps: t.steps, totalSteps: t.totalSteps, finalLoss: t.finalLoss, best: t.best, device: t.device, deviceReason: t.deviceReason };

@@ -40,6 +40,12 @@ export interface StepShape {
    * negatives than N (the runtime feeds an empty text there).
    */
   maskNegatives?: boolean;
+  /**
+   * Adds a float32 data input 'guide_bias' [B, B + B·N], added to every query's candidate
+   * scores: NEGATIVE_FILL where a guide model ranks the candidate above the query's positive
+   * (train/guide.ts, GISTEmbed), 0 elsewhere. InfoNCE only.
+   */
+  guided?: boolean;
 }
 
 /** The bias of a filler negative slot: exp(-1e4) is exactly 0 in float32. */
@@ -114,6 +120,9 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
   const { inputs, drop } = declareInputs(g, data, dropout);
   const negBias = masked ? g.input('negative_bias', 'float32', [b * n]) : null;
   if (negBias) data.push({ name: 'negative_bias', dtype: 'float32', shape: [b * n] });
+  if (shape.guided && kind !== 'infonce') throw new EngineError('BAD_INPUT', `a guide model masks InfoNCE candidates; the ${kind} loss has none`, { setting: 'guide' });
+  const guideBias = shape.guided ? g.input('guide_bias', 'float32', [b, b * (1 + n)]) : null;
+  if (guideBias) data.push({ name: 'guide_bias', dtype: 'float32', shape: [b, b * (1 + n)] });
   // supcon: label weights; cosent: the gold-order bias (loss.ts supConWeights / cosentBias).
   const pairInput = kind === 'supcon' ? 'pair_weights' : kind === 'cosent' ? 'pair_bias' : null;
   const pair = pairInput ? g.input(pairInput, 'float32', [b, b]) : null;
@@ -135,8 +144,9 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
     const e = sentenceEmbedding(spec, hidden, inputs.attentionMask); // [S, D]
     const learned = opts.learnTemperature ? o.min(o.exp(P[LOGIT_SCALE_KEY]), MAX_SCALE) : null; // [1]
     const k: Scale = learned ? { scale: learned } : { temperature };
-    // [B] zeros for the positives, then the negatives' bias: [B + B·N].
-    const bias = negBias ? o.concat([o.full(g, [b], 0, 'float32'), negBias], 0) : undefined;
+    // [B] zeros for the positives, then the negatives' bias: [B + B·N]; plus the guide's [B, B + B·N].
+    const columns = negBias ? o.concat([o.full(g, [b], 0, 'float32'), negBias], 0) : undefined;
+    const bias = guideBias ? (columns ? o.add(guideBias, columns) : guideBias) : columns;
     const lossOf = (e: Tensor): Tensor => {
       if (kind === 'supcon') return supConLoss(e, pair!, k);
       const q = o.slice(e, [0], [b], [0]); // [B, D]

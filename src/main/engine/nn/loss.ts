@@ -51,7 +51,7 @@ export function infoNce(queries: Tensor, candidates: Tensor, temperature: number
   const [c] = candidates.shape;
   if (c < b) throw new EngineError('BAD_INPUT', `infoNce: ${c} candidates for ${b} queries; each query needs its positive`);
   const cos = scaled(o.matmul(queries, o.transpose(candidates, [1, 0])), extra.scale ? { scale: extra.scale } : { temperature }); // [B, D] x [D, C] -> [B, C]
-  // bias [C]: 0 for real candidates, a large negative for filler slots (a query with fewer
+  // bias [C] or [B, C] (per query: a guide model's mask, train/guide.ts): 0 for real candidates, a large negative for filler slots (a query with fewer
   // mined negatives than the batch's N): exp underflows to exactly 0, so a filler gets no
   // probability and no gradient, the same loss as if the slot did not exist.
   const scores = bias ? o.add(cos, bias) : cos;

@@ -88,6 +88,9 @@ export function recipeLoss(s: TrainSettings, format: string): Recipe['loss'] {
   if (s.learnTemperature) {
     throw new EngineError('UNSUPPORTED', `the run learned its temperature (--learn-temperature); sentence-transformers' MultipleNegativesRankingLoss has a fixed scale. Fix: train with a fixed --temperature (e.g. the learned one from metrics.jsonl) and export that run.`, { setting: 'learn-temperature' });
   }
+  if (s.guide !== null) {
+    throw new EngineError('UNSUPPORTED', `the run used a guide model (--guide ${s.guide}); sentence-transformers' GISTEmbedLoss adds query–query and positive–positive candidates that the Embedsmith run did not, so the recipe would train another loss. Fix: export a run without --guide.`, { setting: 'guide' });
+  }
   // One process: the loss sees the step's whole batch. Several: gathering keeps every query's candidates the global batch's.
   const kwargs: Record<string, unknown> = { scale: 1 / s.temperature, gather_across_devices: true };
   if (s.symmetric) Object.assign(kwargs, { directions: ['query_to_doc', 'doc_to_query'], partition_mode: 'per_direction' });

@@ -15,12 +15,14 @@ import { saveModelFolder } from '../model/save.js';
 import { type EncoderSpec, buildTrainStep, paramSpecs, specFromHfConfig } from '../nn/index.js';
 import { LOGIT_SCALE_KEY, type LossKind, MAX_SCALE } from '../nn/graphs.js';
 import { gradCacheGraphs } from '../nn/grad-cache.js';
+import { openModelTools } from '../mining/embedder.js';
 import { type Trainer, createTrainer, selectDevice } from '../runtime/index.js';
 import { createGradCacheTrainer } from '../runtime/grad-cache.js';
 import { writeJsonAtomic } from '../workspace/atomic.js';
 import { pairLossBatch, stepBatch, type Templates } from './batch.js';
 import { type LoopState, listCheckpoints, loadCheckpoint, pruneCheckpoints, saveCheckpoint, checkpointDir, writeTextSynced } from './checkpoint.js';
 import { type Example, TokenCache, loadExamples } from './examples.js';
+import { Guide } from './guide.js';
 import { planSteps } from './sampler.js';
 import { type Schedule, lrAt, warmupSteps } from './schedule.js';
 import { type TrainSettings, checkSettings, resumeMismatch } from './settings.js';
@@ -34,6 +36,8 @@ export interface StepRecord {
   pairsPerSec: number;
   /** The update was not applied: the gradient was NaN or infinite (the rate was halved). */
   skipped?: boolean;
+  /** With a guide model (--guide): in-batch candidates it masked out of this step's softmax. */
+  guideMasked?: number;
   eval?: Record<string, number>;
 }
 
@@ -132,9 +136,10 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
     deterministic: true,
     threads: settings.threads,
   };
+  const guide = settings.guide === null ? null : await buildGuide(settings.guide === 'base' ? settings.model : settings.guide, examples, templates, settings, log);
   const trainer = settings.gradCacheRows
     ? await createGradCacheTrainer({ ...trainerBase, graphs: gradCacheGraphs(spec, { negativesPerQuery: n, maskNegatives: masked }, stepOptions), chunkRows: settings.gradCacheRows })
-    : await createTrainer({ ...trainerBase, buildStep: (shape) => buildTrainStep(spec, { queries: shape.batch, negativesPerQuery: n, length: shape.length, maskNegatives: masked }, stepOptions) });
+    : await createTrainer({ ...trainerBase, buildStep: (shape) => buildTrainStep(spec, { queries: shape.batch, negativesPerQuery: n, length: shape.length, maskNegatives: masked, guided: guide !== null }, stepOptions) });
   try {
     await mkdir(runDir, { recursive: true });
     if (opts.resume) await restore(trainer, runDir, loop, metricsPath, log);
@@ -163,12 +168,15 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
         kind === 'infonce'
           ? stepBatch(examples, picks, n, masked, templates, tokens, spec.typeVocabSize > 1)
           : pairLossBatch(kind, examples, picks, templates.query, tokens, spec.typeVocabSize > 1);
+      const guided = guide && kind === 'infonce' ? guide.stepBias(examples, picks, n, templates, { strategy: settings.guideMarginStrategy, margin: settings.guideMargin }) : null;
+      if (guided) batch.feeds.guide_bias = guided.bias;
       const t0 = performance.now();
       const r = await trainer.step(batch.feeds, batch.shape);
       const secs = (performance.now() - t0) / 1000;
       loop.step = r.step;
       const skipped = !Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm);
       const rec: StepRecord = { step: r.step, epoch, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, pairsPerSec: picks.length / secs };
+      if (guided) rec.guideMasked = guided.masked;
       if (skipped) {
         rec.skipped = true;
         loop.skippedSteps++;
@@ -272,7 +280,24 @@ function checkLossFits(kind: LossKind, format: string, s: TrainSettings): void {
   if (!needs[kind].includes(format)) {
     throw new EngineError('BAD_INPUT', `--loss ${kind} needs ${needs[kind].join(' or ')} data; ${s.data} is '${format}'. Fix: use --loss auto, or another dataset`, { setting: 'loss' });
   }
-  if (s.gradCacheRows && (kind !== 'infonce' || s.learnTemperature || s.symmetric || s.matryoshka)) {
-    throw new EngineError('BAD_INPUT', '--grad-cache works with plain InfoNCE only (not supcon/cosent, --learn-temperature, --symmetric or --matryoshka); drop one of them', { setting: 'grad-cache' });
+  if (s.gradCacheRows && (kind !== 'infonce' || s.learnTemperature || s.symmetric || s.matryoshka || s.guide)) {
+    throw new EngineError('BAD_INPUT', '--grad-cache works with plain InfoNCE only (not supcon/cosent, --learn-temperature, --symmetric, --matryoshka or --guide); drop one of them', { setting: 'grad-cache' });
+  }
+  if (s.guide !== null && kind !== 'infonce') {
+    throw new EngineError('BAD_INPUT', `--guide masks in-batch candidates of InfoNCE; the ${kind} loss has none. Fix: drop --guide, or train pairs/triplets`, { setting: 'guide' });
+  }
+}
+
+/** The frozen guide model's embeddings of every training text, embedded once (train/guide.ts). */
+async function buildGuide(dir: string, examples: readonly Example[], templates: Templates, s: TrainSettings, log: (line: string) => void): Promise<Guide> {
+  // Texts arrive templated already: the guide adds no prompt of its own.
+  const tools = await openModelTools(dir, { device: s.device, maxLength: s.maxLength, template: { query: '', document: '' } });
+  try {
+    const t0 = Date.now();
+    const guide = await Guide.build(examples, templates, tools.embed, tools.model.dim);
+    log(`guide ${dir}: embedded the training texts in ${((Date.now() - t0) / 1000).toFixed(1)} s; candidates it scores above a query's positive${s.guideMargin ? ` (${s.guideMarginStrategy} margin ${s.guideMargin})` : ''} leave that query's softmax`);
+    return guide;
+  } finally {
+    await tools.dispose();
   }
 }

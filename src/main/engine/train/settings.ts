@@ -70,6 +70,14 @@ export interface TrainSettings {
   matryoshka: number[] | null;
   /** One weight per Matryoshka width (null: 1 each, as sentence-transformers). */
   matryoshkaWeights: number[] | null;
+  /**
+   * Guide model for in-batch negatives (GISTEmbed): a model folder, or 'base' for the base
+   * model frozen. Candidates it scores above a query's positive leave that query's softmax. null: off.
+   */
+  guide: string | null;
+  /** GISTEmbedLoss' margin: absolute masks s > s⁺ − margin, relative s > s⁺·(1 − margin). */
+  guideMargin: number;
+  guideMarginStrategy: 'absolute' | 'relative';
 }
 
 export const TRAIN_DEFAULTS: Omit<TrainSettings, 'model' | 'data' | 'threads' | 'template'> = {
@@ -100,6 +108,9 @@ export const TRAIN_DEFAULTS: Omit<TrainSettings, 'model' | 'data' | 'threads' | 
   gradCacheRows: null,
   matryoshka: null,
   matryoshkaWeights: null,
+  guide: null,
+  guideMargin: 0,
+  guideMarginStrategy: 'absolute',
 };
 
 function bad(setting: string, message: string): EngineError {
@@ -143,6 +154,9 @@ export function checkSettings(s: TrainSettings): TrainSettings {
     }
     for (const w of s.matryoshkaWeights) if (!(w > 0 && Number.isFinite(w))) throw bad('matryoshka-weights', `${w} must be a positive number, e.g. 1`);
   }
+  if (!(Number.isFinite(s.guideMargin) && s.guideMargin >= 0 && s.guideMargin < 1)) throw bad('guide-margin', `${s.guideMargin} must be a number in [0, 1), e.g. 0 or 0.05`);
+  if (!['absolute', 'relative'].includes(s.guideMarginStrategy)) throw bad('guide-margin-strategy', `'${s.guideMarginStrategy}' is not a strategy; use absolute or relative`);
+  if (s.guide !== null && s.symmetric) throw bad('guide', 'masks queries → documents only; drop --symmetric or --guide');
   if (!['auto', 'infonce', 'supcon', 'cosent'].includes(s.loss)) throw bad('loss', `'${s.loss}' is not a loss; use auto, infonce, supcon or cosent`);
   return s;
 }
@@ -151,7 +165,7 @@ export function checkSettings(s: TrainSettings): TrainSettings {
 const RESUME_KEYS: (keyof TrainSettings)[] = [
   'model', 'data', 'epochs', 'maxSteps', 'batchSize', 'lr', 'warmup', 'schedule', 'weightDecay', 'temperature',
   'maxLength', 'dropout', 'seed', 'shuffle', 'negatives', 'maxGradNorm', 'template', 'threads', 'loss', 'symmetric', 'learnTemperature', 'gradCacheRows',
-  'matryoshka', 'matryoshkaWeights',
+  'matryoshka', 'matryoshkaWeights', 'guide', 'guideMargin', 'guideMarginStrategy',
 ];
 
 export function resumeMismatch(saved: TrainSettings, now: TrainSettings): string | null {

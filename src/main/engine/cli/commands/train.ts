@@ -17,7 +17,7 @@ export const TRAIN_USAGE =
   '[--lr 2e-5] [--warmup 0.1] [--schedule linear|constant] [--weight-decay 0.01] [--temperature 0.05] [--max-length 128] ' +
   '[--dropout FROM_CONFIG|P] [--seed 42] [--no-shuffle] [--negatives N] [--template PRESET|SAVED_NAME] [--eval DATASET_DIR] [--eval-every N] ' +
   '[--metric ndcg@10] [--patience N] [--checkpoint-every N] [--keep-checkpoints 2] [--resume] [--device auto|cpu|webgpu|cuda] [--threads N] ' +
-  '[--loss auto|infonce|supcon|cosent] [--symmetric] [--learn-temperature] [--grad-cache ROWS] [--matryoshka 256,128,64 [--matryoshka-weights 1,1,1]] [--no-general-eval]';
+  '[--loss auto|infonce|supcon|cosent] [--symmetric] [--learn-temperature] [--grad-cache ROWS] [--matryoshka 256,128,64 [--matryoshka-weights 1,1,1]] [--guide base|MODEL_DIR [--guide-margin 0] [--guide-margin-strategy absolute|relative]] [--no-general-eval]';
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -54,6 +54,9 @@ const OPTIONS = {
   matryoshka: { type: 'string' },
   'matryoshka-weights': { type: 'string' },
   'no-general-eval': { type: 'boolean' },
+  guide: { type: 'string' },
+  'guide-margin': { type: 'string' },
+  'guide-margin-strategy': { type: 'string' },
 } as const;
 
 /** A comma-separated list of numbers, or null when the flag is absent. */
@@ -122,6 +125,9 @@ export async function trainSettingsFromArgs(args: string[]): Promise<{ settings:
     gradCacheRows: v['grad-cache'] === undefined ? null : num('grad-cache', v['grad-cache'], 0),
     matryoshka: numList('matryoshka', v.matryoshka),
     matryoshkaWeights: numList('matryoshka-weights', v['matryoshka-weights']),
+    guide: v.guide ?? null,
+    guideMargin: num('guide-margin', v['guide-margin'], d.guideMargin),
+    guideMarginStrategy: (v['guide-margin-strategy'] ?? d.guideMarginStrategy) as TrainSettings['guideMarginStrategy'],
   };
   return { settings, resume: v.resume === true, out: v.out, generalEval: v['no-general-eval'] !== true };
 }
@@ -151,7 +157,8 @@ export async function trainCommand(args: string[], out: Out): Promise<number> {
         if (p.step < p.totalSteps && now - last < 2000 && !p.eval) return;
         last = now;
         const ev = p.eval ? ' ' + Object.entries(p.eval).map(([k, x]) => `${k} ${x.toFixed(4)}`).join(' ') : '';
-        out.error(`step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(2)} ${p.pairsPerSec.toFixed(1)} pairs/s eta ${Math.round(p.etaSec)} s${ev}`);
+        const masked = p.guideMasked !== undefined ? ` guide masked ${p.guideMasked}` : '';
+        out.error(`step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(2)} ${p.pairsPerSec.toFixed(1)} pairs/s eta ${Math.round(p.etaSec)} s${masked}${ev}`);
       },
     });
     if (r.cancelled) {
