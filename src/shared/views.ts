@@ -51,6 +51,21 @@ export interface DatasetRowsQuery {
   label?: string;
 }
 
+/**
+ * A score distribution in a mining report (mining-report.json `stats`), as sentence-transformers
+ * prints it after mining: count, mean, sample std, min, quartiles (linear interpolation), max.
+ */
+export interface ScoreStats {
+  count: number;
+  mean: number;
+  std: number;
+  min: number;
+  p25: number;
+  median: number;
+  p75: number;
+  max: number;
+}
+
 export interface DatasetDetail {
   summary: DatasetSummary;
   /** report.json: skipped rows first, then warnings (each with line, code, message). */

@@ -2,6 +2,7 @@
 // histograms of positives against mined negatives (hard negatives should sit just below the
 // positives; a negative histogram overlapping the positive one hints at false negatives), and
 // the anchors left with fewer negatives than asked, so none is short silently (DESIGN §7).
+import type { ScoreStats } from '../../../shared/views.js';
 import type { MineAnchor, MineResult, ResolvedMineOptions, RuleCounts } from './mine.js';
 
 export const MINE_REPORT_VERSION = 1;
@@ -21,22 +22,9 @@ export interface ScoreHistogram {
   mean: number | null;
 }
 
-/**
- * A score distribution as sentence-transformers' mine_hard_negatives prints it (count, mean,
- * standard deviation, min, quartiles, max). Quantiles interpolate linearly between the sorted
- * scores (numpy's and torch's default); std is the sample standard deviation (n − 1).
- */
-export interface ScoreStats {
-  count: number;
-  mean: number;
-  std: number;
-  min: number;
-  p25: number;
-  median: number;
-  p75: number;
-  max: number;
-}
+export type { ScoreStats };
 
+/** Quantiles interpolate linearly between the sorted scores (numpy's and torch's default); std uses n − 1. */
 export function scoreStats(scores: readonly number[]): ScoreStats | null {
   const n = scores.length;
   if (n === 0) return null;

@@ -2,6 +2,7 @@
 // (DESIGN §6 `embedsmith mine`), the mining report as the page reads it, and the rule that
 // flags a mined negative as a likely false negative.
 import type { DeviceChoice, MineRequest } from '../../../shared/api.js';
+import type { ScoreStats } from '../../../shared/views.js';
 
 /** The settings form; defaults are the CLI's, so the page and `embedsmith mine` agree. */
 export interface MineForm {
@@ -91,27 +92,16 @@ export interface MiningReportView {
   removed: Record<string, number>;
   histograms: { positive: ScoreHistogramView; negative: ScoreHistogramView };
   /** Count, mean, std, min, quartiles, max of each side (absent in older reports). */
-  stats?: { positive: ScoreStatsView | null; negative: ScoreStatsView | null };
+  stats?: { positive: ScoreStats | null; negative: ScoreStats | null };
   short: { count: number; listed: { anchor: string; line?: number; found: number }[]; truncated: boolean };
-}
-
-export interface ScoreStatsView {
-  count: number;
-  mean: number;
-  std: number;
-  min: number;
-  p25: number;
-  median: number;
-  p75: number;
-  max: number;
 }
 
 /** The score table's rows: label, positive, negative, difference (as the CLI prints it). */
 export function scoreStatRows(stats: MiningReportView['stats']): [string, string, string, string][] {
   if (!stats || (!stats.positive && !stats.negative)) return [];
   const { positive: p, negative: n } = stats;
-  const keys: [keyof ScoreStatsView, string][] = [['count', 'Count'], ['mean', 'Mean'], ['std', 'Std. dev.'], ['min', 'Min'], ['p25', '25 %'], ['median', 'Median'], ['p75', '75 %'], ['max', 'Max']];
-  const cell = (s: ScoreStatsView | null, k: keyof ScoreStatsView) => (s === null ? '—' : k === 'count' ? String(s[k]) : s[k].toFixed(3));
+  const keys: [keyof ScoreStats, string][] = [['count', 'Count'], ['mean', 'Mean'], ['std', 'Std. dev.'], ['min', 'Min'], ['p25', '25 %'], ['median', 'Median'], ['p75', '75 %'], ['max', 'Max']];
+  const cell = (s: ScoreStats | null, k: keyof ScoreStats) => (s === null ? '—' : k === 'count' ? String(s[k]) : s[k].toFixed(3));
   return keys.map(([k, label]) => [label, cell(p, k), cell(n, k), p && n && k !== 'count' ? (p[k] - n[k]).toFixed(3) : '']);
 }
 
