@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineError } from '../../../shared/errors.js';
+import { importDataset } from '../data/index.js';
 import type { HostTensor } from '../graph/index.js';
 import { paramSpecs, specFromHfConfig } from '../nn/index.js';
 import { createSession } from '../runtime/index.js';
@@ -20,6 +21,8 @@ import { type EmbeddingModel, openModel } from './open-model.js';
 import { writeRandomBert } from './random-model.js';
 import { parseSafetensors, toFloat32, writeSafetensors, type TensorToWrite } from './safetensors.js';
 import { saveModelFolder } from './save.js';
+import { trainRun } from '../train/run.js';
+import { TRAIN_DEFAULTS } from '../train/settings.js';
 
 const TOK = 'test/fixtures/models/bert-wordpiece-uncased';
 const TEXTS = ['Hello world!', 'The quick brown fox jumps over the lazy dog, twice, without stopping, near the old mill.', 'naïve café', 'Support ticket #42: the printer is on fire again.'];
@@ -125,6 +128,27 @@ describe.each([
     } finally {
       await net.dispose();
     }
+  });
+});
+
+describe('training runs on both families', () => {
+  it.each(['mpnet', 'modernbert'] as const)('%s: trainRun takes steps, lowers the loss and saves a model that loads with changed weights', async (family) => {
+    const src = join(tmp, `${family}-train-src`);
+    await writeRandomBert(src, { tokenizerDir: TOK, family, seed: 9, layers: family === 'modernbert' ? 4 : 2, maxPositions: 64 });
+    const words = 'apple river stone cloud music garden window paper'.split(' ');
+    await writeFile(join(tmp, `${family}.csv`), ['anchor,positive', ...words.map((w, i) => `what is ${w},${w} is a thing number ${i}`)].join('\n') + '\n');
+    const data = join(tmp, `${family}-data`);
+    await importDataset(join(tmp, `${family}.csv`), data);
+    const run = join(tmp, `${family}-run`);
+    const r = await trainRun({ ...TRAIN_DEFAULTS, model: src, data, threads: 1, device: 'cpu', template: { query: '', document: '' }, batchSize: 4, lr: 1e-3, maxLength: 32, epochs: 6, warmup: 0, dropout: 0 }, run);
+    const losses = (await readFile(join(run, 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l).loss as number);
+    expect(losses).toHaveLength(12);
+    expect(losses.slice(-2).reduce((a, b) => a + b)).toBeLessThan(losses.slice(0, 2).reduce((a, b) => a + b) * 0.8);
+    const before = await loadModelFolder(src, { expected: (c) => expected(c.raw) });
+    const after = await loadModelFolder(r.modelDir!, { expected: (c) => expected(c.raw) });
+    expect(after.config.family).toBe(family);
+    const key = [...before.params.keys()][2];
+    expect(after.params.get(key)).not.toEqual(before.params.get(key));
   });
 });
 
