@@ -158,7 +158,9 @@ def relative_buckets(rel, num_buckets, max_distance=128):
     return ret + torch.where(n < exact, n, large)
 
 
-def mpnet_encoder(P, c, ids, mask):
+def mpnet_encoder(P, c, ids, mask, wrong=None):
+    """wrong: a deliberately wrong variant, for the fixture's self test (WRONG below)."""
+    wrong = wrong or {}
     B, L = ids.shape
     D, H = c["hidden_size"], c["num_attention_heads"]
     dh, eps = D // H, c["layer_norm_eps"]
@@ -171,10 +173,11 @@ def mpnet_encoder(P, c, ids, mask):
         return F.layer_norm(x, (D,), P[k + ".weight"], P[k + ".bias"], eps)
 
     real = ids.ne(c["pad_token_id"]).long()
-    pos = torch.cumsum(real, 1) * real + c["pad_token_id"]
+    pos = torch.arange(L)[None].expand(B, L) if wrong.get("plain_positions") else torch.cumsum(real, 1) * real + c["pad_token_id"]
     x = ln(P["embeddings.word_embeddings.weight"][ids] + P["embeddings.position_embeddings.weight"][pos], "embeddings.LayerNorm")
     r = torch.arange(L)
-    buckets = relative_buckets(r[None, :] - r[:, None], c["relative_attention_num_buckets"])  # [q, k]
+    rel = r[:, None] - r[None, :] if wrong.get("mirrored_buckets") else r[None, :] - r[:, None]  # key - query
+    buckets = relative_buckets(rel, c["relative_attention_num_buckets"])  # [q, k]
     bias = P["encoder.relative_attention_bias.weight"][buckets].permute(2, 0, 1)[None]  # [1, H, L, L]
     add = extended_mask(mask, dtype)
     for i in range(c["num_hidden_layers"]):
@@ -184,7 +187,7 @@ def mpnet_encoder(P, c, ids, mask):
             return t.view(B, L, H, dh).transpose(1, 2)
 
         q, k, v = (heads(linear(x, p + "attention.attn." + n)) for n in "qkv")
-        s = q @ k.transpose(-1, -2) / math.sqrt(dh) + bias + add
+        s = q @ k.transpose(-1, -2) / math.sqrt(dh) + (0 if wrong.get("no_bias") else bias) + add
         ctx = (torch.softmax(s, -1) @ v).transpose(1, 2).reshape(B, L, D)
         x = ln(linear(ctx, p + "attention.attn.o") + x, p + "attention.LayerNorm")
         x = ln(linear(F.gelu(linear(x, p + "intermediate.dense")), p + "output.dense") + x, p + "output.LayerNorm")
@@ -208,7 +211,8 @@ def rotate_half(x):
     return torch.cat([-x[..., h:], x[..., :h]], -1)
 
 
-def modernbert_encoder(P, c, ids, mask):
+def modernbert_encoder(P, c, ids, mask, wrong=None):
+    wrong = wrong or {}
     B, L = ids.shape
     D, H, I = c["hidden_size"], c["num_attention_heads"], c["intermediate_size"]
     dh, eps = D // H, c["norm_eps"]
@@ -224,12 +228,12 @@ def modernbert_encoder(P, c, ids, mask):
     x = ln(P["embeddings.tok_embeddings.weight"][ids], "embeddings.norm")
     glob = extended_mask(mask, dtype).expand(B, 1, L, L)
     r = torch.arange(L)
-    window = (r[None, :] - r[:, None]).abs() <= c["local_attention"] // 2
+    window = (r[None, :] - r[:, None]).abs() <= c["local_attention"] // 2 - (1 if wrong.get("narrow_window") else 0)
     local = glob.masked_fill(~window, torch.finfo(dtype).min)
     for i in range(c["num_hidden_layers"]):
         p = "layers.%d." % i
-        is_global = i % c["global_attn_every_n_layers"] == 0
-        cos, sin = rotary(c["global_rope_theta"] if is_global else c["local_rope_theta"], dh, L, dtype)
+        is_global = wrong.get("all_global") or i % c["global_attn_every_n_layers"] == 0
+        cos, sin = rotary(c["global_rope_theta"] if is_global or wrong.get("one_base") else c["local_rope_theta"], dh, L, dtype)
         h = x if i == 0 else ln(x, p + "attn_norm")
         qkv = linear(h, p + "attn.Wqkv").view(B, L, 3, H, dh).permute(2, 0, 3, 1, 4)  # [3, B, H, L, dh]
         q, k, v = qkv[0], qkv[1], qkv[2]
@@ -238,6 +242,8 @@ def modernbert_encoder(P, c, ids, mask):
         ctx = (torch.softmax(s, -1) @ v).transpose(1, 2).reshape(B, L, D)
         x = x + linear(ctx, p + "attn.Wo")
         inp, gate = linear(ln(x, p + "mlp_norm"), p + "mlp.Wi").chunk(2, -1)
+        if wrong.get("gate_swapped"):
+            inp, gate = gate, inp
         x = x + linear(F.gelu(inp) * gate, p + "mlp.Wo")
     return ln(x, "final_norm")
 
@@ -287,18 +293,18 @@ def make_batches(seed, sp, vocab):
     return steps
 
 
-def train(enc, P0, c, batches, max_norm, dtype, pooling):
+def train(enc, P0, c, batches, max_norm, dtype, pooling, nd=no_decay):
     P = {k: v.clone().to(dtype).requires_grad_(True) for k, v in P0.items()}
     names = list(P)
-    opt = torch.optim.AdamW([{"params": [P[n] for n in names if not no_decay(n)], "weight_decay": WEIGHT_DECAY},
-                             {"params": [P[n] for n in names if no_decay(n)], "weight_decay": 0.0}],
+    opt = torch.optim.AdamW([{"params": [P[n] for n in names if not nd(n)], "weight_decay": WEIGHT_DECAY},
+                             {"params": [P[n] for n in names if nd(n)], "weight_decay": 0.0}],
                             lr=LR, betas=BETAS, eps=ADAM_EPS, foreach=False)
     log, grads, emb1 = [], [], None
     for batch in batches:
         opt.zero_grad(set_to_none=True)
         loss, e = mnrl(enc, P, c, batch, pooling)
         loss.backward()
-        grads.append({n: P[n].grad.detach().clone() for n in names})
+        grads.append({n: torch.zeros_like(P[n]) if P[n].grad is None else P[n].grad.detach().clone() for n in names})
         emb1 = e.detach().clone() if emb1 is None else emb1
         total = float(torch.nn.utils.clip_grad_norm_([P[n] for n in names], max_norm))
         opt.step()
@@ -347,7 +353,10 @@ keys, float32), `batches.json` (3 steps × 4 queries, 4 positives, 4 hard negati
 right-padded), `grads-step1.safetensors` (step-1 gradients before clipping),
 `params-after3.safetensors` (after 3 AdamW steps), `expected.json` (per-step loss, pre-clip grad
 norm, whether it clipped and the step scalars; step-1 sentence embeddings; parameter order and
-no-decay names; Adam-noise elements; tolerances; how much of each tolerance float32 torch uses).
+no-decay names; Adam-noise elements; tolerances; how much of each tolerance float32 torch uses,
+and, as a self test, how far past its tolerances each of a list of plausible mistakes lands:
+mirrored or missing relative buckets, positions from 0, a narrower window, every layer global,
+one rotary base, swapped GeGLU halves, decay on norms or on the bias table).
 
 Recipe: MultipleNegativesRankingLoss with hard negatives ({pooling} pooling, L2-normalised,
 cosine / 0.05, candidates = 4 positives then 4 negatives); clip_grad_norm_ at
@@ -371,6 +380,24 @@ WHAT = {
 }
 
 
+# Mistakes an implementation could make; each must fail some check by more than its tolerance.
+WRONG = {
+    "mpnet": {
+        "relative buckets mirrored (query - key)": ({"mirrored_buckets": True}, None),
+        "no relative-position bias": ({"no_bias": True}, None),
+        "position ids from 0, not after padding_idx": ({"plain_positions": True}, None),
+        "relative bias table decayed": ({}, lambda n: n.endswith(".bias") or "norm." in n.lower()),
+    },
+    "modernbert": {
+        "sliding window one narrower (distance < local_attention / 2)": ({"narrow_window": True}, None),
+        "every layer global": ({"all_global": True}, None),
+        "global rotary base on the local layers too": ({"one_base": True}, None),
+        "GeGLU halves swapped (GELU on the second)": ({"gate_swapped": True}, None),
+        "norm weights decayed": ({}, lambda n: n.endswith(".bias")),
+    },
+}
+
+
 def make_fixture(out, name, c, enc, shapes, sp, pooling, seed, extra=None):
     d = os.path.join(out, name)
     os.makedirs(d, exist_ok=True)
@@ -387,6 +414,13 @@ def make_fixture(out, name, c, enc, shapes, sp, pooling, seed, extra=None):
                 noise[n] |= (g[n].abs() > 0) & (g[n].abs() < NOISE_GRAD)
     calib = compare(f32, ref, noise)
     assert all(v <= 0.5 for v in calib.values()), ("float32 torch uses more than half a tolerance", calib)
+    self_test = {}
+    for label, (variant, nd) in WRONG[c["model_type"]].items():
+        run = train(lambda P, c_, ids, m: enc(P, c_, ids, m, variant), P0, c, batches, max_norm, torch.float64, pooling, nd or no_decay)
+        r = compare(run, ref, noise)
+        fails = [k for k, x in r.items() if x > 1]
+        assert fails, ("the fixture cannot tell this mistake apart", name, label, r)
+        self_test[label] = {"fails": fails, **r}
     with open(os.path.join(d, "config.json"), "w") as f:
         f.write(json.dumps(c, indent=2) + "\n")
     write_safetensors(os.path.join(d, "params.safetensors"), [(n, P0[n]) for n in names], {"format": "pt"})
@@ -405,6 +439,7 @@ def make_fixture(out, name, c, enc, shapes, sp, pooling, seed, extra=None):
         "optimizer": {"lr": LR, "betas": list(BETAS), "eps": ADAM_EPS, "weight_decay": WEIGHT_DECAY, "max_grad_norm": max_norm},
         "param_names": names, "no_decay_names": [n for n in names if no_decay(n)],
         "steps": steps, "tolerances": TOL, "float32_torch_vs_reference_fraction_of_tolerance": calib,
+        "self_test_wrong_variants_fraction_of_tolerance": self_test,
         "embeddings_step1": [[float("%.9g" % v) for v in row] for row in ref["emb1"].tolist()],
         "adam_noise_elements": {n: noise[n].flatten().nonzero().flatten().tolist() for n in names if noise[n].any()},
     }
