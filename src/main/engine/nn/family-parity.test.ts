@@ -6,11 +6,14 @@
 // buckets past its max distance), ModernBERT bias-free with a global/local/local/global layer
 // pattern, and ModernBERT with every bias, global every 2nd layer and other rotary bases.
 
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { type HostTensor, hostTensor } from '../graph/index.js';
 import { parseSafetensors, toFloat32 } from '../model/safetensors.js';
 import { nextName, stateNames } from '../runtime/contract.js';
+import { probeDevice } from '../runtime/device.js';
 import { createSession } from '../runtime/session.js';
 import { specFromHfConfig } from './encoder.js';
 import { buildEncode, buildTrainStep } from './graphs.js';
@@ -50,6 +53,9 @@ const int32 = (rows: number[][]) => hostTensor('int32', [rows.length, rows[0].le
 const scalar = (t: HostTensor) => Number(t.data[0]);
 
 type Rows = { input_ids: number[][]; attention_mask: number[][] };
+const webgpu = await probeDevice('webgpu');
+const profiles = mkdtempSync(join(tmpdir(), 'embedsmith-families-'));
+afterAll(() => rmSync(profiles, { recursive: true, force: true }));
 
 for (const name of ['tiny-mpnet-step', 'tiny-modernbert-step', 'tiny-modernbert-bias-step']) {
   describe(`${name} parity (float32 engine vs float64 torch)`, () => {
@@ -79,38 +85,68 @@ for (const name of ['tiny-mpnet-step', 'tiny-modernbert-step', 'tiny-modernbert-
       expect(err).toBeLessThanOrEqual(tol.embeddings_abs);
     });
 
-    it('matches the loss, every step-1 gradient and the parameters after 3 clipped AdamW steps', async () => {
-      const opt = expected.optimizer;
-      const step = buildTrainStep(spec, { queries: 4, negativesPerQuery: 1, length: 16 }, {
+    const opt = expected.optimizer;
+    const stepGraph = () =>
+      buildTrainStep(spec, { queries: 4, negativesPerQuery: 1, length: 16 }, {
         temperature: expected.temperature,
         maxGradNorm: opt.max_grad_norm,
         betas: opt.betas,
         eps: opt.eps,
         exposeGradients: true,
       });
-      expect(step.dropout).toEqual([]);
-      expect(step.params.map((p) => p.key)).toEqual(expected.param_names);
-      expect(step.params.filter((p) => !p.decay).map((p) => p.key)).toEqual(expected.no_decay_names);
-      const session = await createSession(step.model, { device: 'cpu', threads: 1, deterministic: true });
+    const initialState = (params: { key: string; shape: readonly number[] }[]) => {
       const state: Record<string, HostTensor> = {};
-      for (const p of step.params) {
+      for (const p of params) {
         const names = stateNames(p.key);
         const n = init.get(p.key)!.length;
         state[names.p] = hostTensor('float32', p.shape, init.get(p.key)!);
         state[names.m] = hostTensor('float32', p.shape, new Float32Array(n));
         state[names.v] = hostTensor('float32', p.shape, new Float32Array(n));
       }
+      return state;
+    };
+    const feeds = (t: number) => {
+      const ref = expected.steps[t];
+      return {
+        input_ids: int32(rowsOf(t, 'input_ids')),
+        attention_mask: int32(rowsOf(t, 'attention_mask')),
+        adam_step_size: hostTensor('float32', [], [ref.adam_step_size]),
+        adam_inv_bias2: hostTensor('float32', [], [ref.adam_inv_sqrt_bias_correction2]),
+        decay_factor: hostTensor('float32', [], [ref.decay_factor]),
+      };
+    };
+
+    // lavapipe (CI's software GPU) or a real one: every node on the WebGPU EP, and the same steps.
+    it.skipIf(!webgpu.ok)('runs the step on the WebGPU EP, every node placed there, the losses within 1e-4', async () => {
+      const step = stepGraph();
+      const session = await createSession(step.model, { device: 'webgpu', threads: 1, profilePrefix: join(profiles, name) });
+      let state = initialState(step.params);
+      for (const [t, ref] of expected.steps.entries()) {
+        const out = await session.run({ ...state, ...feeds(t) });
+        expect(Math.abs(scalar(out.loss) - ref.loss), `loss, step ${t + 1}`).toBeLessThan(1e-4);
+        expect(Math.abs(scalar(out.grad_norm) - ref.grad_norm) / ref.grad_norm, `grad norm, step ${t + 1}`).toBeLessThan(1e-4);
+        state = Object.fromEntries(Object.keys(state).map((k) => [k, out[nextName(k)]]));
+      }
+      session.endProfiling();
+      await session.release();
+      const file = readdirSync(profiles).find((f) => f.startsWith(name))!;
+      const events = JSON.parse(readFileSync(join(profiles, file), 'utf8')) as { cat: string; name: string; args?: { op_name?: string; provider?: string } }[];
+      const nodes = events.filter((e) => e.cat === 'Node' && e.args?.provider);
+      expect(nodes.length).toBeGreaterThan(200);
+      expect(nodes.filter((e) => e.args!.provider !== 'WebGpuExecutionProvider').map((e) => `${e.args!.op_name} ${e.name}`)).toEqual([]);
+    });
+
+    it('matches the loss, every step-1 gradient and the parameters after 3 clipped AdamW steps', async () => {
+      const step = stepGraph();
+      expect(step.dropout).toEqual([]);
+      expect(step.params.map((p) => p.key)).toEqual(expected.param_names);
+      expect(step.params.filter((p) => !p.decay).map((p) => p.key)).toEqual(expected.no_decay_names);
+      const session = await createSession(step.model, { device: 'cpu', threads: 1, deterministic: true });
+      const state = initialState(step.params);
       const figures: Record<string, number> = {};
       let step1: Record<string, HostTensor> = {};
       for (const [t, ref] of expected.steps.entries()) {
-        const out = await session.run({
-          ...state,
-          input_ids: int32(rowsOf(t, 'input_ids')),
-          attention_mask: int32(rowsOf(t, 'attention_mask')),
-          adam_step_size: hostTensor('float32', [], [ref.adam_step_size]),
-          adam_inv_bias2: hostTensor('float32', [], [ref.adam_inv_sqrt_bias_correction2]),
-          decay_factor: hostTensor('float32', [], [ref.decay_factor]),
-        });
+        const out = await session.run({ ...state, ...feeds(t) });
         if (t === 0) step1 = out;
         figures[`loss_abs_step${t + 1}`] = Math.abs(scalar(out.loss) - ref.loss);
         figures[`grad_norm_rel_step${t + 1}`] = Math.abs(scalar(out.grad_norm) - ref.grad_norm) / ref.grad_norm;
