@@ -5,11 +5,14 @@
 //
 //   bench/run.sh train-step [--device auto|cpu|webgpu|all] [--batch 32] [--length 64]
 //                           [--negatives 0] [--steps 5] [--layers 6] [--hidden 384] [--dropout 0.1]
+//                           [--family bert|modernbert|mpnet]
+// --family modernbert / mpnet: the gte-modernbert-base / all-mpnet-base-v2 shape instead
+// (--layers / --hidden ignored).
 
 import { selectDevice, probeDevice } from '../runtime/device.js';
 import { mulberry32 } from '../runtime/dropout.js';
 import { DEVICES, type Device } from '../runtime/session.js';
-import { type EncoderSpec, buildEncode, buildTrainStep, paramSpecs } from '../nn/index.js';
+import { type EncoderSpec, buildEncode, buildTrainStep, paramSpecs, specFromHfConfig } from '../nn/index.js';
 import { createEncoder } from '../runtime/encoder.js';
 import { fmtMs, timeSteps } from './step-timer.js';
 import { frozenEncoderBytes } from '../model/export-onnx.js';
@@ -34,10 +37,26 @@ const num = (name: string, fallback: number): number => {
   return v;
 };
 
+/** config.json sizes of the base models the other families are benchmarked at. */
+const BASE_SHAPES: Record<string, Record<string, unknown>> = {
+  // gte-modernbert-base / modernbert-embed-base.
+  modernbert: {
+    model_type: 'modernbert', vocab_size: 50368, hidden_size: 768, intermediate_size: 1152, num_hidden_layers: 22, num_attention_heads: 12,
+    max_position_embeddings: 8192, global_attn_every_n_layers: 3, local_attention: 128, global_rope_theta: 160000, local_rope_theta: 10000,
+  },
+  // all-mpnet-base-v2.
+  mpnet: {
+    model_type: 'mpnet', vocab_size: 30527, hidden_size: 768, intermediate_size: 3072, num_hidden_layers: 12, num_attention_heads: 12,
+    max_position_embeddings: 514, layer_norm_eps: 1e-5, relative_attention_num_buckets: 32, pad_token_id: 1,
+  },
+};
+
 async function main(): Promise<void> {
   const hidden = num('hidden', 384);
   const p = dropoutP();
-  const spec: EncoderSpec = {
+  const family = opt('family', 'bert');
+  if (family !== 'bert' && !BASE_SHAPES[family]) throw new Error(`--family ${family}: use bert, ${Object.keys(BASE_SHAPES).join(', ')}`);
+  const spec: EncoderSpec = family !== 'bert' ? { ...specFromHfConfig(BASE_SHAPES[family]), hiddenDropout: p, attentionDropout: p } : {
     arch: 'bert', vocabSize: 30522, hidden, layers: num('layers', 6), heads: hidden / 32, intermediate: 4 * hidden,
     maxPositions: 512, typeVocabSize: 2, layerNormEps: 1e-12, padTokenId: 0, pooling: 'mean', normalize: true,
     hiddenDropout: p, attentionDropout: p,
@@ -55,15 +74,16 @@ async function main(): Promise<void> {
   const params = new Map<string, Float32Array>();
   for (const p of paramSpecs(spec)) {
     const a = new Float32Array(p.shape.reduce((x, y) => x * y, 1));
-    if (p.key.endsWith('LayerNorm.weight')) a.fill(1);
+    if (/norm\.weight$/i.test(p.key)) a.fill(1);
     else if (p.shape.length === 2) for (let i = 0; i < a.length; i++) a[i] = 0.02 * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
     params.set(p.key, a);
   }
   const rows = queries * (2 + negatives);
   const ids = Int32Array.from({ length: rows * length }, (_, i) => (i % length === 0 ? 101 : 1000 + Math.floor(random() * 29000)));
-  const batch = { input_ids: ids, attention_mask: new Int32Array(rows * length).fill(1), token_type_ids: new Int32Array(rows * length) };
+  const batch: Record<string, Int32Array> = { input_ids: ids, attention_mask: new Int32Array(rows * length).fill(1) };
+  if (spec.typeVocabSize > 1) batch.token_type_ids = new Int32Array(rows * length);
   const n = [...params.values()].reduce((s, a) => s + a.length, 0);
-  console.log(`MiniLM-shape step: ${spec.layers} layers, hidden ${hidden}, ${(n / 1e6).toFixed(1)} M params; ` +
+  console.log(`${family === 'bert' ? 'MiniLM' : family}-shape step: ${spec.layers} layers, hidden ${spec.hidden}, ${(n / 1e6).toFixed(1)} M params; ` +
     `${queries} queries × ${2 + negatives} rows × ${length} tokens; dropout ${p}; ${steps} steady steps`);
   console.log('device   build      create+1st   steady     pairs/s   read-back  loss');
   for (const d of devices) {
@@ -87,21 +107,22 @@ async function encodeThroughput(device: Device, spec: EncoderSpec, params: Map<s
   if (batch === 0 || runs === 0) return;
   const inference = { ...spec, hiddenDropout: 0, attentionDropout: 0 };
   await encodeWith('weights as inputs (runtime createEncoder, used while training)',
-    await createEncoder({ device, buildEncode: (s) => buildEncode(inference, s), params }), random);
+    await createEncoder({ device, buildEncode: (s) => buildEncode(inference, s), params }), random, spec.typeVocabSize > 1);
   if (device === 'cpu') {
     // What the app embeds with on the CPU (model/open-model.ts): weights as initializers.
-    const loaded = { params, config: { raw: { model_type: 'bert' } } } as unknown as SavableModel;
+    const loaded = { params, config: { raw: { model_type: spec.arch } } } as unknown as SavableModel;
     await encodeWith('frozen weights (model/frozen-encoder, the app\'s CPU path)',
-      await createFrozenEncoder({ device, model: frozenEncoderBytes({ spec: inference, loaded }) }), random);
+      await createFrozenEncoder({ device, model: frozenEncoderBytes({ spec: inference, loaded }) }), random, spec.typeVocabSize > 1);
   }
 }
 
-async function encodeWith(label: string, enc: Encoder, random: () => number): Promise<void> {
+async function encodeWith(label: string, enc: Encoder, random: () => number, types: boolean): Promise<void> {
   const batch = num('encode-batch', 256);
   const length = num('encode-length', 64);
   const runs = num('encode-runs', 3);
   const ids = Int32Array.from({ length: batch * length }, (_, i) => (i % length === 0 ? 101 : 1000 + Math.floor(random() * 29000)));
-  const data = { input_ids: ids, attention_mask: new Int32Array(batch * length).fill(1), token_type_ids: new Int32Array(batch * length) };
+  const data: Record<string, Int32Array> = { input_ids: ids, attention_mask: new Int32Array(batch * length).fill(1) };
+  if (types) data.token_type_ids = new Int32Array(batch * length);
   const shape = { batch, length };
   const t0 = performance.now();
   await enc.embed(data, shape); // session create + first run (shader compile on WebGPU)

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { readJsonIfExists } from '../tokenize/tokenizer-files.js';
 import { loadTokenizer, type Tokenizer } from '../tokenize/tokenizer.js';
-import { parseModelConfig, type ModelConfig } from './config.js';
+import { parseModelConfig, positionLimit } from './config.js';
+import type { ModelConfig } from './config.js';
 import type { SafeTensor } from './safetensors.js';
 import { readSentenceConfig, type SentenceConfig } from './sentence-config.js';
 import { readWeights, type ExpectedParams } from './weights.js';
@@ -79,10 +80,7 @@ export async function loadModelFolder(dir: string, opts: LoadOptions): Promise<L
   };
 }
 
-/** Longest input the model's position table allows (RoBERTa spends pad_token_id+1 rows). */
-export function positionLimit(config: ModelConfig): number {
-  return config.family === 'bert' ? config.maxPositionEmbeddings : config.maxPositionEmbeddings - config.padTokenId - 1;
-}
+export { positionLimit };
 
 /** The model's tokenizer, with sentence-transformers' max_seq_length and lowercasing applied. */
 export async function loadModelTokenizer(model: LoadedModel, maxLength?: number): Promise<Tokenizer> {

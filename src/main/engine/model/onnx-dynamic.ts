@@ -12,7 +12,7 @@
 // the diff cannot re-derive, and an exported model that only works at the probe shape.
 import { EngineError } from '../../../shared/errors.js';
 import { Graph, serialize } from '../graph/index.js';
-import { type EncoderSpec, encoderForward, paramSpecs, sentenceEmbedding } from '../nn/index.js';
+import { type EncoderSpec, encoderForward, paramSpecs, positionsNeeded, sentenceEmbedding } from '../nn/index.js';
 import { ONNX } from './onnx-proto.js';
 
 /** A decoded ModelProto as plain objects (protobufjs toObject, int64 as numbers). */
@@ -53,8 +53,8 @@ export interface DynamicModelOptions {
  */
 export function dynamicEncoderModel(spec: EncoderSpec, opts: DynamicModelOptions = {}): ModelObject {
   const { metadata = {}, idsDtype = 'int64', portable = true } = opts;
-  if (spec.maxPositions < PROBES[1].length + (spec.arch === 'roberta' ? spec.padTokenId + 1 : 0)) {
-    throw new EngineError('UNSUPPORTED', `the model has only ${spec.maxPositions} positions; ONNX export needs at least ${PROBES[1].length + 2}`);
+  if (spec.maxPositions < positionsNeeded(spec, PROBES[1].length)) {
+    throw new EngineError('UNSUPPORTED', `the model has only ${spec.maxPositions} positions; ONNX export needs at least ${positionsNeeded(spec, PROBES[1].length)}`);
   }
   const [a, b] = PROBES.map((p) => decode(serialize(probeGraph(spec, p.batch, p.length, idsDtype), { docString: 'embedsmith sentence encoder (mean/cls pooling and normalisation inside)', metadata, portable })));
   const ga = a.graph as Obj;

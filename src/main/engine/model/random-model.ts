@@ -1,4 +1,4 @@
-// Seeded random BERT model folders, written by our own saveModelFolder: the tiny models the
+// Seeded random model folders (BERT, RoBERTa, MPNet, ModernBERT), written by our own saveModelFolder: the tiny models the
 // tests embed and export, and the MiniLM-shape model the embed bench times. Weights follow
 // BERT's init (N(0, 0.02²); LayerNorm weight 1, bias 0, with a little noise so no symmetry
 // hides a bug); the same seed writes the same bytes (STYLE habit 7).
@@ -20,8 +20,14 @@ export interface RandomBertOptions {
   heads?: number;
   intermediate?: number;
   maxPositions?: number;
-  /** 'bert' (token types, positions from 0) or 'roberta' (no types, positions after the pad id). */
-  family?: 'bert' | 'roberta';
+  /**
+   * 'bert' (token types, positions from 0), 'roberta' (no types, positions after the pad id),
+   * 'mpnet' (RoBERTa's positions + relative bias) or 'modernbert' (rotary; global layers 0, 3 …,
+   * sliding window 4 elsewhere, bias-free).
+   */
+  family?: 'bert' | 'roberta' | 'mpnet' | 'modernbert';
+  /** Extra config.json fields (e.g. ModernBERT's switches). */
+  config?: Record<string, unknown>;
   pooling?: 'mean' | 'cls';
   normalize?: boolean;
   maxSeqLength?: number;
@@ -34,25 +40,7 @@ export const MINILM_L6 = { vocabSize: 30522, hidden: 384, layers: 6, heads: 12, 
 
 export async function writeRandomBert(dir: string, o: RandomBertOptions): Promise<void> {
   const family = o.family ?? 'bert';
-  const bert = family === 'bert';
-  const raw: Record<string, unknown> = {
-    architectures: [bert ? 'BertModel' : 'RobertaModel'],
-    model_type: family,
-    vocab_size: o.vocabSize ?? 30522,
-    hidden_size: o.hidden ?? 32,
-    num_hidden_layers: o.layers ?? 2,
-    num_attention_heads: o.heads ?? 4,
-    intermediate_size: o.intermediate ?? 64,
-    hidden_act: 'gelu',
-    hidden_dropout_prob: 0.1,
-    attention_probs_dropout_prob: 0.1,
-    // RoBERTa spends pad_token_id + 1 rows before the first position.
-    max_position_embeddings: (o.maxPositions ?? 128) + (bert ? 0 : 2),
-    type_vocab_size: bert ? 2 : 1,
-    layer_norm_eps: bert ? 1e-12 : 1e-5,
-    pad_token_id: bert ? 0 : 1,
-    position_embedding_type: 'absolute',
-  };
+  const raw = { ...randomConfig(family, o), ...o.config };
   const config = parseModelConfig(raw, `${dir}/config.json`);
   const specs = paramSpecs(specFromHfConfig(raw));
   const rnd = mulberry32(o.seed ?? 42);
@@ -62,8 +50,8 @@ export async function writeRandomBert(dir: string, o: RandomBertOptions): Promis
   const shapes = new Map<string, readonly number[]>();
   for (const s of specs) {
     const n = s.shape.reduce((a, b) => a * b, 1);
-    const isLnWeight = /LayerNorm\.weight$/.test(s.key);
-    const scale = /LayerNorm/.test(s.key) ? 0.05 : 0.02;
+    const isLnWeight = /norm\.weight$/i.test(s.key);
+    const scale = /norm\./i.test(s.key) ? 0.05 : s.key.includes('relative_attention_bias') ? 0.5 : 0.02;
     params.set(s.key, Float32Array.from({ length: n }, () => (isLnWeight ? 1 : 0) + scale * normal()));
     shapes.set(s.key, s.shape);
   }
@@ -89,4 +77,50 @@ export async function writeRandomBert(dir: string, o: RandomBertOptions): Promis
     dir,
     { overwrite: true },
   );
+}
+
+/** config.json of a random model of `family`. */
+function randomConfig(family: NonNullable<RandomBertOptions['family']>, o: RandomBertOptions): Record<string, unknown> {
+  const sizes = {
+    vocab_size: o.vocabSize ?? 30522,
+    hidden_size: o.hidden ?? 32,
+    num_hidden_layers: o.layers ?? 2,
+    num_attention_heads: o.heads ?? 4,
+    intermediate_size: o.intermediate ?? 64,
+  };
+  if (family === 'modernbert') {
+    return {
+      architectures: ['ModernBertModel'],
+      model_type: 'modernbert',
+      ...sizes,
+      hidden_activation: 'gelu',
+      max_position_embeddings: o.maxPositions ?? 128,
+      norm_eps: 1e-5,
+      norm_bias: false,
+      attention_bias: false,
+      mlp_bias: false,
+      global_rope_theta: 160000,
+      local_rope_theta: 10000,
+      global_attn_every_n_layers: 3,
+      local_attention: 4,
+      embedding_dropout: 0,
+      attention_dropout: 0,
+      mlp_dropout: 0,
+      pad_token_id: 0, // the WordPiece fixture's [PAD]
+    };
+  }
+  const bert = family === 'bert';
+  return {
+    architectures: [{ bert: 'BertModel', roberta: 'RobertaModel', mpnet: 'MPNetModel' }[family]],
+    model_type: family,
+    ...sizes,
+    hidden_act: 'gelu',
+    hidden_dropout_prob: 0.1,
+    attention_probs_dropout_prob: 0.1,
+    // RoBERTa and MPNet spend pad_token_id + 1 rows before the first position.
+    max_position_embeddings: (o.maxPositions ?? 128) + (bert ? 0 : 2),
+    ...(family === 'mpnet' ? { relative_attention_num_buckets: 32 } : { type_vocab_size: bert ? 2 : 1, position_embedding_type: 'absolute' }),
+    layer_norm_eps: bert ? 1e-12 : 1e-5,
+    pad_token_id: bert ? 0 : 1,
+  };
 }

@@ -106,7 +106,7 @@ describe('specFromHfConfig', () => {
 });
 
 describe('a whole tiny encoder passes finite differences in float64', () => {
-  const tiny = (arch: 'bert' | 'roberta', over: Partial<EncoderSpec> = {}): EncoderSpec => ({
+  const tiny = (arch: EncoderSpec['arch'], over: Partial<EncoderSpec> = {}): EncoderSpec => ({
     arch,
     vocabSize: 7,
     hidden: 4,
@@ -114,9 +114,9 @@ describe('a whole tiny encoder passes finite differences in float64', () => {
     heads: 2,
     intermediate: 6,
     maxPositions: 6,
-    typeVocabSize: arch === 'bert' ? 2 : 1,
+    typeVocabSize: arch === 'bert' ? 2 : arch === 'roberta' ? 1 : 0,
     layerNormEps: 1e-5,
-    padTokenId: arch === 'bert' ? 0 : 1,
+    padTokenId: arch === 'bert' || arch === 'modernbert' ? 0 : 1,
     pooling: 'mean',
     normalize: true,
     hiddenDropout: 0,
@@ -127,15 +127,28 @@ describe('a whole tiny encoder passes finite differences in float64', () => {
     // RoBERTa: pad id 1 on the padded tail; positions computed in the graph.
     ['roberta, mean pooling, normalised', tiny('roberta'), [0, 3, 4, 2, 0, 5, 2, 1]],
     ['bert, cls pooling, token types, unnormalised', tiny('bert', { pooling: 'cls', normalize: false }), [2, 3, 3, 4, 2, 6, 5, 0]],
+    // MPNet: the relative-position bias table gets its gradient through the shared [B, H, L, L] sum.
+    ['mpnet, relative-position bias', tiny('mpnet', { layers: 2, relativeBuckets: 8 }), [0, 3, 4, 2, 0, 5, 2, 1]],
+    // ModernBERT: a global layer, then a sliding-window one (window 2: distance <= 1), rotary
+    // positions with two bases, GeGLU; bias-free, and with every bias.
+    ...[false, true].map((bias): [string, EncoderSpec, number[]] => [
+      `modernbert, global + local layers, ${bias ? 'with' : 'without'} biases`,
+      tiny('modernbert', {
+        layers: 2,
+        maxPositions: 8,
+        modernBert: { globalLayers: [true, false], window: 2, globalRopeTheta: 100, localRopeTheta: 10, normBias: bias, attentionBias: bias, mlpBias: bias },
+      }),
+      [1, 3, 4, 2, 1, 5, 2, 0],
+    ]),
   ];
   for (const [name, spec, ids] of cases) {
     it(name, async () => {
       const params = paramSpecs(spec);
       const inputs: GradInput[] = [
-        ...params.map((p): GradInput => ({ name: p.key, shape: p.shape, range: p.key.includes('LayerNorm.weight') ? [0.8, 1.2] : [-0.5, 0.5] })),
+        ...params.map((p): GradInput => ({ name: p.key, shape: p.shape, range: /norm\.weight/i.test(p.key) ? [0.8, 1.2] : [-0.5, 0.5] })),
         { name: 'input_ids', shape: [2, 4], dtype: 'int32', values: ids },
         { name: 'attention_mask', shape: [2, 4], dtype: 'int32', values: [1, 1, 1, 1, 1, 1, 1, 0] },
-        { name: 'token_type_ids', shape: [2, 4], dtype: 'int32', values: [0, 0, 1, 1, 0, 1, 1, 0] },
+        ...(spec.typeVocabSize > 1 ? [{ name: 'token_type_ids', shape: [2, 4], dtype: 'int32', values: [0, 0, 1, 1, 0, 1, 1, 0] } as GradInput] : []),
       ];
       const r = await checkGradients(inputs, (...ts: Tensor[]) => {
         const t = Object.fromEntries(inputs.map((i, k) => [i.name, ts[k]]));

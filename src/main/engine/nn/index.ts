@@ -1,4 +1,4 @@
-// The nn package's public surface: layers, the BERT-family encoder, pooling, InfoNCE, AdamW,
+// The nn package's public surface: layers, the encoder families, pooling, InfoNCE, AdamW,
 // and the graph builders that implement runtime/contract.ts.
 
 export {
@@ -22,6 +22,7 @@ export { type InfoNce, infoNce } from './loss.js';
 export { type AdamWOptions, type AdamWResult, type AdamWScalars, type AdamWState, adamwUpdate, decays } from './adamw.js';
 export {
   type DropoutFn,
+  type EncoderArch,
   type EncoderInputs,
   type EncoderSpec,
   type PoolingOptions,
@@ -31,9 +32,12 @@ export {
   encoderForward,
   layerWeights,
   paramSpecs,
+  positionsNeeded,
   sentenceEmbedding,
   specFromHfConfig,
 } from './encoder.js';
+export { type ModernBertOptions } from './modernbert.js';
+export { relativeBucket } from './mpnet.js';
 export {
   type EncodeShape,
   type StepShape,

@@ -8,7 +8,7 @@
 // WebGPU constraints kept throughout (DESIGN §3): ids stay int32, no variadic Sum, no random
 // ops (dropout takes a bool keep mask fed from JS), no LogSoftmax.
 
-import { type DType, type KeepMask, type Tensor, dropout, gelu, layerNorm, ops as o } from '../graph/index.js';
+import { type DType, type KeepMask, type Tensor, dropout, gelu, hostTensor, layerNorm, ops as o } from '../graph/index.js';
 
 export { type KeepMask, dropout, gelu, layerNorm };
 
@@ -39,6 +39,21 @@ export function linear(x: Tensor, w: LinearWeights): Tensor {
  */
 export function embedding(table: Tensor, ids: Tensor): Tensor {
   return o.gather(table, ids, 0);
+}
+
+/**
+ * RoBERTa's (and MPNet's) position ids: cumsum(ids != pad)·(ids != pad) + pad
+ * (create_position_ids_from_input_ids), int32 [B, L].
+ */
+export function paddingPositions(ids: Tensor, pad: number): Tensor {
+  const [, l] = ids.shape;
+  const real = o.sub(1, o.cast(o.equal(ids, pad), 'float32')); // [B, L] 1 where not pad
+  // No CumSum in the op table: a prefix sum is a product with an upper-triangular ones
+  // matrix (exact in float32 for any realistic length). ONNX export turns it into CumSum.
+  const tri = new Array<number>(l * l).fill(0);
+  for (let i = 0; i < l; i++) for (let j = i; j < l; j++) tri[i * l + j] = 1;
+  const cumsum = o.matmul(real, ids.graph.constant(hostTensor('float32', [l, l], tri))); // [B, L] x [L, L] -> [B, L]
+  return o.cast(o.add(o.mul(cumsum, real), pad), 'int32');
 }
 
 /** torch.finfo(dtype).min, the value HF's get_extended_attention_mask fills masked keys with. */
