@@ -24,7 +24,8 @@ beforeAll(async () => {
   base = join(tmp, 'base');
   tuned = join(tmp, 'tuned');
   await writeRandomBert(base, { ...tiny, seed: 1 });
-  await writeRandomBert(tuned, { ...tiny, seed: 2 });
+  // A different max length on the tuned side: the endpoints must still be each model as it is.
+  await writeRandomBert(tuned, { ...tiny, seed: 2, maxSeqLength: 12 });
   await writeFile(join(tmp, 'p.csv'), 'anchor,positive\nred apple,a fruit that is red\nblue sky,the colour above us\ngreen grass,lawn plants\nfast car,a quick vehicle\nold book,a worn volume\n');
   data = join(tmp, 'ds');
   await importDataset(join(tmp, 'p.csv'), data);

@@ -1,7 +1,9 @@
 // The merge slider's curve (issue 18): domain and general-set metrics of (1 − α)·base + α·tuned
 // at evenly spaced α from 0 (the base model) to 1 (the tuned one), so the user can pick how
-// much of the domain gain to keep against how much general language to lose. Each point is
-// written as a model folder in a temporary directory, evaluated like any model, and removed.
+// much of the domain gain to keep against how much general language to lose. Each inner point
+// is written as a model folder in a temporary directory, evaluated like any model, and
+// removed; the endpoints are the two folders themselves, so they equal evaluating each model
+// as it is (a merge takes the tuned model's settings, e.g. its max length, at every α).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,8 +40,9 @@ export async function mergeCurve(base: LoadedModel, tuned: LoadedModel, dataDir:
     for (let i = 0; i < n; i++) {
       if (o.signal?.aborted) throw new EngineError('CANCELLED', `the merge curve was stopped after ${i} of ${n} points`);
       const alpha = i / (n - 1);
-      const dir = join(tmp, `alpha-${i}`);
-      await saveModelFolder(mergeModels(base, tuned, alpha).model, dir);
+      const inner = i > 0 && i < n - 1;
+      const dir = inner ? join(tmp, `alpha-${i}`) : i === 0 ? base.dir : tuned.dir;
+      if (inner) await saveModelFolder(mergeModels(base, tuned, alpha).model, dir);
       const tools = await openModelTools(dir, { device: o.device, signal: o.signal });
       try {
         const domain = await evaluateDataset({ dataDir, embed: tools.embed, search: tools.search, signal: o.signal });
@@ -49,7 +52,7 @@ export async function mergeCurve(base: LoadedModel, tuned: LoadedModel, dataDir:
         o.onPoint?.(p, i + 1, n);
       } finally {
         await tools.dispose();
-        await rm(dir, { recursive: true, force: true });
+        if (inner) await rm(dir, { recursive: true, force: true });
       }
     }
     return out;

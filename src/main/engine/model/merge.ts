@@ -57,6 +57,9 @@ export function mergeModels(base: LoadedModel, tuned: LoadedModel, alpha: number
       notes.push(`'${key}' kept from the tuned model (${b ? 'not a float tensor of the same shape in the base' : 'absent from the base'})`);
     }
   }
+  if (base.sentence.maxSeqLength !== tuned.sentence.maxSeqLength) {
+    notes.push(`max_seq_length ${tuned.sentence.maxSeqLength ?? 'unset'} comes from the tuned model (the base says ${base.sentence.maxSeqLength ?? 'unset'}): every merge embeds at that length`);
+  }
   return { model: { ...tuned, params, passthrough }, interpolated: params.size + extraFloats, notes };
 }
 
