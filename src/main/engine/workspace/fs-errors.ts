@@ -47,3 +47,12 @@ export async function withIo<T>(path: string, action: string, fn: () => Promise<
     throw err;
   }
 }
+
+/**
+ * The last resort where errors leave the engine (a job's failure, the CLI's message): an OS
+ * error no caller wrapped still gets its fix, and its path when Node kept one.
+ */
+export function explainFsError(err: unknown): unknown {
+  if (!isFsError(err)) return err;
+  return ioError(err, err.path ?? 'a file (the operating system did not say which)', err.syscall ?? 'use');
+}
