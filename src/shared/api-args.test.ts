@@ -49,6 +49,10 @@ describe('checkCallArgs', () => {
     expect(checkCallArgs(method, JSON.parse(JSON.stringify(VALID[method])))).toBeNull();
   });
 
+  it('accepts an unknown key whose value is undefined (structured clone keeps those; JSON drops them)', () => {
+    expect(checkCallArgs('readDatasetRows', ['/d', { offset: 0, limit: 5, search: undefined, stale: undefined }])).toBeNull();
+  });
+
   it('accepts an optional trailing argument left out', () => {
     expect(checkCallArgs('saveTemplate', ['/p', 'e5', { query: '', document: '', text: '' }])).toBeNull();
   });

@@ -177,7 +177,8 @@ function check(shape: Shape, v: unknown, path: string): { path: string; why: str
     case 'fields': {
       if (!isPlainObject(v)) return expect(false);
       for (const key of Object.keys(v)) {
-        if (!Object.hasOwn(shape.fields, key)) return { path: `${path}.${key}`, why: `is not a field of ${path}; its fields are ${Object.keys(shape.fields).join(', ')}` };
+        // Electron's structured clone keeps `key: undefined` (JSON drops it): it carries nothing.
+        if (!Object.hasOwn(shape.fields, key) && v[key] !== undefined) return { path: `${path}.${key}`, why: `is not a field of ${path}; its fields are ${Object.keys(shape.fields).join(', ')}` };
       }
       for (const [key, s] of Object.entries(shape.fields)) {
         const value = v[key];
