@@ -1,5 +1,5 @@
 // Messages for damaged dataset files and empty datasets: the file and line, and what to do.
-import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,5 +42,12 @@ describe('damaged and empty datasets', () => {
     expect(e.message).toMatch(/has no rows at all \(none imported, or every one deleted\), so there is no row 0\. Fix: add a row/);
     expect(e.message).not.toMatch(/0–-1/);
     await expect(readRow(dir, 7)).rejects.toThrow(/no rows at all/);
+  });
+
+  it('importing a symbolic link loop says so and how to fix it', async () => {
+    const loop = join(root, 'loop.csv');
+    await symlink('loop.csv', loop);
+    const e = (await importDataset(loop, join(root, 'never')).catch((err: Error) => err)) as Error;
+    expect(e.message).toMatch(/^Could not read .*loop\.csv \(ELOOP: .*\)\. Fix: a symbolic link on the path points back to itself/);
   });
 });
