@@ -139,6 +139,10 @@ describe('config sanity before any allocation', () => {
     expect(() => parseModelConfig({ ...tinyConfig(), [key]: value }, 'config.json')).toThrow(re);
   });
 
+  it('a RoBERTa position table no larger than its reserved rows is refused', () => {
+    expect(() => parseModelConfig({ ...tinyConfig('roberta'), max_position_embeddings: 2 }, 'config.json')).toThrow(/max_position_embeddings 2 leaves no positions after the pad_token_id \+ 1 = 2/);
+  });
+
   it('accepts the sizes of the largest real encoder (XLM-RoBERTa-XXL)', () => {
     const c = parseModelConfig({ ...tinyConfig('xlm-roberta'), vocab_size: 250880, hidden_size: 4096, num_hidden_layers: 48, num_attention_heads: 32, intermediate_size: 16384, max_position_embeddings: 514 });
     expect(c).toMatchObject({ numLayers: 48, hiddenSize: 4096, vocabSize: 250880 });
