@@ -169,8 +169,8 @@ export function parseModelConfig(raw: unknown, file = 'config.json'): ModelConfi
   if (cfg.hiddenSize % cfg.numHeads !== 0) {
     throw new EngineError('SCHEMA', `${file}: hidden_size ${cfg.hiddenSize} is not divisible by num_attention_heads ${cfg.numHeads}; each head takes an equal share. Fix: use the config.json published with these weights`, { file });
   }
-  if (family !== 'bert' && cfg.maxPositionEmbeddings <= cfg.padTokenId + 1) {
-    // RoBERTa numbers positions from pad_token_id + 1: a smaller table leaves no position for a token.
+  if (f.positions === 'padding' && cfg.maxPositionEmbeddings <= cfg.padTokenId + 1) {
+    // RoBERTa and MPNet number positions from pad_token_id + 1: a smaller table leaves no position for a token.
     throw new EngineError('SCHEMA', `${file}: max_position_embeddings ${cfg.maxPositionEmbeddings} leaves no positions after the pad_token_id + 1 = ${cfg.padTokenId + 1} that ${modelType} reserves. Fix: use the config.json published with these weights`, { file, key: 'max_position_embeddings' });
   }
   if (cfg.padTokenId >= cfg.vocabSize) {

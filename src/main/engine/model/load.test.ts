@@ -168,7 +168,7 @@ describe('loadModelFolder errors', () => {
       await writeFile(join(dir, 'config.json'), JSON.stringify({ ...cfg, ...field }));
       await fails(dir, re, 'SCHEMA');
     };
-    await claim({ num_hidden_layers: 3 }, /config\.json: num_hidden_layers is 3 but .*model\.safetensors holds 2 layers \(encoder\.layer\.0–1\)\. Fix: set num_hidden_layers to 2/);
+    await claim({ num_hidden_layers: 3 }, /config\.json: num_hidden_layers is 3 but .*model\.safetensors holds 2 layers \(0–1\)\. Fix: set num_hidden_layers to 2/);
     await claim({ intermediate_size: 32 }, /intermediate_size is 32 but .* holds feed-forward layers of width 16\. Fix: set intermediate_size to 16/);
     await claim({ vocab_size: 1000 }, /vocab_size is 1000 but .* holds 30522 token embeddings\. Fix: set vocab_size to 30522/);
     await claim({ max_position_embeddings: 512 }, /max_position_embeddings is 512 but .* holds 32 position embeddings/);
