@@ -58,10 +58,12 @@ describe('web bridge', () => {
     expect(await r.text()).not.toContain('not for you');
   });
 
-  it('closes sockets without the token, with a wrong token, or from another origin', async () => {
+  it('closes sockets without the token or with a wrong one, and refuses another origin before the handshake', async () => {
     expect(await closeCode(connect(null))).toBe(BAD_TOKEN_CLOSE);
     expect(await closeCode(connect('x'.repeat(bridge.token.length)))).toBe(BAD_TOKEN_CLOSE);
-    expect(await closeCode(connect(bridge.token, 'http://evil.example'))).toBe(BAD_TOKEN_CLOSE);
+    const foreign = connect(bridge.token, 'http://evil.example');
+    foreign.on('error', () => undefined);
+    expect(await new Promise((r) => foreign.on('unexpected-response', (_req, res) => r(res.statusCode)))).toBe(403);
   });
 
   it('carries calls and their errors, and pushes events to the socket', async () => {

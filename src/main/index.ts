@@ -2,6 +2,7 @@
 // thread, and the IPC adapter that carries EngineApi calls from the preload to that host.
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, session, type IpcMainInvokeEvent } from 'electron';
+import { checkCallArgs } from '../shared/api-args.js';
 import { createEngineProxy, dispatchCall, ENGINE_EVENTS, type CallResult } from '../shared/api.js';
 import { EngineHost } from './engine/host/engine-host.js';
 import { defaultStateDir } from './engine/host/engine-service.js';
@@ -43,7 +44,11 @@ function senderIsTrusted(event: IpcMainInvokeEvent): boolean {
 
 ipcMain.handle('engine:call', async (event, method: unknown, args: unknown): Promise<CallResult> => {
   if (!senderIsTrusted(event)) return { ok: false, error: { code: 'BAD_INPUT', message: 'engine calls are accepted only from the Embedsmith window' } };
-  if (method === 'chooseFolder') return chooseFolder(Array.isArray(args) ? args : []);
+  if (method === 'chooseFolder') {
+    // Answered here (dialogs live in the main process), so checked here as dispatchCall checks the rest.
+    const bad = checkCallArgs('chooseFolder', args);
+    return bad ? { ok: false, error: bad } : chooseFolder(args as unknown[]);
+  }
   return dispatchCall(engine, method, args);
 });
 

@@ -2,6 +2,7 @@
 // Every adapter — the worker host, Electron IPC, the web bridge — carries exactly these
 // methods and events, built from the two lists below, so none of them hand-writes a channel.
 // Later issues extend the interface and the lists together; a test checks they agree.
+import { checkCallArgs } from './api-args.js';
 import { EngineError, type ErrorData } from './errors.js';
 import type { DeviceChoice, EvaluateRequest, ExportRequest, ImportRequest, JobProgress, MineRequest, TrainRequest, UmapRequest } from './jobs.js';
 import type { InstructionTemplate } from './templates.js';
@@ -259,12 +260,11 @@ export async function dispatchCall(api: EngineApi, method: unknown, args: unknow
   if (!isEngineMethod(method)) {
     return { ok: false, error: { code: 'BAD_INPUT', message: `unknown engine method ${JSON.stringify(method)}` } };
   }
-  if (!Array.isArray(args)) {
-    return { ok: false, error: { code: 'BAD_INPUT', message: `arguments of ${method} must be an array` } };
-  }
+  const bad = checkCallArgs(method, args);
+  if (bad) return { ok: false, error: bad };
   try {
     const fn = api[method] as (...a: unknown[]) => Promise<unknown>;
-    return { ok: true, value: await fn.apply(api, args) };
+    return { ok: true, value: await fn.apply(api, args as unknown[]) };
   } catch (err) {
     return { ok: false, error: EngineError.toData(err) };
   }

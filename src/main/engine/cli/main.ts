@@ -19,6 +19,7 @@ import { EVAL_USAGE, evalCommand } from './commands/eval.js';
 import { UMAP_USAGE, umapCommand } from './commands/umap.js';
 import { PRETRAIN_USAGE, pretrainCommand } from './commands/pretrain.js';
 import { MERGE_USAGE, mergeCommand } from './commands/merge.js';
+import { explainFsError } from '../workspace/fs-errors.js';
 
 export const HELP = `embedsmith ${ENGINE_VERSION} — fine-tune text-embedding models on your own data
 
@@ -140,7 +141,8 @@ export async function runCli(argv: string[], out: Out = console): Promise<number
       default:
         throw new UsageError(`unknown command '${command}'; run \`embedsmith --help\` for the list`);
     }
-  } catch (err) {
+  } catch (thrown) {
+    const err = explainFsError(thrown);
     if (err instanceof UsageError) {
       out.error(`embedsmith: ${err.message}`);
       return 2;

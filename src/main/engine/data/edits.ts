@@ -129,6 +129,9 @@ export async function readRow(dir: string, index: number): Promise<DatasetRow> {
     if (r.index === index) return r.row;
     last = r.index;
   }
+  if (last < 0) {
+    throw new EngineError('BAD_INPUT', `${dir} has no rows at all (none imported, or every one deleted), so there is no row ${index}. Fix: add a row with \`embedsmith dataset edit ${dir} --add '{…}'\`, or undo a delete.`, { dir, index });
+  }
   throw new EngineError(
     'BAD_INPUT',
     `${dir} has no row ${index} (indices run 0–${last}; a deleted row keeps its index but cannot be edited). Fix: check the index with \`embedsmith dataset show ${dir} N\`, or undo the delete.`,

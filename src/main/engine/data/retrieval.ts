@@ -8,13 +8,12 @@
 // set back and derives one from a pairs or triplets dataset (issue 5 §5).
 import { createReadStream } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { EngineError } from '../../../shared/errors.js';
 import { ENGINE_VERSION } from '../version.js';
 import { writeJsonAtomic } from '../workspace/atomic.js';
 import type { ImportResult } from './import.js';
 import { IssueLog } from './issue-log.js';
-import { readDatasetMeta, readDatasetRows } from './store.js';
+import { readDatasetMeta, readDatasetRows, readStoredLines } from './store.js';
 import { DATASET_SCHEMA_VERSION, type DatasetMeta, type RetrievalPart } from './types.js';
 import { Sink, writeDatasetFolder } from './write-folder.js';
 
@@ -61,7 +60,7 @@ export async function* readRetrievalPart<P extends RetrievalPart>(dir: string, p
   await new Promise<void>((ok, fail) => input.once('open', () => ok()).once('error', fail)).catch((e: NodeJS.ErrnoException) => {
     throw new EngineError('NOT_FOUND', `${dir} has no ${RETRIEVAL_FILES[part]} (${e.code}). Fix: import the retrieval set again.`, { path });
   });
-  for await (const line of createInterface({ input, crlfDelay: Infinity })) if (line !== '') yield JSON.parse(line) as PartRecord[P];
+  yield* readStoredLines<PartRecord[P]>(input, path);
 }
 
 export async function readRetrievalSet(dir: string): Promise<RetrievalSet> {

@@ -9,6 +9,7 @@ import { extname } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { SAMPLE_BYTES, StreamDecoder, detectEncoding, type EncodingChoice } from './encoding.js';
 import type { EncodingName, ImportIssue, SourceInfo } from './types.js';
+import { ioError } from '../workspace/fs-errors.js';
 
 export interface SourceRecord {
   line: number;
@@ -69,7 +70,7 @@ export async function readHead(file: string): Promise<Uint8Array> {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new EngineError('NOT_FOUND', `${file} does not exist. Fix: check the path.`, { file });
     if (code === 'EISDIR') throw new EngineError('BAD_INPUT', `${file} is a folder; give a CSV, TSV, JSONL or Parquet file.`, { file });
-    throw new EngineError('IO', `cannot read ${file}: ${(e as Error).message}`, { file });
+    throw ioError(e, file, 'read');
   } finally {
     await fh?.close();
   }

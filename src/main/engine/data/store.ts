@@ -4,7 +4,7 @@
 // RFC 4180 CSV. Everything downstream reads rows through readDatasetRows, so it sees edits.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { EngineError } from '../../../shared/errors.js';
 import { parseJsonFile } from '../workspace/json-file.js';
@@ -35,7 +35,38 @@ export async function* readImportedRows(dir: string): AsyncGenerator<DatasetRow>
   await opened.catch((e: NodeJS.ErrnoException) => {
     throw new EngineError('NOT_FOUND', `${dir} has no rows.jsonl (${e.code}). Fix: give a dataset folder made by \`embedsmith import\`, or import the source again.`, { path });
   });
-  for await (const line of createInterface({ input, crlfDelay: Infinity })) if (line !== '') yield JSON.parse(line) as DatasetRow;
+  yield* readStoredLines<DatasetRow>(input, path);
+}
+
+/**
+ * The JSON objects of a JSONL file the engine wrote, one per line; a line that is not one
+ * (a full disk cut it, an editor broke it) fails naming the file and line, not as a bare
+ * "Unexpected end of JSON input".
+ */
+export async function* readStoredLines<T>(input: NodeJS.ReadableStream, path: string): AsyncGenerator<T> {
+  let n = 0;
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    n++;
+    if (line === '') continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch (e) {
+      throw damagedLine(path, n, (e as Error).message);
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw damagedLine(path, n, 'not a JSON object');
+    yield v as T;
+  }
+}
+
+function damagedLine(path: string, line: number, why: string): EngineError {
+  return new EngineError(
+    'SCHEMA',
+    `${path}:${line} is damaged (${why}); the engine writes one JSON object per line. ` +
+      `Fix: import the source file again into a new dataset folder (\`embedsmith import FILE --out DIR\`), or restore ${basename(path)} from a backup. ` +
+      'Deleting the line by hand would shift the row indices that edits.jsonl refers to.',
+    { file: path, line },
+  );
 }
 
 export interface IndexedRow {

@@ -6,6 +6,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
+import { ioError, withIo } from '../workspace/fs-errors.js';
 
 const FLUSH_CHARS = 1 << 20;
 
@@ -19,13 +20,13 @@ export async function writeDatasetFolder<T>(outDir: string, fill: (temp: string,
   if (entries && entries.length > 0) {
     throw new EngineError('ALREADY_EXISTS', `${target} already exists and is not empty. Fix: pick a new --out folder or delete that one.`, { path: target });
   }
-  await mkdir(dirname(target), { recursive: true });
+  await withIo(dirname(target), 'create the folder', () => mkdir(dirname(target), { recursive: true }));
   const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.import`);
-  await mkdir(temp);
+  await withIo(temp, 'create the folder', () => mkdir(temp));
   try {
     const result = await fill(temp, target);
     await rm(target, { recursive: true, force: true }); // an empty folder we checked above
-    await rename(temp, target);
+    await withIo(target, 'move the finished dataset to', () => rename(temp, target));
     return { dir: target, result };
   } catch (err) {
     await rm(temp, { recursive: true, force: true }).catch(() => {});
@@ -47,7 +48,8 @@ export class Sink {
   #error: Error | undefined;
   constructor(readonly path: string) {
     this.#stream = createWriteStream(path, { flags: 'wx' });
-    this.#stream.on('error', (e) => (this.#error = e));
+    // A stream's errors carry no path ("ENOSPC: no space left on device, write"): name it here.
+    this.#stream.on('error', (e) => (this.#error = ioError(e, path, 'write')));
   }
   async write(line: string): Promise<void> {
     this.#buf.push(line);
@@ -60,11 +62,11 @@ export class Sink {
     const data = this.#buf.join('\n') + '\n';
     this.#buf = [];
     this.#chars = 0;
-    await new Promise<void>((ok, fail) => this.#stream.write(data, (e) => (e ? fail(e) : ok())));
+    await new Promise<void>((ok, fail) => this.#stream.write(data, (e) => (e ? fail(ioError(e, this.path, 'write')) : ok())));
   }
   async close(): Promise<void> {
     await this.#flush();
-    await new Promise<void>((ok, fail) => this.#stream.end((e?: Error | null) => (e ? fail(e) : ok())));
+    await new Promise<void>((ok, fail) => this.#stream.end((e?: Error | null) => (e ? fail(ioError(e, this.path, 'write')) : ok())));
     if (this.#error) throw this.#error;
   }
   destroy(): void {

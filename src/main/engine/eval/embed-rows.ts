@@ -6,6 +6,7 @@ import { EngineError } from '../../../shared/errors.js';
 import type { SplitFile } from '../data/split.js';
 import type { SearchFn, TopK } from '../mining/top-k.js';
 import { parseJsonFile } from '../workspace/json-file.js';
+import { ioError } from '../workspace/fs-errors.js';
 
 /** The model, injected: one row per text, in order, [n, dim] row-major. */
 export type EmbedFn = (texts: string[], role: 'query' | 'document' | 'text') => Promise<Float32Array>;
@@ -100,7 +101,7 @@ export async function readEvalRows(dataDir: string): Promise<Set<number> | null>
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new EngineError('IO', `cannot read ${path}: ${(err as Error).message}`, { path });
+    throw ioError(err, path, 'read');
   }
   const split = parseJsonFile(path, text) as SplitFile;
   if (!Array.isArray(split?.eval) || !split.eval.every((i) => Number.isInteger(i) && i >= 0)) {

@@ -7,6 +7,7 @@
 // after another in start order; jobs without a lane start at once.
 import { randomUUID } from 'node:crypto';
 import { EngineError, type JobKind, type JobProgress, type JobResultByKind } from '../../../shared/api.js';
+import { explainFsError } from '../workspace/fs-errors.js';
 
 /** What a job reports while it runs; the registry fills in fraction, rate and ETA when missing. */
 export interface JobUpdate {
@@ -152,7 +153,7 @@ export class JobRegistry {
         (err: unknown) =>
           job.controller.signal.aborted
             ? this.#finish(job, { state: 'cancelled', message: 'Cancelled' })
-            : this.#finish(job, { state: 'failed', message: 'Failed', error: EngineError.toData(err) }),
+            : this.#finish(job, { state: 'failed', message: 'Failed', error: EngineError.toData(explainFsError(err)) }),
       );
   }
 

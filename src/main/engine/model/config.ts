@@ -60,6 +60,29 @@ const FAMILY_FILES: Record<ModelFamily, FamilyFile> = {
 };
 const FAMILIES = Object.keys(FAMILY_FILES) as ModelFamily[];
 
+/**
+ * What real checkpoints use, checked before anything is sized from config.json: a model from
+ * the hub can be hostile, and `num_hidden_layers: 1000000` once cost minutes and gigabytes
+ * before failing. The limits leave room above the largest published models, not just the
+ * BERT family (which tops out at XLM-RoBERTa-XXL: 48 layers, hidden 4096, FFN 16384,
+ * vocabulary 250,002, 514 positions):
+ * - layers 256: the deepest published transformers have 126 (Llama 3.1 405B);
+ * - hidden 16,384 and FFN 65,536: Llama 3.1 405B uses 16,384 and 53,248;
+ * - heads 256: 128 in the largest models;
+ * - vocabulary 2^20: the largest tokenizers have 256,000 (Gemma) to 262,144 entries;
+ * - positions 2^20: absolute tables stop at 8,192; long-context configs claim up to 1,048,576;
+ * - token types 1,024: BERT has 2, RoBERTa 1, a few fine-tunes 16.
+ */
+export const CONFIG_LIMITS = {
+  num_hidden_layers: 256,
+  hidden_size: 16_384,
+  num_attention_heads: 256,
+  intermediate_size: 65_536,
+  vocab_size: 1 << 20,
+  max_position_embeddings: 1 << 20,
+  type_vocab_size: 1024,
+} as const;
+
 /** The model class a saved folder names in `architectures`: the bare encoder. */
 export const BARE_ARCHITECTURE = Object.fromEntries(FAMILIES.map((f) => [f, FAMILY_FILES[f].bareArchitecture])) as Record<ModelFamily, string>;
 
@@ -92,6 +115,27 @@ export function parseModelConfig(raw: unknown, file = 'config.json'): ModelConfi
     }
     return v;
   };
+  /** A size: at least `min`, at most its CONFIG_LIMITS entry. */
+  const size = (key: keyof typeof CONFIG_LIMITS, dflt?: number, min = 1): number => {
+    const v = int(key, dflt);
+    const max = CONFIG_LIMITS[key];
+    if (v < min || v > max) {
+      throw new EngineError(
+        'SCHEMA',
+        `${file}: '${key}' is ${v}, ${v < min ? `below the minimum of ${min}` : `above the limit of ${max}`} (real checkpoints use ${min}–${max}). ` +
+          'Fix: use the config.json that was published with these weights (re-download the model); a config with this value describes no real model',
+        { file, key, value: v, min, max },
+      );
+    }
+    return v;
+  };
+  const fraction = (key: string, dflt: number, lo: number, hi: number): number => {
+    const v = num(key, dflt);
+    if (!(v >= lo && v < hi)) {
+      throw new EngineError('SCHEMA', `${file}: '${key}' is ${v}; it must be at least ${lo} and below ${hi}. Fix: use the config.json that was published with these weights`, { file, key, value: v });
+    }
+    return v;
+  };
   const num = (key: string, dflt: number): number => {
     const v = c[key] ?? dflt;
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new EngineError('SCHEMA', `${file}: '${key}' is ${JSON.stringify(c[key])}; expected a number`, { file, key });
@@ -106,22 +150,31 @@ export function parseModelConfig(raw: unknown, file = 'config.json'): ModelConfi
   const cfg: ModelConfig = {
     family,
     modelType: modelType as string,
-    vocabSize: int('vocab_size'),
-    hiddenSize: int('hidden_size'),
-    numLayers: int('num_hidden_layers'),
-    numHeads: int('num_attention_heads'),
-    intermediateSize: int('intermediate_size'),
-    maxPositionEmbeddings: int('max_position_embeddings', 512),
-    typeVocabSize: f.typeVocabSize === 0 ? 0 : int('type_vocab_size', f.typeVocabSize),
-    layerNormEps: num(f.epsKey, f.epsDefault),
+    vocabSize: size('vocab_size'),
+    hiddenSize: size('hidden_size'),
+    numLayers: size('num_hidden_layers'),
+    numHeads: size('num_attention_heads'),
+    intermediateSize: size('intermediate_size'),
+    maxPositionEmbeddings: size('max_position_embeddings', 512),
+    // RoBERTa and XLM-R have one token type; MPNet and ModernBERT none (no table at all).
+    typeVocabSize: f.typeVocabSize === 0 ? 0 : size('type_vocab_size', f.typeVocabSize, 0),
+    // Above 0 (it divides by sqrt(var + eps)); real ones are 1e-12 to 1e-5.
+    layerNormEps: fraction(f.epsKey, f.epsDefault, Number.MIN_VALUE, 1),
     hiddenAct: typeof c[f.actKey] === 'string' ? (c[f.actKey] as string) : 'gelu',
     padTokenId: int('pad_token_id', f.padTokenId),
-    hiddenDropout: num(f.dropout.hidden, f.dropout.dflt),
-    attentionDropout: num(f.dropout.attention, f.dropout.dflt),
+    hiddenDropout: fraction(f.dropout.hidden, f.dropout.dflt, 0, 1),
+    attentionDropout: fraction(f.dropout.attention, f.dropout.dflt, 0, 1),
     raw: c,
   };
-  if (cfg.numHeads === 0 || cfg.hiddenSize % cfg.numHeads !== 0) {
-    throw new EngineError('SCHEMA', `${file}: hidden_size ${cfg.hiddenSize} is not divisible by num_attention_heads ${cfg.numHeads}`, { file });
+  if (cfg.hiddenSize % cfg.numHeads !== 0) {
+    throw new EngineError('SCHEMA', `${file}: hidden_size ${cfg.hiddenSize} is not divisible by num_attention_heads ${cfg.numHeads}; each head takes an equal share. Fix: use the config.json published with these weights`, { file });
+  }
+  if (f.positions === 'padding' && cfg.maxPositionEmbeddings <= cfg.padTokenId + 1) {
+    // RoBERTa and MPNet number positions from pad_token_id + 1: a smaller table leaves no position for a token.
+    throw new EngineError('SCHEMA', `${file}: max_position_embeddings ${cfg.maxPositionEmbeddings} leaves no positions after the pad_token_id + 1 = ${cfg.padTokenId + 1} that ${modelType} reserves. Fix: use the config.json published with these weights`, { file, key: 'max_position_embeddings' });
+  }
+  if (cfg.padTokenId >= cfg.vocabSize) {
+    throw new EngineError('SCHEMA', `${file}: pad_token_id ${cfg.padTokenId} is not below vocab_size ${cfg.vocabSize}, so it names no token. Fix: use the config.json published with these weights`, { file, key: 'pad_token_id' });
   }
   return cfg;
 }

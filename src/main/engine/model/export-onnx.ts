@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { type EncoderSpec, paramSpecs } from '../nn/index.js';
 import { ioError, writeFileAtomic } from '../workspace/atomic.js';
+import { withIo } from '../workspace/fs-errors.js';
 import { BARE_ARCHITECTURE } from './config.js';
 import { type ModelObject, dynamicEncoderModel } from './onnx-dynamic.js';
 import { DATA_TYPE, EXTERNAL, ONNX } from './onnx-proto.js';
@@ -174,8 +175,8 @@ async function ensureHfFiles(loaded: SavableModel, outDir: string, files: Export
   if (Object.keys(tjs).length) cfg['transformers.js_config'] = tjs;
   else delete cfg['transformers.js_config'];
   if (has && JSON.stringify(cfg) === before) return;
-  await writeFile(cfgPath, JSON.stringify(cfg, null, 2) + '\n');
-  if (!has) for (const f of loaded.tokenizerFiles) await copyFile(join(loaded.hfDir, f), join(outDir, f));
+  await withIo(cfgPath, 'write', () => writeFile(cfgPath, JSON.stringify(cfg, null, 2) + '\n'));
+  if (!has) for (const f of loaded.tokenizerFiles) await withIo(join(outDir, f), 'write', () => copyFile(join(loaded.hfDir, f), join(outDir, f)));
 }
 
 function bytesOf(a: Float32Array | Uint16Array): Uint8Array {

@@ -15,6 +15,7 @@ import { HubApiError, listFiles, modelInfo } from '@huggingface/hub';
 import { EngineError } from '../../../shared/errors.js';
 import { modelIdProblem } from '../../../shared/model-id.js';
 import { blobName, COMMIT_RE, findCachedSnapshot, hubCacheDir, linkSnapshotFile, repoFolder, verifyBlob, type RemoteFile } from './hub-cache.js';
+import { ioError, isFsError } from '../workspace/fs-errors.js';
 
 export interface PullProgress {
   file: string;
@@ -201,6 +202,8 @@ async function downloadBlob(url: string, blob: string, f: RemoteFile, token: str
       return transferred;
     } catch (e) {
       if (signal?.aborted) throw e; // the caller turns it into CANCELLED; never retried
+      // A full or read-only disk does not heal by retrying: say so, naming the file.
+      if (isFsError(e) && DISK_CODES.has(e.code!)) throw ioError(e, partial, 'write');
       const retryable = !(e instanceof EngineError) || (e.code === 'IO' && !/hash|downloaded/.test(e.message));
       if (!retryable || attempt >= retries) {
         if (e instanceof EngineError) throw e;
@@ -209,6 +212,8 @@ async function downloadBlob(url: string, blob: string, f: RemoteFile, token: str
     }
   }
 }
+
+const DISK_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EACCES', 'EPERM', 'EROFS']);
 
 /** A hub failure as an EngineError with the fix for its cause. */
 function hubError(e: unknown, repo: string, revision: string, hubUrl: string, token: string | undefined, status?: number): EngineError {

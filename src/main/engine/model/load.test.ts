@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFolder, loadModelTokenizer } from './load.js';
-import { parseSafetensors } from './safetensors.js';
+import { parseSafetensors, writeSafetensors } from './safetensors.js';
 import { bertExpected, writeTinyModel } from './testing.js';
 
 const BERT_TOK = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../test/fixtures/models/bert-wordpiece-uncased');
@@ -160,21 +160,29 @@ describe('loadModelFolder errors', () => {
     await fails(dir, /position_embedding_type "relative_key" is not supported/, 'UNSUPPORTED');
   });
 
-  it('a missing tensor is named with its expected shape', async () => {
+  it('config sizes that disagree with the weights name the field, its value, what the weights hold and the fix', async () => {
     const dir = fresh();
     await writeTinyModel(dir, { config: { num_hidden_layers: 2 } });
-    // Claim 3 layers: layer 2's tensors are missing.
     const cfg = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
-    await writeFile(join(dir, 'config.json'), JSON.stringify({ ...cfg, num_hidden_layers: 3 }));
-    await fails(dir, /lacks 16 tensor\(s\).*'encoder\.layer\.2\.attention\.self\.query\.weight' \[8, 8\]/, 'SCHEMA');
+    const claim = async (field: Record<string, unknown>, re: RegExp) => {
+      await writeFile(join(dir, 'config.json'), JSON.stringify({ ...cfg, ...field }));
+      await fails(dir, re, 'SCHEMA');
+    };
+    await claim({ num_hidden_layers: 3 }, /config\.json: num_hidden_layers is 3 but .*model\.safetensors holds 2 layers \(0–1\)\. Fix: set num_hidden_layers to 2/);
+    await claim({ intermediate_size: 32 }, /intermediate_size is 32 but .* holds feed-forward layers of width 16\. Fix: set intermediate_size to 16/);
+    await claim({ vocab_size: 1000 }, /vocab_size is 1000 but .* holds 30522 token embeddings\. Fix: set vocab_size to 30522/);
+    await claim({ max_position_embeddings: 512 }, /max_position_embeddings is 512 but .* holds 32 position embeddings/);
   });
 
-  it('a mis-shaped tensor is named with both shapes', async () => {
+  it('a missing tensor is named with its expected shape; a mis-shaped one with both shapes', async () => {
     const dir = fresh();
-    await writeTinyModel(dir);
-    const cfg = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
-    await writeFile(join(dir, 'config.json'), JSON.stringify({ ...cfg, intermediate_size: 32 }));
-    await fails(dir, /tensor 'encoder\.layer\.0\.intermediate\.dense\.weight' has shape \[16, 8\] but config\.json implies \[32, 8\]/, 'SCHEMA');
+    const tensors = await writeTinyModel(dir);
+    tensors.delete('encoder.layer.1.attention.self.query.weight');
+    await writeFile(join(dir, 'model.safetensors'), writeSafetensors([...tensors]));
+    await fails(dir, /lacks 1 tensor\(s\).*'encoder\.layer\.1\.attention\.self\.query\.weight' \[8, 8\]/, 'SCHEMA');
+    tensors.set('encoder.layer.1.attention.self.query.weight', { dtype: 'F32', shape: [8, 4], data: new Float32Array(32) });
+    await writeFile(join(dir, 'model.safetensors'), writeSafetensors([...tensors]));
+    await fails(dir, /tensor 'encoder\.layer\.1\.attention\.self\.query\.weight' has shape \[8, 4\] but config\.json implies \[8, 8\]/, 'SCHEMA');
   });
 
   it('weights of another architecture: the anchor tensor is missing under every prefix', async () => {

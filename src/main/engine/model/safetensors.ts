@@ -8,7 +8,7 @@ import { EngineError } from '../../../shared/errors.js';
 import { fromHalfBits, numel } from '../graph/dtype.js';
 
 export type SafeDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
-const BYTES: Record<SafeDType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+export const DTYPE_BYTES: Record<SafeDType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
 
 export interface SafeTensor {
   dtype: SafeDType;
@@ -22,25 +22,51 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
-/** Refuse headers past this size: real ones are kilobytes; a garbage length must not allocate GBs. */
-const MAX_HEADER = 100 * 1024 * 1024;
+/**
+ * Refuse headers past this size: real ones are kilobytes (a few MB for the largest models);
+ * a garbage length must not allocate GBs. The reference implementation's limit.
+ */
+export const MAX_HEADER = 100_000_000;
 
-export function parseSafetensors(buf: Uint8Array, file = 'safetensors file'): SafetensorsFile {
-  const bad = (why: string) =>
-    new EngineError('SCHEMA', `${file} is not a valid safetensors file: ${why}; re-save it with safetensors (save_file / save_pretrained)`, { file });
-  if (buf.byteLength < 8) throw bad(`it has ${buf.byteLength} bytes, fewer than the 8-byte header length`);
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const n = Number(view.getBigUint64(0, true));
-  if (n > MAX_HEADER || 8 + n > buf.byteLength) throw bad(`header length ${n} does not fit the file's ${buf.byteLength} bytes`);
+/** Where a tensor lives: its dtype, shape and byte span, relative to the start of the data. */
+export interface TensorEntry {
+  dtype: SafeDType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+export interface SafetensorsHeader {
+  entries: Map<string, TensorEntry>;
+  metadata: Record<string, string>;
+}
+
+export function badSafetensors(file: string, why: string): EngineError {
+  return new EngineError('SCHEMA', `${file} is not a valid safetensors file: ${why}; re-save it with safetensors (save_file / save_pretrained)`, { file });
+}
+
+/**
+ * The header length from the first 8 bytes, checked against the file's size before anything
+ * else is read, so a file with a garbage header fails without reading its body.
+ */
+export function headerLength(first8: Uint8Array, fileSize: number, file: string): number {
+  if (fileSize < 8) throw badSafetensors(file, `it has ${fileSize} bytes, fewer than the 8-byte header length`);
+  const n = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER) || 8 + Number(n) > fileSize) throw badSafetensors(file, `header length ${n} does not fit the file's ${fileSize} bytes`);
+  return Number(n);
+}
+
+/** Parses and checks a header (the N bytes after the length) for a data section of `dataLength` bytes. */
+export function parseHeader(json: Uint8Array, dataLength: number, file: string): SafetensorsHeader {
+  const bad = (why: string) => badSafetensors(file, why);
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, 8 + n)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(json));
   } catch (e) {
     throw bad(`its header is not UTF-8 JSON (${(e as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw bad('its header is not a JSON object');
-  const data = buf.subarray(8 + n);
-  const tensors = new Map<string, SafeTensor>();
+  const entries = new Map<string, TensorEntry>();
   const spans: Array<[number, number, string]> = [];
   let metadata: Record<string, string> = {};
   for (const [name, raw] of Object.entries(header)) {
@@ -48,22 +74,22 @@ export function parseSafetensors(buf: Uint8Array, file = 'safetensors file'): Sa
       metadata = raw as Record<string, string>;
       continue;
     }
-    const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof e.dtype !== 'string' || !(e.dtype in BYTES)) {
-      throw bad(`tensor '${name}' has dtype ${JSON.stringify(e.dtype)}; supported: ${Object.keys(BYTES).join(', ')}`);
+    const e = (raw ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof e.dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, e.dtype)) {
+      throw bad(`tensor '${name}' has dtype ${JSON.stringify(e.dtype)}; supported: ${Object.keys(DTYPE_BYTES).join(', ')}`);
     }
     const dtype = e.dtype as SafeDType;
     const shape = e.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw bad(`tensor '${name}' has shape ${JSON.stringify(shape)}`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw bad(`tensor '${name}' has shape ${JSON.stringify(shape)}`);
     const off = e.data_offsets;
-    if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isInteger(d) && d >= 0) || off[0] > off[1]) {
+    if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isSafeInteger(d) && d >= 0) || off[0] > off[1]) {
       throw bad(`tensor '${name}' has data_offsets ${JSON.stringify(off)}`);
     }
     const [begin, end] = off as [number, number];
-    if (end > data.byteLength) throw bad(`tensor '${name}' ends at byte ${end} but the data has ${data.byteLength} (truncated file?)`);
-    const expected = numel(shape) * BYTES[dtype];
+    if (end > dataLength) throw bad(`tensor '${name}' ends at byte ${end} but the data has ${dataLength} (truncated file?)`);
+    const expected = numel(shape) * DTYPE_BYTES[dtype];
     if (end - begin !== expected) throw bad(`tensor '${name}' (${dtype} [${shape.join(', ')}]) needs ${expected} bytes but spans ${end - begin}`);
-    tensors.set(name, { dtype, shape: shape as number[], bytes: data.subarray(begin, end) });
+    entries.set(name, { dtype, shape: shape as number[], begin, end });
     spans.push([begin, end, name]);
   }
   spans.sort((a, b) => a[0] - b[0]);
@@ -72,34 +98,50 @@ export function parseSafetensors(buf: Uint8Array, file = 'safetensors file'): Sa
     if (begin !== at) throw bad(begin < at ? `tensor '${name}' overlaps the tensor before it` : `there is a gap before tensor '${name}'`);
     at = end;
   }
-  if (at !== data.byteLength) throw bad(`${data.byteLength - at} bytes after the last tensor`);
+  if (at !== dataLength) throw bad(`${dataLength - at} bytes after the last tensor`);
+  return { entries, metadata };
+}
+
+/** A whole safetensors file already in memory (checkpoints, tests); model folders are read by safetensors-file.ts. */
+export function parseSafetensors(buf: Uint8Array, file = 'safetensors file'): SafetensorsFile {
+  const n = headerLength(buf.subarray(0, 8), buf.byteLength, file);
+  const data = buf.subarray(8 + n);
+  const { entries, metadata } = parseHeader(buf.subarray(8, 8 + n), data.byteLength, file);
+  const tensors = new Map<string, SafeTensor>();
+  for (const [name, e] of entries) tensors.set(name, { dtype: e.dtype, shape: e.shape, bytes: data.subarray(e.begin, e.end) });
   return { tensors, metadata };
 }
 
 /** A floating-point tensor's values as float32 (F16 and BF16 widened exactly, F64 rounded). */
 export function toFloat32(t: SafeTensor, name = 'tensor'): Float32Array {
-  const n = numel(t.shape);
-  const dv = new DataView(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
-  const out = new Float32Array(n);
-  switch (t.dtype) {
+  const out = new Float32Array(numel(t.shape));
+  widenInto(out, 0, t.bytes, t.dtype, name);
+  return out;
+}
+
+/** Writes the values in `bytes` (whole elements of `dtype`) into `out` from element `at` on. */
+export function widenInto(out: Float32Array, at: number, bytes: Uint8Array, dtype: SafeDType, name = 'tensor'): void {
+  const n = bytes.byteLength / DTYPE_BYTES[dtype];
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  switch (dtype) {
     case 'F32':
       // A byte copy, not getFloat32: bit-exact (NaN payloads included) and fast.
-      new Uint8Array(out.buffer).set(t.bytes);
-      return out;
+      new Uint8Array(out.buffer, out.byteOffset + at * 4, bytes.byteLength).set(bytes);
+      return;
     case 'F64':
-      for (let i = 0; i < n; i++) out[i] = dv.getFloat64(i * 8, true);
-      return out;
+      for (let i = 0; i < n; i++) out[at + i] = dv.getFloat64(i * 8, true);
+      return;
     case 'F16':
-      for (let i = 0; i < n; i++) out[i] = fromHalfBits(dv.getUint16(i * 2, true));
-      return out;
+      for (let i = 0; i < n; i++) out[at + i] = fromHalfBits(dv.getUint16(i * 2, true));
+      return;
     case 'BF16': {
       // bfloat16 is the top half of a float32: shift the bits back into place.
-      const bits = new Uint32Array(out.buffer);
-      for (let i = 0; i < n; i++) bits[i] = dv.getUint16(i * 2, true) << 16;
-      return out;
+      const bits = new Uint32Array(out.buffer, out.byteOffset, out.length);
+      for (let i = 0; i < n; i++) bits[at + i] = dv.getUint16(i * 2, true) << 16;
+      return;
     }
     default:
-      throw new EngineError('BAD_INPUT', `${name} has dtype ${t.dtype}, not a floating-point type`);
+      throw new EngineError('BAD_INPUT', `${name} has dtype ${dtype}, not a floating-point type`);
   }
 }
 
@@ -117,7 +159,7 @@ export function writeSafetensors(tensors: Iterable<[string, TensorToWrite]>, met
   const parts: Uint8Array[] = [];
   let offset = 0;
   for (const [name, t] of tensors) {
-    const count = t.data instanceof Uint8Array ? t.data.byteLength / BYTES[t.dtype] : t.data.length;
+    const count = t.data instanceof Uint8Array ? t.data.byteLength / DTYPE_BYTES[t.dtype] : t.data.length;
     if (numel(t.shape) !== count) {
       throw new EngineError('INTERNAL', `tensor '${name}' has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
     }

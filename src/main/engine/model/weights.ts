@@ -17,7 +17,10 @@ import { join } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { parseJsonFile } from '../workspace/json-file.js';
 import type { ModelConfig } from './config.js';
-import { parseSafetensors, toFloat32, type SafeTensor } from './safetensors.js';
+import { ioError } from '../workspace/fs-errors.js';
+import { checkConfigAgainstWeights } from './config-check.js';
+import type { SafeTensor, TensorEntry } from './safetensors.js';
+import { openSafetensors, readTensorBytes, readTensorFloat32, type SafetensorsSource } from './safetensors-file.js';
 
 export interface ParamSpec {
   key: string;
@@ -45,7 +48,21 @@ const HEAD = /^(cls|lm_head|classifier|qa_outputs|score|pre_classifier)\./;
 const SHARD_NAME = /^[\w.-]+\.safetensors$/;
 
 export async function readWeights(dir: string, config: ModelConfig, expected: ExpectedParams): Promise<LoadedWeights> {
-  const { tensors, files } = await readTensors(dir);
+  const { tensors, files, sources } = await readHeaders(dir);
+  try {
+    return await readFromHeaders(dir, tensors, files, config, expected);
+  } finally {
+    await Promise.all(sources.map((s) => s.handle.close().catch(() => {})));
+  }
+}
+
+/** A tensor named in a header: which open file holds it, and where. */
+interface Located {
+  src: SafetensorsSource;
+  entry: TensorEntry;
+}
+
+async function readFromHeaders(dir: string, tensors: Map<string, Located>, files: string, config: ModelConfig, expected: ExpectedParams): Promise<LoadedWeights> {
   const specs = expected(config);
   if (specs.length === 0) throw new EngineError('INTERNAL', 'the expected parameter list is empty');
   const anchor = specs[0].key;
@@ -59,20 +76,23 @@ export async function readWeights(dir: string, config: ModelConfig, expected: Ex
     );
   }
   const prefix = hit.slice(0, hit.length - anchor.length);
+  // Sizes in config.json against the tensors' own shapes, before any tensor is read: the
+  // message names the config field rather than one tensor of many.
+  checkConfigAgainstWeights(config, new Map([...tensors].map(([k, t]) => [k, t.entry.shape])), prefix, dir, files);
   const wanted = new Map(specs.map((s) => [s.key, s.shape]));
   const params = new Map<string, Float32Array>();
   const shapes = new Map<string, readonly number[]>();
-  const passthrough = new Map<string, SafeTensor>();
+  const keep: Array<[string, Located]> = [];
   const dropped: string[] = [];
   const dtypes: Record<string, number> = {};
-  for (const [key, t] of tensors) {
+  for (const [key, { entry: t }] of tensors) {
     const bare = key.startsWith(prefix) ? key.slice(prefix.length) : undefined;
     if (bare === undefined || BUFFER.test(bare) || HEAD.test(bare)) {
       dropped.push(key);
       continue;
     }
     if (!wanted.has(bare)) {
-      passthrough.set(bare, t);
+      keep.push([bare, tensors.get(key)!]);
       continue;
     }
     const want = wanted.get(bare)!;
@@ -100,16 +120,21 @@ export async function readWeights(dir: string, config: ModelConfig, expected: Ex
       { file: files, missing: missing.map((s) => s.key) },
     );
   }
-  // Convert in the expected order, so iteration order is the spec's (the graph's input order).
-  for (const s of specs) params.set(s.key, toFloat32(tensors.get(prefix + s.key)!, s.key));
+  // Read in the expected order, so iteration order is the spec's (the graph's input order).
+  for (const s of specs) {
+    const { src, entry } = tensors.get(prefix + s.key)!;
+    params.set(s.key, await readTensorFloat32(src, entry, s.key));
+  }
+  const passthrough = new Map<string, SafeTensor>();
+  for (const [bare, { src, entry }] of keep) passthrough.set(bare, await readTensorBytes(src, entry));
   return { params, shapes, passthrough, dropped, prefix, dtypes };
 }
 
-/** All tensors of the folder (one file or shards), and a label naming the file(s) for errors. */
-async function readTensors(dir: string): Promise<{ tensors: Map<string, SafeTensor>; files: string }> {
+/** Every tensor's header entry in the folder (one file or shards), the open files, and a label naming the file(s) for errors. */
+async function readHeaders(dir: string): Promise<{ tensors: Map<string, Located>; files: string; sources: SafetensorsSource[] }> {
   const single = join(dir, 'model.safetensors');
-  const bytes = await readIfExists(single);
-  if (bytes) return { tensors: parseSafetensors(bytes, single).tensors, files: single };
+  const one = await openIfExists(single);
+  if (one) return { tensors: new Map([...one.entries].map(([k, entry]) => [k, { src: one, entry }])), files: single, sources: [one] };
   const indexFile = join(dir, 'model.safetensors.index.json');
   const indexBytes = await readIfExists(indexFile);
   if (!indexBytes) throw await noWeights(dir);
@@ -118,19 +143,26 @@ async function readTensors(dir: string): Promise<{ tensors: Map<string, SafeTens
   if (typeof map !== 'object' || map === null) {
     throw new EngineError('SCHEMA', `${indexFile} has no 'weight_map' object; re-save the model with save_pretrained`, { file: indexFile });
   }
-  const tensors = new Map<string, SafeTensor>();
-  for (const shard of new Set(Object.values(map))) {
-    // Names come from a downloaded file: never let one point outside the folder.
-    if (!SHARD_NAME.test(shard)) throw new EngineError('SCHEMA', `${indexFile} names shard ${JSON.stringify(shard)}, not a plain *.safetensors file name in the folder`, { file: indexFile });
-    const path = join(dir, shard);
-    const b = await readIfExists(path);
-    if (!b) throw new EngineError('NOT_FOUND', `${indexFile} lists shard ${shard} but ${path} does not exist; re-download the model`, { file: path });
-    for (const [k, t] of parseSafetensors(b, path).tensors) if (map[k] === shard) tensors.set(k, t);
+  const tensors = new Map<string, Located>();
+  const sources: SafetensorsSource[] = [];
+  try {
+    for (const shard of new Set(Object.values(map))) {
+      // Names come from a downloaded file: never let one point outside the folder.
+      if (typeof shard !== 'string' || !SHARD_NAME.test(shard)) throw new EngineError('SCHEMA', `${indexFile} names shard ${JSON.stringify(shard)}, not a plain *.safetensors file name in the folder`, { file: indexFile });
+      const path = join(dir, shard);
+      const src = await openIfExists(path);
+      if (!src) throw new EngineError('NOT_FOUND', `${indexFile} lists shard ${shard} but ${path} does not exist; re-download the model`, { file: path });
+      sources.push(src);
+      for (const [k, entry] of src.entries) if (map[k] === shard) tensors.set(k, { src, entry });
+    }
+    for (const [k, shard] of Object.entries(map)) {
+      if (!tensors.has(k)) throw new EngineError('SCHEMA', `${indexFile} puts tensor '${k}' in ${shard}, but that file has no such tensor; re-download the model`, { file: indexFile, key: k });
+    }
+  } catch (e) {
+    await Promise.all(sources.map((s) => s.handle.close().catch(() => {})));
+    throw e;
   }
-  for (const [k, shard] of Object.entries(map)) {
-    if (!tensors.has(k)) throw new EngineError('SCHEMA', `${indexFile} puts tensor '${k}' in ${shard}, but that file has no such tensor; re-download the model`, { file: indexFile, key: k });
-  }
-  return { tensors, files: `${dir}/model-*.safetensors` };
+  return { tensors, files: `${dir}/model-*.safetensors`, sources };
 }
 
 async function noWeights(dir: string): Promise<EngineError> {
@@ -161,6 +193,17 @@ async function readIfExists(path: string): Promise<Uint8Array | undefined> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EISDIR') return undefined;
-    throw new EngineError('IO', `Could not read ${path}: ${(e as Error).message}. Fix: check the file's permissions.`, { path });
+    throw ioError(e, path, 'read');
+  }
+}
+
+/** The file's header, or undefined when there is no such file (a dangling link counts as none). */
+async function openIfExists(path: string): Promise<SafetensorsSource | undefined> {
+  try {
+    return await openSafetensors(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EISDIR') return undefined;
+    throw ioError(e, path, 'read');
   }
 }

@@ -3,6 +3,7 @@
 // special_tokens_map.json / tokenizer_config.json (a string, or an AddedToken object).
 import { readFile } from 'node:fs/promises';
 import { EngineError } from '../../../shared/errors.js';
+import { ioError } from '../workspace/fs-errors.js';
 import { parseJsonFile } from '../workspace/json-file.js';
 
 /** Parsed JSON of `path`, undefined when the file does not exist; broken JSON is an error. */
@@ -12,7 +13,7 @@ export async function readJsonIfExists(path: string): Promise<unknown> {
     text = await readFile(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new EngineError('IO', `Could not read ${path}: ${(e as Error).message}. Fix: check the file's permissions.`, { path });
+    throw ioError(e, path, 'read');
   }
   return parseJsonFile(path, text);
 }

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { parseSafetensors, toFloat32, writeSafetensors } from '../model/safetensors.js';
 import type { OptimizerState } from '../runtime/index.js';
+import { withIo } from '../workspace/fs-errors.js';
+import { parseJsonFile } from '../workspace/json-file.js';
 
 export interface LoopState {
   /** Optimizer steps taken (= trainer.stepCount). */
@@ -35,13 +37,15 @@ function tensors(map: Map<string, Float32Array>, prefix = ''): [string, { dtype:
 }
 
 async function writeSynced(path: string, data: Uint8Array | string): Promise<void> {
-  const fh = await open(path, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await withIo(path, 'write', async () => {
+    const fh = await open(path, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  });
 }
 
 export function checkpointDir(runDir: string, step: number): string {
@@ -71,7 +75,8 @@ export async function saveCheckpoint(runDir: string, c: Checkpoint, name = `step
 
 export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   try {
-    const raw = JSON.parse(await readFile(join(dir, STATE_FILE), 'utf8')) as LoopState & { optimizerStep: number };
+    const stateFile = join(dir, STATE_FILE);
+    const raw = checkLoopState(parseJsonFile(stateFile, await readFile(stateFile, 'utf8')), stateFile, dir);
     const params = new Map<string, Float32Array>();
     for (const [k, t] of parseSafetensors(await readFile(join(dir, 'params.safetensors'))).tensors) params.set(k, toFloat32(t, k));
     const m = new Map<string, Float32Array>();
@@ -82,6 +87,7 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     const { optimizerStep, ...loop } = raw;
     return { loop, params, optimizer: { step: optimizerStep, m, v } };
   } catch (e) {
+    if (e instanceof EngineError) throw e; // already names the file and the fix
     throw new EngineError('SCHEMA', `checkpoint ${dir} cannot be read (${(e as Error).message}); delete it to resume from an earlier one`, { path: dir });
   }
 }
@@ -108,3 +114,19 @@ export async function writeTextSynced(path: string, text: string): Promise<void>
   await rename(temp, path);
 }
 
+/** trainer-state.json's fields, each checked: a damaged file is named, not "Cannot destructure property 'epoch'" later. */
+function checkLoopState(raw: unknown, file: string, dir: string): LoopState & { optimizerStep: number } {
+  const bad = (key: string, v: unknown, want: string) =>
+    new EngineError('SCHEMA', `${file}: '${key}' is ${JSON.stringify(v) ?? 'missing'}; expected ${want}. The checkpoint's state is damaged. Fix: delete ${dir} to resume from the checkpoint before it, or train again without --resume`, { file, key });
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('(the file)', raw, 'a JSON object');
+  const o = raw as Record<string, unknown>;
+  for (const key of ['step', 'skippedSteps', 'sinceBest', 'optimizerStep']) {
+    if (!Number.isSafeInteger(o[key]) || (o[key] as number) < 0) throw bad(key, o[key], 'a whole number ≥ 0');
+  }
+  if (typeof o.lrScale !== 'number' || !(o.lrScale > 0) || !Number.isFinite(o.lrScale)) throw bad('lrScale', o.lrScale, 'a number above 0');
+  const best = o.best as Record<string, unknown> | null;
+  if (best !== null && (typeof best !== 'object' || typeof best.metric !== 'string' || typeof best.value !== 'number' || !Number.isSafeInteger(best.step))) {
+    throw bad('best', best, 'null or {metric, value, step}');
+  }
+  return o as unknown as LoopState & { optimizerStep: number };
+}

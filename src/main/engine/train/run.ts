@@ -26,6 +26,7 @@ import { Guide } from './guide.js';
 import { planSteps } from './sampler.js';
 import { type Schedule, lrAt, warmupSteps } from './schedule.js';
 import { type TrainSettings, checkSettings, resumeMismatch } from './settings.js';
+import { withIo } from '../workspace/fs-errors.js';
 
 export interface StepRecord {
   step: number;
@@ -70,6 +71,8 @@ export interface TrainResult {
   best: LoopState['best'];
   /** RUN_DIR/model, written when the run finished. */
   modelDir: string | null;
+  /** A --resume found every step done already: nothing was trained now. */
+  alreadyFinished?: boolean;
   device: string;
   /** Why that device (selectDevice's reason). */
   deviceReason: string;
@@ -141,7 +144,7 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
     ? await createGradCacheTrainer({ ...trainerBase, graphs: gradCacheGraphs(spec, { negativesPerQuery: n, maskNegatives: masked }, stepOptions), chunkRows: settings.gradCacheRows })
     : await createTrainer({ ...trainerBase, buildStep: (shape) => buildTrainStep(spec, { queries: shape.batch, negativesPerQuery: n, length: shape.length, maskNegatives: masked, guided: guide !== null }, stepOptions) });
   try {
-    await mkdir(runDir, { recursive: true });
+    await withIo(runDir, 'create the folder', () => mkdir(runDir, { recursive: true }));
     if (opts.resume) await restore(trainer, runDir, loop, metricsPath, log);
     else {
       await writeJsonAtomic(configPath, settings);
@@ -188,7 +191,7 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
         rec.eval = await opts.evaluate(await trainer.getParams(), spec, loaded);
         earlyStopped = await track(rec.eval) && !last;
       }
-      await appendFile(metricsPath, JSON.stringify(rec) + '\n');
+      await withIo(metricsPath, 'append to', () => appendFile(metricsPath, JSON.stringify(rec) + '\n'));
       const elapsed = (Date.now() - started) / 1000;
       const perStep = elapsed / (loop.step - startStep);
       opts.onProgress?.({ ...rec, totalSteps: plan.length, etaSec: perStep * (plan.length - loop.step) });
@@ -202,6 +205,13 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
       await checkpoint();
       log(`stopped at step ${loop.step} of ${plan.length}; checkpoint written — continue with --resume`);
       return result(true, false, finalLoss, null);
+    }
+    const alreadyFinished = startStep === plan.length && plan.length > 0;
+    if (alreadyFinished) {
+      // --resume of a run whose last checkpoint is its final step: no step runs now. Report the
+      // loss it finished with (not "undefined") and say so; the model is rewritten unchanged.
+      finalLoss = await lastLoss(metricsPath);
+      log(`${runDir} was already finished: all ${plan.length} steps ran before this --resume, so there is nothing to resume`);
     }
     await checkpoint();
     const bestDir = loop.best ? join(runDir, 'checkpoints', 'best') : null;
@@ -217,7 +227,7 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
       { overwrite: true },
     );
     log(`model written to ${modelDir}${loop.best ? ` (best ${settings.metric} ${loop.best.value.toFixed(4)} at step ${loop.best.step})` : ''}`);
-    return result(false, earlyStopped, finalLoss, modelDir);
+    return { ...result(false, earlyStopped, finalLoss, modelDir), alreadyFinished };
   }
 
   /** Records an evaluation; true when early stopping should stop the run. */
@@ -249,6 +259,17 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
 
   function result(cancelled: boolean, earlyStopped: boolean, finalLoss: number | null, modelDir: string | null): TrainResult {
     return { runDir, steps: loop.step, totalSteps: plan.length, cancelled, earlyStopped, finalLoss, skippedSteps: loop.skippedSteps, best: loop.best, modelDir, device: device.device, deviceReason: device.reason };
+  }
+}
+
+/** The loss of the last step in metrics.jsonl, or null (none, or a torn last line). */
+async function lastLoss(metricsPath: string): Promise<number | null> {
+  const lines = existsSync(metricsPath) ? (await readFile(metricsPath, 'utf8')).split('\n').filter((l) => l !== '') : [];
+  try {
+    const loss = (JSON.parse(lines[lines.length - 1] ?? 'null') as StepRecord | null)?.loss;
+    return typeof loss === 'number' ? loss : null;
+  } catch {
+    return null;
   }
 }
 

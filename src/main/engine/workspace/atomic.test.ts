@@ -95,7 +95,7 @@ describe('writeFileAtomic', () => {
  * src/ layout, so a child `node` can run the real code: Node 20 cannot strip TS types.
  */
 async function compileAtomicFor(out: string): Promise<string> {
-  for (const rel of ['shared/errors.ts', 'main/engine/workspace/atomic.ts']) {
+  for (const rel of ['shared/errors.ts', 'main/engine/workspace/fs-errors.ts', 'main/engine/workspace/atomic.ts']) {
     const js = ts.transpileModule(await readFile(join(SRC, rel), 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
     }).outputText;

@@ -5,7 +5,10 @@
 import { open, rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
-import { EngineError } from '../../../shared/errors.js';
+import { ioError } from './fs-errors.js';
+
+// ioError moved to fs-errors.ts (shared by reads and writes); kept importable from here.
+export { ioError };
 
 /**
  * Test-only fault points. Tests (and a child process they SIGKILL) set these to stop a write
@@ -90,23 +93,4 @@ async function syncDir(dir: string): Promise<void> {
   } finally {
     await fh?.close().catch(() => {});
   }
-}
-
-/** Any fs failure as EngineError('IO') naming the path, the OS code and a fix; EngineErrors pass. */
-export function ioError(err: unknown, path: string, action: string): EngineError {
-  if (err instanceof EngineError) return err;
-  const e = err as NodeJS.ErrnoException;
-  const code = e?.code ?? 'UNKNOWN';
-  const fix =
-    code === 'ENOSPC'
-      ? 'free some disk space and try again'
-      : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
-        ? 'check that the folder is writable by you'
-        : code === 'ENOENT'
-          ? 'check that the folder still exists'
-          : 'check the disk and try again';
-  return new EngineError('IO', `Could not ${action} ${path}: ${e?.message ?? String(err)}. Fix: ${fix}.`, {
-    path,
-    osCode: code,
-  });
 }

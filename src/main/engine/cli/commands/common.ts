@@ -3,6 +3,7 @@
 // bad input) — the same mapping as cli/main.ts.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EngineError } from '../../../../shared/errors.js';
+import { explainFsError } from '../../workspace/fs-errors.js';
 
 export type Out = { log: (s: string) => void; error: (s: string) => void };
 
@@ -34,7 +35,8 @@ export function reportError(cmd: string, usage: string, err: unknown, out: Out):
     out.error(`embedsmith ${cmd}: ${err.message}\n${usage}`);
     return 2;
   }
-  const e = err instanceof EngineError ? err : new EngineError('INTERNAL', err instanceof Error ? err.message : String(err));
+  const known = explainFsError(err);
+  const e = known instanceof EngineError ? known : new EngineError('INTERNAL', err instanceof Error ? err.message : String(err));
   out.error(`embedsmith ${cmd}: ${e.message}`);
   return ['BAD_INPUT', 'NOT_FOUND', 'ALREADY_EXISTS', 'SCHEMA'].includes(e.code) ? 2 : 1;
 }

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { EngineError } from '../../../../shared/errors.js';
+import { ioError } from '../../workspace/fs-errors.js';
 
 export interface InputTexts {
   texts: string[];
@@ -30,7 +31,8 @@ export async function readInputTexts(file: string, column?: string): Promise<Inp
     bytes = await readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new EngineError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO', `cannot read ${file}: ${(e as Error).message}`, { file });
+    if (code === 'ENOENT') throw new EngineError('NOT_FOUND', `${file} does not exist. Fix: check the path.`, { file });
+    throw ioError(e, file, 'read');
   }
   let text: string;
   try {

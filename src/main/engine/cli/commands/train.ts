@@ -165,6 +165,13 @@ export async function trainCommand(args: string[], out: Out): Promise<number> {
       out.error(`embedsmith train: stopped at step ${r.steps} of ${r.totalSteps}; continue with the same command and --resume`);
       return 1;
     }
+    if (r.alreadyFinished) {
+      out.log(
+        `${r.runDir} was already finished: all ${r.totalSteps} steps ran before this --resume, so there was nothing to resume; ` +
+          `final loss ${r.finalLoss?.toFixed(4) ?? 'not recorded'}; model in ${r.modelDir}. To train further, start a new run from it: --model ${r.modelDir} --out NEW_RUN_DIR`,
+      );
+      return 0;
+    }
     out.log(`trained ${r.steps} steps on ${r.device}${r.skippedSteps ? ` (${r.skippedSteps} skipped: non-finite gradients)` : ''}; final loss ${r.finalLoss?.toFixed(4)}; model in ${r.modelDir}`);
     if (generalEval && r.modelDir) {
       // The forgetting guard: the model is saved already, so a failure here only warns.
