@@ -91,6 +91,8 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     // The new project is locked before the old one is released: a failed open keeps the old.
     if (project && project.dir !== next.dir) await project.close();
     project = next;
+    // What opening did (a stale lock taken over, leftovers swept) goes to the log, not lost.
+    for (const note of next.notes) console.warn(`embedsmith: ${note}`);
     await recent.touch(next.info);
     projectChanged();
     return next.info;

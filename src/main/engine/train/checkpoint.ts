@@ -4,12 +4,12 @@
 // evals without improvement). A checkpoint is written to a temporary folder, fsynced and
 // renamed to RUN_DIR/checkpoints/step-N, so a kill at any moment leaves whole checkpoints only.
 
-import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { parseSafetensors, toFloat32, writeSafetensors } from '../model/safetensors.js';
 import type { OptimizerState } from '../runtime/index.js';
+import { syncDir, tempPathFor, writeFileAtomic } from '../workspace/atomic.js';
 
 export interface LoopState {
   /** Optimizer steps taken (= trainer.stepCount). */
@@ -53,15 +53,17 @@ export async function saveCheckpoint(runDir: string, c: Checkpoint, name = `step
   const root = join(runDir, 'checkpoints');
   await mkdir(root, { recursive: true });
   const target = join(root, name);
-  const temp = join(root, `.${name}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = tempPathFor(target);
   await mkdir(temp);
   try {
     // Flat [n] shapes: the trainer checks element counts against its graph on the way back in.
     await writeSynced(join(temp, 'params.safetensors'), writeSafetensors(tensors(c.params)));
     await writeSynced(join(temp, 'optimizer.safetensors'), writeSafetensors([...tensors(c.optimizer.m, 'm.'), ...tensors(c.optimizer.v, 'v.')]));
     await writeSynced(join(temp, STATE_FILE), JSON.stringify({ ...c.loop, optimizerStep: c.optimizer.step }, null, 2) + '\n');
+    await syncDir(temp);
     await rm(target, { recursive: true, force: true });
     await rename(temp, target);
+    await syncDir(root);
   } catch (e) {
     await rm(temp, { recursive: true, force: true }).catch(() => {});
     throw e;
@@ -103,8 +105,6 @@ export async function pruneCheckpoints(runDir: string, keep: number): Promise<vo
 }
 
 export async function writeTextSynced(path: string, text: string): Promise<void> {
-  const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeSynced(temp, text);
-  await rename(temp, path);
+  await writeFileAtomic(path, text);
 }
 

@@ -5,7 +5,7 @@
 // resumed from a checkpoint continues exactly as the uninterrupted run would have.
 
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rmdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { applyTemplate, templateToPrompts } from '../data/templates.js';
@@ -18,7 +18,9 @@ import { gradCacheGraphs } from '../nn/grad-cache.js';
 import { openModelTools } from '../mining/embedder.js';
 import { type Trainer, createTrainer, selectDevice } from '../runtime/index.js';
 import { createGradCacheTrainer } from '../runtime/grad-cache.js';
-import { writeJsonAtomic } from '../workspace/atomic.js';
+import { ioError, writeJsonAtomic } from '../workspace/atomic.js';
+import { withFolderLock } from '../workspace/lock.js';
+import { checkOutPath } from '../workspace/out-path.js';
 import { pairLossBatch, stepBatch, type Templates } from './batch.js';
 import { type LoopState, listCheckpoints, loadCheckpoint, pruneCheckpoints, saveCheckpoint, checkpointDir, writeTextSynced } from './checkpoint.js';
 import { type Example, TokenCache, loadExamples } from './examples.js';
@@ -79,7 +81,35 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
   const settings = checkSettings(settingsIn);
   // The saved model carries the templates as prompts: refuse one it could not carry before training, not after.
   templateToPrompts({ query: settings.template.query, document: settings.template.document, text: '' });
-  const runDir = resolve(runDirIn);
+  const sources = [{ path: settings.model, what: '--model' }, { path: settings.data, what: '--data' }, ...(settings.eval ? [{ path: settings.eval, what: '--eval' }] : [])];
+  await checkOutPath(runDirIn, 'folder', sources);
+  return withRunFolder(resolve(runDirIn), opts.log, () => trainLocked(settings, resolve(runDirIn), opts));
+}
+
+/**
+ * Runs `fn` holding RUN_DIR/run.lock: two trainings into one folder would interleave
+ * metrics.jsonl and leave the config of one beside the model of the other, so the second is
+ * refused, naming the first. A folder this call created and nothing filled is removed again.
+ */
+export async function withRunFolder<T>(runDir: string, log: ((line: string) => void) | undefined, fn: () => Promise<T>): Promise<T> {
+  const existing = await stat(runDir).catch(() => null);
+  if (existing && !existing.isDirectory()) {
+    throw new EngineError('BAD_INPUT', `--out ${runDir} is a file, not a run folder. Fix: choose a new folder name for --out (the file is left as it is).`, { setting: 'out', path: runDir });
+  }
+  const made = await mkdir(runDir, { recursive: true }).catch((e) => {
+    throw ioError(e, runDir, 'create the run folder');
+  });
+  try {
+    return await withFolderLock(runDir, 'run', (note) => {
+      if (note) log?.(note);
+      return fn();
+    });
+  } finally {
+    if (made !== undefined) await rmdir(runDir).catch(() => {}); // fails, as it should, once the run wrote anything
+  }
+}
+
+async function trainLocked(settings: TrainSettings, runDir: string, opts: { resume?: boolean } & TrainHooks): Promise<TrainResult> {
   const log = opts.log ?? (() => {});
   const configPath = join(runDir, 'config.json');
   const metricsPath = join(runDir, 'metrics.jsonl');
