@@ -148,3 +148,19 @@ describe('writes never destroy', () => {
     expect((await readFile(join(run, 'rows.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(24 + 6);
   }, 60_000);
 });
+
+describe('bounds', () => {
+  it.each([
+    ['--weight-decay', 'Infinity', /--weight-decay Infinity is out of range: it must be a number in \[0, 10\]; decoupled decay/],
+    ['--temperature', 'Infinity', /--temperature Infinity is out of range: it must be a number in \[0\.001, 10\]/],
+    ['--lr', 'NaN', /--lr must be a number in \(0, 1\], got 'NaN'/],
+    ['--threads', '1000', /--threads 1000 is out of range: it must be a whole number in \[1, \d+\]; more threads than cores only take turns/],
+    ['--max-steps', '1e8', /--max-steps 100000000 is out of range: it must be a whole number in \[1, 10000000\]; ten million steps/],
+  ])('train %s %s exits 2 naming the setting, the value and the range, and writes nothing', async (flag, value, message) => {
+    const run = join(tmp, `bounds${flag}`);
+    const r = await cli('train', '--model', MODEL, '--data', data, '--out', run, flag, value);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(run)).toBe(false);
+  }, 60_000);
+});

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { parseSafetensors, toFloat32, writeSafetensors } from '../model/safetensors.js';
 import type { OptimizerState } from '../runtime/index.js';
+import type { InputFingerprint } from './resume-check.js';
 import { syncDir, tempPathFor, writeFileAtomic } from '../workspace/atomic.js';
 
 export interface LoopState {
@@ -26,6 +27,8 @@ export interface Checkpoint {
   loop: LoopState;
   params: Map<string, Float32Array>;
   optimizer: OptimizerState;
+  /** What the run was trained on (resume-check.ts); absent in checkpoints of earlier versions. */
+  inputs?: InputFingerprint;
 }
 
 const STATE_FILE = 'trainer-state.json';
@@ -59,7 +62,7 @@ export async function saveCheckpoint(runDir: string, c: Checkpoint, name = `step
     // Flat [n] shapes: the trainer checks element counts against its graph on the way back in.
     await writeSynced(join(temp, 'params.safetensors'), writeSafetensors(tensors(c.params)));
     await writeSynced(join(temp, 'optimizer.safetensors'), writeSafetensors([...tensors(c.optimizer.m, 'm.'), ...tensors(c.optimizer.v, 'v.')]));
-    await writeSynced(join(temp, STATE_FILE), JSON.stringify({ ...c.loop, optimizerStep: c.optimizer.step }, null, 2) + '\n');
+    await writeSynced(join(temp, STATE_FILE), JSON.stringify({ ...c.loop, optimizerStep: c.optimizer.step, ...(c.inputs ? { inputs: c.inputs } : {}) }, null, 2) + '\n');
     await syncDir(temp);
     await rm(target, { recursive: true, force: true });
     await rename(temp, target);
@@ -73,7 +76,7 @@ export async function saveCheckpoint(runDir: string, c: Checkpoint, name = `step
 
 export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   try {
-    const raw = JSON.parse(await readFile(join(dir, STATE_FILE), 'utf8')) as LoopState & { optimizerStep: number };
+    const raw = JSON.parse(await readFile(join(dir, STATE_FILE), 'utf8')) as LoopState & { optimizerStep: number; inputs?: InputFingerprint };
     const params = new Map<string, Float32Array>();
     for (const [k, t] of parseSafetensors(await readFile(join(dir, 'params.safetensors'))).tensors) params.set(k, toFloat32(t, k));
     const m = new Map<string, Float32Array>();
@@ -81,8 +84,8 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     for (const [k, t] of parseSafetensors(await readFile(join(dir, 'optimizer.safetensors'))).tensors) {
       (k.startsWith('m.') ? m : v).set(k.slice(2), toFloat32(t, k));
     }
-    const { optimizerStep, ...loop } = raw;
-    return { loop, params, optimizer: { step: optimizerStep, m, v } };
+    const { optimizerStep, inputs, ...loop } = raw;
+    return { loop, params, optimizer: { step: optimizerStep, m, v }, ...(inputs ? { inputs } : {}) };
   } catch (e) {
     throw new EngineError('SCHEMA', `checkpoint ${dir} cannot be read (${(e as Error).message}); delete it to resume from an earlier one`, { path: dir });
   }

@@ -25,9 +25,11 @@ import { pairLossBatch, stepBatch, type Templates } from './batch.js';
 import { type LoopState, listCheckpoints, loadCheckpoint, pruneCheckpoints, saveCheckpoint, checkpointDir, writeTextSynced } from './checkpoint.js';
 import { type Example, TokenCache, loadExamples } from './examples.js';
 import { Guide } from './guide.js';
+import { preflightRun, thisMachine } from './preflight.js';
 import { planSteps } from './sampler.js';
 import { type Schedule, lrAt, warmupSteps } from './schedule.js';
-import { type TrainSettings, checkSettings, resumeMismatch } from './settings.js';
+import { type InputFingerprint, checkCheckpointTensors, fingerprintMismatch, inputFingerprint, metricsUpTo } from './resume-check.js';
+import { type TrainSettings, checkSettings, resumeMismatch, resumeSettings } from './settings.js';
 
 export interface StepRecord {
   step: number;
@@ -135,12 +137,15 @@ async function trainLocked(settings: TrainSettings, runDir: string, opts: { resu
     document: (t) => applyTemplate(settings.template.document, t),
   };
   const { examples, heldOut, meta } = await loadExamples(settings.data, { maxNegatives: settings.negatives ?? undefined });
+  // What a checkpoint records and --resume compares: the run continues only on the same inputs.
+  const inputs = inputFingerprint({ examples, template: settings.template, settings: resumeSettings(settings), params: loaded.params });
   const kind: LossKind = settings.loss !== 'auto' ? settings.loss : meta.format === 'labeled' ? 'supcon' : meta.format === 'scored' ? 'cosent' : 'infonce';
   checkLossFits(kind, meta.format, settings);
   const n = kind === 'infonce' ? examples.reduce((m, e) => Math.max(m, e.negatives.length), 0) : 0;
   const masked = examples.some((e) => e.negatives.length < n);
   const texts = (i: number) => [examples[i].query, examples[i].positive, ...examples[i].negatives].filter((t) => t !== '');
   const labels = kind === 'supcon' ? examples.map((e) => e.label ?? '') : undefined;
+  preflightRun(settings, examples.length, await thisMachine(runDir), runDir); // before the plan is built: it is what would not fit
   const plan = planSteps(texts, examples.length, { ...settings, maxSteps: settings.maxSteps ?? undefined, labels });
   const schedule: Schedule = { lr: settings.lr, schedule: settings.schedule, warmupSteps: warmupSteps(settings.warmup, plan.length), totalSteps: plan.length };
   const device = await selectDevice(settings.device);
@@ -172,7 +177,10 @@ async function trainLocked(settings: TrainSettings, runDir: string, opts: { resu
     : await createTrainer({ ...trainerBase, buildStep: (shape) => buildTrainStep(spec, { queries: shape.batch, negativesPerQuery: n, length: shape.length, maskNegatives: masked, guided: guide !== null }, stepOptions) });
   try {
     await mkdir(runDir, { recursive: true });
-    if (opts.resume) await restore(trainer, runDir, loop, metricsPath, log);
+    if (opts.resume) {
+      const expected = new Map([...initialParams].map(([k, a]) => [k, loaded.shapes.get(k) ?? [a.length]] as const));
+      await restore(trainer, runDir, loop, metricsPath, log, { expected, inputs, data: settings.data, model: settings.model });
+    }
     else {
       await writeJsonAtomic(configPath, settings);
       await writeTextSynced(metricsPath, '');
@@ -259,7 +267,7 @@ async function trainLocked(settings: TrainSettings, runDir: string, opts: { resu
     if (!loop.best || value > loop.best.value) {
       loop.best = { metric: settings.metric, value, step: loop.step };
       loop.sinceBest = 0;
-      await saveCheckpoint(runDir, { loop, params: await trainer.getParams(), optimizer: await trainer.getOptimizerState() }, 'best');
+      await saveCheckpoint(runDir, { loop, params: await trainer.getParams(), optimizer: await trainer.getOptimizerState(), inputs }, 'best');
       return false;
     }
     loop.sinceBest++;
@@ -267,7 +275,7 @@ async function trainLocked(settings: TrainSettings, runDir: string, opts: { resu
   }
 
   async function checkpoint(): Promise<void> {
-    const dir = await saveCheckpoint(runDir, { loop, params: await trainer.getParams(), optimizer: await trainer.getOptimizerState() });
+    const dir = await saveCheckpoint(runDir, { loop, params: await trainer.getParams(), optimizer: await trainer.getOptimizerState(), inputs });
     await pruneCheckpoints(runDir, settings.keepCheckpoints);
     log(`checkpoint ${dir}`);
   }
@@ -282,22 +290,44 @@ async function trainLocked(settings: TrainSettings, runDir: string, opts: { resu
   }
 }
 
-/** Loads the newest checkpoint into the trainer and cuts metrics.jsonl back to its step. */
-async function restore(trainer: Trainer, runDir: string, loop: LoopState, metricsPath: string, log: (s: string) => void): Promise<void> {
+/**
+ * Loads the newest checkpoint into the trainer and cuts metrics.jsonl back to its step, after
+ * checking that it holds every tensor and was made from the inputs this run has now.
+ */
+async function restore(
+  trainer: Trainer,
+  runDir: string,
+  loop: LoopState,
+  metricsPath: string,
+  log: (s: string) => void,
+  check: { expected: ReadonlyMap<string, readonly number[]>; inputs: InputFingerprint; data: string; model: string },
+): Promise<void> {
   const steps = await listCheckpoints(runDir);
-  const lines = existsSync(metricsPath) ? (await readFile(metricsPath, 'utf8')).split('\n').filter((l) => l !== '') : [];
   if (steps.length === 0) {
     log('--resume: no checkpoint yet; starting from step 0');
     await writeTextSynced(metricsPath, '');
     return;
   }
   const at = steps[steps.length - 1];
-  const cp = await loadCheckpoint(checkpointDir(runDir, at));
+  const dir = checkpointDir(runDir, at);
+  const cp = await loadCheckpoint(dir);
+  if (cp.inputs) {
+    const changed = fingerprintMismatch(cp.inputs, check.inputs, check);
+    if (changed) {
+      throw new EngineError(
+        'BAD_INPUT',
+        `--resume: the run's inputs changed since checkpoint ${dir} was written: ${changed}. Continuing would not give what an uninterrupted run gives. ` +
+          'Fix: restore them (e.g. undo the dataset edits), or start a new run with another --out.',
+        { path: dir },
+      );
+    }
+  } else log(`--resume: checkpoint ${dir} was written by an earlier version without an input fingerprint; its data, template and model are not verified`);
+  checkCheckpointTensors(dir, check.expected, { params: cp.params, m: cp.optimizer.m, v: cp.optimizer.v }, cp.optimizer.step > 0);
+  // Steps after the checkpoint were lost with the process; they will run again, identically.
+  const kept = await metricsUpTo(metricsPath, at, (w) => log(`warning: ${w}`));
   await trainer.setParams(cp.params);
   await trainer.setOptimizerState(cp.optimizer);
   Object.assign(loop, cp.loop);
-  // Steps after the checkpoint were lost with the process; they will run again, identically.
-  const kept = lines.filter((l) => (JSON.parse(l) as StepRecord).step <= at);
   await writeTextSynced(metricsPath, kept.map((l) => l + '\n').join(''));
   log(`resumed from checkpoint step ${at}`);
 }
