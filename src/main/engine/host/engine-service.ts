@@ -33,6 +33,7 @@ import { hubCacheDir } from '../model/hub-cache.js';
 import { JobRegistry } from './jobs.js';
 import { ENGINE_VERSION } from '../version.js';
 import { createProject, openProject, RecentProjects, type OpenProject } from '../workspace/index.js';
+import { setDefaultLockHolder } from '../workspace/lock.js';
 
 export interface EngineServiceOptions {
   /** Where app state lives (recent projects); per user by default. */
@@ -75,6 +76,8 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
   };
   let project: OpenProject | null = null;
   const wsOpts = { holder: options.holder ?? `Embedsmith (${options.host})` };
+  // Dataset and run locks taken by this engine's jobs name this program to a second writer.
+  setDefaultLockHolder(wsOpts.holder);
   const jobs = new JobRegistry({
     emit: (p) => {
       for (const l of progressListeners) l(p);
