@@ -9,9 +9,9 @@ import { applyEdit, undoLastEdit } from '../data/edits.js';
 import { writeRandomBert } from '../model/random-model.js';
 import { parseSafetensors, writeSafetensors, type TensorToWrite } from '../model/safetensors.js';
 import { checkpointDir, listCheckpoints } from './checkpoint.js';
-import { metricsUpTo } from './resume-check.js';
+import { fingerprintMismatch, inputFingerprint, metricsUpTo } from './resume-check.js';
 import { type StepRecord, trainRun } from './run.js';
-import { TRAIN_DEFAULTS, type TrainSettings } from './settings.js';
+import { TRAIN_DEFAULTS, type TrainSettings, resumeSettings } from './settings.js';
 
 const TOK = join(import.meta.dirname, '../../../../test/fixtures/models/bert-wordpiece-uncased');
 const WORDS = 'apple river stone cloud music garden window paper silver engine forest candle ocean pencil winter button'.split(' ');
@@ -106,5 +106,25 @@ describe('metricsUpTo', () => {
     await writeFile(path, '{"step":1}\ngarbage\n{"step":3}\n');
     await expect(metricsUpTo(path, 3, () => {})).rejects.toMatchObject({ code: 'SCHEMA', message: expect.stringContaining(`${path} line 2 is not a metrics record`) });
     expect(await metricsUpTo(join(root, 'absent.jsonl'), 3, () => {})).toEqual([]);
+  });
+});
+
+describe('fingerprintMismatch', () => {
+  it('names each input that changed, and the setting by name', () => {
+    const ex = [{ line: 2, query: 'q', positive: 'p', negatives: [] }];
+    const params = new Map([['w', new Float32Array([1, 2])]]);
+    const base = inputFingerprint({ examples: ex, template: { query: '', document: '' }, settings: resumeSettings(settings()), params });
+    const where = { data: '/d', model: '/m' };
+    expect(fingerprintMismatch(base, inputFingerprint({ examples: ex, template: { query: '', document: '' }, settings: resumeSettings(settings()), params }), where)).toBeNull();
+    const changed = inputFingerprint({
+      examples: [...ex, { line: 3, query: 'q2', positive: 'p2', negatives: [] }],
+      template: { query: 'query: ', document: '' },
+      settings: resumeSettings(settings({ lr: 5e-4 })),
+      params: new Map([['w', new Float32Array([1, 3])]]),
+    });
+    expect(fingerprintMismatch(base, changed, where)).toBe(
+      'the training data in /d (1 examples when the checkpoint was written, 2 now: rows, edits or split.json changed); the instruction template; ' +
+        "a setting (lr was 0.001, now 0.0005); the base model's weights in /m",
+    );
   });
 });

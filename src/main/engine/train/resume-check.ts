@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { EngineError } from '../../../shared/errors.js';
 import type { Example } from './examples.js';
+import { resumeMismatch, type TrainSettings } from './settings.js';
 
 /** sha256 (hex) of each input that decides a step's numbers; `examples` counts for the message. */
 export interface InputFingerprint {
@@ -16,15 +17,19 @@ export interface InputFingerprint {
   examples: number;
   /** The instruction templates. */
   template: string;
-  /** The settings --resume must match (train/settings.ts RESUME_KEYS). */
-  settings: string;
+  /**
+   * The settings --resume must match (train/settings.ts RESUME_KEYS), as values rather than a
+   * hash: compared by resumeMismatch, which names the setting and reads one a later version
+   * added at its default.
+   */
+  settings: Partial<TrainSettings>;
   /** The base model's weights. */
   model: string;
 }
 
 const sha = () => createHash('sha256');
 
-export function inputFingerprint(i: { examples: readonly Example[]; template: unknown; settings: unknown; params: ReadonlyMap<string, Float32Array> }): InputFingerprint {
+export function inputFingerprint(i: { examples: readonly Example[]; template: unknown; settings: Partial<TrainSettings>; params: ReadonlyMap<string, Float32Array> }): InputFingerprint {
   const data = sha();
   for (const e of i.examples) data.update(JSON.stringify([e.query, e.positive, e.negatives, e.label ?? null, e.score ?? null]) + '\n');
   const model = sha();
@@ -36,7 +41,7 @@ export function inputFingerprint(i: { examples: readonly Example[]; template: un
     data: data.digest('hex'),
     examples: i.examples.length,
     template: sha().update(JSON.stringify(i.template)).digest('hex'),
-    settings: sha().update(JSON.stringify(i.settings)).digest('hex'),
+    settings: i.settings,
     model: model.digest('hex'),
   };
 }
@@ -50,7 +55,8 @@ export function fingerprintMismatch(saved: InputFingerprint, now: InputFingerpri
     );
   }
   if (saved.template !== now.template) changed.push('the instruction template');
-  if (saved.settings !== now.settings) changed.push("the run's settings");
+  const setting = resumeMismatch(saved.settings as TrainSettings, now.settings as TrainSettings);
+  if (setting) changed.push(`a setting (${setting})`);
   if (saved.model !== now.model) changed.push(`the base model's weights in ${where.model}`);
   return changed.length ? changed.join('; ') : null;
 }
