@@ -1,5 +1,6 @@
 // The `embedsmith` command (DESIGN §6). Each command is a thin shell over the engine; exit
 // codes: 0 success, 1 failure, 2 bad usage or bad input.
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EngineError } from '../../../shared/errors.js';
@@ -7,6 +8,9 @@ import { EngineHost } from '../host/engine-host.js';
 import { createEngineService, defaultStateDir } from '../host/engine-service.js';
 import { startWebBridge } from '../host/web-bridge.js';
 import { ENGINE_VERSION } from '../version.js';
+import { setDefaultLockHolder } from '../workspace/lock.js';
+import { describeSweep, sweepTempLeftovers } from '../workspace/sweep.js';
+import { CLI_HOLDER, guardProjects } from './project-guard.js';
 import { embedCommand } from './commands/embed.js';
 import { exportCommand } from './commands/export.js';
 import { pullCommand } from './commands/pull.js';
@@ -109,37 +113,15 @@ export async function runCli(argv: string[], out: Out = console): Promise<number
       out.log(ENGINE_VERSION);
       return 0;
     }
-    switch (command) {
-      case 'serve':
-        return await serve(rest, out);
-      case 'project':
-        return await project(rest, out);
-      case 'demo':
-        return await demoCommand(rest, out);
-      case 'pull':
-        return await pullCommand(rest, out);
-      case 'embed':
-        return await embedCommand(rest, out);
-      case 'import':
-        return await importCommand(rest, out);
-      case 'dataset':
-        return await datasetCommand(rest, out);
-      case 'export':
-        return await exportCommand(rest, out);
-      case 'train':
-        return await trainCommand(rest, out);
-      case 'mine':
-        return await mineCommand(rest, out);
-      case 'eval':
-        return await evalCommand(rest, out);
-      case 'umap':
-        return await umapCommand(rest, out);
-      case 'pretrain':
-        return await pretrainCommand(rest, out);
-      case 'merge':
-        return await mergeCommand(rest, out);
-      default:
-        throw new UsageError(`unknown command '${command}'; run \`embedsmith --help\` for the list`);
+    setDefaultLockHolder(CLI_HOLDER);
+    const targets = writeTargets(command, rest);
+    const guard = await guardProjects(targets, (line) => out.error(`embedsmith: ${line}`));
+    try {
+      const swept = describeSweep(await sweepTempLeftovers(sweepDirs(targets), { depth: 3 }));
+      if (swept) out.error(`embedsmith: ${swept}`);
+      return await dispatch(command, rest, out);
+    } finally {
+      await guard.release();
     }
   } catch (thrown) {
     const err = explainFsError(thrown);
@@ -153,6 +135,72 @@ export async function runCli(argv: string[], out: Out = console): Promise<number
     }
     out.error(`embedsmith: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
+  }
+}
+
+/**
+ * The paths a command line writes: its --out, and the dataset folder a `dataset` command
+ * changes in place. The project guard and the leftover sweep look there.
+ */
+function writeTargets(command: string, rest: string[]): string[] {
+  if (command === 'serve' || command === 'project' || command === 'demo') return [];
+  const targets: string[] = [];
+  rest.forEach((a, i) => {
+    if (a === '--out' && rest[i + 1] !== undefined) targets.push(rest[i + 1]);
+    else if (a.startsWith('--out=')) targets.push(a.slice(6));
+  });
+  const [sub, ...args] = rest;
+  if (command === 'dataset' && ['edit', 'undo', 'redo', 'split', 'check'].includes(sub ?? '')) {
+    // The first positional: flags other than --json take a value (`--add JSON`, `--model DIR`).
+    for (let i = 0; i < args.length; i++) {
+      if (args[i].startsWith('--')) {
+        if (args[i] !== '--json' && !args[i].includes('=')) i++;
+      } else {
+        targets.push(args[i]);
+        break;
+      }
+    }
+  }
+  return targets;
+}
+
+/** Where a command's interrupted writes leave temps: beside each target, and inside it (runs: checkpoints/, stage folders). */
+function sweepDirs(targets: string[]): string[] {
+  return targets.flatMap((t) => [dirname(resolve(t)), resolve(t)]);
+}
+
+async function dispatch(command: string, rest: string[], out: Out): Promise<number> {
+  switch (command) {
+    case 'serve':
+      return await serve(rest, out);
+    case 'project':
+      return await project(rest, out);
+    case 'demo':
+      return await demoCommand(rest, out);
+    case 'pull':
+      return await pullCommand(rest, out);
+    case 'embed':
+      return await embedCommand(rest, out);
+    case 'import':
+      return await importCommand(rest, out);
+    case 'dataset':
+      return await datasetCommand(rest, out);
+    case 'export':
+      return await exportCommand(rest, out);
+    case 'train':
+      return await trainCommand(rest, out);
+    case 'mine':
+      return await mineCommand(rest, out);
+    case 'eval':
+      return await evalCommand(rest, out);
+    case 'umap':
+      return await umapCommand(rest, out);
+    case 'pretrain':
+      return await pretrainCommand(rest, out);
+    case 'merge':
+      return await mergeCommand(rest, out);
+    default:
+      throw new UsageError(`unknown command '${command}'; run \`embedsmith --help\` for the list`);
   }
 }
 

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { EDIT_OPS, appendJournal, readJournal, replay, type EditEntry, type Journal } from './journal.js';
-import { readDatasetMeta, readImportedRows, readRowsWithEdits } from './store.js';
+import { readDatasetMeta, readImportedRows, readRowsWithEdits, withDatasetLock } from './store.js';
 import type { ColumnMapping, DatasetMeta, DatasetRow, ImportIssue } from './types.js';
 import { RowChecker } from './validate.js';
 
@@ -36,11 +36,13 @@ export interface EditHistory {
   warnings: string[];
 }
 
-// One edit at a time per folder within this process: an edit reads the journal, then appends.
+// One edit at a time per folder: an edit reads the journal, then appends, so a second writer
+// reading before the first appends would write a stale entry over it. Within this process a
+// queue orders them; across processes (two CLIs, the app and the CLI) the dataset lock does.
 const queues = new Map<string, Promise<unknown>>();
 function serial<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   const key = resolve(dir);
-  const run = (queues.get(key) ?? Promise.resolve()).catch(() => {}).then(fn);
+  const run = (queues.get(key) ?? Promise.resolve()).catch(() => {}).then(() => withDatasetLock(dir, fn));
   queues.set(key, run);
   return run;
 }

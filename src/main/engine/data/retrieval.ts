@@ -145,7 +145,7 @@ export async function deriveRetrievalSet(pairsDir: string, opts: DeriveOptions, 
     await writeJsonAtomic(join(temp, 'report.json'), report);
     await writeJsonAtomic(join(temp, 'dataset.json'), meta); // last: it marks a complete dataset
     return { meta, report };
-  });
+  }, [{ path: pairsDir, what: 'the dataset' }]);
   return { dir, ...result };
 }
 

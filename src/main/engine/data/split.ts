@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { writeJsonAtomic } from '../workspace/atomic.js';
-import { readDatasetMeta, readRowsWithEdits } from './store.js';
+import { readDatasetMeta, readRowsWithEdits, withDatasetLock } from './store.js';
 import { normalizeText } from './validate.js';
 import { mulberry32 } from '../runtime/dropout.js';
 
@@ -70,7 +70,11 @@ export interface SplitFile {
 }
 
 /** Splits a stored dataset and writes DATASET_DIR/split.json. */
-export async function splitDataset(dir: string, opts: SplitOptions): Promise<SplitFile> {
+export function splitDataset(dir: string, opts: SplitOptions): Promise<SplitFile> {
+  return withDatasetLock(dir, () => splitLocked(dir, opts));
+}
+
+async function splitLocked(dir: string, opts: SplitOptions): Promise<SplitFile> {
   const meta = await readDatasetMeta(dir);
   const items: SplitItem[] = [];
   const indices: number[] = [];

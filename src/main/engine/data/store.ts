@@ -2,12 +2,15 @@
 // it (DESIGN §6 `dataset export`): the rows with their roles as columns — anchor, positive,
 // negative_1 …, each mined negative's score and rank, text, label, score — as JSONL or
 // RFC 4180 CSV. Everything downstream reads rows through readDatasetRows, so it sees edits.
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { EngineError } from '../../../shared/errors.js';
+import { writeStreamAtomic } from '../workspace/atomic.js';
 import { parseJsonFile } from '../workspace/json-file.js';
+import { checkOutPath } from '../workspace/out-path.js';
+import { withFolderLock } from '../workspace/lock.js';
 import { readJournal, replay, rowOverrides } from './journal.js';
 import type { SplitFile } from './split.js';
 import { DATASET_SCHEMA_VERSION, type DatasetMeta, type DatasetRow } from './types.js';
@@ -25,6 +28,15 @@ export async function readDatasetMeta(dir: string): Promise<DatasetMeta> {
     throw new EngineError('SCHEMA', `${path} has schema version ${String(meta?.schemaVersion)}; this build reads ${DATASET_SCHEMA_VERSION}. Fix: re-import the source file.`, { path });
   }
   return meta;
+}
+
+/**
+ * Runs `fn` holding DATASET_DIR/dataset.lock: one writer of a dataset at a time across
+ * processes (the app, the CLI, a second CLI). A writer waits a while for the holder to finish.
+ */
+export async function withDatasetLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  await readDatasetMeta(dir); // NOT_FOUND for a folder that is no dataset, before any lock file lands in it
+  return withFolderLock(resolve(dir), 'dataset', fn);
 }
 
 /** rows.jsonl as imported, without edits: only the journal replay and the importer's own checks want this. */
@@ -175,6 +187,7 @@ export async function exportDataset(dir: string, outFile: string): Promise<numbe
   if (ext !== '.jsonl' && ext !== '.csv') {
     throw new EngineError('BAD_INPUT', `--out ${outFile}: give a .jsonl or .csv file name.`, { setting: 'out' });
   }
+  await checkOutPath(outFile, 'file', [{ path: dir, what: 'the dataset' }]);
   const meta = await readDatasetMeta(dir);
   // A first pass for the header: edited rows may have more negatives than the import had,
   // and only the rows say whether mining left scores and ranks.
@@ -185,17 +198,20 @@ export async function exportDataset(dir: string, outFile: string): Promise<numbe
     shape.negativeRanks ||= row.negativeRanks !== undefined;
   }
   const cols = exportColumns(meta, shape);
-  const out = createWriteStream(outFile);
-  const failed = new Promise<never>((_, fail) => out.on('error', fail));
-  failed.catch(() => {}); // observed through the races below
-  const write = (s: string) => (out.write(s) ? Promise.resolve() : Promise.race([new Promise<void>((ok) => out.once('drain', ok)), failed]));
-  if (ext === '.csv') await write(cols.join(',') + '\r\n');
-  let n = 0;
-  for await (const row of readDatasetRows(dir)) {
-    const rec = record(row, cols);
-    await write(ext === '.csv' ? cols.map((c) => csvField(rec[c])).join(',') + '\r\n' : JSON.stringify(rec) + '\n');
-    n++;
-  }
-  await Promise.race([new Promise<void>((ok) => out.end(ok)), failed]);
-  return n;
+  // Written whole or not at all: a torn export re-imports silently as a shorter dataset.
+  return writeStreamAtomic(outFile, async (write) => {
+    let buf = ext === '.csv' ? cols.join(',') + '\r\n' : '';
+    let n = 0;
+    for await (const row of readDatasetRows(dir)) {
+      const rec = record(row, cols);
+      buf += ext === '.csv' ? cols.map((c) => csvField(rec[c])).join(',') + '\r\n' : JSON.stringify(rec) + '\n';
+      n++;
+      if (buf.length >= 1 << 20) {
+        await write(buf);
+        buf = '';
+      }
+    }
+    await write(buf);
+    return n;
+  });
 }

@@ -15,7 +15,7 @@ import { writeJsonAtomic } from '../workspace/atomic.js';
 import { parseJsonFile } from '../workspace/json-file.js';
 import { IssueLog } from './issue-log.js';
 import { documentText, readRetrievalPart } from './retrieval.js';
-import { readDatasetMeta, readRowsWithEdits } from './store.js';
+import { readDatasetMeta, readRowsWithEdits, withDatasetLock } from './store.js';
 import { applyRoleTemplate, type InstructionTemplate, type TemplateRole } from './templates.js';
 import type { DatasetMeta, ImportIssue, ImportReport, RetrievalPart } from './types.js';
 
@@ -51,7 +51,12 @@ export interface LengthCheckResult {
   meta: DatasetMeta;
 }
 
-export async function checkTokenLengths(dir: string, tokenizer: Tokenizer, maxLength = tokenizer.maxLength, template?: InstructionTemplate): Promise<LengthCheckResult> {
+export function checkTokenLengths(dir: string, tokenizer: Tokenizer, maxLength = tokenizer.maxLength, template?: InstructionTemplate): Promise<LengthCheckResult> {
+  // report.json and dataset.json are read, changed and written back: one writer at a time.
+  return withDatasetLock(dir, () => checkLocked(dir, tokenizer, maxLength, template));
+}
+
+async function checkLocked(dir: string, tokenizer: Tokenizer, maxLength: number, template: InstructionTemplate | undefined): Promise<LengthCheckResult> {
   if (!Number.isInteger(maxLength) || maxLength < 2) throw new EngineError('BAD_INPUT', `max length must be an integer ≥ 2, got ${maxLength}.`, { setting: 'maxLength' });
   const meta = await readDatasetMeta(dir);
   const issues: TokenLengthIssue[] = [];

@@ -11,6 +11,7 @@
 // Labelled data: k-NN classification (classification.ts) and same- vs different-label
 // similarities (evaluate-labeled.ts).
 import { EngineError } from '../../../shared/errors.js';
+import { EVAL_RANGES, rangeProblem } from '../../../shared/setting-ranges.js';
 import { readDatasetMeta, readRows } from '../data/store.js';
 import type { DatasetFormat, DatasetRow } from '../data/types.js';
 import type { SearchFn } from '../mining/top-k.js';
@@ -81,6 +82,8 @@ export interface EvalResult {
 }
 
 export async function evaluateDataset(opts: EvaluateOptions): Promise<EvalResult> {
+  const kProblem = opts.k === undefined ? null : rangeProblem(opts.k, EVAL_RANGES.k, { cores: 1 });
+  if (kProblem) throw new EngineError('BAD_INPUT', `${kProblem} Fix: give --k a value in that range, e.g. 10.`, { setting: 'k' });
   const meta = await readDatasetMeta(opts.dataDir);
   const rows: DatasetRow[] = [];
   const stable: number[] = [];

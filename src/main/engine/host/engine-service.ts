@@ -33,6 +33,7 @@ import { hubCacheDir } from '../model/hub-cache.js';
 import { JobRegistry } from './jobs.js';
 import { ENGINE_VERSION } from '../version.js';
 import { createProject, openProject, RecentProjects, type OpenProject } from '../workspace/index.js';
+import { setDefaultLockHolder } from '../workspace/lock.js';
 
 export interface EngineServiceOptions {
   /** Where app state lives (recent projects); per user by default. */
@@ -75,6 +76,8 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
   };
   let project: OpenProject | null = null;
   const wsOpts = { holder: options.holder ?? `Embedsmith (${options.host})` };
+  // Dataset and run locks taken by this engine's jobs name this program to a second writer.
+  setDefaultLockHolder(wsOpts.holder);
   const jobs = new JobRegistry({
     emit: (p) => {
       for (const l of progressListeners) l(p);
@@ -91,6 +94,8 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     // The new project is locked before the old one is released: a failed open keeps the old.
     if (project && project.dir !== next.dir) await project.close();
     project = next;
+    // What opening did (a stale lock taken over, leftovers swept) goes to the log, not lost.
+    for (const note of next.notes) console.warn(`embedsmith: ${note}`);
     await recent.touch(next.info);
     projectChanged();
     return next.info;

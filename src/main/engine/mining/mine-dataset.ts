@@ -210,7 +210,7 @@ export async function mineDataset(args: MineDatasetArgs): Promise<MineDatasetRes
     // dataset.json last: a folder without it is not a dataset.
     await writeJsonAtomic(join(temp, 'dataset.json'), out);
     return { meta: out, report };
-  });
+  }, [{ path: args.dataDir, what: '--data' }, ...(args.corpusDir ? [{ path: args.corpusDir, what: '--corpus' }] : [])]);
   return { dir, ...result };
 }
 

@@ -12,6 +12,7 @@
 //   already one of its negatives → rank <= rankMin → score > maxScore → margin.
 // Same-label texts are withheld before the search rather than skipped in its results: a
 // class holding half the corpus would otherwise need k ≈ nc/2 to see rankMax other texts.
+import { MINE_RANGES, rangeProblem } from '../../../shared/setting-ranges.js';
 import { EngineError } from '../../../shared/errors.js';
 import { normalizeText } from '../data/validate.js';
 import { mixSeed, mulberry32 } from '../runtime/dropout.js';
@@ -139,6 +140,11 @@ export function resolveMineOptions(opts: MineOptions = {}): ResolvedMineOptions 
   }
   if (o.sampling !== 'top' && o.sampling !== 'random') throw bad('sampling', `--sampling '${String(o.sampling)}' is not a sampling mode. Fix: use --sampling top or --sampling random.`);
   if (!Number.isInteger(o.seed)) throw bad('seed', `--seed ${o.seed} must be a whole number, e.g. 42.`);
+  // The checks above say what a low value means; the documented ranges add the upper bounds.
+  for (const key of ['negatives', 'rankMin', 'rankMax', 'seed'] as const) {
+    const problem = rangeProblem(o[key], MINE_RANGES[key], { cores: 1 });
+    if (problem) throw bad(key, `${problem} Fix: give --${MINE_RANGES[key].flag} a value in that range.`);
+  }
   return o;
 }
 

@@ -11,11 +11,11 @@
 // past `externalDataThreshold` bytes of weights every tensor of ≥ 1 KiB goes into
 // `<model>.onnx_data` beside the model, page-aligned (onnxruntime can map such offsets), and
 // the TensorProto says where: data_location EXTERNAL, external_data {location, offset, length}.
-import { access, copyFile, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, copyFile, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { type EncoderSpec, paramSpecs } from '../nn/index.js';
-import { ioError, writeFileAtomic } from '../workspace/atomic.js';
+import { ioError, syncDir, tempPathFor, writeFileAtomic } from '../workspace/atomic.js';
 import { withIo } from '../workspace/fs-errors.js';
 import { BARE_ARCHITECTURE } from './config.js';
 import { type ModelObject, dynamicEncoderModel } from './onnx-dynamic.js';
@@ -121,8 +121,8 @@ async function writeVariant(base: ModelObject, model: ExportableModel, path: str
 /** Moves each large tensor's bytes into `dataPath` (page-aligned) and points its TensorProto there. */
 async function writeExternal(tensors: Initializer[], dataPath: string): Promise<void> {
   const location = dataPath.slice(dataPath.lastIndexOf('/') + 1);
-  const temp = `${dataPath}.tmp`;
-  const fh = await open(temp, 'w').catch((e) => {
+  const temp = tempPathFor(dataPath);
+  const fh = await open(temp, 'wx').catch((e) => {
     throw ioError(e, dataPath, 'write');
   });
   try {
@@ -144,6 +144,7 @@ async function writeExternal(tensors: Initializer[], dataPath: string): Promise<
     await fh.sync();
     await fh.close();
     await rename(temp, dataPath);
+    await syncDir(dirname(dataPath));
   } catch (e) {
     await fh.close().catch(() => {});
     await rm(temp, { force: true });
@@ -175,7 +176,7 @@ async function ensureHfFiles(loaded: SavableModel, outDir: string, files: Export
   if (Object.keys(tjs).length) cfg['transformers.js_config'] = tjs;
   else delete cfg['transformers.js_config'];
   if (has && JSON.stringify(cfg) === before) return;
-  await withIo(cfgPath, 'write', () => writeFile(cfgPath, JSON.stringify(cfg, null, 2) + '\n'));
+  await writeFileAtomic(cfgPath, JSON.stringify(cfg, null, 2) + '\n');
   if (!has) for (const f of loaded.tokenizerFiles) await withIo(join(outDir, f), 'write', () => copyFile(join(loaded.hfDir, f), join(outDir, f)));
 }
 

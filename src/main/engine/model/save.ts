@@ -4,10 +4,10 @@
 // modules, and a model card. The folder is written under a temporary name beside the target
 // and renamed into place, so a crash leaves the old folder or none, never half of one.
 import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
-import { ioError } from '../workspace/atomic.js';
+import { ioError, syncDir, syncTree, tempPathFor } from '../workspace/atomic.js';
+import { checkOutPath } from '../workspace/out-path.js';
 import { BARE_ARCHITECTURE } from './config.js';
 import type { LoadedModel } from './load.js';
 import { renderModelCard, type ModelCardInfo } from './model-card.js';
@@ -31,6 +31,7 @@ export type SavableModel = Pick<LoadedModel, 'hfDir' | 'config' | 'params' | 'sh
 
 export async function saveModelFolder(model: SavableModel, outDir: string, opts: SaveOptions = {}): Promise<void> {
   const target = resolve(outDir);
+  await checkOutPath(outDir, 'folder'); // never replace a file with a folder, overwrite or not
   const existing = await stat(target).catch(() => undefined);
   if (existing && !opts.overwrite) {
     throw new EngineError('ALREADY_EXISTS', `${target} already exists; choose another output folder or allow overwriting`, { path: target });
@@ -38,9 +39,10 @@ export async function saveModelFolder(model: SavableModel, outDir: string, opts:
   await mkdir(dirname(target), { recursive: true }).catch((e) => {
     throw ioError(e, dirname(target), 'create');
   });
-  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = tempPathFor(target);
   try {
     await writeFolder(model, temp, opts.card, opts.prompts);
+    await syncTree(temp); // the files' data reaches the disk before the name that publishes them
     if (existing) {
       // Two renames: the old folder steps aside, the new one steps in, then the old one goes.
       const old = `${temp}.old`;
@@ -50,6 +52,7 @@ export async function saveModelFolder(model: SavableModel, outDir: string, opts:
     } else {
       await rename(temp, target);
     }
+    await syncDir(dirname(target));
   } catch (e) {
     await rm(temp, { recursive: true, force: true }).catch(() => {});
     throw ioError(e, target, 'save the model to');

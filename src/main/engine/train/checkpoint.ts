@@ -4,7 +4,6 @@
 // evals without improvement). A checkpoint is written to a temporary folder, fsynced and
 // renamed to RUN_DIR/checkpoints/step-N, so a kill at any moment leaves whole checkpoints only.
 
-import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
@@ -12,6 +11,8 @@ import { parseSafetensors, toFloat32, writeSafetensors } from '../model/safetens
 import type { OptimizerState } from '../runtime/index.js';
 import { withIo } from '../workspace/fs-errors.js';
 import { parseJsonFile } from '../workspace/json-file.js';
+import type { InputFingerprint } from './resume-check.js';
+import { syncDir, tempPathFor, writeFileAtomic } from '../workspace/atomic.js';
 
 export interface LoopState {
   /** Optimizer steps taken (= trainer.stepCount). */
@@ -28,6 +29,8 @@ export interface Checkpoint {
   loop: LoopState;
   params: Map<string, Float32Array>;
   optimizer: OptimizerState;
+  /** What the run was trained on (resume-check.ts); absent in checkpoints of earlier versions. */
+  inputs?: InputFingerprint;
 }
 
 const STATE_FILE = 'trainer-state.json';
@@ -57,15 +60,17 @@ export async function saveCheckpoint(runDir: string, c: Checkpoint, name = `step
   const root = join(runDir, 'checkpoints');
   await mkdir(root, { recursive: true });
   const target = join(root, name);
-  const temp = join(root, `.${name}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = tempPathFor(target);
   await mkdir(temp);
   try {
     // Flat [n] shapes: the trainer checks element counts against its graph on the way back in.
     await writeSynced(join(temp, 'params.safetensors'), writeSafetensors(tensors(c.params)));
     await writeSynced(join(temp, 'optimizer.safetensors'), writeSafetensors([...tensors(c.optimizer.m, 'm.'), ...tensors(c.optimizer.v, 'v.')]));
-    await writeSynced(join(temp, STATE_FILE), JSON.stringify({ ...c.loop, optimizerStep: c.optimizer.step }, null, 2) + '\n');
+    await writeSynced(join(temp, STATE_FILE), JSON.stringify({ ...c.loop, optimizerStep: c.optimizer.step, ...(c.inputs ? { inputs: c.inputs } : {}) }, null, 2) + '\n');
+    await syncDir(temp);
     await rm(target, { recursive: true, force: true });
     await rename(temp, target);
+    await syncDir(root);
   } catch (e) {
     await rm(temp, { recursive: true, force: true }).catch(() => {});
     throw e;
@@ -76,7 +81,7 @@ export async function saveCheckpoint(runDir: string, c: Checkpoint, name = `step
 export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   try {
     const stateFile = join(dir, STATE_FILE);
-    const raw = checkLoopState(parseJsonFile(stateFile, await readFile(stateFile, 'utf8')), stateFile, dir);
+    const raw = checkLoopState(parseJsonFile(stateFile, await readFile(stateFile, 'utf8')), stateFile, dir) as LoopState & { optimizerStep: number; inputs?: InputFingerprint };
     const params = new Map<string, Float32Array>();
     for (const [k, t] of parseSafetensors(await readFile(join(dir, 'params.safetensors'))).tensors) params.set(k, toFloat32(t, k));
     const m = new Map<string, Float32Array>();
@@ -84,8 +89,8 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     for (const [k, t] of parseSafetensors(await readFile(join(dir, 'optimizer.safetensors'))).tensors) {
       (k.startsWith('m.') ? m : v).set(k.slice(2), toFloat32(t, k));
     }
-    const { optimizerStep, ...loop } = raw;
-    return { loop, params, optimizer: { step: optimizerStep, m, v } };
+    const { optimizerStep, inputs, ...loop } = raw;
+    return { loop, params, optimizer: { step: optimizerStep, m, v }, ...(inputs ? { inputs } : {}) };
   } catch (e) {
     if (e instanceof EngineError) throw e; // already names the file and the fix
     throw new EngineError('SCHEMA', `checkpoint ${dir} cannot be read (${(e as Error).message}); delete it to resume from an earlier one`, { path: dir });
@@ -109,9 +114,7 @@ export async function pruneCheckpoints(runDir: string, keep: number): Promise<vo
 }
 
 export async function writeTextSynced(path: string, text: string): Promise<void> {
-  const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeSynced(temp, text);
-  await rename(temp, path);
+  await writeFileAtomic(path, text);
 }
 
 /** trainer-state.json's fields, each checked: a damaged file is named, not "Cannot destructure property 'epoch'" later. */

@@ -5,10 +5,11 @@
 // Every value comes from RUN_DIR/config.json; a setting sentence-transformers cannot express
 // the same way is refused with the reason, not approximated.
 import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { readDatasetMeta, readRowsWithEdits } from '../data/store.js';
+import { writeDatasetFolder } from '../data/write-folder.js';
 import { templateToPrompts } from '../data/templates.js';
 import { DEFAULT_CUTOFFS, metricKeys } from '../eval/metrics.js';
 import { parseJsonFile } from '../workspace/json-file.js';
@@ -264,18 +265,20 @@ export async function exportRecipe(runDir: string, outDir: string): Promise<Reci
   const recipe = buildRecipe(settings, { madeFrom: resolve(runDir, 'config.json'), format: meta.format, negatives, evalDuringTraining: ir ? settings.eval !== null : null });
   const counts: RecipeCounts = { trainRows: examples.length, negatives, evalQueries: ir ? Object.keys(ir.queries).length : 0, evalCorpus: ir ? Object.keys(ir.corpus).length : 0 };
 
-  await mkdir(outDir, { recursive: true });
   const files = ['train.jsonl', 'train.py', 'requirements.txt', 'recipe.json', 'README.md'];
-  await writeJsonl(join(outDir, 'train.jsonl'), examples.map((e) => trainRow(e, recipe.columns)));
-  if (ir) {
-    await writeFile(join(outDir, 'eval.json'), JSON.stringify(ir));
-    files.splice(1, 0, 'eval.json');
-  }
-  await writeFile(join(outDir, 'train.py'), trainPy(recipe));
-  await writeFile(join(outDir, 'requirements.txt'), REQUIREMENTS);
   const config = JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8')) as unknown;
-  await writeFile(join(outDir, 'recipe.json'), JSON.stringify({ schemaVersion: RECIPE_SCHEMA_VERSION, settings: config, filledFromDefaults: filled, recipe, counts }, null, 2) + '\n');
-  await writeFile(join(outDir, 'README.md'), recipeReadme(recipe, counts));
+  // Into a temp folder, fsynced, renamed into place: an interrupted export leaves no half recipe.
+  await writeDatasetFolder(outDir, async (temp) => {
+    await writeJsonl(join(temp, 'train.jsonl'), examples.map((e) => trainRow(e, recipe.columns)));
+    if (ir) {
+      await writeFile(join(temp, 'eval.json'), JSON.stringify(ir));
+      files.splice(1, 0, 'eval.json');
+    }
+    await writeFile(join(temp, 'train.py'), trainPy(recipe));
+    await writeFile(join(temp, 'requirements.txt'), REQUIREMENTS);
+    await writeFile(join(temp, 'recipe.json'), JSON.stringify({ schemaVersion: RECIPE_SCHEMA_VERSION, settings: config, filledFromDefaults: filled, recipe, counts }, null, 2) + '\n');
+    await writeFile(join(temp, 'README.md'), recipeReadme(recipe, counts));
+  }, [{ path: runDir, what: '--model' }]);
   return { outDir, files, filled, ...counts };
 }
 

@@ -5,7 +5,7 @@
 // resumed from a checkpoint continues exactly as the uninterrupted run would have.
 
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rmdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { applyTemplate, templateToPrompts } from '../data/templates.js';
@@ -18,14 +18,18 @@ import { gradCacheGraphs } from '../nn/grad-cache.js';
 import { openModelTools } from '../mining/embedder.js';
 import { type Trainer, createTrainer, selectDevice } from '../runtime/index.js';
 import { createGradCacheTrainer } from '../runtime/grad-cache.js';
-import { writeJsonAtomic } from '../workspace/atomic.js';
+import { ioError, writeJsonAtomic } from '../workspace/atomic.js';
+import { withFolderLock } from '../workspace/lock.js';
+import { checkOutPath } from '../workspace/out-path.js';
 import { pairLossBatch, stepBatch, type Templates } from './batch.js';
 import { type LoopState, listCheckpoints, loadCheckpoint, pruneCheckpoints, saveCheckpoint, checkpointDir, writeTextSynced } from './checkpoint.js';
 import { type Example, TokenCache, loadExamples } from './examples.js';
 import { Guide } from './guide.js';
+import { preflightRun, thisMachine } from './preflight.js';
 import { planSteps } from './sampler.js';
 import { type Schedule, lrAt, warmupSteps } from './schedule.js';
-import { type TrainSettings, checkSettings, resumeMismatch } from './settings.js';
+import { type InputFingerprint, checkCheckpointTensors, fingerprintMismatch, inputFingerprint, metricsUpTo } from './resume-check.js';
+import { type TrainSettings, checkSettings, resumeMismatch, resumeSettings } from './settings.js';
 import { withIo } from '../workspace/fs-errors.js';
 
 export interface StepRecord {
@@ -82,7 +86,35 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
   const settings = checkSettings(settingsIn);
   // The saved model carries the templates as prompts: refuse one it could not carry before training, not after.
   templateToPrompts({ query: settings.template.query, document: settings.template.document, text: '' });
-  const runDir = resolve(runDirIn);
+  const sources = [{ path: settings.model, what: '--model' }, { path: settings.data, what: '--data' }, ...(settings.eval ? [{ path: settings.eval, what: '--eval' }] : [])];
+  await checkOutPath(runDirIn, 'folder', sources);
+  return withRunFolder(resolve(runDirIn), opts.log, () => trainLocked(settings, resolve(runDirIn), opts));
+}
+
+/**
+ * Runs `fn` holding RUN_DIR/run.lock: two trainings into one folder would interleave
+ * metrics.jsonl and leave the config of one beside the model of the other, so the second is
+ * refused, naming the first. A folder this call created and nothing filled is removed again.
+ */
+export async function withRunFolder<T>(runDir: string, log: ((line: string) => void) | undefined, fn: () => Promise<T>): Promise<T> {
+  const existing = await stat(runDir).catch(() => null);
+  if (existing && !existing.isDirectory()) {
+    throw new EngineError('BAD_INPUT', `--out ${runDir} is a file, not a run folder. Fix: choose a new folder name for --out (the file is left as it is).`, { setting: 'out', path: runDir });
+  }
+  const made = await mkdir(runDir, { recursive: true }).catch((e) => {
+    throw ioError(e, runDir, 'create the run folder');
+  });
+  try {
+    return await withFolderLock(runDir, 'run', (note) => {
+      if (note) log?.(note);
+      return fn();
+    });
+  } finally {
+    if (made !== undefined) await rmdir(runDir).catch(() => {}); // fails, as it should, once the run wrote anything
+  }
+}
+
+async function trainLocked(settings: TrainSettings, runDir: string, opts: { resume?: boolean } & TrainHooks): Promise<TrainResult> {
   const log = opts.log ?? (() => {});
   const configPath = join(runDir, 'config.json');
   const metricsPath = join(runDir, 'metrics.jsonl');
@@ -108,12 +140,15 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
     document: (t) => applyTemplate(settings.template.document, t),
   };
   const { examples, heldOut, meta } = await loadExamples(settings.data, { maxNegatives: settings.negatives ?? undefined });
+  // What a checkpoint records and --resume compares: the run continues only on the same inputs.
+  const inputs = inputFingerprint({ examples, template: settings.template, settings: resumeSettings(settings), params: loaded.params });
   const kind: LossKind = settings.loss !== 'auto' ? settings.loss : meta.format === 'labeled' ? 'supcon' : meta.format === 'scored' ? 'cosent' : 'infonce';
   checkLossFits(kind, meta.format, settings);
   const n = kind === 'infonce' ? examples.reduce((m, e) => Math.max(m, e.negatives.length), 0) : 0;
   const masked = examples.some((e) => e.negatives.length < n);
   const texts = (i: number) => [examples[i].query, examples[i].positive, ...examples[i].negatives].filter((t) => t !== '');
   const labels = kind === 'supcon' ? examples.map((e) => e.label ?? '') : undefined;
+  preflightRun(settings, examples.length, await thisMachine(runDir), runDir); // before the plan is built: it is what would not fit
   const plan = planSteps(texts, examples.length, { ...settings, maxSteps: settings.maxSteps ?? undefined, labels });
   const schedule: Schedule = { lr: settings.lr, schedule: settings.schedule, warmupSteps: warmupSteps(settings.warmup, plan.length), totalSteps: plan.length };
   const device = await selectDevice(settings.device);
@@ -145,7 +180,10 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
     : await createTrainer({ ...trainerBase, buildStep: (shape) => buildTrainStep(spec, { queries: shape.batch, negativesPerQuery: n, length: shape.length, maskNegatives: masked, guided: guide !== null }, stepOptions) });
   try {
     await withIo(runDir, 'create the folder', () => mkdir(runDir, { recursive: true }));
-    if (opts.resume) await restore(trainer, runDir, loop, metricsPath, log);
+    if (opts.resume) {
+      const expected = new Map([...initialParams].map(([k, a]) => [k, loaded.shapes.get(k) ?? [a.length]] as const));
+      await restore(trainer, runDir, loop, metricsPath, log, { expected, inputs, data: settings.data, model: settings.model });
+    }
     else {
       await writeJsonAtomic(configPath, settings);
       await writeTextSynced(metricsPath, '');
@@ -239,7 +277,7 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
     if (!loop.best || value > loop.best.value) {
       loop.best = { metric: settings.metric, value, step: loop.step };
       loop.sinceBest = 0;
-      await saveCheckpoint(runDir, { loop, params: await trainer.getParams(), optimizer: await trainer.getOptimizerState() }, 'best');
+      await saveCheckpoint(runDir, { loop, params: await trainer.getParams(), optimizer: await trainer.getOptimizerState(), inputs }, 'best');
       return false;
     }
     loop.sinceBest++;
@@ -247,7 +285,7 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
   }
 
   async function checkpoint(): Promise<void> {
-    const dir = await saveCheckpoint(runDir, { loop, params: await trainer.getParams(), optimizer: await trainer.getOptimizerState() });
+    const dir = await saveCheckpoint(runDir, { loop, params: await trainer.getParams(), optimizer: await trainer.getOptimizerState(), inputs });
     await pruneCheckpoints(runDir, settings.keepCheckpoints);
     log(`checkpoint ${dir}`);
   }
@@ -273,22 +311,44 @@ async function lastLoss(metricsPath: string): Promise<number | null> {
   }
 }
 
-/** Loads the newest checkpoint into the trainer and cuts metrics.jsonl back to its step. */
-async function restore(trainer: Trainer, runDir: string, loop: LoopState, metricsPath: string, log: (s: string) => void): Promise<void> {
+/**
+ * Loads the newest checkpoint into the trainer and cuts metrics.jsonl back to its step, after
+ * checking that it holds every tensor and was made from the inputs this run has now.
+ */
+async function restore(
+  trainer: Trainer,
+  runDir: string,
+  loop: LoopState,
+  metricsPath: string,
+  log: (s: string) => void,
+  check: { expected: ReadonlyMap<string, readonly number[]>; inputs: InputFingerprint; data: string; model: string },
+): Promise<void> {
   const steps = await listCheckpoints(runDir);
-  const lines = existsSync(metricsPath) ? (await readFile(metricsPath, 'utf8')).split('\n').filter((l) => l !== '') : [];
   if (steps.length === 0) {
     log('--resume: no checkpoint yet; starting from step 0');
     await writeTextSynced(metricsPath, '');
     return;
   }
   const at = steps[steps.length - 1];
-  const cp = await loadCheckpoint(checkpointDir(runDir, at));
+  const dir = checkpointDir(runDir, at);
+  const cp = await loadCheckpoint(dir);
+  if (cp.inputs) {
+    const changed = fingerprintMismatch(cp.inputs, check.inputs, check);
+    if (changed) {
+      throw new EngineError(
+        'BAD_INPUT',
+        `--resume: the run's inputs changed since checkpoint ${dir} was written: ${changed}. Continuing would not give what an uninterrupted run gives. ` +
+          'Fix: restore them (e.g. undo the dataset edits), or start a new run with another --out.',
+        { path: dir },
+      );
+    }
+  } else log(`--resume: checkpoint ${dir} was written by an earlier version without an input fingerprint; its data, template and model are not verified`);
+  checkCheckpointTensors(dir, check.expected, { params: cp.params, m: cp.optimizer.m, v: cp.optimizer.v }, cp.optimizer.step > 0);
+  // Steps after the checkpoint were lost with the process; they will run again, identically.
+  const kept = await metricsUpTo(metricsPath, at, (w) => log(`warning: ${w}`));
   await trainer.setParams(cp.params);
   await trainer.setOptimizerState(cp.optimizer);
   Object.assign(loop, cp.loop);
-  // Steps after the checkpoint were lost with the process; they will run again, identically.
-  const kept = lines.filter((l) => (JSON.parse(l) as StepRecord).step <= at);
   await writeTextSynced(metricsPath, kept.map((l) => l + '\n').join(''));
   log(`resumed from checkpoint step ${at}`);
 }

@@ -2,7 +2,9 @@
 // their checks. RUN_DIR/config.json holds exactly this object, so a run can be read, repeated
 // and resumed; `--resume` refuses to continue a run whose settings changed underneath it.
 
+import { availableParallelism } from 'node:os';
 import { EngineError } from '../../../shared/errors.js';
+import { TRAIN_RANGES, rangeProblem, type SettingRange } from '../../../shared/setting-ranges.js';
 import type { InstructionTemplate } from '../data/templates.js';
 import { rolePrompt } from '../model/embed.js';
 import { readSentenceConfig } from '../model/sentence-config.js';
@@ -118,33 +120,19 @@ function bad(setting: string, message: string): EngineError {
 }
 
 export function checkSettings(s: TrainSettings): TrainSettings {
-  const posInt = (name: string, v: number) => {
-    if (!Number.isInteger(v) || v < 1) throw bad(name, `${v} must be a positive integer`);
-  };
-  const nonNegInt = (name: string, v: number) => {
-    if (!Number.isInteger(v) || v < 0) throw bad(name, `${v} must be a whole number >= 0`);
-  };
-  posInt('epochs', s.epochs);
-  if (s.maxSteps !== null) posInt('max-steps', s.maxSteps);
-  posInt('batch-size', s.batchSize);
-  if (!(s.lr > 0 && Number.isFinite(s.lr))) throw bad('lr', `${s.lr} must be a positive number, e.g. 2e-5`);
-  if (!(s.weightDecay >= 0)) throw bad('weight-decay', `${s.weightDecay} must be >= 0, e.g. 0.01`);
-  if (!(s.temperature > 0)) throw bad('temperature', `${s.temperature} must be > 0, e.g. 0.05`);
-  if (!(s.maxGradNorm > 0)) throw bad('max-grad-norm', `${s.maxGradNorm} must be > 0 (Infinity turns clipping off)`);
-  if (!Number.isInteger(s.maxLength) || s.maxLength < 3) throw bad('max-length', `${s.maxLength} must be an integer >= 3, e.g. 128`);
-  if (s.dropout !== null && !(s.dropout >= 0 && s.dropout < 1)) throw bad('dropout', `${s.dropout} must be a probability in [0, 1)`);
-  if (!Number.isInteger(s.seed)) throw bad('seed', `${s.seed} must be an integer`);
-  if (s.negatives !== null) nonNegInt('negatives', s.negatives);
+  // Every numeric setting against its documented range (src/shared/setting-ranges.ts): finite,
+  // whole where it counts something, and within bounds that say why.
+  const ctx = { cores: availableParallelism() };
+  for (const [key, range] of Object.entries(TRAIN_RANGES) as [keyof typeof TRAIN_RANGES, SettingRange][]) {
+    const v = s[key];
+    if (v === null) continue; // optional settings left unset (max-steps, dropout, negatives, grad-cache)
+    const problem = rangeProblem(v as number, range, ctx);
+    if (problem) throw new EngineError('BAD_INPUT', `${problem} Fix: give --${range.flag} a value in that range.`, { setting: range.flag, value: String(v) });
+  }
   if (!['linear', 'constant'].includes(s.schedule)) throw bad('schedule', `'${s.schedule}' is not a schedule; use linear or constant`);
-  nonNegInt('eval-every', s.evalEvery);
-  nonNegInt('patience', s.patience);
-  nonNegInt('checkpoint-every', s.checkpointEvery);
-  posInt('keep-checkpoints', s.keepCheckpoints);
-  posInt('threads', s.threads);
-  if (s.gradCacheRows !== null) posInt('grad-cache', s.gradCacheRows);
   if (s.matryoshka !== null) {
     if (!Array.isArray(s.matryoshka) || s.matryoshka.length === 0) throw bad('matryoshka', 'give one or more widths, e.g. 256,128,64');
-    for (const d of s.matryoshka) posInt('matryoshka', d);
+    for (const d of s.matryoshka) if (!Number.isInteger(d) || d < 1) throw bad('matryoshka', `${d} must be a positive integer`);
     if (new Set(s.matryoshka).size !== s.matryoshka.length) throw bad('matryoshka', `${s.matryoshka.join(',')} lists a width twice; give each once`);
   }
   if (s.matryoshkaWeights !== null) {
@@ -167,6 +155,11 @@ const RESUME_KEYS: (keyof TrainSettings)[] = [
   'maxLength', 'dropout', 'seed', 'shuffle', 'negatives', 'maxGradNorm', 'template', 'threads', 'loss', 'symmetric', 'learnTemperature', 'gradCacheRows',
   'matryoshka', 'matryoshkaWeights', 'guide', 'guideMargin', 'guideMarginStrategy',
 ];
+
+/** The settings --resume must match, as one object (the checkpoint's fingerprint hashes it). */
+export function resumeSettings(s: TrainSettings): Partial<TrainSettings> {
+  return Object.fromEntries(RESUME_KEYS.map((k) => [k, s[k]]));
+}
 
 export function resumeMismatch(saved: TrainSettings, now: TrainSettings): string | null {
   for (const k of RESUME_KEYS) {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importDataset } from '../data/index.js';
 import { loadModelFolder } from '../model/load.js';
 import { writeRandomBert } from '../model/random-model.js';
+import { parseSafetensors, toFloat32, writeSafetensors, type TensorToWrite } from '../model/safetensors.js';
 import { paramSpecs, specFromHfConfig } from '../nn/index.js';
 import { listCheckpoints, loadCheckpoint } from './checkpoint.js';
 import { type StepRecord, trainRun } from './run.js';
@@ -101,8 +102,19 @@ describe('trainRun', () => {
 
   it('a non-finite gradient skips the update and halves the rate', async () => {
     const run = join(root, 'run-nan');
-    // lr so large the weights blow up to inf within a few steps; the guard must catch it.
-    const r = await trainRun(settings({ maxSteps: 6, lr: 1e30, warmup: 0, schedule: 'constant', dropout: 0, maxGradNorm: Infinity }), run);
+    // Query and key weights of 1e30 (finite, but q·k overflows float32): every step's loss and gradient
+    // are non-finite, and the guard must catch each. (An lr of 1e30 did this before settings had ranges.)
+    const blown = join(root, 'model-blown');
+    await writeRandomBert(blown, { tokenizerDir: TOK, hidden: 32, layers: 2, heads: 4, intermediate: 64, seed: 3 });
+    const file = join(blown, 'model.safetensors');
+    const { tensors } = parseSafetensors(await readFile(file));
+    const entries = [...tensors].map(([k, t]) => {
+      const data = toFloat32(t, k);
+      if (k.endsWith('attention.self.query.weight') || k.endsWith('attention.self.key.weight')) data.fill(1e30);
+      return [k, { dtype: 'F32', shape: t.shape, data }] as [string, TensorToWrite];
+    });
+    await writeFile(file, writeSafetensors(entries, { format: 'pt' }));
+    const r = await trainRun(settings({ model: blown, maxSteps: 6, lr: 1e-3, warmup: 0, schedule: 'constant', dropout: 0, maxGradNorm: Infinity }), run);
     const m = await metrics(run);
     const skipped = m.filter((x) => x.skipped);
     expect(skipped.length).toBeGreaterThan(0);

@@ -2,7 +2,7 @@
 // the target, fsync the folder. A reader (or the next start after a crash or power cut) sees
 // either the whole old file or the whole new one, never a torn mix — rename within one folder
 // is atomic on POSIX and NTFS, and the two fsyncs order the data before the name change.
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ioError } from './fs-errors.js';
@@ -31,22 +31,47 @@ export function isAtomicTempName(name: string): boolean {
   return TEMP_RE.test(name);
 }
 
+/**
+ * The temp name every writer uses beside `target`: `.<name>.<12 hex>.<suffix>` ('tmp' for files
+ * and model folders, 'import' for dataset folders). workspace/sweep.ts knows these names.
+ */
+export function tempPathFor(target: string, suffix: 'tmp' | 'import' = 'tmp'): string {
+  const abs = resolve(target);
+  return join(dirname(abs), `.${basename(abs)}.${randomBytes(6).toString('hex')}.${suffix}`);
+}
+
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  await writeStreamAtomic(path, async (write) => {
+    for (let at = 0; at < bytes.length; at += CHUNK) await write(bytes.subarray(at, Math.min(at + CHUNK, bytes.length)), bytes.length);
+  });
+}
+
+/**
+ * Writes `path` from the chunks `fill` hands to `write`, crash-safely: into a temp file beside
+ * it, fsynced, renamed over it, the folder fsynced. A failure (full disk, a kill) leaves the old
+ * file, or none, never a torn one: a torn export re-imports silently as a shorter dataset.
+ */
+export async function writeStreamAtomic<T>(path: string, fill: (write: (chunk: string | Uint8Array, total?: number) => Promise<void>) => Promise<T>): Promise<T> {
   const target = resolve(path);
   const dir = dirname(target);
-  const temp = join(dir, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const temp = tempPathFor(target);
   let fh: Awaited<ReturnType<typeof open>> | undefined;
+  let result: T;
   try {
     fh = await open(temp, 'wx');
+    const file = fh;
     let written = 0;
-    // Loop: write() may write fewer bytes than asked (e.g. a full disk reports late).
-    while (written < bytes.length) {
-      const end = Math.min(written + CHUNK, bytes.length);
-      const { bytesWritten } = await fh.write(bytes, written, end - written, written);
-      written += bytesWritten;
-      await atomicWriteFaults.afterChunk?.(temp, written, bytes.length);
-    }
+    result = await fill(async (chunk, total) => {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+      // Loop: write() may write fewer bytes than asked (e.g. a full disk reports late).
+      for (let at = 0; at < bytes.length; ) {
+        const { bytesWritten } = await file.write(bytes, at, bytes.length - at, written);
+        at += bytesWritten;
+        written += bytesWritten;
+      }
+      await atomicWriteFaults.afterChunk?.(temp, written, total ?? written);
+    });
     await fh.sync();
     await fh.close();
     fh = undefined;
@@ -56,6 +81,28 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await fh?.close().catch(() => {});
     await unlink(temp).catch(() => {});
     throw ioError(err, target, 'write');
+  }
+  await syncDir(dir);
+  return result;
+}
+
+/**
+ * fsyncs every file and folder under `dir` (a model or dataset folder about to be renamed into
+ * place): rename orders nothing by itself, so without this a power cut after the rename can
+ * leave the new name pointing at empty files.
+ */
+export async function syncTree(dir: string): Promise<void> {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) await syncTree(p);
+    else if (e.isFile()) {
+      const fh = await open(p, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
   }
   await syncDir(dir);
 }
@@ -82,7 +129,7 @@ async function renameWithRetry(from: string, to: string): Promise<void> {
 
 // Persists the rename itself. Windows cannot open a folder for fsync (and NTFS journals the
 // rename), so there the failure is expected and ignored.
-async function syncDir(dir: string): Promise<void> {
+export async function syncDir(dir: string): Promise<void> {
   let fh: Awaited<ReturnType<typeof open>> | undefined;
   try {
     fh = await open(dir, 'r');

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProject, openProject, type OpenProject } from './project.js';
+import { processStartTime } from './lock.js';
 import { EngineError } from '../../../shared/api.js';
 
 let tmp: string;
@@ -124,10 +125,33 @@ describe('project.lock', () => {
     expect(await readFile(lockPath, 'utf8')).toBe(text);
   });
 
-  it('an unreadable lock file is LOCKED with the fix to delete it', async () => {
-    await writeFile(lockPath, '');
+  it.each([
+    ['empty', ''],
+    ['garbage', '{"pid": 12'],
+    ['not a lock', '[1, 2, 3]'],
+  ])('an %s lock file (a crash while it was created) is taken over as stale, with a note', async (_name, text) => {
+    await writeFile(lockPath, text);
+    const p = track(await openProject(dir));
+    expect(p.notes[0]).toContain('empty or unreadable lock');
+    expect((await readJson(lockPath)).pid).toBe(process.pid);
+  });
+
+  it.runIf(process.platform === 'linux')('a reused pid (alive, but started at another time) is stale: its start time differs', async () => {
+    // Our own pid is certainly alive; a start time it never had says the lock's process is gone.
+    await writeFile(lockPath, JSON.stringify({ pid: process.pid, hostname: hostname(), holder: 'Before reboot', since: '2026-01-01T00:00:00.000Z', startTime: '1' }));
+    const p = track(await openProject(dir));
+    expect(p.notes[0]).toContain('Before reboot');
+    expect((await readJson(lockPath)).startTime).toBe(processStartTime(process.pid));
+  });
+
+  it('the lock records the holder\'s start time and command line, and the refusal names the command', async () => {
+    const first = track(await openProject(dir, { holder: 'Embedsmith desktop' }));
+    const lock = await readJson(lockPath);
+    if (process.platform === 'linux') expect(lock.startTime).toMatch(/^\d+$/);
+    expect(typeof lock.command).toBe('string');
     const err = await lockedError(openProject(dir));
-    expect(err.message).toContain(`delete ${lockPath}`);
+    expect(err.message).toContain(`running \`${lock.command as string}\``);
+    await first.close();
   });
 
   it('close does not delete a lock that another holder has taken since', async () => {

@@ -10,7 +10,8 @@ import { dirname, join, resolve } from 'node:path';
 import { EngineError, PROJECT_SCHEMA_VERSION, type ProjectInfo } from '../../../shared/api.js';
 import { ioError, isAtomicTempName, writeJsonAtomic } from './atomic.js';
 import { parseJsonFile } from './json-file.js';
-import { ProjectLock } from './lock.js';
+import { FileLock } from './lock.js';
+import { describeSweep, sweepTempLeftovers } from './sweep.js';
 
 export interface WorkspaceOptions {
   /** Who holds the lock, shown to a second opener, e.g. 'Embedsmith desktop'. */
@@ -73,12 +74,12 @@ export class OpenProject {
   #info: ProjectInfo;
   /** Fields of project.json this build does not know; kept so a save does not drop them. */
   #extra: Record<string, unknown>;
-  #lock: ProjectLock;
+  #lock: FileLock;
   #queue: Promise<unknown> = Promise.resolve();
   #closing: Promise<void> | undefined;
 
   /** Use createProject or openProject; this only wraps a folder whose lock is already held. */
-  constructor(info: ProjectInfo, extra: Record<string, unknown>, lock: ProjectLock, notes: readonly string[] = []) {
+  constructor(info: ProjectInfo, extra: Record<string, unknown>, lock: FileLock, notes: readonly string[] = []) {
     this.dir = info.dir;
     this.paths = Object.freeze(projectPaths(info.dir));
     this.#info = { ...info };
@@ -143,7 +144,7 @@ export async function createProject(dir: string, name: string, opts: WorkspaceOp
   await mkdir(root, { recursive: true }).catch((err) => {
     throw ioError(err, root, 'create the folder');
   });
-  const { lock, note } = await ProjectLock.acquire(paths.lock, root, opts.holder ?? DEFAULT_HOLDER);
+  const { lock, note } = await FileLock.acquire(paths.lock, root, opts.holder ?? DEFAULT_HOLDER, 'project');
   const created: string[] = [];
   try {
     // Another creator may have finished between our check and our lock.
@@ -185,7 +186,7 @@ export async function openProject(dir: string, opts: WorkspaceOptions = {}): Pro
     );
   }
   // Lock before reading, so we never read a project.json that another holder is replacing.
-  const { lock, note } = await ProjectLock.acquire(paths.lock, root, opts.holder ?? DEFAULT_HOLDER);
+  const { lock, note } = await FileLock.acquire(paths.lock, root, opts.holder ?? DEFAULT_HOLDER, 'project');
   try {
     const text = await readFile(paths.projectJson, 'utf8').catch((err) => {
       throw ioError(err, paths.projectJson, 'read');
@@ -253,6 +254,9 @@ async function repairLayout(paths: ProjectPaths): Promise<string[]> {
   const leftovers = ((await listFolder(root)) ?? []).filter(isAtomicTempName);
   for (const name of leftovers) await unlink(join(root, name)).catch(() => {});
   if (leftovers.length > 0) notes.push(`Removed ${leftovers.length} temp file(s) left by an interrupted save.`);
+  // Below, jobs of other programs may be writing (a CLI training into runs/): only old leftovers go.
+  const swept = describeSweep(await sweepTempLeftovers([paths.datasets, paths.runs, paths.cache], { depth: 3 }));
+  if (swept) notes.push(`Swept ${root}: ${swept}`);
   return notes;
 }
 

@@ -128,7 +128,7 @@ describe('embedsmith export', () => {
     // ONNX alone may go into an existing folder; the folder format may not.
     expect((await run(exportCommand, '--model', out, '--out', out, '--format', 'onnx')).code).toBe(0);
     const again = await run(exportCommand, '--model', out, '--out', out);
-    expect([again.code, again.stderr]).toEqual([2, expect.stringMatching(/already exists and is not empty/)]);
+    expect([again.code, again.stderr]).toEqual([2, expect.stringMatching(/lies inside --model .*which this command reads/)]);
     expect((await run(exportCommand, '--model', out, '--out', join(tmp, 'e2'), '--format', 'onnx,tflite')).code).toBe(2);
     // A recipe comes from a training run's settings, not a bare model folder.
     const recipe = await run(exportCommand, '--model', out, '--out', join(tmp, 'e3'), '--format', 'recipe');

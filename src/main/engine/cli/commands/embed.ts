@@ -3,13 +3,13 @@
 // (DESIGN §6). .jsonl: one {"index", "text", "embedding"} per input row, in input order;
 // .npy: float32 [N, D]. The output is written beside its target and renamed into place, so
 // an interrupted run never leaves half a file under the real name.
-import { open, rename, rm } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { type EmbedRole, embedTexts } from '../../model/embed.js';
 import { encodeNpy } from '../../model/npy.js';
 import { openModel } from '../../model/open-model.js';
 import type { DevicePref } from '../../runtime/index.js';
-import { ioError } from '../../workspace/atomic.js';
+import { writeStreamAtomic } from '../../workspace/atomic.js';
+import { checkOutPath } from '../../workspace/out-path.js';
 import { type Out, UsageError, intOption, parseOptions, reportError } from './common.js';
 import { readInputTexts } from './embed-input.js';
 
@@ -40,6 +40,7 @@ export async function embedCommand(args: string[], out: Out): Promise<number> {
     const batchSize = intOption('batch-size', v['batch-size'], 32);
     const maxLength = intOption('max-length', v['max-length']);
 
+    await checkOutPath(v.out, 'file', [{ path: v.input, what: '--input' }, { path: v.model, what: '--model' }]);
     // Read and check the input before loading the model: a typo should not cost a model load.
     const input = await readInputTexts(v.input, v.column);
     for (const n of input.notes) out.error(`embedsmith embed: ${v.input}: ${n}`);
@@ -90,18 +91,8 @@ function* jsonlChunks(texts: readonly string[], emb: Float32Array, dim: number):
 }
 
 async function writeOut(path: string, chunks: Iterable<string | Uint8Array>): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
-  try {
-    const fh = await open(temp, 'w');
-    try {
-      for (const c of chunks) await fh.writeFile(c); // writeFile: the whole chunk, from the current position
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(temp, path);
-  } catch (e) {
-    await rm(temp, { force: true });
-    throw ioError(e, path, 'write');
-  }
+  // Temp file, fsync, rename, folder fsync: an interrupted run leaves the old output or none.
+  await writeStreamAtomic(path, async (write) => {
+    for (const c of chunks) await write(c);
+  });
 }

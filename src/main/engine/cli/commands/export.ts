@@ -13,6 +13,7 @@ import { outputDims, specOfModel } from '../../model/open-model.js';
 import { saveModelFolder } from '../../model/save.js';
 import { paramSpecs, specFromHfConfig } from '../../nn/index.js';
 import { exportRecipe } from '../../train/recipe.js';
+import { checkOutPath } from '../../workspace/out-path.js';
 import { type Out, UsageError, intOption, parseOptions, reportError } from './common.js';
 
 export const EXPORT_USAGE = 'usage: embedsmith export --model RUN_DIR|MODEL_DIR --out DIR [--format sentence-transformers,onnx,fp16 | --format recipe] [--dims N]';
@@ -30,6 +31,7 @@ export async function exportCommand(args: string[], out: Out): Promise<number> {
     if (want('recipe')) {
       // A training folder, not a model: sharing --out with the model formats would mix the two.
       if (formats.size > 1) throw new UsageError(`--format recipe stands alone (got ${[...formats].join(',')}); export the model formats to another --out`);
+      await checkOutPath(v.out, 'folder', [{ path: v.model, what: '--model' }]);
       const r = await exportRecipe(v.model, v.out);
       out.log(`recipe: ${r.outDir} (${r.files.join(', ')}): ${r.trainRows} training rows${r.negatives ? ` with ${r.negatives} negatives each` : ''}${r.evalQueries ? `, ${r.evalQueries} eval queries over ${r.evalCorpus} documents` : ''}`);
       if (r.filled.length) out.log(`the run's config.json predates ${r.filled.join(', ')}: the recipe takes their defaults, as the run did`);
@@ -37,6 +39,9 @@ export async function exportCommand(args: string[], out: Out): Promise<number> {
       return 0;
     }
     const dir = await modelDir(v.model);
+    // A model folder over an existing file would replace it (export used to delete notes.txt);
+    // inside the model it reads, it would change its own input. ONNX alone may go into the model folder itself.
+    await checkOutPath(v.out, 'folder', want('sentence-transformers') ? [{ path: dir, what: '--model' }] : []);
     if (want('sentence-transformers') && (await nonEmpty(v.out))) {
       throw new EngineError('ALREADY_EXISTS', `${v.out} already exists and is not empty; choose a new --out folder (or export only onnx,fp16 into an existing model folder)`, { path: v.out });
     }
@@ -48,6 +53,7 @@ export async function exportCommand(args: string[], out: Out): Promise<number> {
     }
     const spec = specOfModel(loaded);
     if (want('sentence-transformers')) {
+      // overwrite only replaces the empty folder checked above (or none).
       await saveModelFolder(loaded, v.out, { overwrite: true });
       out.log(`sentence-transformers folder: ${v.out}`);
     }

@@ -69,7 +69,7 @@ describe('embedsmith merge', () => {
       [['--alpha', '1.5', '--out', join(tmp, 'x1')], /--alpha must be a number from 0 \(the base model\) to 1/],
       [['--alpha', 'NaN', '--out', join(tmp, 'x2')], /--alpha must be a number/],
       [['--out', join(tmp, 'x3')], /--base, --tuned, --alpha and --out are required/],
-      [['--alpha', '0.5', '--out', join(tmp, 'precious.txt')], /already exists; choose another output folder/],
+      [['--alpha', '0.5', '--out', join(tmp, 'precious.txt')], /precious\.txt is an existing file; this writes a folder there, which would destroy the file\. Fix: give a new folder name/],
     ];
     for (const [extra, message] of cases) {
       const s = sink();

@@ -2,6 +2,7 @@
 // flags → TrainSettings (train/settings.ts) → trainRun. Ctrl-C stops after the running step
 // and writes a checkpoint; `--resume` continues it exactly.
 import { availableParallelism } from 'node:os';
+import { TRAIN_RANGES, rangeText, type SettingRange } from '../../../../shared/setting-ranges.js';
 import { templateByName } from '../../data/templates.js';
 import type { DevicePref } from '../../runtime/index.js';
 import { type Searcher, createSearcher } from '../../mining/search.js';
@@ -68,7 +69,10 @@ function numList(name: string, v: string | undefined): number[] | null {
 function num(name: string, v: string | undefined, fallback: number): number {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (v.trim() === '' || Number.isNaN(n)) throw new UsageError(`--${name} must be a number, got '${v}'`);
+  if (v.trim() === '' || Number.isNaN(n)) {
+    const range = (Object.values(TRAIN_RANGES) as SettingRange[]).find((r) => r.flag === name);
+    throw new UsageError(`--${name} must be a number${range ? ` in ${rangeText(range, { cores: availableParallelism() })}` : ''}, got '${v}'`);
+  }
   return n;
 }
 

@@ -14,6 +14,7 @@ import { umapJson, type UmapJson } from '../../projection/projection-file.js';
 import { embedByRole, projectionTexts } from '../../projection/texts.js';
 import { alignProcrustes, projectUmapWithNeighbours, type EmbeddingNeighbours } from '../../projection/umap.js';
 import { writeFileAtomic } from '../../workspace/atomic.js';
+import { checkOutPath } from '../../workspace/out-path.js';
 import { type Out, UsageError, intOption, parseOptions, reportError } from './common.js';
 import { deviceOption } from './mine.js';
 
@@ -32,6 +33,7 @@ export async function umapCommand(args: string[], out: Out): Promise<number> {
     if (!v.model || !v.data || !v.out) throw new UsageError('--model, --data and --out are required');
     const ext = extname(v.out).toLowerCase();
     if (ext !== '.json' && ext !== '.png') throw new UsageError(`--out ${v.out}: give a .json or .png file name`);
+    await checkOutPath(v.out, 'file', [{ path: v.model, what: '--model' }, { path: v.data, what: '--data' }]);
     const colorBy = v['color-by'] ?? 'label';
     if (colorBy !== 'label' && colorBy !== 'none') throw new UsageError(`--color-by must be label or none, got '${colorBy}'`);
     const seed = v.seed === undefined ? 42 : Number(v.seed);

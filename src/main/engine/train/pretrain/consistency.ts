@@ -10,6 +10,7 @@
 // The embedder and the searcher are injected (openModelTools in a run; hand-made embeddings
 // and bruteForceTopK in tests).
 
+import { PRETRAIN_RANGES, rangeProblem } from '../../../../shared/setting-ranges.js';
 import { EngineError } from '../../../../shared/errors.js';
 import type { SearchFn } from '../../mining/top-k.js';
 
@@ -41,6 +42,8 @@ export interface ConsistencyResult {
 export function checkConsistencyOptions(topK: number, keep: number): void {
   if (!Number.isInteger(topK) || topK < 1) throw new EngineError('BAD_INPUT', `--top-k ${topK} must be a positive integer, e.g. 2 (E5's threshold)`, { setting: 'top-k' });
   if (!(keep > 0 && keep <= 1)) throw new EngineError('BAD_INPUT', `--keep ${keep} must be a fraction in (0, 1], e.g. 0.5`, { setting: 'keep' });
+  const problem = rangeProblem(topK, PRETRAIN_RANGES.topK, { cores: 1 });
+  if (problem) throw new EngineError('BAD_INPUT', `${problem} Fix: give --top-k a value in that range, e.g. 2 (E5's threshold).`, { setting: 'top-k' });
 }
 
 export async function consistencyFilter(pairs: readonly { anchor: string; positive: string }[], o: ConsistencyOptions): Promise<ConsistencyResult> {

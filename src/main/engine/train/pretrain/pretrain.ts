@@ -24,8 +24,9 @@ import { importDataset } from '../../data/import.js';
 import { readDatasetRows } from '../../data/store.js';
 import { Sink } from '../../data/write-folder.js';
 import { openModelTools } from '../../mining/embedder.js';
-import { writeJsonAtomic } from '../../workspace/atomic.js';
-import { type StepRecord, type TrainHooks, type TrainProgress, trainRun } from '../run.js';
+import { checkOutPath } from '../../workspace/out-path.js';
+import { syncDir, syncTree, tempPathFor, writeJsonAtomic, writeStreamAtomic } from '../../workspace/atomic.js';
+import { type StepRecord, type TrainHooks, type TrainProgress, trainRun, withRunFolder } from '../run.js';
 import { type TrainSettings, checkSettings, resumeMismatch } from '../settings.js';
 import { checkConsistencyOptions, consistencyFilter } from './consistency.js';
 import { type DocumentSet, readDocuments } from './documents.js';
@@ -104,7 +105,11 @@ export function checkPretrainSettings(s: PretrainSettings): PretrainSettings {
 
 export async function pretrainRun(settingsIn: PretrainSettings, runDirIn: string, opts: { resume?: boolean } & PretrainHooks = {}): Promise<PretrainResult> {
   const settings = checkPretrainSettings(settingsIn);
-  const runDir = resolve(runDirIn);
+  await checkOutPath(runDirIn, 'folder', [{ path: settings.input, what: '--input' }, { path: settings.train.model, what: '--model' }]);
+  return withRunFolder(resolve(runDirIn), opts.log, () => pretrainLocked(settings, resolve(runDirIn), opts));
+}
+
+async function pretrainLocked(settings: PretrainSettings, runDir: string, opts: { resume?: boolean } & PretrainHooks): Promise<PretrainResult> {
   const reportPath = join(runDir, 'pretrain.json');
   const log = opts.log ?? (() => {});
   const at = (name: string) => join(runDir, name);
@@ -171,11 +176,12 @@ export async function pretrainRun(settingsIn: PretrainSettings, runDirIn: string
 
   // Copy beside, then rename: RUN_DIR/model is either absent or complete.
   const modelDir = at('model');
-  const temp = join(runDir, `.model.${process.pid}.tmp`);
-  await rm(temp, { recursive: true, force: true });
+  const temp = tempPathFor(modelDir);
   await cp(join(at('stage2'), 'model'), temp, { recursive: true });
+  await syncTree(temp);
   await rm(modelDir, { recursive: true, force: true });
   await rename(temp, modelDir);
+  await syncDir(runDir);
   report.modelDir = modelDir;
   report.status = 'done';
   await save();
@@ -231,11 +237,17 @@ export async function pretrainRun(settingsIn: PretrainSettings, runDirIn: string
         { setting: 'keep', kept: kept.length },
       );
     }
-    await rm(at('consistency.jsonl.tmp'), { force: true }); // before the Sink opens it exclusively
-    const audit = new Sink(at('consistency.jsonl.tmp'));
-    for (let i = 0; i < rows.length; i++) await audit.write(JSON.stringify({ line: rows[i].line, kind: rows[i].label, ...verdicts[i] }));
-    await audit.close();
-    await rename(audit.path, at('consistency.jsonl'));
+    await writeStreamAtomic(at('consistency.jsonl'), async (write) => {
+      let buf = '';
+      for (let i = 0; i < rows.length; i++) {
+        buf += JSON.stringify({ line: rows[i].line, kind: rows[i].label, ...verdicts[i] }) + '\n';
+        if (buf.length >= 1 << 20) {
+          await write(buf);
+          buf = '';
+        }
+      }
+      await write(buf);
+    });
     await writePairs(at('stage2-pairs'), kept.map((i) => ({ anchor: rows[i].anchor, positive: rows[i].positive, label: rows[i].label })));
     return { topK: settings.topK, keep: settings.keep, ...counts, keptFraction: counts.kept / counts.pairs, byKind };
   }

@@ -12,6 +12,7 @@
 // Pure: documents in, pairs and counts out (documents.ts reads files). Nothing is dropped
 // without being counted (DESIGN §7): too short, duplicate and capped pairs each have a count.
 
+import { PRETRAIN_RANGES, rangeProblem } from '../../../../shared/setting-ranges.js';
 import { EngineError } from '../../../../shared/errors.js';
 import { normalizeText } from '../../data/validate.js';
 import { mixSeed, mulberry32 } from '../../runtime/dropout.js';
@@ -169,6 +170,10 @@ export function checkWeakPairOptions(o: WeakPairOptions): WeakPairOptions {
   if (!Number.isInteger(o.maxChars) || o.maxChars < o.minChars) throw bad('max-chars', `${o.maxChars} must be an integer >= --min-chars (${o.minChars}), e.g. ${WEAK_PAIR_DEFAULTS.maxChars}`);
   if (!Number.isInteger(o.maxPairsPerDoc) || o.maxPairsPerDoc < 1) throw bad('max-pairs-per-doc', `${o.maxPairsPerDoc} must be a positive integer, e.g. ${WEAK_PAIR_DEFAULTS.maxPairsPerDoc}`);
   if (!Number.isInteger(o.seed)) throw bad('seed', `${o.seed} must be an integer`);
+  for (const key of ['minChars', 'maxChars', 'maxPairsPerDoc'] as const) {
+    const problem = rangeProblem(o[key], PRETRAIN_RANGES[key], { cores: 1 });
+    if (problem) throw bad(PRETRAIN_RANGES[key].flag, `${problem.replace(/^--\S+ /, '')} Fix: give a value in that range.`);
+  }
   return o;
 }
 
