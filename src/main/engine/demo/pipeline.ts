@@ -21,6 +21,7 @@ import type { DevicePref } from '../runtime/index.js';
 import { trainingEvaluator } from '../train/evaluator.js';
 import { trainRun } from '../train/run.js';
 import { TRAIN_DEFAULTS, type TrainSettings } from '../train/settings.js';
+import { modelTrainDefaults, readModelLimits } from '../train/model-defaults.js';
 import { createProject, projectPaths } from '../workspace/project.js';
 
 /** resources/demo, from dist/main/engine/demo or src/main/engine/demo alike. */
@@ -108,9 +109,11 @@ export async function runDemoPipeline(o: DemoOptions): Promise<DemoResult> {
     }
 
     const run = join(paths.runs, 'demo');
+    // The model's own length (32): its positions past that were never trained.
+    const { maxLength } = modelTrainDefaults(await readModelLimits(baseModel));
     const settings: TrainSettings = {
       ...TRAIN_DEFAULTS,
-      model: baseModel, data: mined, eval: data, epochs, batchSize: 32, lr: 5e-4, warmup: 0.1, maxLength: 64, seed: 42,
+      model: baseModel, data: mined, eval: data, epochs, batchSize: 32, lr: 5e-4, warmup: 0.1, maxLength, seed: 42,
       device, template: { query: '', document: '' }, threads: availableParallelism(),
     };
     const searcher = createSearcher({ device: 'cpu' });

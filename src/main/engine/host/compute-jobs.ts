@@ -21,6 +21,7 @@ import { projectUmapWithNeighbours } from '../projection/umap.js';
 import { trainingEvaluator } from '../train/evaluator.js';
 import { trainRun } from '../train/run.js';
 import { TRAIN_DEFAULTS, type TrainSettings, modelTemplate } from '../train/settings.js';
+import { modelTrainDefaults, readModelLimits } from '../train/model-defaults.js';
 import { writeFileAtomic } from '../workspace/atomic.js';
 import type { JobContext } from './jobs.js';
 
@@ -56,7 +57,9 @@ export async function evaluateJob(r: EvaluateRequest, { signal, progress }: JobC
 export async function trainJob(r: TrainRequest, { signal, progress }: JobContext): Promise<TrainJobResult> {
   const s = r.settings ?? {};
   const template = s.template ?? (await modelTemplate(r.model));
-  const settings: TrainSettings = { ...TRAIN_DEFAULTS, ...s, model: r.model, data: r.dataset, template, threads: availableParallelism() };
+  // Length and learning rate left out follow the base model, as `embedsmith train` does.
+  const own = modelTrainDefaults(await readModelLimits(r.model));
+  const settings: TrainSettings = { ...TRAIN_DEFAULTS, ...own, ...s, model: r.model, data: r.dataset, template, threads: availableParallelism() };
   const searcher = settings.eval ? createSearcher({ device: 'cpu' }) : null;
   try {
     const t = await trainRun(settings, r.out, {

@@ -9,7 +9,7 @@ import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { applyTemplate, templateToPrompts } from '../data/templates.js';
-import { loadModelFolder, loadModelTokenizer, type LoadedModel } from '../model/load.js';
+import { loadModelFolder, loadModelTokenizer, positionLimit, type LoadedModel } from '../model/load.js';
 import { specOfModel } from '../model/open-model.js';
 import { saveModelFolder } from '../model/save.js';
 import { type EncoderSpec, buildTrainStep, paramSpecs, specFromHfConfig } from '../nn/index.js';
@@ -23,6 +23,7 @@ import { pairLossBatch, stepBatch, type Templates } from './batch.js';
 import { type LoopState, listCheckpoints, loadCheckpoint, pruneCheckpoints, saveCheckpoint, checkpointDir, writeTextSynced } from './checkpoint.js';
 import { type Example, TokenCache, loadExamples } from './examples.js';
 import { Guide } from './guide.js';
+import { maxLengthWarning } from './model-defaults.js';
 import { planSteps } from './sampler.js';
 import { type Schedule, lrAt, warmupSteps } from './schedule.js';
 import { type TrainSettings, checkSettings, resumeMismatch } from './settings.js';
@@ -99,6 +100,8 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
   const base = specOfModel(loaded);
   const spec: EncoderSpec = settings.dropout === null ? base : { ...base, hiddenDropout: settings.dropout, attentionDropout: settings.dropout };
   const tokenizer = await loadModelTokenizer(loaded, settings.maxLength);
+  const tooLong = maxLengthWarning(settings.maxLength, { trained: loaded.sentence.maxSeqLength, positions: positionLimit(loaded.config), hidden: loaded.config.hiddenSize });
+  if (tooLong) log(`warning: ${tooLong}`);
   const tokens = new TokenCache(tokenizer, settings.maxLength);
   const templates: Templates = {
     query: (t) => applyTemplate(settings.template.query, t),

@@ -171,4 +171,18 @@ describe('trainRun', () => {
     expect(m[3].eval).toEqual({ 'ndcg@10': 0.9 });
     expect(m[0].eval).toBeUndefined();
   });
+
+  it("warns when max length reaches past the model's trained length; the saved max_seq_length is the run's", async () => {
+    const short = join(root, 'short-model');
+    await writeRandomBert(short, { tokenizerDir: TOK, hidden: 32, layers: 1, heads: 4, intermediate: 64, seed: 5, maxPositions: 128, maxSeqLength: 16 });
+    const saved = async (dir: string) => (JSON.parse(await readFile(join(dir, 'sentence_bert_config.json'), 'utf8')) as { max_seq_length: number }).max_seq_length;
+    const longer: string[] = [];
+    const a = await trainRun(settings({ model: short, maxSteps: 1, maxLength: 32 }), join(root, 'run-longer'), { log: (l) => longer.push(l) });
+    expect(longer.filter((l) => l.startsWith('warning:'))).toEqual([expect.stringMatching(/--max-length 32 is longer than the 16 tokens the model was trained with .*positions 16–31/)]);
+    expect(await saved(a.modelDir!)).toBe(32);
+    const within: string[] = [];
+    const b = await trainRun(settings({ model: short, maxSteps: 1, maxLength: 12 }), join(root, 'run-within'), { log: (l) => within.push(l) });
+    expect(within.filter((l) => l.startsWith('warning:'))).toEqual([]);
+    expect(await saved(b.modelDir!)).toBe(12);
+  });
 });
