@@ -40,6 +40,23 @@ beforeAll(async () => {
 afterAll(() => rm(tmp, { recursive: true, force: true }));
 
 describe('embedsmith pipeline commands', () => {
+  it('mine and eval take --max-length and say how many texts they cut, and at what length', async () => {
+    const data = join(tmp, 'data-cut');
+    expect((await cli('import', join(tmp, 'pairs.csv'), '--out', data, '--map', 'anchor=question,positive=answer')).code).toBe(0);
+    // Every answer ("the apple manual section 3 explains it") is 9 tokens or more with [CLS]/[SEP],
+    // every question ("how do i use the apple number 3") 10: at 8 tokens all 48 of each are cut.
+    const m = await cli('mine', '--model', model, '--data', data, '--out', join(tmp, 'mined-cut'), '--negatives', '1', '--rank-min', '1', '--device', 'cpu', '--max-length', '8');
+    expect(m.code, m.stderr).toBe(0);
+    expect(m.stderr).toMatch(/texts up to 8 tokens/);
+    expect(m.stderr).toMatch(/embedsmith mine: 48 of 48 documents and 48 of 48 queries were longer than 8 tokens and were cut to 8; --max-length N keeps more/);
+    const e = await cli('eval', '--model', model, '--data', data, '--device', 'cpu', '--max-length', '8', '--json');
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stderr).toMatch(/embedsmith eval: 48 of 48 documents and 48 of 48 queries were longer than 8 tokens and were cut to 8/);
+    // At the model's own length (128) nothing is cut, and nothing is said.
+    const own = await cli('eval', '--model', model, '--data', data, '--device', 'cpu', '--json');
+    expect(own.stderr).not.toMatch(/were cut/);
+  });
+
   it('import, mine, eval --json, train, umap and export work together', async () => {
     const data = join(tmp, 'data');
     expect((await cli('import', join(tmp, 'pairs.csv'), '--out', data, '--map', 'anchor=question,positive=answer')).code).toBe(0);

@@ -219,6 +219,7 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
       modelDir,
       { overwrite: true },
     );
+    if (tokens.truncated > 0) log(`${tokens.truncated} of ${tokens.size} distinct texts were longer than ${settings.maxLength} tokens and were cut to ${settings.maxLength} (--max-length)`);
     log(`model written to ${modelDir}${loop.best ? ` (best ${settings.metric} ${loop.best.value.toFixed(4)} at step ${loop.best.step})` : ''}`);
     return result(false, earlyStopped, finalLoss, modelDir);
   }
