@@ -20,3 +20,8 @@ export function defaultLearningRate(hidden: number): number {
 
 /** What defaultLearningRate's rule says, for help texts and hints. */
 export const LEARNING_RATE_RULE = 'by model width: 2e-5 from 768 wide (BERT-base), 5e-5 from 384 (MiniLM, BGE-small), 1e-4 from 256, 5e-4 below';
+
+/** A blank "evaluate every": about five points on the chart, whatever the run's length. */
+export function autoEvalEvery(steps: number): number {
+  return Math.max(1, Math.ceil(steps / 5));
+}

@@ -13,6 +13,7 @@ import {
   type MineRequest,
   type EvaluateRequest,
   type TrainRequest,
+  type TrainPlanRequest,
   type UmapRequest,
   type ImportRequest,
   type DatasetEdit,
@@ -33,6 +34,7 @@ import { hubCacheDir } from '../model/hub-cache.js';
 import { JobRegistry } from './jobs.js';
 import { ENGINE_VERSION } from '../version.js';
 import { createProject, openProject, RecentProjects, type OpenProject } from '../workspace/index.js';
+import { planTraining } from '../train/plan.js';
 
 export interface EngineServiceOptions {
   /** Where app state lives (recent projects); per user by default. */
@@ -203,6 +205,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     async trainModel(request: TrainRequest) {
       return { jobId: jobs.start({ kind: 'train', subject: request.out, message: 'Waiting for the device…', lane: COMPUTE_LANE, run: (ctx) => trainJob(request, ctx), doneMessage: (r) => `Trained ${r.steps} steps` }) };
     },
+    planTraining: (request: TrainPlanRequest) => planTraining(request),
     async projectEmbeddings(request: UmapRequest) {
       return { jobId: jobs.start({ kind: 'umap', subject: request.dataset, message: 'Waiting for the device…', lane: COMPUTE_LANE, run: (ctx) => umapJob(request, ctx), doneMessage: (r) => `Projected ${r.points} texts` }) };
     },

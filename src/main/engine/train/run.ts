@@ -21,10 +21,10 @@ import { createGradCacheTrainer } from '../runtime/grad-cache.js';
 import { writeJsonAtomic } from '../workspace/atomic.js';
 import { pairLossBatch, stepBatch, type Templates } from './batch.js';
 import { type LoopState, listCheckpoints, loadCheckpoint, pruneCheckpoints, saveCheckpoint, checkpointDir, writeTextSynced } from './checkpoint.js';
-import { type Example, TokenCache, loadExamples } from './examples.js';
+import { type Example, TokenCache } from './examples.js';
 import { Guide } from './guide.js';
 import { maxLengthWarning } from './model-defaults.js';
-import { planSteps } from './sampler.js';
+import { planRun } from './plan.js';
 import { type Schedule, lrAt, warmupSteps } from './schedule.js';
 import { type TrainSettings, checkSettings, resumeMismatch } from './settings.js';
 
@@ -107,14 +107,8 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
     query: (t) => applyTemplate(settings.template.query, t),
     document: (t) => applyTemplate(settings.template.document, t),
   };
-  const { examples, heldOut, meta } = await loadExamples(settings.data, { maxNegatives: settings.negatives ?? undefined });
-  const kind: LossKind = settings.loss !== 'auto' ? settings.loss : meta.format === 'labeled' ? 'supcon' : meta.format === 'scored' ? 'cosent' : 'infonce';
+  const { examples, heldOut, meta, kind, negativesPerQuery: n, masked, steps: plan } = await planRun(settings);
   checkLossFits(kind, meta.format, settings);
-  const n = kind === 'infonce' ? examples.reduce((m, e) => Math.max(m, e.negatives.length), 0) : 0;
-  const masked = examples.some((e) => e.negatives.length < n);
-  const texts = (i: number) => [examples[i].query, examples[i].positive, ...examples[i].negatives].filter((t) => t !== '');
-  const labels = kind === 'supcon' ? examples.map((e) => e.label ?? '') : undefined;
-  const plan = planSteps(texts, examples.length, { ...settings, maxSteps: settings.maxSteps ?? undefined, labels });
   const schedule: Schedule = { lr: settings.lr, schedule: settings.schedule, warmupSteps: warmupSteps(settings.warmup, plan.length), totalSteps: plan.length };
   const device = await selectDevice(settings.device);
   log(

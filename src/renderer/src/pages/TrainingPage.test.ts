@@ -34,6 +34,8 @@ function setUp(): FakeEngine {
     { index: 0, line: 2, side: 'train', anchor: 'reset my password', positive: 'Reset it from Settings', negatives: ['a b', 'c d', 'e f'] },
     { index: 1, line: 3, side: 'eval', anchor: 'refund', positive: 'Refunds take five working days to arrive', negatives: ['g'] },
   ]);
+  // As the engine plans it: the mined negatives keep rows apart, so three times rows / batch (issue 15 §6).
+  engine.plans.set(MINED, (r) => ({ examples: 40, heldOut: 10, negativesPerQuery: 3, steps: 3 * Math.ceil(40 / r.batchSize) * r.epochs }));
   engine.models.set('/models/mini', { dir: '/models/mini', family: 'bert', hidden: 32, layers: 1, heads: 4, vocabSize: 100, params: 1_000_000, maxLength: 128, positions: 128, pooling: 'mean', normalize: true, prompts: {}, notes: [] });
   localStorage.setItem(`embedsmith.workbench.${P}`, JSON.stringify({ model: '/models/mini', mined: MINED }));
   return engine;
@@ -106,8 +108,14 @@ describe('Training page: settings and pre-flight', () => {
   });
 
   it('checks rows and steps, text lengths, duplicates and memory before the run', async () => {
-    await start(setUp());
-    expect(main()).toContain('OK · Rows and steps: 40 training rows (10 held out for evaluation): about 2 steps of 32.');
+    const engine = setUp();
+    await start(engine);
+    // The engine's plan, not rows / batch (2): 6 steps, and 3 evaluations at ceil(6 / 5) = 2.
+    expect(main()).toContain(
+      "OK · Rows and steps: 40 training rows (10 held out for evaluation): 6 steps of up to 32. Batches average 6.7 rows: a row whose mined negative is another row's positive",
+    );
+    expect(main()).toContain('Evaluates 3 times (every 2 steps and at the end).');
+    expect(engine.calls.filter((c) => c.method === 'planTraining').at(-1)!.args).toEqual([{ dataset: MINED, batchSize: 32, epochs: 1, maxSteps: null, seed: 42, evalEvery: null }]);
     expect(main()).toContain('Check · Duplicates: 2 rows repeat another');
     // 1,000,000 × 28 + 400 MB = 428 MB; 160 texts × 128 tokens × 1 layer × (32 × 36 + 4 heads × 128 × 33) = 369,623,040 B = 370 MB.
     expect(main()).toContain('About 798 MB for a step: 428 MB for weights, gradients, Adam and the runtime, and 370 MB of activations (batch 32 × 5 texts × 128 tokens, 1 layer;');
@@ -116,7 +124,8 @@ describe('Training page: settings and pre-flight', () => {
     await act(() => type(byLabel('Max length'), '8'));
     expect(main()).toContain('Check · Text length: 1 of 8 texts in the first 2 rows are longer than 8 tokens and will be cut (longest 9).');
     await act(() => type(byLabel('Batch size'), '64'));
-    expect(main()).toContain('Check · Rows and steps: 40 training rows (10 held out for evaluation): about 1 steps of 64. The batch is bigger than the data');
+    expect(main()).toContain('Check · Rows and steps: 40 training rows (10 held out for evaluation): 3 steps of up to 64.');
+    expect(main()).toContain('The batch is bigger than the data');
   });
 });
 
@@ -133,9 +142,9 @@ describe('Training page: a run', () => {
     expect(sent).toEqual([
       {
         model: '/models/mini', dataset: MINED, out: RUN,
-        // 2 planned steps → evaluate every ceil(2 / 5) = 1 step, on the dataset's held-out rows.
+        // The engine plans 6 steps (not rows / batch = 2) → evaluate every ceil(6 / 5) = 2 steps, on the held-out rows.
         settings: {
-          epochs: 1, maxSteps: null, batchSize: 32, lr: 2e-5, maxLength: 128, warmup: 0.1, seed: 42, device: 'auto', checkpointEvery: 0, eval: MINED, evalEvery: 1,
+          epochs: 1, maxSteps: null, batchSize: 32, lr: 2e-5, maxLength: 128, warmup: 0.1, seed: 42, device: 'auto', checkpointEvery: 0, eval: MINED, evalEvery: 2,
           template: { query: 'query: ', document: 'passage: ' },
         },
       },
