@@ -99,8 +99,8 @@ export async function exportJob(r: ExportRequest): Promise<ExportJobResult> {
   const loaded = await loadModelFolder(r.model, { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
   const files: string[] = [];
   if (r.formats.includes('sentence-transformers')) {
-    await saveModelFolder(loaded, r.out);
-    files.push(join(r.out, 'model.safetensors'));
+    await saveModelFolder(loaded, r.out, { cardFrom: loaded.dir });
+    files.push(join(r.out, 'model.safetensors'), join(r.out, 'README.md'));
   }
   if (r.formats.includes('onnx') || r.formats.includes('fp16')) {
     const written = await exportOnnx({ spec: specOfModel(loaded), loaded }, r.out, { fp32: r.formats.includes('onnx'), fp16: r.formats.includes('fp16') });

@@ -3,7 +3,7 @@
 // metadata format=pt as transformers writes), the tokenizer files, the sentence-transformers
 // modules, and a model card. The folder is written under a temporary name beside the target
 // and renamed into place, so a crash leaves the old folder or none, never half of one.
-import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
@@ -16,8 +16,13 @@ import { toFloat32, writeSafetensors, type TensorToWrite } from './safetensors.j
 export interface SaveOptions {
   /** Replace an existing folder at `outDir` (default: refuse). */
   overwrite?: boolean;
-  /** Write README.md from this; omitted: no model card. */
+  /** Write README.md from this. */
   card?: ModelCardInfo;
+  /**
+   * Without `card`: the folder being exported, whose README.md (a trained model's card, or a
+   * hub model's own) is carried over; when it has none, a card saying where the model came from.
+   */
+  cardFrom?: string;
   /**
    * config_sentence_transformers.json prompts to write instead of the model's own, e.g. the
    * training template's (data/templates.ts templateToPrompts). default_prompt_name is then
@@ -41,6 +46,7 @@ export async function saveModelFolder(model: SavableModel, outDir: string, opts:
   const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     await writeFolder(model, temp, opts.card, opts.prompts);
+    if (!opts.card && opts.cardFrom) await writeFile(join(temp, 'README.md'), await carriedCard(opts.cardFrom, model));
     if (existing) {
       // Two renames: the old folder steps aside, the new one steps in, then the old one goes.
       const old = `${temp}.old`;
@@ -101,6 +107,23 @@ async function writeFolder(model: SavableModel, dir: string, card: ModelCardInfo
     }),
   );
   if (card) await writeFile(join(dir, 'README.md'), renderModelCard(card));
+}
+
+/** The source folder's README.md, or a card that names the source and says it was not trained here. */
+async function carriedCard(from: string, model: SavableModel): Promise<string> {
+  const own = await readFile(join(from, 'README.md'), 'utf8').catch(() => null);
+  if (own !== null) return own;
+  const s = model.sentence;
+  return [
+    '---', 'library_name: sentence-transformers', 'pipeline_tag: sentence-similarity', 'tags:', '  - sentence-transformers', '  - embedsmith', '---', '',
+    `# ${basename(resolve(from))}`, '',
+    `Exported by Embedsmith from \`${from}\`, weights unchanged (it was not fine-tuned here, and the source folder has no model card).`, '',
+    '## Model', '',
+    `- ${model.config.family}, ${model.config.numLayers} layers, width ${model.config.hiddenSize}`,
+    `- pooling: ${s.pooling}`, `- normalised embeddings: ${s.normalize ? 'yes' : 'no'}`,
+    ...(s.maxSeqLength ? [`- max sequence length: ${s.maxSeqLength}`] : []), '',
+    '## Licences', '', `- The source model's terms apply; \`${from}\` does not state them.`, '',
+  ].join('\n');
 }
 
 /** model.safetensors bytes: parameters and passthrough tensors, keys sorted, floats as F32. */

@@ -49,7 +49,8 @@ describe('planTraining', () => {
     expect(r.steps).toBe(plan.steps);
     const metrics = (await readFile(join(root, 'run', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as StepRecord);
     expect(metrics.filter((m) => m.eval).map((m) => m.step)).toEqual(evaluationSteps(plan.steps, plan.evalEvery));
-    expect(evaluations).toBe(plan.evaluations);
+    // One more: the base model's, for the model card's "before".
+    expect(evaluations).toBe(plan.evaluations + 1);
   });
 
   it('max steps and an explicit interval are taken as given', async () => {

@@ -24,6 +24,7 @@ import { type LoopState, listCheckpoints, loadCheckpoint, pruneCheckpoints, save
 import { type Example, TokenCache } from './examples.js';
 import { Guide } from './guide.js';
 import { maxLengthWarning } from './model-defaults.js';
+import { trainCard } from './card.js';
 import { planRun } from './plan.js';
 import { type Schedule, lrAt, warmupSteps } from './schedule.js';
 import { type TrainSettings, checkSettings, resumeMismatch } from './settings.js';
@@ -84,6 +85,7 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
   const log = opts.log ?? (() => {});
   const configPath = join(runDir, 'config.json');
   const metricsPath = join(runDir, 'metrics.jsonl');
+  const beforePath = join(runDir, 'eval-before.json');
   if (existsSync(configPath) && !opts.resume) {
     throw new EngineError('ALREADY_EXISTS', `${runDir} already holds a run; continue it with --resume or choose another --out`, { path: runDir });
   }
@@ -143,6 +145,10 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
     else {
       await writeJsonAtomic(configPath, settings);
       await writeTextSynced(metricsPath, '');
+    }
+    // The base model's scores, for the model card's before/after (kept for a resumed run).
+    if (opts.evaluate && !existsSync(beforePath)) {
+      await writeJsonAtomic(beforePath, await opts.evaluate(loaded.params, spec, loaded));
     }
     return await loopSteps();
   } finally {
@@ -208,14 +214,26 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
     // The model folder holds the encoder only: the learned scale belongs to the loss.
     const params = new Map([...all].filter(([k]) => loaded.params.has(k)));
     const modelDir = join(runDir, 'model');
+    const card = await trainCard({
+      settings, runDir, loaded, plan: { examples, heldOut, meta, kind, negativesPerQuery: n }, steps: loop.step, prompts: prompts(),
+      before: existsSync(beforePath) ? (JSON.parse(await readFile(beforePath, 'utf8')) as Record<string, number>) : undefined,
+      after: await savedMetrics(),
+    });
     await saveModelFolder(
       { ...loaded, params, sentence: { ...loaded.sentence, maxSeqLength: settings.maxLength, prompts: prompts(), defaultPromptName: null } },
       modelDir,
-      { overwrite: true },
+      { overwrite: true, card },
     );
     if (tokens.truncated > 0) log(`${tokens.truncated} of ${tokens.size} distinct texts were longer than ${settings.maxLength} tokens and were cut to ${settings.maxLength} (--max-length)`);
     log(`model written to ${modelDir}${loop.best ? ` (best ${settings.metric} ${loop.best.value.toFixed(4)} at step ${loop.best.step})` : ''}`);
     return result(false, earlyStopped, finalLoss, modelDir);
+  }
+
+  /** The evaluation of the parameters being saved: the best step's, else the last step's (from metrics.jsonl, so a resumed run has it too). */
+  async function savedMetrics(): Promise<Record<string, number> | undefined> {
+    const records = (await readFile(metricsPath, 'utf8')).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as StepRecord);
+    const at = loop.best ? loop.best.step : loop.step;
+    return records.find((r) => r.step === at && r.eval)?.eval;
   }
 
   /** Records an evaluation; true when early stopping should stop the run. */

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TEMPLATE_PRESETS, saveTemplate } from '../../data/templates.js';
 import { writeRandomBert } from '../../model/random-model.js';
 import { createProject } from '../../workspace/project.js';
+import { reproduceCommand } from '../../train/card.js';
 import { trainSettingsFromArgs } from './train.js';
 
 const TOK = join(import.meta.dirname, '../../../../../test/fixtures/models/bert-wordpiece-uncased');
@@ -80,5 +81,22 @@ describe('embedsmith train: defaults that follow the base model', () => {
     await writeFile(join(wide, 'config.json'), JSON.stringify({ ...config, hidden_size: 768, num_attention_heads: 12 }));
     expect((await trainSettingsFromArgs(['--model', wide, '--data', 'd', '--out', 'r'])).settings.lr).toBe(2e-5);
     expect((await trainSettingsFromArgs([...base(), '--lr', '3e-5'])).settings.lr).toBe(3e-5);
+  });
+});
+
+describe("the model card's reproduce command", () => {
+  it('parses back into the same settings', async () => {
+    const given = [
+      '--model', join(tmp, 'model'), '--data', join(tmp, 'd'), '--out', join(tmp, 'r'), '--max-steps', '40', '--batch-size', '16', '--lr', '3e-4',
+      '--warmup', '5', '--schedule', 'constant', '--weight-decay', '0', '--temperature', '0.02', '--max-length', '24', '--dropout', '0', '--seed', '7',
+      '--negatives', '2', '--no-shuffle', '--symmetric', '--eval', join(tmp, 'e'), '--eval-every', '10', '--patience', '3', '--threads', '1', '--max-grad-norm', '2',
+    ];
+    const { settings } = await trainSettingsFromArgs(given);
+    const command = reproduceCommand(settings, join(tmp, 'r'));
+    const args = command.replace(/ \\\n {2}/g, ' ').split(' ');
+    expect(args.slice(0, 2)).toEqual(['embedsmith', 'train']);
+    const again = await trainSettingsFromArgs(args.slice(2));
+    expect(again.settings).toEqual(settings);
+    expect(again.out).toBe(join(tmp, 'r'));
   });
 });
