@@ -161,6 +161,9 @@ export interface DemoJobResult {
   run: string;
   trained: string;
   exportDir: string;
+  /** The device training ran on ('auto' resolved) and why; absent from results made before it was reported. */
+  device?: string;
+  deviceReason?: string;
 }
 
 /** What each job kind produces. */

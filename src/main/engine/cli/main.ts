@@ -91,6 +91,7 @@ Commands available now:
            tiny base model, mine hard negatives, train, evaluate again, export.
 
 Options: -h, --help   this text (\`embedsmith COMMAND --help\`: that command's)     -v, --version   the version
+         --verbose    with any command: the raw text behind short reasons (e.g. why a device was passed over)
 Exit codes: 0 success, 1 failure, 2 bad usage or bad input.
 `);
 
@@ -140,7 +141,9 @@ type Out = { log: (s: string) => void; error: (s: string) => void };
 
 /** Runs one command line; returns the exit code (never calls process.exit itself). */
 export async function runCli(argv: string[], out: Out = console): Promise<number> {
-  const [command, ...rest] = argv;
+  // --verbose anywhere: the raw text behind short reasons (the device probe's, for one).
+  if (argv.includes('--verbose')) process.env.EMBEDSMITH_VERBOSE = '1';
+  const [command, ...rest] = argv.filter((a) => a !== '--verbose');
   try {
     if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
       out.log(HELP);

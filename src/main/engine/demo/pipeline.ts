@@ -58,6 +58,9 @@ export interface DemoResult {
   run: string;
   trained: string;
   exportDir: string;
+  /** The device training ran on ('auto' resolved) and why. */
+  device: string;
+  deviceReason: string;
 }
 
 /** An absent or empty folder, or an earlier demo workspace (which is cleared): never a user's folder. */
@@ -146,7 +149,7 @@ export async function runDemoPipeline(o: DemoOptions): Promise<DemoResult> {
     log(`exported a sentence-transformers folder with onnx/model.onnx to ${exportDir}`);
     return {
       workspace: ws, before: before.metrics, after: after.metrics, queries: after.counts.evaluated, documents: after.counts.corpus,
-      steps: r.steps, seconds: (Date.now() - t0) / 1000, baseModel, dataset: data, mined, run, trained: r.modelDir, exportDir,
+      steps: r.steps, seconds: (Date.now() - t0) / 1000, baseModel, dataset: data, mined, run, trained: r.modelDir, exportDir, device: r.device, deviceReason: r.deviceReason,
     };
   } finally {
     await project.close();

@@ -216,8 +216,8 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
           kind: 'demo', subject: workspace, message: 'Waiting for the device…', lane: COMPUTE_LANE,
           run: async ({ signal, progress }) => {
             const r = await runDemoPipeline({ workspace, device: request.device, signal, holder: options.holder, onProgress: (done, total, message) => progress({ message, done, total }) });
-            const { workspace: ws, before, after, baseModel, dataset, mined, run, trained, exportDir } = r;
-            return { workspace: ws, before, after, baseModel, dataset, mined, run, trained, exportDir };
+            const { workspace: ws, before, after, baseModel, dataset, mined, run, trained, exportDir, device, deviceReason } = r;
+            return { workspace: ws, before, after, baseModel, dataset, mined, run, trained, exportDir, device, deviceReason };
           },
           doneMessage: (r) => `Demo done: nDCG@10 ${r.before['ndcg@10'].toFixed(3)} → ${r.after['ndcg@10'].toFixed(3)}`,
         }),

@@ -141,6 +141,8 @@ export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts
     : await createTrainer({ ...trainerBase, buildStep: (shape) => buildTrainStep(spec, { queries: shape.batch, negativesPerQuery: n, length: shape.length, maskNegatives: masked, guided: guide !== null }, stepOptions) });
   try {
     await mkdir(runDir, { recursive: true });
+    // The device this session trains on, for readers of a stopped or finished run (the app's run panel).
+    await writeJsonAtomic(join(runDir, 'device.json'), { device: device.device, reason: device.reason });
     if (opts.resume) await restore(trainer, runDir, loop, metricsPath, log);
     else {
       await writeJsonAtomic(configPath, settings);

@@ -201,7 +201,10 @@ describe('Training page: a run', () => {
   it('shows an earlier run picked from the list, and makes it the workbench’s', async () => {
     const engine = setUp();
     const old = `${P}/runs/first`;
-    engine.runs.set(old, { dir: old, config: config(), metrics: [step(1), step(2, { eval: { 'ndcg@10': 0.61 } })], checkpoints: [2], modelDir: `${old}/model` });
+    engine.runs.set(old, {
+      dir: old, config: config(), metrics: [step(1), step(2, { eval: { 'ndcg@10': 0.61 } })], checkpoints: [2], modelDir: `${old}/model`,
+      device: { device: 'cpu', reason: 'auto picked cpu; webgpu: no WebGPU adapter' },
+    });
     await start(engine);
     const pick = document.getElementById('train-show-run') as HTMLSelectElement;
     expect([...pick.options].map((o) => o.textContent)).toContain('first — 2 steps, finished');
@@ -210,6 +213,8 @@ describe('Training page: a run', () => {
     expect(saved()).toMatchObject({ run: old, trained: `${old}/model` });
     expect(chart('Evaluation: ndcg@10')!.getAttribute('data-points')).toBe('1');
     expect(byLabel('Trained model folder').value).toBe(`${old}/model`);
+    // The device the engine wrote down for the run (issue 15 §9), not "the engine says which when the run ends".
+    expect(main()).toContain('Device: CPU — auto picked cpu; webgpu: no WebGPU adapter.');
   });
 
   it('trains with a template an earlier version kept in this browser, moved into the project first', async () => {
