@@ -112,11 +112,12 @@ export async function runDemoPipeline(o: DemoOptions): Promise<DemoResult> {
     }
 
     const run = join(paths.runs, 'demo');
-    // The model's own length (32): its positions past that were never trained.
-    const { maxLength } = modelTrainDefaults(await readModelLimits(baseModel));
+    // The defaults for this model: its own length (32; positions past it were never trained) and
+    // the learning rate for its width (2e-3 at 64 wide), as `embedsmith train` would take them.
+    const { maxLength, lr } = modelTrainDefaults(await readModelLimits(baseModel));
     const settings: TrainSettings = {
       ...TRAIN_DEFAULTS,
-      model: baseModel, data: mined, eval: data, epochs, batchSize: 32, lr: 5e-4, warmup: 0.1, maxLength, seed: 42,
+      model: baseModel, data: mined, eval: data, epochs, batchSize: 32, lr, warmup: 0.1, maxLength, seed: 42,
       device, template: { query: '', document: '' }, threads: availableParallelism(),
     };
     const searcher = createSearcher({ device: 'cpu' });

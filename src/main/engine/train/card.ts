@@ -3,6 +3,7 @@
 // how it scored before and after, the command that makes it again, and the licences that apply.
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { rolePrompt } from '../model/embed.js';
 import type { ModelCardInfo } from '../model/model-card.js';
 import type { LoadedModel } from '../model/load.js';
 import { ONNXRUNTIME_VERSION } from '../runtime/index.js';
@@ -30,8 +31,11 @@ async function cardLicense(modelDir: string): Promise<string | null> {
   return lic ? lic[1].trim() : null;
 }
 
-/** `embedsmith train` with every setting that shapes the numbers spelt out. */
-export function reproduceCommand(s: TrainSettings, runDir: string): string {
+/**
+ * `embedsmith train` with every setting that shapes the numbers spelt out. `ownTemplate` is the
+ * base model's own prompts (what the command uses without --template).
+ */
+export function reproduceCommand(s: TrainSettings, runDir: string, ownTemplate: TrainSettings['template'] = s.template): string {
   const q = (v: string) => (/^[\w./@:=,+-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
   const parts = ['embedsmith train', `--model ${q(s.model)}`, `--data ${q(s.data)}`, `--out ${q(runDir)}`];
   parts.push(s.maxSteps !== null ? `--max-steps ${s.maxSteps}` : `--epochs ${s.epochs}`);
@@ -45,7 +49,11 @@ export function reproduceCommand(s: TrainSettings, runDir: string): string {
   if (s.gradCacheRows !== null) parts.push(`--grad-cache ${s.gradCacheRows}`);
   if (s.maxGradNorm !== TRAIN_DEFAULTS.maxGradNorm) parts.push(`--max-grad-norm ${s.maxGradNorm}`);
   if (s.eval) parts.push(`--eval ${q(s.eval)}`, `--eval-every ${s.evalEvery}`, `--metric ${s.metric}`, ...(s.patience ? [`--patience ${s.patience}`] : []));
+  if (s.device !== 'auto') parts.push(`--device ${s.device}`);
   parts.push(`--threads ${s.threads}`);
+  const own = s.template.query === ownTemplate.query && s.template.document === ownTemplate.document;
+  if (!own && s.template.query === '' && s.template.document === '') parts.push('--template none');
+  else if (!own) parts.push('--template NAME   # a template saved with the queries and documents prompts above (Templates page)');
   return parts.join(' \\\n  ');
 }
 
@@ -96,7 +104,7 @@ export async function trainCard(c: TrainCardInput): Promise<ModelCardInfo> {
     prompts: c.prompts,
     template: s.template,
     loss: `${LOSS_NAMES[c.plan.kind]}${negatives}; temperature ${s.temperature}${s.symmetric ? ', both directions' : ''}.`,
-    command: reproduceCommand(s, c.runDir),
+    command: reproduceCommand(s, c.runDir, { query: rolePrompt(c.loaded.sentence, 'query'), document: rolePrompt(c.loaded.sentence, 'document') }),
     licenses: [
       `Base model \`${baseModelName(c.loaded.dir)}\`: ${license ? `${license} (its README.md)` : 'its card states no licence here; check where the model came from'}. A fine-tuned model is a derivative of it.`,
       `Training data \`${s.data}\`: under the terms its owner gave it; Embedsmith does not know them.`,

@@ -115,6 +115,8 @@ describe('Training page: settings and pre-flight', () => {
       "OK · Rows and steps: 40 training rows (10 held out for evaluation): 6 steps of up to 32. Batches average 6.7 rows: a row whose mined negative is another row's positive",
     );
     expect(main()).toContain('Evaluates 3 times (every 2 steps and at the end).');
+    // The model (32 wide, max length 128) against the form: 2e-5 is far below its width's 2e-3.
+    expect(main()).toContain("Check · Model fit: A 32-wide model trains best near learning rate 0.002 (the engine's default for its width); 0.00002 is far lower: it may barely move.");
     expect(engine.calls.filter((c) => c.method === 'planTraining').at(-1)!.args).toEqual([{ dataset: MINED, batchSize: 32, epochs: 1, maxSteps: null, seed: 42, evalEvery: null }]);
     expect(main()).toContain('Check · Duplicates: 2 rows repeat another');
     // 1,000,000 × 28 + 400 MB = 428 MB; 160 texts × 128 tokens × 1 layer × (32 × 36 + 4 heads × 128 × 33) = 369,623,040 B = 370 MB.
@@ -123,6 +125,8 @@ describe('Training page: settings and pre-flight', () => {
     // 5 + 3 texts in the two rows; the fake tokenizer counts words + 2: the 7-word positive is 9.
     await act(() => type(byLabel('Max length'), '8'));
     expect(main()).toContain('Check · Text length: 1 of 8 texts in the first 2 rows are longer than 8 tokens and will be cut (longest 9).');
+    await act(() => type(byLabel('Max length'), '256'));
+    expect(main()).toContain('Max length 256 is longer than the 128 tokens the model was trained with: positions past 128 were never trained');
     await act(() => type(byLabel('Batch size'), '64'));
     expect(main()).toContain('Check · Rows and steps: 40 training rows (10 held out for evaluation): 3 steps of up to 64.');
     expect(main()).toContain('The batch is bigger than the data');

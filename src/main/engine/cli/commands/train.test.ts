@@ -73,7 +73,7 @@ describe('embedsmith train: defaults that follow the base model', () => {
   });
 
   it('the learning rate follows the model width unless --lr is given', async () => {
-    expect((await trainSettingsFromArgs(base())).settings.lr).toBe(5e-4);
+    expect((await trainSettingsFromArgs(base())).settings.lr).toBe(2e-3);
     const wide = join(tmp, 'wide');
     // Only config.json is read for the defaults: a BERT-base-width config is enough.
     const config = JSON.parse(await readFile(join(tmp, 'model', 'config.json'), 'utf8')) as Record<string, unknown>;

@@ -15,7 +15,7 @@ import { type Out, UsageError, parseOptions, reportError } from './common.js';
 
 export const TRAIN_USAGE =
   'usage: embedsmith train --model MODEL_DIR --data DATASET_DIR --out RUN_DIR [--epochs 1] [--max-steps N] [--batch-size 32] ' +
-  '[--lr R (default by model width: 2e-5 from 768 wide … 5e-4 below 256)] [--warmup 0.1] [--schedule linear|constant] [--weight-decay 0.01] [--temperature 0.05] ' +
+  '[--lr R (default by model width: 2e-5 from 768 wide … 2e-3 below 128)] [--warmup 0.1] [--schedule linear|constant] [--weight-decay 0.01] [--temperature 0.05] ' +
   "[--max-length N (default: the model's max_seq_length)] " +
   '[--dropout FROM_CONFIG|P] [--seed 42] [--no-shuffle] [--negatives N] [--template PRESET|SAVED_NAME] [--eval DATASET_DIR] [--eval-every N] ' +
   '[--metric ndcg@10] [--patience N] [--checkpoint-every N] [--keep-checkpoints 2] [--resume] [--device auto|cpu|webgpu|cuda] [--threads N] ' +
