@@ -47,6 +47,8 @@ export function reproduceCommand(s: TrainSettings, runDir: string, ownTemplate: 
   if (s.symmetric) parts.push('--symmetric');
   if (s.learnTemperature) parts.push('--learn-temperature');
   if (s.gradCacheRows !== null) parts.push(`--grad-cache ${s.gradCacheRows}`);
+  if (s.matryoshka !== null) parts.push(`--matryoshka ${s.matryoshka.join(',')}`, ...(s.matryoshkaWeights ? [`--matryoshka-weights ${s.matryoshkaWeights.join(',')}`] : []));
+  if (s.guide !== null) parts.push(`--guide ${q(s.guide)}`, `--guide-margin ${s.guideMargin}`, `--guide-margin-strategy ${s.guideMarginStrategy}`);
   if (s.maxGradNorm !== TRAIN_DEFAULTS.maxGradNorm) parts.push(`--max-grad-norm ${s.maxGradNorm}`);
   if (s.eval) parts.push(`--eval ${q(s.eval)}`, `--eval-every ${s.evalEvery}`, `--metric ${s.metric}`, ...(s.patience ? [`--patience ${s.patience}`] : []));
   if (s.device !== 'auto') parts.push(`--device ${s.device}`);
@@ -91,7 +93,8 @@ export async function trainCard(c: TrainCardInput): Promise<ModelCardInfo> {
     settings: {
       steps: c.steps, epochs: s.maxSteps !== null ? null : s.epochs, max_steps: s.maxSteps, batch_size: s.batchSize, lr: s.lr, warmup: s.warmup, schedule: s.schedule,
       weight_decay: s.weightDecay, temperature: s.temperature, max_length: s.maxLength, dropout: s.dropout ?? 'from config.json', max_grad_norm: s.maxGradNorm,
-      shuffle: s.shuffle, symmetric: s.symmetric, learn_temperature: s.learnTemperature, grad_cache_rows: s.gradCacheRows, device: s.device, threads: s.threads,
+      shuffle: s.shuffle, symmetric: s.symmetric, learn_temperature: s.learnTemperature, grad_cache_rows: s.gradCacheRows,
+      matryoshka: s.matryoshka?.join(',') ?? null, guide: s.guide, device: s.device, threads: s.threads,
     },
     metrics: Object.keys(metrics).length ? metrics : undefined,
     metricsNote: s.eval ? `On ${s.eval} (its held-out split.json rows when it has one), before training and for the saved parameters${s.metric ? ` (best by ${s.metric})` : ''}.` : undefined,

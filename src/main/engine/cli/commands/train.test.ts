@@ -89,7 +89,7 @@ describe("the model card's reproduce command", () => {
     const given = [
       '--model', join(tmp, 'model'), '--data', join(tmp, 'd'), '--out', join(tmp, 'r'), '--max-steps', '40', '--batch-size', '16', '--lr', '3e-4',
       '--warmup', '5', '--schedule', 'constant', '--weight-decay', '0', '--temperature', '0.02', '--max-length', '24', '--dropout', '0', '--seed', '7',
-      '--negatives', '2', '--no-shuffle', '--symmetric', '--eval', join(tmp, 'e'), '--eval-every', '10', '--patience', '3', '--threads', '1', '--max-grad-norm', '2',
+      '--negatives', '2', '--no-shuffle', '--matryoshka', '16,8', '--matryoshka-weights', '1,0.5', '--guide', 'base', '--guide-margin', '0.05', '--eval', join(tmp, 'e'), '--eval-every', '10', '--patience', '3', '--threads', '1', '--max-grad-norm', '2',
     ];
     const { settings } = await trainSettingsFromArgs(given);
     const command = reproduceCommand(settings, join(tmp, 'r'));
