@@ -15,8 +15,12 @@ let tmp: string;
 let model: string;
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return cliEnv({}, ...args);
+}
+
+async function cliEnv(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run(process.execPath, ['bin/embedsmith.js', ...args], { env: { ...process.env, EMBEDSMITH_STATE_DIR: join(tmp, 'state') } });
+    const r = await run(process.execPath, ['bin/embedsmith.js', ...args], { env: { ...process.env, EMBEDSMITH_STATE_DIR: join(tmp, 'state'), ...env } });
     return { code: 0, ...r };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -40,6 +44,46 @@ beforeAll(async () => {
 afterAll(() => rm(tmp, { recursive: true, force: true }));
 
 describe('embedsmith pipeline commands', () => {
+  it('--device auto prints no graphics-stack noise; the reason stays short, the raw text comes with --verbose; the run folder keeps its device', async () => {
+    const data = join(tmp, 'data-device');
+    expect((await cli('import', join(tmp, 'pairs.csv'), '--out', data, '--map', 'anchor=question,positive=answer')).code).toBe(0);
+    // A Vulkan driver list that names a missing file: the loader warns and Dawn fails, on stderr.
+    const noDriver = { VK_DRIVER_FILES: join(tmp, 'no-such-icd.json') };
+    const e = await cliEnv(noDriver, 'eval', '--model', model, '--data', data, '--device', 'auto', '--json');
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stderr).not.toMatch(/Warning|vkCreateInstance|dawn|loader_get_json/i);
+    const runDir = join(tmp, 'run-device');
+    const t = await cliEnv(noDriver, 'train', '--model', model, '--data', data, '--out', runDir, '--max-steps', '1', '--batch-size', '8', '--threads', '1', '--verbose');
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stderr).not.toMatch(/^Warning/m);
+    const line = t.stderr.split('\n').find((l) => l.includes('; device cpu ('))!;
+    // A short reason, then (--verbose) the raw text in brackets.
+    expect(line).toMatch(/webgpu: the webgpu provider did not start: [^[\]]{1,160} \[/);
+    if (existsSync('/usr/lib/x86_64-linux-gnu/libvulkan.so.1')) {
+      // With a Vulkan loader (this VM): the loader's complaint, named; onnxruntime's and the loader's own lines after it.
+      expect(line).toMatch(/webgpu: the webgpu provider did not start: VK_DRIVER_FILES names a file that does not exist \(.*no-such-icd\.json\); the Vulkan loader found no driver \[/);
+      expect(line).toMatch(/\[[^\]]*Failed to get a WebGPU adapter[^\]]*Found no drivers/);
+    }
+    expect(JSON.parse(await readFile(join(runDir, 'device.json'), 'utf8'))).toEqual({ device: 'cpu', reason: expect.stringMatching(/^auto picked cpu; /) });
+  });
+
+  it('mine and eval take --max-length and say how many texts they cut, and at what length', async () => {
+    const data = join(tmp, 'data-cut');
+    expect((await cli('import', join(tmp, 'pairs.csv'), '--out', data, '--map', 'anchor=question,positive=answer')).code).toBe(0);
+    // Every answer ("the apple manual section 3 explains it") is 9 tokens or more with [CLS]/[SEP],
+    // every question ("how do i use the apple number 3") 10: at 8 tokens all 48 of each are cut.
+    const m = await cli('mine', '--model', model, '--data', data, '--out', join(tmp, 'mined-cut'), '--negatives', '1', '--rank-min', '1', '--device', 'cpu', '--max-length', '8');
+    expect(m.code, m.stderr).toBe(0);
+    expect(m.stderr).toMatch(/texts up to 8 tokens/);
+    expect(m.stderr).toMatch(/embedsmith mine: 48 of 48 documents and 48 of 48 queries were longer than 8 tokens and were cut to 8; --max-length N keeps more/);
+    const e = await cli('eval', '--model', model, '--data', data, '--device', 'cpu', '--max-length', '8', '--json');
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stderr).toMatch(/embedsmith eval: 48 of 48 documents and 48 of 48 queries were longer than 8 tokens and were cut to 8/);
+    // At the model's own length (128) nothing is cut, and nothing is said.
+    const own = await cli('eval', '--model', model, '--data', data, '--device', 'cpu', '--json');
+    expect(own.stderr).not.toMatch(/were cut/);
+  });
+
   it('import, mine, eval --json, train, umap and export work together', async () => {
     const data = join(tmp, 'data');
     expect((await cli('import', join(tmp, 'pairs.csv'), '--out', data, '--map', 'anchor=question,positive=answer')).code).toBe(0);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS, runCli } from '../src/main/engine/cli/main.js';
 
 const run = promisify(execFile);
 let tmp: string;
@@ -31,6 +32,32 @@ describe('embedsmith CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Usage: embedsmith <command>/);
     expect(r.stdout).toMatch(/serve/);
+  });
+
+  it('every command answers --help (and -h) with its own help and exit 0; the top-level help lists embed --max-length', async () => {
+    const top = await cli('--help');
+    expect(top.stdout).toMatch(/\n {2}embed +--model(?:[^\n]*\n {11})*?[^\n]*\[--max-length N\]/);
+    // Every command in-process (one spawn each would take a minute), then the real binary once.
+    for (const command of COMMANDS) {
+      for (const flag of ['--help', '-h']) {
+        const logged: string[] = [];
+        const code = await runCli([command, flag], { log: (x) => logged.push(x), error: (x) => logged.push(`stderr: ${x}`) });
+        const text = logged.join('\n');
+        expect(code, `${command} ${flag}: ${text}`).toBe(0);
+        expect(text).toMatch(new RegExp(`^Usage: embedsmith ${command} `));
+        // Its own entries from the top-level help, and no other command's.
+        expect(text).toMatch(new RegExp(`\\n  ${command} `));
+        for (const other of COMMANDS.filter((c) => c !== command)) expect(text).not.toMatch(new RegExp(`\\n  ${other} `));
+      }
+    }
+    // After other options too, and for dataset's subcommands.
+    const late = await cli('train', '--model', 'x', '--help');
+    expect(late.stdout).toMatch(/^Usage: embedsmith train /);
+    expect(late.code).toBe(0);
+    expect(late.stdout).toMatch(/--max-steps/);
+    const sub = await cli('dataset', 'split', '--help');
+    expect(sub.code).toBe(0);
+    expect(sub.stdout).toMatch(/dataset split DATASET_DIR/);
   });
 
   it('an unknown command or option is a usage error (exit 2) that names it', async () => {

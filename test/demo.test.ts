@@ -24,8 +24,14 @@ describe('embedsmith demo', () => {
     for (const f of ['project.json', 'datasets/web-features/rows.jsonl', 'datasets/web-features-mined/mining-report.json', 'runs/demo/metrics.jsonl', 'export/onnx/model.onnx', 'export/model.safetensors']) {
       expect(existsSync(join(ws, f)), f).toBe(true);
     }
-    const config = JSON.parse(await readFile(join(ws, 'runs/demo/config.json'), 'utf8')) as { device: string };
+    const config = JSON.parse(await readFile(join(ws, 'runs/demo/config.json'), 'utf8')) as { device: string; maxLength: number; lr: number };
     expect(config.device).toBe('cpu');
+    // The base model's own length and the rate for its width (issue 15 §1–2), not 128 and 2e-5.
+    expect([config.maxLength, config.lr]).toEqual([32, 2e-3]);
+    // The exported folder carries the run's model card, whose before/after are the demo's own numbers.
+    const card = await readFile(join(ws, 'export/README.md'), 'utf8');
+    expect(card).toContain(`| ndcg@10 | ${row![1]} | ${row![2]} |`);
+    expect(r.stdout).toMatch(/training steps on cpu \(cpu was asked for/);
     // The app lists it among its recent projects (what `npm start` opens from).
     const recent = JSON.parse(await readFile(join(tmp, 'state', 'recent.json'), 'utf8')) as unknown;
     expect(JSON.stringify(recent)).toContain(JSON.stringify(ws).slice(1, -1));

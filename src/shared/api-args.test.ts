@@ -23,6 +23,7 @@ const VALID: { [M in EngineMethod]: Parameters<EngineApi[M]> } = {
   undoDatasetEdit: ['/d'],
   redoDatasetEdit: ['/d'],
   evaluateModel: [{ model: '/m', dataset: '/d', split: 'eval', k: 10 }],
+  planTraining: [{ dataset: '/d', batchSize: 32, epochs: 1, maxSteps: null, evalEvery: 5 }],
   trainModel: [{ model: '/m', dataset: '/d', out: '/r', resume: true, settings: { epochs: 1, template: { query: 'q: ', document: '' } } }],
   projectEmbeddings: [{ model: '/m', dataset: '/d', out: '/u.json', seed: 1 }],
   exportModel: [{ model: '/m', out: '/e', formats: ['onnx', 'fp16'] }],

@@ -11,7 +11,7 @@
 // rules (settings table, row validation); here they only have to be objects.
 import type { EngineApi, EngineMethod } from './api.js';
 import type { ErrorData } from './errors.js';
-import type { DeviceChoice, EvaluateRequest, ExportRequest, ImportRequest, MineRequest, TrainRequest, UmapRequest } from './jobs.js';
+import type { DeviceChoice, EvaluateRequest, ExportRequest, ImportRequest, MineRequest, TrainPlanRequest, TrainRequest, UmapRequest } from './jobs.js';
 import type { InstructionTemplate } from './templates.js';
 import type { DatasetRowsQuery, ImportPreviewRequest, TemplatePreviewRequest } from './views.js';
 
@@ -104,6 +104,15 @@ export const ARG_SHAPES = {
   undoDatasetEdit: [['dir', str]],
   redoDatasetEdit: [['dir', str]],
   evaluateModel: [['request', fields<EvaluateRequest>()({ model: str, dataset: str, split: oneOf<'eval' | 'all'>()(['eval', 'all']), k: num, device }, ['split', 'k', 'device'])]],
+  planTraining: [
+    [
+      'request',
+      fields<TrainPlanRequest>()(
+        { dataset: str, batchSize: num, epochs: num, maxSteps: { kind: 'nullable', of: num }, seed: num, shuffle: bool, negatives: { kind: 'nullable', of: num }, evalEvery: { kind: 'nullable', of: num } },
+        ['maxSteps', 'seed', 'shuffle', 'negatives', 'evalEvery'],
+      ),
+    ],
+  ],
   trainModel: [['request', fields<TrainRequest>()({ model: str, dataset: str, out: str, resume: bool, settings: record }, ['resume', 'settings'])]],
   projectEmbeddings: [['request', fields<UmapRequest>()({ model: str, dataset: str, out: str, seed: num, device }, ['seed', 'device'])]],
   exportModel: [['request', fields<ExportRequest>()({ model: str, out: str, formats: arrayOf(oneOf<ExportRequest['formats'][number]>()(['sentence-transformers', 'onnx', 'fp16'])) })]],

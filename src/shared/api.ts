@@ -4,7 +4,7 @@
 // Later issues extend the interface and the lists together; a test checks they agree.
 import { checkCallArgs } from './api-args.js';
 import { EngineError, type ErrorData } from './errors.js';
-import type { DeviceChoice, EvaluateRequest, ExportRequest, ImportRequest, JobProgress, MineRequest, TrainRequest, UmapRequest } from './jobs.js';
+import type { DeviceChoice, EvaluateRequest, ExportRequest, ImportRequest, JobProgress, MineRequest, TrainPlan, TrainPlanRequest, TrainRequest, UmapRequest } from './jobs.js';
 import type { InstructionTemplate } from './templates.js';
 import type { DatasetDetail, DatasetEdit, DatasetRowView, DatasetRowsQuery, DatasetSummary, ImportPreview, ImportPreviewRequest, ModelSummary, ProjectTemplates, ProjectionView, RunView, TemplatePreviewRequest } from './views.js';
 
@@ -110,6 +110,8 @@ export interface EngineApi {
   redoDatasetEdit(dir: string): Promise<{ editId: number }>;
   evaluateModel(request: EvaluateRequest): Promise<{ jobId: string }>;
   trainModel(request: TrainRequest): Promise<{ jobId: string }>;
+  /** The step plan a run with these settings will follow (reads the dataset, not the model): its steps and evaluations, for the pre-flight. */
+  planTraining(request: TrainPlanRequest): Promise<TrainPlan>;
   projectEmbeddings(request: UmapRequest): Promise<{ jobId: string }>;
   /**
    * Runs the bundled demo (import → mine → train → evaluate → export) into `workspace`
@@ -190,6 +192,7 @@ export const ENGINE_METHODS = [
   'redoDatasetEdit',
   'evaluateModel',
   'trainModel',
+  'planTraining',
   'projectEmbeddings',
   'exportModel',
   'runDemo',

@@ -69,6 +69,31 @@ export interface TrainRequest {
     device: DeviceChoice; template: { query: string; document: string };
   }>;
 }
+/** What a training run with these settings will do, planned by the engine exactly as the run plans it. */
+export interface TrainPlanRequest {
+  dataset: string;
+  batchSize: number;
+  epochs: number;
+  maxSteps?: number | null;
+  seed?: number;
+  shuffle?: boolean;
+  negatives?: number | null;
+  /** Evaluate every N steps; 0: only at the end; null or absent: about five times (autoEvalEvery). */
+  evalEvery?: number | null;
+}
+export interface TrainPlan {
+  /** Training examples (split.json's held-out rows excluded) and the held-out count. */
+  examples: number;
+  heldOut: number;
+  steps: number;
+  /** Examples per step on average: below the batch size when rows sharing a text (a mined negative that is another row's positive) cannot share a batch. */
+  meanBatch: number;
+  /** Hard negatives per query the step uses (InfoNCE). */
+  negativesPerQuery: number;
+  /** The interval used (autoEvalEvery resolved) and the steps that evaluate, the last step included. */
+  evalEvery: number;
+  evaluations: number;
+}
 export interface TrainJobResult {
   runDir: string;
   /** RUN/model, or null when the run was stopped (a checkpoint holds its state: resume it). */
@@ -136,6 +161,9 @@ export interface DemoJobResult {
   run: string;
   trained: string;
   exportDir: string;
+  /** The device training ran on ('auto' resolved) and why; absent from results made before it was reported. */
+  device?: string;
+  deviceReason?: string;
 }
 
 /** What each job kind produces. */

@@ -169,6 +169,8 @@ export interface RunView {
   checkpoints: number[];
   /** RUN/model when the run finished. */
   modelDir: string | null;
+  /** The device the run trained on ('auto' resolved) and why, from RUN/device.json; null for runs made before it was written. */
+  device?: { device: string; reason: string } | null;
 }
 
 export interface ProjectionView {

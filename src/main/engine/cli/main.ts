@@ -25,7 +25,7 @@ import { PRETRAIN_USAGE, pretrainCommand } from './commands/pretrain.js';
 import { MERGE_USAGE, mergeCommand } from './commands/merge.js';
 import { explainFsError } from '../workspace/fs-errors.js';
 
-export const HELP = `embedsmith ${ENGINE_VERSION} — fine-tune text-embedding models on your own data
+export const HELP = wrapLong(`embedsmith ${ENGINE_VERSION} — fine-tune text-embedding models on your own data
 
 Usage: embedsmith <command> [options]
 
@@ -38,8 +38,10 @@ Commands available now:
            (HF_TOKEN, HF_ENDPOINT, HF_HOME / HF_HUB_CACHE honoured; resumes partial files).
   embed    --model MODEL_DIR --input FILE [--column NAME] [--role query|document]
            --out FILE.jsonl|FILE.npy [--device auto|cpu|webgpu|cuda] [--batch-size N] [--dims N]
+           [--max-length N]
            Embed texts (.txt one per line, or CSV/TSV/JSONL with --column) with the role's
-           prompt; rows come out in input order.
+           prompt; rows come out in input order. --max-length defaults to the model's
+           max_seq_length; texts cut to it are counted and listed.
   export   --model RUN_DIR|MODEL_DIR --out DIR [--format sentence-transformers,onnx,fp16 | recipe] [--dims N]
            A sentence-transformers folder and/or onnx/model.onnx (pooling and normalisation
            inside; loads in onnxruntime and transformers.js). --format recipe (from a run):
@@ -93,17 +95,60 @@ Commands available now:
            The whole pipeline on the bundled demo: import web-features pairs, evaluate the
            tiny base model, mine hard negatives, train, evaluate again, export.
 
-Options: -h, --help   this text     -v, --version   the version
+Options: -h, --help   this text (\`embedsmith COMMAND --help\`: that command's)     -v, --version   the version
+         --verbose    with any command: the raw text behind short reasons (e.g. why a device was passed over)
 Exit codes: 0 success, 1 failure, 2 bad usage or bad input.
-`;
+`);
+
+/** Lines past 100 characters (the option lists pasted in from each command's usage) wrap under the description column. */
+function wrapLong(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      if (line.length <= 100) return line;
+      const out: string[] = [];
+      let cur = /^ */.exec(line)![0];
+      // An option in brackets stays whole: '[--device auto|cpu]' never breaks after '--device'.
+      for (const word of line.trim().match(/\[[^\]]*\]|\S+/g) ?? []) {
+        if (cur.length + word.length + 1 > 100 && cur.trim() !== '') {
+          out.push(cur);
+          cur = ' '.repeat(11);
+        }
+        cur += (cur.trim() === '' ? '' : ' ') + word;
+      }
+      return [...out, cur].join('\n');
+    })
+    .join('\n');
+}
 
 class UsageError extends Error {}
+
+/** Every command runCli dispatches, in HELP's order. */
+export const COMMANDS = ['serve', 'pull', 'embed', 'export', 'import', 'dataset', 'project', 'mine', 'eval', 'umap', 'train', 'pretrain', 'merge', 'demo'] as const;
+
+/**
+ * One command's part of HELP: each entry whose first word is the command, with its indented
+ * description. Cut from HELP itself, so the two never disagree.
+ */
+export function commandHelp(command: string): string {
+  const blocks: string[] = [];
+  let keep = false;
+  for (const line of HELP.split('\n')) {
+    const entry = /^ {2}(\S+)/.exec(line);
+    if (entry) keep = entry[1] === command;
+    else if (!line.startsWith('   ')) keep = false;
+    if (keep) blocks.push(line);
+  }
+  return `Usage: embedsmith ${command} [options]   (embedsmith ${ENGINE_VERSION})\n\n${blocks.join('\n')}\n\nExit codes: 0 success, 1 failure, 2 bad usage or bad input.\n`;
+}
 
 type Out = { log: (s: string) => void; error: (s: string) => void };
 
 /** Runs one command line; returns the exit code (never calls process.exit itself). */
 export async function runCli(argv: string[], out: Out = console): Promise<number> {
-  const [command, ...rest] = argv;
+  // --verbose anywhere: the raw text behind short reasons (the device probe's, for one).
+  if (argv.includes('--verbose')) process.env.EMBEDSMITH_VERBOSE = '1';
+  const [command, ...rest] = argv.filter((a) => a !== '--verbose');
   try {
     if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
       out.log(HELP);
@@ -111,6 +156,11 @@ export async function runCli(argv: string[], out: Out = console): Promise<number
     }
     if (command === '-v' || command === '--version') {
       out.log(ENGINE_VERSION);
+      return 0;
+    }
+    // `embedsmith train --help` and the like: that command's help, whatever else is on the line.
+    if ((COMMANDS as readonly string[]).includes(command) && rest.some((a) => a === '--help' || a === '-h')) {
+      out.log(commandHelp(command));
       return 0;
     }
     setDefaultLockHolder(CLI_HOLDER);

@@ -114,6 +114,34 @@ describe('encodings', () => {
 });
 
 describe('report and export', () => {
+  it('a stray leading quote that swallows rows is an error naming where the field starts and ends, not one huge text', async () => {
+    // Issue 15 §5: 302 rows; line 10 opens with a stray quote that a quote on line 31 closes,
+    // and line 20 inside has an empty answer. Before, 280 rows came in with a 1,829-character
+    // anchor and nothing said what became of lines 10–31.
+    const lines = ['question,answer'];
+    for (let line = 2; line <= 303; line++) {
+      if (line === 10) lines.push(`"how do I reset item ${line},Open settings and press reset for item ${line}.`);
+      else if (line === 20) lines.push(`what is item ${line},`);
+      else if (line === 31) lines.push(`where is the "spare" item ${line}",In the drawer for item ${line}.`);
+      else lines.push(`what is item ${line},Item ${line} is a thing.`);
+    }
+    const r = await load('stray.csv', lines.join('\n') + '\n');
+    const runaway = r.report.issues.filter((i) => i.code === 'RUNAWAY_QUOTE');
+    expect(runaway).toHaveLength(1);
+    expect(runaway[0]).toMatchObject({ line: 10, severity: 'error' });
+    expect(runaway[0].message).toMatch(/^line 10: starts a quoted field that only ends on line 31 \([\d,]+ characters over 22 lines\).*swallowed lines 10–31.*Fix: delete the quote that opens the field on line 10/);
+    // Every row outside the swallowed lines is imported; the swallowed record is counted as skipped.
+    expect(r.rows.map((x) => x.line)).toEqual(Array.from({ length: 302 }, (_, i) => i + 2).filter((l) => l < 10 || l > 31));
+    expect(r.meta.counts).toMatchObject({ rows: 280, skipped: 1 });
+    expect(r.rows.every((x) => (x.anchor ?? '').length < 40)).toBe(true);
+  });
+
+  it('a quoted text that really spans lines (prose, not rows) is kept', async () => {
+    const r = await load('multi.csv', 'anchor,positive\nhow to install,"Steps:\n1. unpack it, then\n2. run setup"\nq2,p2\n');
+    expect(r.report.issues).toEqual([]);
+    expect(r.rows.map((x) => x.positive)).toEqual(['Steps:\n1. unpack it, then\n2. run setup', 'p2']);
+  });
+
   it('duplicates, near-duplicates and anchor == positive are warnings with lines', async () => {
     const r = await load('d.csv', 'anchor,positive\nq,p\nq,p\nQ,  P\nsame,Same\n');
     expect(r.report.issues.map((i) => [i.line, i.code])).toEqual([

@@ -4,6 +4,9 @@
 //   (spreadsheet rows appended by another tool) is not read as one giant field;
 // - relax_quotes keeps a stray quote inside an unquoted field as text, flagged, instead of
 //   failing the whole file; a quote that never closes is fatal (it would swallow the rest);
+// - a quoted field whose lines each look like a row of their own (the header's number of
+//   delimiters, every line but the one where it closes) is a stray opening quote that swallowed
+//   those rows: the record is skipped with both line numbers, never imported as one huge text;
 // - relax_column_count lets ragged rows through so the validator can skip and list them;
 // - the delimiter is sniffed from the first lines unless given, from the same text whether the
 //   file is read in the import's 1 MiB pieces or a preview's smaller ones.
@@ -95,6 +98,10 @@ export async function openDelimited(file: string, text: TextStream, kind: 'csv' 
   }
   let stray = false;
   let drift = 0;
+  /** Fields in the header (null until it is read): how many delimiters a row's line holds. */
+  let headerFields: number | null = null;
+  /** A quoted field in the current record that swallowed row-like lines: its characters and lines. */
+  let runaway: { chars: number; lines: number; delimiters: number } | null = null;
   const parser = parse({
     delimiter: delim,
     record_delimiter: ['\r\n', '\n', '\r'],
@@ -103,6 +110,14 @@ export async function openDelimited(file: string, text: TextStream, kind: 'csv' 
     skip_empty_lines: true,
     cast: (value, ctx) => {
       if (!ctx.quoting && value.includes('"')) stray = true;
+      if (ctx.quoting && headerFields !== null && headerFields > 1 && runaway === null) {
+        const segments = value.split(/\r\n|\n|\r/);
+        // Every line but the last (where the field closes, its row's rest outside the quotes).
+        const inner = segments.slice(0, -1);
+        if (inner.length > 0 && inner.every((seg) => seg.split(delim).length === headerFields)) {
+          runaway = { chars: value.length, lines: segments.length, delimiters: headerFields - 1 };
+        }
+      }
       return value;
     },
     on_record: (fields: string[], ctx) => {
@@ -114,7 +129,23 @@ export async function openDelimited(file: string, text: TextStream, kind: 'csv' 
         inside += n;
         drift += crlf;
       }
-      const rec: SourceRecord = { line: ctx.lines - drift - inside, values: fields, strayQuote: stray || undefined };
+      const line = ctx.lines - drift - inside;
+      const rec: SourceRecord = { line, values: fields, strayQuote: stray || undefined };
+      if (headerFields === null) headerFields = fields.length;
+      if (runaway) {
+        const end = line + runaway.lines - 1;
+        const d = runaway.delimiters;
+        const name = delim === '\t' ? 'tab' : `'${delim}'`;
+        rec.problem = {
+          code: 'RUNAWAY_QUOTE',
+          message:
+            `starts a quoted field that only ends on line ${end} (${runaway.chars.toLocaleString('en')} characters over ${runaway.lines} lines), ` +
+            `and each of its lines holds ${d} ${name}${d === 1 ? '' : 's'} like a row of its own: a stray quote (") has swallowed lines ${line}–${end}, none of which is imported. ` +
+            `Fix: delete the quote that opens the field on line ${line} (or double it, "", if it belongs to the text); a text that really spans lines needs its quotes around that field only`,
+        };
+        delete rec.values;
+        runaway = null;
+      }
       stray = false;
       return rec as unknown as string[];
     },

@@ -21,6 +21,7 @@ import type { DevicePref } from '../runtime/index.js';
 import { trainingEvaluator } from '../train/evaluator.js';
 import { trainRun } from '../train/run.js';
 import { TRAIN_DEFAULTS, type TrainSettings } from '../train/settings.js';
+import { modelTrainDefaults, readModelLimits } from '../train/model-defaults.js';
 import { createProject, projectPaths } from '../workspace/project.js';
 
 /** resources/demo, from dist/main/engine/demo or src/main/engine/demo alike. */
@@ -57,6 +58,9 @@ export interface DemoResult {
   run: string;
   trained: string;
   exportDir: string;
+  /** The device training ran on ('auto' resolved) and why. */
+  device: string;
+  deviceReason: string;
 }
 
 /** An absent or empty folder, or an earlier demo workspace (which is cleared): never a user's folder. */
@@ -108,9 +112,12 @@ export async function runDemoPipeline(o: DemoOptions): Promise<DemoResult> {
     }
 
     const run = join(paths.runs, 'demo');
+    // The defaults for this model: its own length (32; positions past it were never trained) and
+    // the learning rate for its width (2e-3 at 64 wide), as `embedsmith train` would take them.
+    const { maxLength, lr } = modelTrainDefaults(await readModelLimits(baseModel));
     const settings: TrainSettings = {
       ...TRAIN_DEFAULTS,
-      model: baseModel, data: mined, eval: data, epochs, batchSize: 32, lr: 5e-4, warmup: 0.1, maxLength: 64, seed: 42,
+      model: baseModel, data: mined, eval: data, epochs, batchSize: 32, lr, warmup: 0.1, maxLength, seed: 42,
       device, template: { query: '', document: '' }, threads: availableParallelism(),
     };
     const searcher = createSearcher({ device: 'cpu' });
@@ -143,7 +150,7 @@ export async function runDemoPipeline(o: DemoOptions): Promise<DemoResult> {
     log(`exported a sentence-transformers folder with onnx/model.onnx to ${exportDir}`);
     return {
       workspace: ws, before: before.metrics, after: after.metrics, queries: after.counts.evaluated, documents: after.counts.corpus,
-      steps: r.steps, seconds: (Date.now() - t0) / 1000, baseModel, dataset: data, mined, run, trained: r.modelDir, exportDir,
+      steps: r.steps, seconds: (Date.now() - t0) / 1000, baseModel, dataset: data, mined, run, trained: r.modelDir, exportDir, device: r.device, deviceReason: r.deviceReason,
     };
   } finally {
     await project.close();

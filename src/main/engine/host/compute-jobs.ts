@@ -21,6 +21,7 @@ import { projectUmapWithNeighbours } from '../projection/umap.js';
 import { trainingEvaluator } from '../train/evaluator.js';
 import { trainRun } from '../train/run.js';
 import { TRAIN_DEFAULTS, type TrainSettings, modelTemplate } from '../train/settings.js';
+import { modelTrainDefaults, readModelLimits } from '../train/model-defaults.js';
 import { writeFileAtomic } from '../workspace/atomic.js';
 import type { JobContext } from './jobs.js';
 
@@ -56,7 +57,9 @@ export async function evaluateJob(r: EvaluateRequest, { signal, progress }: JobC
 export async function trainJob(r: TrainRequest, { signal, progress }: JobContext): Promise<TrainJobResult> {
   const s = r.settings ?? {};
   const template = s.template ?? (await modelTemplate(r.model));
-  const settings: TrainSettings = { ...TRAIN_DEFAULTS, ...s, model: r.model, data: r.dataset, template, threads: availableParallelism() };
+  // Length and learning rate left out follow the base model, as `embedsmith train` does.
+  const own = modelTrainDefaults(await readModelLimits(r.model));
+  const settings: TrainSettings = { ...TRAIN_DEFAULTS, ...own, ...s, model: r.model, data: r.dataset, template, threads: availableParallelism() };
   const searcher = settings.eval ? createSearcher({ device: 'cpu' }) : null;
   try {
     const t = await trainRun(settings, r.out, {
@@ -96,8 +99,8 @@ export async function exportJob(r: ExportRequest): Promise<ExportJobResult> {
   const loaded = await loadModelFolder(r.model, { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
   const files: string[] = [];
   if (r.formats.includes('sentence-transformers')) {
-    await saveModelFolder(loaded, r.out);
-    files.push(join(r.out, 'model.safetensors'));
+    await saveModelFolder(loaded, r.out, { cardFrom: loaded.dir });
+    files.push(join(r.out, 'model.safetensors'), join(r.out, 'README.md'));
   }
   if (r.formats.includes('onnx') || r.formats.includes('fp16')) {
     const written = await exportOnnx({ spec: specOfModel(loaded), loaded }, r.out, { fp32: r.formats.includes('onnx'), fp16: r.formats.includes('fp16') });

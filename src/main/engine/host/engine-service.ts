@@ -13,6 +13,7 @@ import {
   type MineRequest,
   type EvaluateRequest,
   type TrainRequest,
+  type TrainPlanRequest,
   type UmapRequest,
   type ImportRequest,
   type DatasetEdit,
@@ -34,6 +35,7 @@ import { JobRegistry } from './jobs.js';
 import { ENGINE_VERSION } from '../version.js';
 import { createProject, openProject, RecentProjects, type OpenProject } from '../workspace/index.js';
 import { setDefaultLockHolder } from '../workspace/lock.js';
+import { planTraining } from '../train/plan.js';
 
 export interface EngineServiceOptions {
   /** Where app state lives (recent projects); per user by default. */
@@ -208,6 +210,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     async trainModel(request: TrainRequest) {
       return { jobId: jobs.start({ kind: 'train', subject: request.out, message: 'Waiting for the device…', lane: COMPUTE_LANE, run: (ctx) => trainJob(request, ctx), doneMessage: (r) => `Trained ${r.steps} steps` }) };
     },
+    planTraining: (request: TrainPlanRequest) => planTraining(request),
     async projectEmbeddings(request: UmapRequest) {
       return { jobId: jobs.start({ kind: 'umap', subject: request.dataset, message: 'Waiting for the device…', lane: COMPUTE_LANE, run: (ctx) => umapJob(request, ctx), doneMessage: (r) => `Projected ${r.points} texts` }) };
     },
@@ -218,8 +221,8 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
           kind: 'demo', subject: workspace, message: 'Waiting for the device…', lane: COMPUTE_LANE,
           run: async ({ signal, progress }) => {
             const r = await runDemoPipeline({ workspace, device: request.device, signal, holder: options.holder, onProgress: (done, total, message) => progress({ message, done, total }) });
-            const { workspace: ws, before, after, baseModel, dataset, mined, run, trained, exportDir } = r;
-            return { workspace: ws, before, after, baseModel, dataset, mined, run, trained, exportDir };
+            const { workspace: ws, before, after, baseModel, dataset, mined, run, trained, exportDir, device, deviceReason } = r;
+            return { workspace: ws, before, after, baseModel, dataset, mined, run, trained, exportDir, device, deviceReason };
           },
           doneMessage: (r) => `Demo done: nDCG@10 ${r.before['ndcg@10'].toFixed(3)} → ${r.after['ndcg@10'].toFixed(3)}`,
         }),

@@ -168,7 +168,8 @@ export async function readRun(dir: string): Promise<RunView> {
     }
   });
   const model = join(dir, 'model');
-  return { dir, config, metrics, checkpoints: await listCheckpoints(dir), modelDir: existsSync(join(model, 'model.safetensors')) ? model : null };
+  const device = (await readJson(join(dir, 'device.json')).catch(() => null)) as RunView['device'];
+  return { dir, config, metrics, checkpoints: await listCheckpoints(dir), modelDir: existsSync(join(model, 'model.safetensors')) ? model : null, device };
 }
 
 /** A projection file (projection-file.ts), any version: older files come back without neighbours. */

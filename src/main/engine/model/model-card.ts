@@ -20,6 +20,21 @@ export interface ModelCardInfo {
   normalize?: boolean;
   maxSeqLength?: number | null;
   prompts?: Record<string, string>;
+  /** Instruction templates by role as trained ('{text}' marks the text; a bare prefix goes before it). */
+  template?: { query: string; document: string };
+  /** The loss, e.g. 'InfoNCE (MultipleNegativesRankingLoss), in-batch + 3 mined negatives per query'. */
+  loss?: string;
+  /** Where the metrics come from, e.g. "240 held-out queries of web-features (split.json)". */
+  metricsNote?: string;
+  /** The command that reproduces the model. */
+  command?: string;
+  /** Licence lines: the base model's, the data's, this card's. */
+  licenses?: string[];
+}
+
+/** A Hugging Face hub id ('org/name'), which the card may link to; a local path is not one. */
+function hubId(s: string): boolean {
+  return /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(s);
 }
 
 export function renderModelCard(c: ModelCardInfo): string {
@@ -37,16 +52,24 @@ export function renderModelCard(c: ModelCardInfo): string {
     '---',
   ];
   const lines = [...yaml, '', `# ${c.title ?? `${c.baseModel} fine-tuned with Embedsmith`}`, ''];
-  lines.push(`A text-embedding model fine-tuned from [\`${c.baseModel}\`](https://huggingface.co/${c.baseModel}) on ${esc(c.data.name)}.`, '');
+  const base = hubId(c.baseModel) ? `[\`${c.baseModel}\`](https://huggingface.co/${c.baseModel})` : `\`${c.baseModel}\``;
+  lines.push(`A text-embedding model fine-tuned from ${base} on ${esc(c.data.name)}.`, '');
   lines.push('## Data', '', `- dataset: ${esc(c.data.name)}`, `- rows: ${c.data.rows}`);
   if (c.data.format) lines.push(`- format: ${c.data.format}`);
   if (c.data.negativesPerRow !== undefined) lines.push(`- hard negatives per row: ${c.data.negativesPerRow}`);
   if (c.data.description) lines.push('', esc(c.data.description));
+  if (c.template) {
+    const shown = (t: string) => (t === '' ? '(none)' : `\`${JSON.stringify(t)}\``);
+    lines.push('', '## Template', '', `- queries: ${shown(c.template.query)}`, `- documents: ${shown(c.template.document)}`);
+  }
+  if (c.loss) lines.push('', '## Loss', '', esc(c.loss));
   lines.push('', '## Training settings', '', '| setting | value |', '|---|---|');
   for (const [k, v] of Object.entries(c.settings)) lines.push(`| ${esc(k)} | ${esc(String(v))} |`);
   lines.push(`| seed | ${c.seed} |`);
   if (c.metrics && Object.keys(c.metrics).length > 0) {
-    lines.push('', '## Evaluation', '', '| metric | before | after | change |', '|---|---|---|---|');
+    lines.push('', '## Evaluation', '');
+    if (c.metricsNote) lines.push(esc(c.metricsNote), '');
+    lines.push('| metric | before | after | change |', '|---|---|---|---|');
     for (const [k, m] of Object.entries(c.metrics)) {
       const d = m.after - m.before;
       lines.push(`| ${esc(k)} | ${m.before.toFixed(4)} | ${m.after.toFixed(4)} | ${d >= 0 ? '+' : ''}${d.toFixed(4)} |`);
@@ -58,6 +81,8 @@ export function renderModelCard(c: ModelCardInfo): string {
   if (c.maxSeqLength) lines.push(`- max sequence length: ${c.maxSeqLength}`);
   for (const [name, p] of Object.entries(c.prompts ?? {})) lines.push(`- prompt \`${name}\`: \`${JSON.stringify(p)}\``);
   lines.push('', '## Usage', '', '```python', 'from sentence_transformers import SentenceTransformer', '', 'model = SentenceTransformer("path/to/this/folder")', 'embeddings = model.encode(["first text", "second text"])', '```', '');
+  if (c.command) lines.push('## Reproduce', '', '```sh', c.command, '```', '');
   lines.push('## Software', '', ...Object.entries(c.versions).map(([k, v]) => `- ${k} ${v}`), '');
+  if (c.licenses?.length) lines.push('## Licences', '', ...c.licenses.map((l) => `- ${l}`), '');
   return lines.join('\n');
 }

@@ -3,8 +3,8 @@
 // metadata format=pt as transformers writes), the tokenizer files, the sentence-transformers
 // modules, and a model card. The folder is written under a temporary name beside the target
 // and renamed into place, so a crash leaves the old folder or none, never half of one.
-import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { ioError, syncDir, syncTree, tempPathFor } from '../workspace/atomic.js';
 import { checkOutPath } from '../workspace/out-path.js';
@@ -16,8 +16,13 @@ import { toFloat32, writeSafetensors, type TensorToWrite } from './safetensors.j
 export interface SaveOptions {
   /** Replace an existing folder at `outDir` (default: refuse). */
   overwrite?: boolean;
-  /** Write README.md from this; omitted: no model card. */
+  /** Write README.md from this. */
   card?: ModelCardInfo;
+  /**
+   * Without `card`: the folder being exported, whose README.md (a trained model's card, or a
+   * hub model's own) is carried over; when it has none, a card saying where the model came from.
+   */
+  cardFrom?: string;
   /**
    * config_sentence_transformers.json prompts to write instead of the model's own, e.g. the
    * training template's (data/templates.ts templateToPrompts). default_prompt_name is then
@@ -42,6 +47,7 @@ export async function saveModelFolder(model: SavableModel, outDir: string, opts:
   const temp = tempPathFor(target);
   try {
     await writeFolder(model, temp, opts.card, opts.prompts);
+    if (!opts.card && opts.cardFrom) await writeFile(join(temp, 'README.md'), await carriedCard(opts.cardFrom, model));
     await syncTree(temp); // the files' data reaches the disk before the name that publishes them
     if (existing) {
       // Two renames: the old folder steps aside, the new one steps in, then the old one goes.
@@ -104,6 +110,23 @@ async function writeFolder(model: SavableModel, dir: string, card: ModelCardInfo
     }),
   );
   if (card) await writeFile(join(dir, 'README.md'), renderModelCard(card));
+}
+
+/** The source folder's README.md, or a card that names the source and says it was not trained here. */
+async function carriedCard(from: string, model: SavableModel): Promise<string> {
+  const own = await readFile(join(from, 'README.md'), 'utf8').catch(() => null);
+  if (own !== null) return own;
+  const s = model.sentence;
+  return [
+    '---', 'library_name: sentence-transformers', 'pipeline_tag: sentence-similarity', 'tags:', '  - sentence-transformers', '  - embedsmith', '---', '',
+    `# ${basename(resolve(from))}`, '',
+    `Exported by Embedsmith from \`${from}\`, weights unchanged (it was not fine-tuned here, and the source folder has no model card).`, '',
+    '## Model', '',
+    `- ${model.config.family}, ${model.config.numLayers} layers, width ${model.config.hiddenSize}`,
+    `- pooling: ${s.pooling}`, `- normalised embeddings: ${s.normalize ? 'yes' : 'no'}`,
+    ...(s.maxSeqLength ? [`- max sequence length: ${s.maxSeqLength}`] : []), '',
+    '## Licences', '', `- The source model's terms apply; \`${from}\` does not state them.`, '',
+  ].join('\n');
 }
 
 /** model.safetensors bytes: parameters and passthrough tensors, keys sorted, floats as F32. */

@@ -3,6 +3,7 @@
 // 'auto'. An explicit device that does not work is an error naming the device, what failed
 // and how to fix it, never a silent fall back to the CPU.
 
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -10,6 +11,7 @@ import { EngineError } from '../../../shared/errors.js';
 import { Graph } from '../graph/graph.js';
 import * as o from '../graph/ops.js';
 import { serialize } from '../graph/serialize.js';
+import { shortReason } from './probe-text.js';
 import { type Device, DEVICES, createSession, providerBundled } from './session.js';
 
 export type DevicePref = Device | 'auto';
@@ -18,8 +20,10 @@ export const AUTO_ORDER: readonly Device[] = ['cuda', 'webgpu', 'cpu'];
 export interface DeviceAttempt {
   device: Device;
   ok: boolean;
-  /** What failed, when !ok. */
+  /** What failed, when !ok: one short sentence. */
   error?: string;
+  /** The raw text behind `error` (onnxruntime's message, the graphics stack's stderr), for --verbose. */
+  detail?: string;
   /** How to make it work, when !ok. */
   fix?: string;
   /** Probe wall time: session create + first run (includes WebGPU shader compilation). */
@@ -69,10 +73,10 @@ function cudaMissing(): string | null {
 }
 
 async function probe(device: Device): Promise<DeviceAttempt> {
-  const fail = (error: string): DeviceAttempt => ({ device, ok: false, error, fix: FIX[device] });
+  const fail = (error: string, detail?: string): DeviceAttempt => ({ device, ok: false, error, fix: FIX[device], ...(detail ? { detail } : {}) });
   if (device === 'cuda') {
     const missing = cudaMissing();
-    if (missing) return fail(missing);
+    if (missing) return fail(missing.replace(/ \(no .*\)$/, ''), missing);
   } else if (!providerBundled(device)) {
     return fail(`this onnxruntime-node build has no ${device} provider for ${process.platform}-${process.arch}`);
   }
@@ -85,7 +89,8 @@ async function probe(device: Device): Promise<DeviceAttempt> {
   try {
     session = await createSession(serialize(g), { device, threads: 1, logLevel: 'fatal' });
   } catch (err) {
-    return fail((err as Error).message);
+    const raw = (err as Error).message;
+    return fail(`the ${device} provider did not start: ${shortReason(raw)}`, raw);
   }
   try {
     const out = await session.run({ x: { dtype: 'float32', shape: [4], data: new Float32Array([0, 1, -2, 0.5]) } });
@@ -94,10 +99,51 @@ async function probe(device: Device): Promise<DeviceAttempt> {
     if (got.some((v, i) => v !== want[i])) return fail(`probe computed [${got.join(', ')}] instead of [${want.join(', ')}]`);
     return { device, ok: true, ms: Math.round(performance.now() - t0) };
   } catch (err) {
-    return fail((err as Error).message);
+    const raw = (err as Error).message;
+    return fail(`the ${device} probe failed: ${shortReason(raw)}`, raw);
   } finally {
     await session.release();
   }
+}
+
+/**
+ * The WebGPU probe (and, for auto, its speed check) as this process runs it; the child below
+ * calls this. Exported for that child only.
+ */
+export async function probeWebgpuHere(withSpeed: boolean): Promise<{ attempt: DeviceAttempt; speed: SpeedCheck | null }> {
+  const attempt = await probe('webgpu');
+  return { attempt, speed: attempt.ok && withSpeed ? { gpuMs: await timeMatmul('webgpu'), cpuMs: await timeMatmul('cpu') } : null };
+}
+
+/**
+ * Starting WebGPU makes the Vulkan loader and Dawn write warnings straight to file descriptor 2
+ * (a loader warning and ~600 characters of Dawn error on every command, where no GPU driver is
+ * found), which no JavaScript can catch. So the probe runs in a child process: its stderr is
+ * kept as the attempt's detail (shown with --verbose), and a crash there cannot take this
+ * process down. Under a TypeScript test runner the module cannot be re-imported by a plain
+ * node child, so the probe runs here.
+ */
+async function probeWebgpuIsolated(withSpeed: boolean): Promise<{ attempt: DeviceAttempt; speed: SpeedCheck | null }> {
+  if (!import.meta.url.endsWith('.js') || process.env.EMBEDSMITH_PROBE_INLINE) return probeWebgpuHere(withSpeed);
+  const code = `const d = await import(${JSON.stringify(import.meta.url)}); process.stdout.write(JSON.stringify(await d.probeWebgpuHere(${withSpeed})));`;
+  return new Promise((done) => {
+    // ELECTRON_RUN_AS_NODE: inside the app, process.execPath is Electron's binary.
+    execFile(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, timeout: 120_000, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
+      const noise = stderr.trim();
+      try {
+        const r = JSON.parse(stdout) as { attempt: DeviceAttempt; speed: SpeedCheck | null };
+        if (!r.attempt.ok) {
+          const raw = [r.attempt.detail ?? r.attempt.error ?? '', noise].filter(Boolean).join('\n');
+          r.attempt = { ...r.attempt, error: `the webgpu provider did not start: ${shortReason(raw)}`, detail: raw };
+        } else if (noise) r.attempt.detail = noise;
+        done(r);
+      } catch {
+        const how = err && 'signal' in err && err.signal ? `was killed by ${err.signal}` : `exited with ${err && 'code' in err ? String(err.code) : 'no answer'}`;
+        const raw = [noise, stdout].filter(Boolean).join('\n');
+        done({ attempt: { device: 'webgpu', ok: false, error: `the webgpu probe process ${how}${raw ? `: ${shortReason(raw)}` : ''}`, fix: FIX.webgpu, detail: raw }, speed: null });
+      }
+    });
+  });
 }
 
 /** Best-of-3 times of one 1024³ float32 matmul (2.1 GFLOP) per device, inputs made on the device. */
@@ -134,10 +180,14 @@ async function timeMatmul(device: Device): Promise<number> {
   }
 }
 
-let speed: Promise<SpeedCheck> | null = null;
-/** The WebGPU-vs-CPU check, once per process. */
-function webgpuSpeed(): Promise<SpeedCheck> {
-  speed ??= (async () => ({ gpuMs: await timeMatmul('webgpu'), cpuMs: await timeMatmul('cpu') }))();
+let speed: Promise<SpeedCheck | null> | null = null;
+/** The WebGPU-vs-CPU check, once per process (with the probe, in its child process). */
+function webgpuSpeed(): Promise<SpeedCheck | null> {
+  speed ??= probeWebgpuIsolated(true).then((r) => {
+    // The probe with the check answers the probe too: no second child for it.
+    if (!probes.has('webgpu')) probes.set('webgpu', Promise.resolve(r.attempt));
+    return r.speed;
+  });
   return speed;
 }
 
@@ -147,7 +197,7 @@ const probes = new Map<Device, Promise<DeviceAttempt>>();
 export function probeDevice(device: Device): Promise<DeviceAttempt> {
   let p = probes.get(device);
   if (!p) {
-    p = probe(device);
+    p = device === 'webgpu' ? probeWebgpuIsolated(false).then((r) => r.attempt) : probe(device);
     probes.set(device, p);
   }
   return p;
@@ -178,22 +228,26 @@ export async function selectDevice(pref: DevicePref = 'auto'): Promise<DeviceCho
   }
   const tried: DeviceAttempt[] = [];
   for (const device of AUTO_ORDER) {
+    // WebGPU's probe and speed check come from one child process (probeWebgpuIsolated).
+    const speed = device === 'webgpu' && !probes.has('webgpu') ? await webgpuSpeed() : null;
     let attempt = await probeDevice(device);
     if (attempt.ok && device === 'webgpu') {
       // A software Vulkan driver (Mesa's lavapipe, which CI and many Linux boxes install) makes
       // WebGPU "work" at a fraction of the CPU's speed: auto takes it only when it is faster.
-      const speed = await webgpuSpeed();
-      if (!gpuIsFaster(speed)) {
+      const checked = speed ?? (await webgpuSpeed()) ?? (await probeWebgpuHere(true)).speed!;
+      if (!gpuIsFaster(checked)) {
         attempt = {
           device, ok: false,
-          error: `webgpu works but is slower than the CPU here (${speed.gpuMs.toFixed(1)} ms vs ${speed.cpuMs.toFixed(1)} ms for a 2 GFLOP matmul; a software adapter such as lavapipe?)`,
+          error: `webgpu works but is slower than the CPU here (${checked.gpuMs.toFixed(1)} ms vs ${checked.cpuMs.toFixed(1)} ms for a 2 GFLOP matmul; a software adapter such as lavapipe?)`,
           fix: 'use --device webgpu to run on it anyway, or install the GPU vendor\'s Vulkan driver',
         };
       }
     }
     tried.push(attempt);
     if (attempt.ok) {
-      const skipped = tried.filter((a) => !a.ok).map((a) => `${a.device}: ${a.error}`);
+      // EMBEDSMITH_VERBOSE (the CLI's --verbose): the raw text behind each short reason too.
+      const verbose = !!process.env.EMBEDSMITH_VERBOSE;
+      const skipped = tried.filter((a) => !a.ok).map((a) => `${a.device}: ${a.error}${verbose && a.detail ? ` [${a.detail.trim().replace(/\s*\n\s*/g, ' | ')}]` : ''}`);
       const reason = skipped.length
         ? `auto picked ${device}; ${skipped.join('; ')}`
         : `auto picked ${device}, the first of ${AUTO_ORDER.join(' → ')} that works`;

@@ -10,6 +10,7 @@ export {
   type Session,
   type SessionOptions,
   DEVICES,
+  ONNXRUNTIME_VERSION,
   createSession,
   defaultThreads,
 } from './session.js';

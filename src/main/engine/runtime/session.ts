@@ -10,6 +10,8 @@ import { type DType, type HostTensor, type TypedArrayOf, numel } from '../graph/
 
 export type Device = 'cpu' | 'webgpu' | 'cuda';
 export const DEVICES: readonly Device[] = ['cpu', 'webgpu', 'cuda'];
+/** The onnxruntime version in use, for model cards and reports. */
+export const ONNXRUNTIME_VERSION: string = ort.env.versions.node ?? ort.env.versions.common;
 
 /**
  * Where an output is left: 'cpu' (host memory, readable) or 'gpu-buffer' (WebGPU device

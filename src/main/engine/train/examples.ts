@@ -66,6 +66,11 @@ export class TokenCache {
     readonly maxLength: number,
   ) {}
 
+  /** Distinct texts tokenised so far. */
+  get size(): number {
+    return this.#ids.size;
+  }
+
   ids(text: string): number[] {
     let ids = this.#ids.get(text);
     if (!ids) {

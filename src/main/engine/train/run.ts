@@ -9,7 +9,7 @@ import { appendFile, mkdir, readFile, rmdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { applyTemplate, templateToPrompts } from '../data/templates.js';
-import { loadModelFolder, loadModelTokenizer, type LoadedModel } from '../model/load.js';
+import { loadModelFolder, loadModelTokenizer, positionLimit, type LoadedModel } from '../model/load.js';
 import { specOfModel } from '../model/open-model.js';
 import { saveModelFolder } from '../model/save.js';
 import { type EncoderSpec, buildTrainStep, paramSpecs, specFromHfConfig } from '../nn/index.js';
@@ -23,10 +23,12 @@ import { withFolderLock } from '../workspace/lock.js';
 import { checkOutPath } from '../workspace/out-path.js';
 import { pairLossBatch, stepBatch, type Templates } from './batch.js';
 import { type LoopState, listCheckpoints, loadCheckpoint, pruneCheckpoints, saveCheckpoint, checkpointDir, writeTextSynced } from './checkpoint.js';
-import { type Example, TokenCache, loadExamples } from './examples.js';
+import { type Example, TokenCache } from './examples.js';
 import { Guide } from './guide.js';
 import { preflightRun, thisMachine } from './preflight.js';
-import { planSteps } from './sampler.js';
+import { maxLengthWarning } from './model-defaults.js';
+import { trainCard } from './card.js';
+import { planRun } from './plan.js';
 import { type Schedule, lrAt, warmupSteps } from './schedule.js';
 import { type InputFingerprint, checkCheckpointTensors, fingerprintMismatch, inputFingerprint, metricsUpTo } from './resume-check.js';
 import { type TrainSettings, checkSettings, resumeMismatch, resumeSettings } from './settings.js';
@@ -118,6 +120,7 @@ async function trainLocked(settings: TrainSettings, runDir: string, opts: { resu
   const log = opts.log ?? (() => {});
   const configPath = join(runDir, 'config.json');
   const metricsPath = join(runDir, 'metrics.jsonl');
+  const beforePath = join(runDir, 'eval-before.json');
   if (existsSync(configPath) && !opts.resume) {
     throw new EngineError('ALREADY_EXISTS', `${runDir} already holds a run; continue it with --resume or choose another --out`, { path: runDir });
   }
@@ -134,22 +137,19 @@ async function trainLocked(settings: TrainSettings, runDir: string, opts: { resu
   const base = specOfModel(loaded);
   const spec: EncoderSpec = settings.dropout === null ? base : { ...base, hiddenDropout: settings.dropout, attentionDropout: settings.dropout };
   const tokenizer = await loadModelTokenizer(loaded, settings.maxLength);
+  const tooLong = maxLengthWarning(settings.maxLength, { trained: loaded.sentence.maxSeqLength, positions: positionLimit(loaded.config), hidden: loaded.config.hiddenSize });
+  if (tooLong) log(`warning: ${tooLong}`);
   const tokens = new TokenCache(tokenizer, settings.maxLength);
   const templates: Templates = {
     query: (t) => applyTemplate(settings.template.query, t),
     document: (t) => applyTemplate(settings.template.document, t),
   };
-  const { examples, heldOut, meta } = await loadExamples(settings.data, { maxNegatives: settings.negatives ?? undefined });
+  const machine = await thisMachine(runDir);
+  // The size pre-flight runs before the plan is built: the plan is what might not fit.
+  const { examples, heldOut, meta, kind, negativesPerQuery: n, masked, steps: plan } = await planRun(settings, { beforePlan: (count) => void preflightRun(settings, count, machine, runDir) });
+  checkLossFits(kind, meta.format, settings);
   // What a checkpoint records and --resume compares: the run continues only on the same inputs.
   const inputs = inputFingerprint({ examples, template: settings.template, settings: resumeSettings(settings), params: loaded.params });
-  const kind: LossKind = settings.loss !== 'auto' ? settings.loss : meta.format === 'labeled' ? 'supcon' : meta.format === 'scored' ? 'cosent' : 'infonce';
-  checkLossFits(kind, meta.format, settings);
-  const n = kind === 'infonce' ? examples.reduce((m, e) => Math.max(m, e.negatives.length), 0) : 0;
-  const masked = examples.some((e) => e.negatives.length < n);
-  const texts = (i: number) => [examples[i].query, examples[i].positive, ...examples[i].negatives].filter((t) => t !== '');
-  const labels = kind === 'supcon' ? examples.map((e) => e.label ?? '') : undefined;
-  preflightRun(settings, examples.length, await thisMachine(runDir), runDir); // before the plan is built: it is what would not fit
-  const plan = planSteps(texts, examples.length, { ...settings, maxSteps: settings.maxSteps ?? undefined, labels });
   const schedule: Schedule = { lr: settings.lr, schedule: settings.schedule, warmupSteps: warmupSteps(settings.warmup, plan.length), totalSteps: plan.length };
   const device = await selectDevice(settings.device);
   log(
@@ -180,6 +180,8 @@ async function trainLocked(settings: TrainSettings, runDir: string, opts: { resu
     : await createTrainer({ ...trainerBase, buildStep: (shape) => buildTrainStep(spec, { queries: shape.batch, negativesPerQuery: n, length: shape.length, maskNegatives: masked, guided: guide !== null }, stepOptions) });
   try {
     await withIo(runDir, 'create the folder', () => mkdir(runDir, { recursive: true }));
+    // The device this session trains on, for readers of a stopped or finished run (the app's run panel).
+    await writeJsonAtomic(join(runDir, 'device.json'), { device: device.device, reason: device.reason });
     if (opts.resume) {
       const expected = new Map([...initialParams].map(([k, a]) => [k, loaded.shapes.get(k) ?? [a.length]] as const));
       await restore(trainer, runDir, loop, metricsPath, log, { expected, inputs, data: settings.data, model: settings.model });
@@ -187,6 +189,10 @@ async function trainLocked(settings: TrainSettings, runDir: string, opts: { resu
     else {
       await writeJsonAtomic(configPath, settings);
       await writeTextSynced(metricsPath, '');
+    }
+    // The base model's scores, for the model card's before/after (kept for a resumed run).
+    if (opts.evaluate && !existsSync(beforePath)) {
+      await writeJsonAtomic(beforePath, await opts.evaluate(loaded.params, spec, loaded));
     }
     return await loopSteps();
   } finally {
@@ -259,13 +265,26 @@ async function trainLocked(settings: TrainSettings, runDir: string, opts: { resu
     // The model folder holds the encoder only: the learned scale belongs to the loss.
     const params = new Map([...all].filter(([k]) => loaded.params.has(k)));
     const modelDir = join(runDir, 'model');
+    const card = await trainCard({
+      settings, runDir, loaded, plan: { examples, heldOut, meta, kind, negativesPerQuery: n }, steps: loop.step, prompts: prompts(),
+      before: existsSync(beforePath) ? (JSON.parse(await readFile(beforePath, 'utf8')) as Record<string, number>) : undefined,
+      after: await savedMetrics(),
+    });
     await saveModelFolder(
       { ...loaded, params, sentence: { ...loaded.sentence, maxSeqLength: settings.maxLength, prompts: prompts(), defaultPromptName: null } },
       modelDir,
-      { overwrite: true },
+      { overwrite: true, card },
     );
+    if (tokens.truncated > 0) log(`${tokens.truncated} of ${tokens.size} distinct texts were longer than ${settings.maxLength} tokens and were cut to ${settings.maxLength} (--max-length)`);
     log(`model written to ${modelDir}${loop.best ? ` (best ${settings.metric} ${loop.best.value.toFixed(4)} at step ${loop.best.step})` : ''}`);
     return { ...result(false, earlyStopped, finalLoss, modelDir), alreadyFinished };
+  }
+
+  /** The evaluation of the parameters being saved: the best step's, else the last step's (from metrics.jsonl, so a resumed run has it too). */
+  async function savedMetrics(): Promise<Record<string, number> | undefined> {
+    const records = (await readFile(metricsPath, 'utf8')).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as StepRecord);
+    const at = loop.best ? loop.best.step : loop.step;
+    return records.find((r) => r.step === at && r.eval)?.eval;
   }
 
   /** Records an evaluation; true when early stopping should stop the run. */

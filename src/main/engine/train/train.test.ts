@@ -165,22 +165,55 @@ describe('trainRun', () => {
     expect(scale).not.toBeCloseTo(Math.log(20), 3);
   });
 
-  it('feeds the evaluator and keeps the best model', async () => {
+  it('feeds the evaluator and keeps the best model; the model card has the base model before and the saved one after', async () => {
     const run = join(root, 'run-eval');
     const seen: number[] = [];
     let calls = 0;
-    const r = await trainRun(settings({ maxSteps: 6, evalEvery: 2, dropout: 0 }), run, {
+    const r = await trainRun(settings({ maxSteps: 6, evalEvery: 2, dropout: 0, template: { query: 'query: ', document: '' } }), run, {
       evaluate: async () => {
         calls++;
-        const v = [0.5, 0.9, 0.7][calls - 1];
+        // The base model first (for the card's "before"), then steps 2, 4 and 6.
+        const v = [0.4, 0.5, 0.9, 0.7][calls - 1];
         seen.push(v);
-        return { 'ndcg@10': v };
+        return { 'ndcg@10': v, 'mrr@10': v / 2 };
       },
     });
-    expect(seen).toEqual([0.5, 0.9, 0.7]);
+    expect(seen).toEqual([0.4, 0.5, 0.9, 0.7]);
     expect(r.best).toEqual({ metric: 'ndcg@10', value: 0.9, step: 4 });
     const m = await metrics(run);
-    expect(m[3].eval).toEqual({ 'ndcg@10': 0.9 });
+    expect(m[3].eval).toEqual({ 'ndcg@10': 0.9, 'mrr@10': 0.45 });
     expect(m[0].eval).toBeUndefined();
+    expect(JSON.parse(await readFile(join(run, 'eval-before.json'), 'utf8'))).toEqual({ 'ndcg@10': 0.4, 'mrr@10': 0.2 });
+
+    // Issue 15 §8: a real card in the trained model's folder.
+    const card = await readFile(join(r.modelDir!, 'README.md'), 'utf8');
+    expect(card).toMatch(/^---\nbase_model: ".*\/model"\nlibrary_name: sentence-transformers\n/);
+    expect(card).toContain('- rows: 16');
+    expect(card).toContain('- format: pairs');
+    expect(card).toContain('- queries: `"query: "`');
+    expect(card).toContain('- documents: (none)');
+    expect(card).toMatch(/## Loss\n\nInfoNCE \(sentence-transformers' MultipleNegativesRankingLoss\)/);
+    expect(card).toContain('| max_length | 32 |');
+    expect(card).toContain('| lr | 0.001 |');
+    expect(card).toContain('| steps | 6 |');
+    // Saved parameters are the best step's (4): after = 0.9, before = the base model's 0.4.
+    expect(card).toContain('| ndcg@10 | 0.4000 | 0.9000 | +0.5000 |');
+    expect(card).toContain('| mrr@10 | 0.2000 | 0.4500 | +0.2500 |');
+    expect(card).toContain(`embedsmith train \\\n  --model ${model} \\\n  --data ${pairs} \\\n  --out ${run} \\\n  --max-steps 6 \\\n  --batch-size 4 \\\n  --lr 0.001`);
+    expect(card).toMatch(/## Licences\n\n- Base model `.*`: its card states no licence here/);
+  });
+
+  it("warns when max length reaches past the model's trained length; the saved max_seq_length is the run's", async () => {
+    const short = join(root, 'short-model');
+    await writeRandomBert(short, { tokenizerDir: TOK, hidden: 32, layers: 1, heads: 4, intermediate: 64, seed: 5, maxPositions: 128, maxSeqLength: 16 });
+    const saved = async (dir: string) => (JSON.parse(await readFile(join(dir, 'sentence_bert_config.json'), 'utf8')) as { max_seq_length: number }).max_seq_length;
+    const longer: string[] = [];
+    const a = await trainRun(settings({ model: short, maxSteps: 1, maxLength: 32 }), join(root, 'run-longer'), { log: (l) => longer.push(l) });
+    expect(longer.filter((l) => l.startsWith('warning:'))).toEqual([expect.stringMatching(/--max-length 32 is longer than the 16 tokens the model was trained with .*positions 16–31/)]);
+    expect(await saved(a.modelDir!)).toBe(32);
+    const within: string[] = [];
+    const b = await trainRun(settings({ model: short, maxSteps: 1, maxLength: 12 }), join(root, 'run-within'), { log: (l) => within.push(l) });
+    expect(within.filter((l) => l.startsWith('warning:'))).toEqual([]);
+    expect(await saved(b.modelDir!)).toBe(12);
   });
 });

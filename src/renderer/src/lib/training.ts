@@ -2,6 +2,7 @@
 // makes (DESIGN §6 `embedsmith train`), the pre-flight memory estimate, the ETA, the series
 // the charts draw from metrics.jsonl, and the request that resumes a stopped run.
 import type { DeviceChoice, RunView, TrainRequest } from '../../../shared/api.js';
+import { autoEvalEvery } from '../../../shared/train-defaults.js';
 
 export type PresetId = 'quick' | 'balanced' | 'thorough';
 
@@ -73,10 +74,7 @@ export function trainFormProblem(f: TrainForm): string | null {
   return null;
 }
 
-/** Blank "evaluate every": about five points on the chart, whatever the run's length. */
-export function autoEvalEvery(steps: number): number {
-  return Math.max(1, Math.ceil(steps / 5));
-}
+export { autoEvalEvery };
 
 /**
  * `eval` is the dataset itself: the engine evaluates on its split.json held-out rows (and

@@ -34,6 +34,8 @@ function setUp(): FakeEngine {
     { index: 0, line: 2, side: 'train', anchor: 'reset my password', positive: 'Reset it from Settings', negatives: ['a b', 'c d', 'e f'] },
     { index: 1, line: 3, side: 'eval', anchor: 'refund', positive: 'Refunds take five working days to arrive', negatives: ['g'] },
   ]);
+  // As the engine plans it: the mined negatives keep rows apart, so three times rows / batch (issue 15 §6).
+  engine.plans.set(MINED, (r) => ({ examples: 40, heldOut: 10, negativesPerQuery: 3, steps: 3 * Math.ceil(40 / r.batchSize) * r.epochs }));
   engine.models.set('/models/mini', { dir: '/models/mini', family: 'bert', hidden: 32, layers: 1, heads: 4, vocabSize: 100, params: 1_000_000, maxLength: 128, positions: 128, pooling: 'mean', normalize: true, prompts: {}, notes: [] });
   localStorage.setItem(`embedsmith.workbench.${P}`, JSON.stringify({ model: '/models/mini', mined: MINED }));
   return engine;
@@ -106,8 +108,16 @@ describe('Training page: settings and pre-flight', () => {
   });
 
   it('checks rows and steps, text lengths, duplicates and memory before the run', async () => {
-    await start(setUp());
-    expect(main()).toContain('OK · Rows and steps: 40 training rows (10 held out for evaluation): about 2 steps of 32.');
+    const engine = setUp();
+    await start(engine);
+    // The engine's plan, not rows / batch (2): 6 steps, and 3 evaluations at ceil(6 / 5) = 2.
+    expect(main()).toContain(
+      "OK · Rows and steps: 40 training rows (10 held out for evaluation): 6 steps of up to 32. Batches average 6.7 rows: a row whose mined negative is another row's positive",
+    );
+    expect(main()).toContain('Evaluates 3 times (every 2 steps and at the end).');
+    // The model (32 wide, max length 128) against the form: 2e-5 is far below its width's 2e-3.
+    expect(main()).toContain("Check · Model fit: A 32-wide model trains best near learning rate 0.002 (the engine's default for its width); 0.00002 is far lower: it may barely move.");
+    expect(engine.calls.filter((c) => c.method === 'planTraining').at(-1)!.args).toEqual([{ dataset: MINED, batchSize: 32, epochs: 1, maxSteps: null, seed: 42, evalEvery: null }]);
     expect(main()).toContain('Check · Duplicates: 2 rows repeat another');
     // 1,000,000 × 28 + 400 MB = 428 MB; 160 texts × 128 tokens × 1 layer × (32 × 36 + 4 heads × 128 × 33) = 369,623,040 B = 370 MB.
     expect(main()).toContain('About 798 MB for a step: 428 MB for weights, gradients, Adam and the runtime, and 370 MB of activations (batch 32 × 5 texts × 128 tokens, 1 layer;');
@@ -115,8 +125,11 @@ describe('Training page: settings and pre-flight', () => {
     // 5 + 3 texts in the two rows; the fake tokenizer counts words + 2: the 7-word positive is 9.
     await act(() => type(byLabel('Max length'), '8'));
     expect(main()).toContain('Check · Text length: 1 of 8 texts in the first 2 rows are longer than 8 tokens and will be cut (longest 9).');
+    await act(() => type(byLabel('Max length'), '256'));
+    expect(main()).toContain('Max length 256 is longer than the 128 tokens the model was trained with: positions past 128 were never trained');
     await act(() => type(byLabel('Batch size'), '64'));
-    expect(main()).toContain('Check · Rows and steps: 40 training rows (10 held out for evaluation): about 1 steps of 64. The batch is bigger than the data');
+    expect(main()).toContain('Check · Rows and steps: 40 training rows (10 held out for evaluation): 3 steps of up to 64.');
+    expect(main()).toContain('The batch is bigger than the data');
   });
 });
 
@@ -133,9 +146,9 @@ describe('Training page: a run', () => {
     expect(sent).toEqual([
       {
         model: '/models/mini', dataset: MINED, out: RUN,
-        // 2 planned steps → evaluate every ceil(2 / 5) = 1 step, on the dataset's held-out rows.
+        // The engine plans 6 steps (not rows / batch = 2) → evaluate every ceil(6 / 5) = 2 steps, on the held-out rows.
         settings: {
-          epochs: 1, maxSteps: null, batchSize: 32, lr: 2e-5, maxLength: 128, warmup: 0.1, seed: 42, device: 'auto', checkpointEvery: 0, eval: MINED, evalEvery: 1,
+          epochs: 1, maxSteps: null, batchSize: 32, lr: 2e-5, maxLength: 128, warmup: 0.1, seed: 42, device: 'auto', checkpointEvery: 0, eval: MINED, evalEvery: 2,
           template: { query: 'query: ', document: 'passage: ' },
         },
       },
@@ -192,7 +205,10 @@ describe('Training page: a run', () => {
   it('shows an earlier run picked from the list, and makes it the workbench’s', async () => {
     const engine = setUp();
     const old = `${P}/runs/first`;
-    engine.runs.set(old, { dir: old, config: config(), metrics: [step(1), step(2, { eval: { 'ndcg@10': 0.61 } })], checkpoints: [2], modelDir: `${old}/model` });
+    engine.runs.set(old, {
+      dir: old, config: config(), metrics: [step(1), step(2, { eval: { 'ndcg@10': 0.61 } })], checkpoints: [2], modelDir: `${old}/model`,
+      device: { device: 'cpu', reason: 'auto picked cpu; webgpu: no WebGPU adapter' },
+    });
     await start(engine);
     const pick = document.getElementById('train-show-run') as HTMLSelectElement;
     expect([...pick.options].map((o) => o.textContent)).toContain('first — 2 steps, finished');
@@ -201,6 +217,8 @@ describe('Training page: a run', () => {
     expect(saved()).toMatchObject({ run: old, trained: `${old}/model` });
     expect(chart('Evaluation: ndcg@10')!.getAttribute('data-points')).toBe('1');
     expect(byLabel('Trained model folder').value).toBe(`${old}/model`);
+    // The device the engine wrote down for the run (issue 15 §9), not "the engine says which when the run ends".
+    expect(main()).toContain('Device: CPU — auto picked cpu; webgpu: no WebGPU adapter.');
   });
 
   it('trains with a template an earlier version kept in this browser, moved into the project first', async () => {

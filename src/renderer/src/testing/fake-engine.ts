@@ -15,6 +15,8 @@ import {
   type RecentProject,
   type MineRequest,
   type EvaluateRequest,
+  type TrainPlan,
+  type TrainPlanRequest,
   type TrainRequest,
   type UmapRequest,
   type ImportRequest,
@@ -247,6 +249,16 @@ export class FakeEngine implements EngineApi {
       }
     }
     return structuredClone(p);
+  }
+  /** planTraining's answer per dataset folder; absent: 100 examples in full batches. */
+  plans = new Map<string, (r: TrainPlanRequest) => Pick<TrainPlan, 'examples' | 'heldOut' | 'steps' | 'negativesPerQuery'>>();
+  async planTraining(r: TrainPlanRequest): Promise<TrainPlan> {
+    this.#log('planTraining', r);
+    const p = this.plans.get(r.dataset)?.(r) ?? { examples: 100, heldOut: 0, steps: Math.ceil(100 / r.batchSize) * r.epochs, negativesPerQuery: 0 };
+    const steps = r.maxSteps ?? p.steps;
+    const evalEvery = r.evalEvery ?? Math.max(1, Math.ceil(steps / 5));
+    const evaluations = evalEvery > 0 ? Math.floor(steps / evalEvery) + (steps % evalEvery ? 1 : 0) : 1;
+    return { ...p, steps, meanBatch: (p.examples * r.epochs) / steps, evalEvery, evaluations };
   }
   async previewTemplate(r: TemplatePreviewRequest): Promise<{ final: string; tokens: number | null; truncated: boolean }[]> {
     this.#log('previewTemplate', r);

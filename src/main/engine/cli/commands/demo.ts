@@ -46,7 +46,7 @@ export async function demoCommand(args: string[], out: Out): Promise<number> {
       out.log(`${k.padEnd(16)}${b.toFixed(4).padStart(10)}${a.toFixed(4).padStart(10)}${((a - b >= 0 ? '+' : '') + (a - b).toFixed(4)).padStart(10)}`);
     }
     await new RecentProjects(join(defaultStateDir(), 'recent.json')).touch({ dir: r.workspace, name: 'Embedsmith demo', schemaVersion: PROJECT_SCHEMA_VERSION, createdAt: new Date().toISOString(), updatedAt: new Date().toISOString() });
-    out.log(`\n${r.queries} queries, ${r.documents} documents; ${r.steps} training steps in ${r.seconds.toFixed(0)} s total. Project: ${r.workspace}`);
+    out.log(`\n${r.queries} queries, ${r.documents} documents; ${r.steps} training steps on ${r.device} (${r.deviceReason}) in ${r.seconds.toFixed(0)} s total. Project: ${r.workspace}`);
     if (!(r.after['ndcg@10'] > r.before['ndcg@10'])) {
       out.error('embedsmith demo: nDCG@10 did not rise on the held-out queries — this is a bug in the demo recipe; please report it');
       return 1;

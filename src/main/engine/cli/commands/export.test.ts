@@ -1,10 +1,11 @@
 // `embedsmith export --format recipe`: exit codes and what it prints (the recipe's contents are
 // train/recipe.test.ts's).
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importDataset } from '../../data/index.js';
+import { writeRandomBert } from '../../model/random-model.js';
 import { TRAIN_DEFAULTS } from '../../train/settings.js';
 import { exportCommand } from './export.js';
 
@@ -57,5 +58,22 @@ describe('embedsmith export --format recipe', () => {
       expect(await exportCommand(['--model', model, '--out', out, '--format', 'recipe'], s.out)).toBe(2);
       expect(s.errors.join('\n')).toMatch(message);
     }
+  });
+});
+
+describe('embedsmith export: the model card', () => {
+  it("carries the model's own README.md, or writes one that names the source", async () => {
+    const base = join(tmp, 'bare');
+    await writeRandomBert(base, { tokenizerDir: 'test/fixtures/models/bert-wordpiece-uncased', hidden: 32, layers: 1, heads: 4, intermediate: 64, seed: 2, maxSeqLength: 32 });
+    const s = sink();
+    expect(await exportCommand(['--model', base, '--out', join(tmp, 'x1'), '--format', 'sentence-transformers'], s.out)).toBe(0);
+    const made = await readFile(join(tmp, 'x1', 'README.md'), 'utf8');
+    expect(made).toContain(`Exported by Embedsmith from \`${base}\`, weights unchanged`);
+    expect(made).toContain('- max sequence length: 32');
+    // A trained model's folder (or a hub model's) has its card: the export keeps it word for word.
+    const card = '---\nlicense: apache-2.0\n---\n\n# tuned\n\nTrained on tickets.\n';
+    await writeFile(join(base, 'README.md'), card);
+    expect(await exportCommand(['--model', base, '--out', join(tmp, 'x2'), '--format', 'sentence-transformers,onnx'], sink().out)).toBe(0);
+    expect(await readFile(join(tmp, 'x2', 'README.md'), 'utf8')).toBe(card);
   });
 });

@@ -54,7 +54,7 @@ export async function exportCommand(args: string[], out: Out): Promise<number> {
     const spec = specOfModel(loaded);
     if (want('sentence-transformers')) {
       // overwrite only replaces the empty folder checked above (or none).
-      await saveModelFolder(loaded, v.out, { overwrite: true });
+      await saveModelFolder(loaded, v.out, { overwrite: true, cardFrom: dir });
       out.log(`sentence-transformers folder: ${v.out}`);
     }
     if (want('onnx') || want('fp16')) {

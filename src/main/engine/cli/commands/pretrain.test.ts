@@ -35,6 +35,8 @@ describe('embedsmith pretrain', () => {
     expect(settings.pairs).toEqual({ kinds: ['title-body', 'adjacent-sentences'], minChars: 10, maxChars: 1000, maxPairsPerDoc: 32, seed: 7 });
     expect([settings.train.batchSize, settings.train.lr, settings.train.model]).toEqual([64, 1e-4, model]);
     const b = await pretrainSettingsFromArgs(['--model', model, '--input', docs, '--out', 'R', '--batch-size', '16']);
+    // Without --lr, the rate follows the model's width (32 wide: 2e-3), not BERT-base's 2e-5 (issue 15 §2).
+    expect(b.settings.train.lr).toBe(2e-3);
     expect(b.settings.train.batchSize).toBe(16);
   });
 

@@ -10,12 +10,14 @@ import { describeGeneral, guardForgetting } from '../../eval/general.js';
 import { trainingEvaluator } from '../../train/evaluator.js';
 import { type Evaluate, trainRun } from '../../train/run.js';
 import { TRAIN_DEFAULTS, type TrainSettings, modelTemplate } from '../../train/settings.js';
+import { modelTrainDefaults, readModelLimits } from '../../train/model-defaults.js';
 import { projectHolding } from '../../workspace/project.js';
 import { type Out, UsageError, parseOptions, reportError } from './common.js';
 
 export const TRAIN_USAGE =
   'usage: embedsmith train --model MODEL_DIR --data DATASET_DIR --out RUN_DIR [--epochs 1] [--max-steps N] [--batch-size 32] ' +
-  '[--lr 2e-5] [--warmup 0.1] [--schedule linear|constant] [--weight-decay 0.01] [--temperature 0.05] [--max-length 128] ' +
+  '[--lr R (default by model width: 2e-5 from 768 wide … 2e-3 below 128)] [--warmup 0.1] [--schedule linear|constant] [--weight-decay 0.01] [--temperature 0.05] ' +
+  "[--max-length N (default: the model's max_seq_length)] " +
   '[--dropout FROM_CONFIG|P] [--seed 42] [--no-shuffle] [--negatives N] [--template PRESET|SAVED_NAME] [--eval DATASET_DIR] [--eval-every N] ' +
   '[--metric ndcg@10] [--patience N] [--checkpoint-every N] [--keep-checkpoints 2] [--resume] [--device auto|cpu|webgpu|cuda] [--threads N] ' +
   '[--loss auto|infonce|supcon|cosent] [--symmetric] [--learn-temperature] [--grad-cache ROWS] [--matryoshka 256,128,64 [--matryoshka-weights 1,1,1]] [--guide base|MODEL_DIR [--guide-margin 0] [--guide-margin-strategy absolute|relative]] [--no-general-eval]';
@@ -95,6 +97,8 @@ export async function trainSettingsFromArgs(args: string[]): Promise<{ settings:
     template = await modelTemplate(v.model);
   }
   const d = TRAIN_DEFAULTS;
+  // Length and learning rate follow the base model unless given (issue 15 §1–2).
+  const own = modelTrainDefaults(await readModelLimits(v.model));
   const maxSteps = v['max-steps'] === undefined ? null : num('max-steps', v['max-steps'], 0);
   const settings: TrainSettings = {
     ...d,
@@ -104,12 +108,12 @@ export async function trainSettingsFromArgs(args: string[]): Promise<{ settings:
     epochs: num('epochs', v.epochs, d.epochs),
     maxSteps,
     batchSize: num('batch-size', v['batch-size'], d.batchSize),
-    lr: num('lr', v.lr, d.lr),
+    lr: num('lr', v.lr, own.lr),
     warmup: num('warmup', v.warmup, d.warmup),
     schedule,
     weightDecay: num('weight-decay', v['weight-decay'], d.weightDecay),
     temperature: num('temperature', v.temperature, d.temperature),
-    maxLength: num('max-length', v['max-length'], d.maxLength),
+    maxLength: num('max-length', v['max-length'], own.maxLength),
     dropout,
     seed: num('seed', v.seed, d.seed),
     shuffle: !v['no-shuffle'],

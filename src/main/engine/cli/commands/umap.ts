@@ -16,11 +16,12 @@ import { alignProcrustes, projectUmapWithNeighbours, type EmbeddingNeighbours } 
 import { writeFileAtomic } from '../../workspace/atomic.js';
 import { checkOutPath } from '../../workspace/out-path.js';
 import { type Out, UsageError, intOption, parseOptions, reportError } from './common.js';
+import { maxLengthOption, reportTruncation } from './lengths.js';
 import { deviceOption } from './mine.js';
 
 export const UMAP_USAGE =
   'usage: embedsmith umap --model MODEL_DIR --data DATASET_DIR --out FILE.json|FILE.png [--color-by label] [--align EARLIER.json] ' +
-  '[--seed 42] [--neighbors 15] [--epochs N] [--limit N] [--device auto|cpu|webgpu|cuda]';
+  '[--seed 42] [--neighbors 15] [--epochs N] [--limit N] [--max-length N] [--device auto|cpu|webgpu|cuda]';
 
 export async function umapCommand(args: string[], out: Out): Promise<number> {
   const ctl = new AbortController();
@@ -28,7 +29,7 @@ export async function umapCommand(args: string[], out: Out): Promise<number> {
   try {
     const v = parseOptions(args, {
       model: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, 'color-by': { type: 'string' }, align: { type: 'string' },
-      seed: { type: 'string' }, neighbors: { type: 'string' }, epochs: { type: 'string' }, limit: { type: 'string' }, device: { type: 'string' },
+      seed: { type: 'string' }, neighbors: { type: 'string' }, epochs: { type: 'string' }, limit: { type: 'string' }, device: { type: 'string' }, 'max-length': { type: 'string' },
     });
     if (!v.model || !v.data || !v.out) throw new UsageError('--model, --data and --out are required');
     const ext = extname(v.out).toLowerCase();
@@ -44,7 +45,8 @@ export async function umapCommand(args: string[], out: Out): Promise<number> {
     const p = await projectionTexts(v.data, { positives: true, limit, label: (row, role) => (colorBy === 'label' ? (row.label ?? role) : null) });
     const { texts, labels } = p;
     if (texts.length < 3) throw new EngineError('BAD_INPUT', `${v.data} has ${texts.length} distinct texts; a projection needs at least 3`);
-    const tools = await openModelTools(v.model, { device: deviceOption(v.device), signal: ctl.signal });
+    const maxLength = await maxLengthOption('umap', v.model, v['max-length'], out);
+    const tools = await openModelTools(v.model, { device: deviceOption(v.device), maxLength, signal: ctl.signal });
     process.once('SIGINT', onSigint);
     let points: Float32Array;
     let neighbours: EmbeddingNeighbours;
@@ -52,6 +54,7 @@ export async function umapCommand(args: string[], out: Out): Promise<number> {
       const dim = tools.model.dim;
       const emb = await embedByRole(p, dim, tools.embed);
       out.error(`embedsmith umap: ${texts.length} texts embedded (${dim}-d on ${tools.model.device}); projecting…`);
+      await reportTruncation('umap', v.model, tools, out);
       ({ layout: points, neighbours } = await projectUmapWithNeighbours(emb, dim, {
         seed, nNeighbors: intOption('neighbors', v.neighbors, 15), nEpochs: intOption('epochs', v.epochs), neighbours: 10, search: tools.search, signal: ctl.signal,
       }));

@@ -1,0 +1,117 @@
+// The model card (README.md) of a trained model, as sentence-transformers writes one for a
+// fine-tuned model: what it was trained from and on, with which template, loss and settings,
+// how it scored before and after, the command that makes it again, and the licences that apply.
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { rolePrompt } from '../model/embed.js';
+import type { ModelCardInfo } from '../model/model-card.js';
+import type { LoadedModel } from '../model/load.js';
+import { ONNXRUNTIME_VERSION } from '../runtime/index.js';
+import { ENGINE_VERSION } from '../version.js';
+import type { RunPlan } from './plan.js';
+import { TRAIN_DEFAULTS, type TrainSettings } from './settings.js';
+
+const LOSS_NAMES = {
+  infonce: 'InfoNCE (sentence-transformers\' MultipleNegativesRankingLoss): cosine similarity / temperature, in-batch negatives',
+  supcon: 'supervised contrastive loss (Khosla et al. 2020) on label-grouped batches',
+  cosent: 'CoSENT on scored pairs',
+} as const;
+
+/** 'org/name' for a Hugging Face cache snapshot (…/models--org--name/snapshots/…), else the folder as given. */
+export function baseModelName(dir: string): string {
+  const m = /models--([^/\\]+?)--([^/\\]+)[/\\]snapshots[/\\]/.exec(dir);
+  return m ? `${m[1]}/${m[2]}` : dir;
+}
+
+/** The `license:` of a model card's YAML front matter, when there is one. */
+async function cardLicense(modelDir: string): Promise<string | null> {
+  const md = await readFile(join(modelDir, 'README.md'), 'utf8').catch(() => '');
+  const front = /^---\r?\n([\s\S]*?)\r?\n---/.exec(md);
+  const lic = front && /^license:\s*["']?([^"'\r\n]+)["']?\s*$/m.exec(front[1]);
+  return lic ? lic[1].trim() : null;
+}
+
+/**
+ * `embedsmith train` with every setting that shapes the numbers spelt out. `ownTemplate` is the
+ * base model's own prompts (what the command uses without --template).
+ */
+export function reproduceCommand(s: TrainSettings, runDir: string, ownTemplate: TrainSettings['template'] = s.template): string {
+  const q = (v: string) => (/^[\w./@:=,+-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
+  const parts = ['embedsmith train', `--model ${q(s.model)}`, `--data ${q(s.data)}`, `--out ${q(runDir)}`];
+  parts.push(s.maxSteps !== null ? `--max-steps ${s.maxSteps}` : `--epochs ${s.epochs}`);
+  parts.push(`--batch-size ${s.batchSize}`, `--lr ${s.lr}`, `--warmup ${s.warmup}`, `--schedule ${s.schedule}`, `--weight-decay ${s.weightDecay}`);
+  parts.push(`--temperature ${s.temperature}`, `--max-length ${s.maxLength}`, `--seed ${s.seed}`, `--loss ${s.loss}`);
+  if (s.dropout !== null) parts.push(`--dropout ${s.dropout}`);
+  if (s.negatives !== null) parts.push(`--negatives ${s.negatives}`);
+  if (!s.shuffle) parts.push('--no-shuffle');
+  if (s.symmetric) parts.push('--symmetric');
+  if (s.learnTemperature) parts.push('--learn-temperature');
+  if (s.gradCacheRows !== null) parts.push(`--grad-cache ${s.gradCacheRows}`);
+  if (s.matryoshka !== null) parts.push(`--matryoshka ${s.matryoshka.join(',')}`, ...(s.matryoshkaWeights ? [`--matryoshka-weights ${s.matryoshkaWeights.join(',')}`] : []));
+  if (s.guide !== null) parts.push(`--guide ${q(s.guide)}`, `--guide-margin ${s.guideMargin}`, `--guide-margin-strategy ${s.guideMarginStrategy}`);
+  if (s.maxGradNorm !== TRAIN_DEFAULTS.maxGradNorm) parts.push(`--max-grad-norm ${s.maxGradNorm}`);
+  if (s.eval) parts.push(`--eval ${q(s.eval)}`, `--eval-every ${s.evalEvery}`, `--metric ${s.metric}`, ...(s.patience ? [`--patience ${s.patience}`] : []));
+  if (s.device !== 'auto') parts.push(`--device ${s.device}`);
+  parts.push(`--threads ${s.threads}`);
+  const own = s.template.query === ownTemplate.query && s.template.document === ownTemplate.document;
+  if (!own && s.template.query === '' && s.template.document === '') parts.push('--template none');
+  else if (!own) parts.push('--template NAME   # a template saved with the queries and documents prompts above (Templates page)');
+  return parts.join(' \\\n  ');
+}
+
+export interface TrainCardInput {
+  settings: TrainSettings;
+  runDir: string;
+  loaded: LoadedModel;
+  plan: Pick<RunPlan, 'examples' | 'heldOut' | 'meta' | 'kind' | 'negativesPerQuery'>;
+  steps: number;
+  /** Evaluation of the base model (before) and of the saved parameters (after), when the run evaluated. */
+  before?: Record<string, number>;
+  after?: Record<string, number>;
+  prompts: Record<string, string>;
+}
+
+export async function trainCard(c: TrainCardInput): Promise<ModelCardInfo> {
+  const s = c.settings;
+  const { meta } = c.plan;
+  const license = await cardLicense(c.loaded.dir);
+  const metrics: ModelCardInfo['metrics'] = {};
+  if (c.before && c.after) {
+    for (const k of Object.keys(c.after)) if (c.before[k] !== undefined) metrics[k] = { before: c.before[k], after: c.after[k] };
+  }
+  const negatives = c.plan.kind === 'infonce' && c.plan.negativesPerQuery > 0 ? `, plus ${c.plan.negativesPerQuery} hard negative(s) per query from every query in the batch` : '';
+  return {
+    baseModel: baseModelName(c.loaded.dir),
+    title: `${basename(baseModelName(c.loaded.dir))} fine-tuned on ${basename(s.data)} with Embedsmith`,
+    data: {
+      name: basename(s.data),
+      rows: c.plan.examples.length,
+      format: meta.format,
+      negativesPerRow: c.plan.kind === 'infonce' && c.plan.negativesPerQuery > 0 ? c.plan.negativesPerQuery : undefined,
+      description: `${c.plan.examples.length} training rows from ${s.data}${c.plan.heldOut ? `; ${c.plan.heldOut} rows held out for evaluation (split.json)` : ''}.`,
+    },
+    settings: {
+      steps: c.steps, epochs: s.maxSteps !== null ? null : s.epochs, max_steps: s.maxSteps, batch_size: s.batchSize, lr: s.lr, warmup: s.warmup, schedule: s.schedule,
+      weight_decay: s.weightDecay, temperature: s.temperature, max_length: s.maxLength, dropout: s.dropout ?? 'from config.json', max_grad_norm: s.maxGradNorm,
+      shuffle: s.shuffle, symmetric: s.symmetric, learn_temperature: s.learnTemperature, grad_cache_rows: s.gradCacheRows,
+      matryoshka: s.matryoshka?.join(',') ?? null, guide: s.guide, device: s.device, threads: s.threads,
+    },
+    metrics: Object.keys(metrics).length ? metrics : undefined,
+    metricsNote: s.eval ? `On ${s.eval} (its held-out split.json rows when it has one), before training and for the saved parameters${s.metric ? ` (best by ${s.metric})` : ''}.` : undefined,
+    seed: s.seed,
+    versions: { embedsmith: ENGINE_VERSION, 'onnxruntime-node': ONNXRUNTIME_VERSION, node: process.versions.node },
+    license: license ?? undefined,
+    pooling: c.loaded.sentence.pooling,
+    normalize: c.loaded.sentence.normalize,
+    maxSeqLength: s.maxLength,
+    prompts: c.prompts,
+    template: s.template,
+    loss: `${LOSS_NAMES[c.plan.kind]}${negatives}; temperature ${s.temperature}${s.symmetric ? ', both directions' : ''}.`,
+    command: reproduceCommand(s, c.runDir, { query: rolePrompt(c.loaded.sentence, 'query'), document: rolePrompt(c.loaded.sentence, 'document') }),
+    licenses: [
+      `Base model \`${baseModelName(c.loaded.dir)}\`: ${license ? `${license} (its README.md)` : 'its card states no licence here; check where the model came from'}. A fine-tuned model is a derivative of it.`,
+      `Training data \`${s.data}\`: under the terms its owner gave it; Embedsmith does not know them.`,
+      `Embedsmith (the software that trained it): Apache-2.0.`,
+    ],
+  };
+}
