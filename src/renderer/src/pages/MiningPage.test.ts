@@ -265,7 +265,7 @@ describe('Reviewing mined negatives', () => {
 
   it('makes a negative the positive with {positive, negative_K: null}', async () => {
     const engine = await review();
-    await act(() => button('Make negative 1 of row 1 the positive').click());
+    await act(() => button('Make positive: negative 1 of row 1').click());
     expect(edits(engine)).toEqual([[MINED, { op: 'change', index: 1, fields: { positive: 'Refunds are issued within a week', negative_1: null } }]]);
     expect(statusOf('Row 1: negative 1 is now its positive.')).toBeTruthy();
   });
