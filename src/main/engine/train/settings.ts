@@ -3,6 +3,7 @@
 // and resumed; `--resume` refuses to continue a run whose settings changed underneath it.
 
 import { EngineError } from '../../../shared/errors.js';
+import { RESUME_MATCHED_SETTINGS } from '../../../shared/jobs.js';
 import type { InstructionTemplate } from '../data/templates.js';
 import { rolePrompt } from '../model/embed.js';
 import { readSentenceConfig } from '../model/sentence-config.js';
@@ -162,11 +163,7 @@ export function checkSettings(s: TrainSettings): TrainSettings {
 }
 
 /** Settings that must match for --resume to continue bit-exactly. */
-const RESUME_KEYS: (keyof TrainSettings)[] = [
-  'model', 'data', 'epochs', 'maxSteps', 'batchSize', 'lr', 'warmup', 'schedule', 'weightDecay', 'temperature',
-  'maxLength', 'dropout', 'seed', 'shuffle', 'negatives', 'maxGradNorm', 'template', 'threads', 'loss', 'symmetric', 'learnTemperature', 'gradCacheRows',
-  'matryoshka', 'matryoshkaWeights', 'guide', 'guideMargin', 'guideMarginStrategy',
-];
+export const RESUME_KEYS: readonly (keyof TrainSettings)[] = ['model', 'data', 'threads', ...RESUME_MATCHED_SETTINGS];
 
 export function resumeMismatch(saved: TrainSettings, now: TrainSettings): string | null {
   for (const k of RESUME_KEYS) {
