@@ -237,6 +237,6 @@ describe('density shading', () => {
     expect(densityAlpha(5, 1)).toBe(0);
     expect(densityAlpha(2, 50)).toBeGreaterThan(0);
     expect(densityAlpha(50, 50)).toBeGreaterThan(densityAlpha(10, 50));
-    expect(densityAlpha(50, 50)).toBeLessThanOrEqual(0.6);
+    expect(densityAlpha(50, 50)).toBeLessThanOrEqual(0.4); // light enough for the points on top to keep their colours
   });
 });

@@ -131,7 +131,7 @@ export function densityGrid(cloud: Cloud, scale: ViewScale, width: number, heigh
  */
 export function densityAlpha(count: number, max: number): number {
   if (count < 2 || max < 2) return 0;
-  return 0.12 + 0.45 * (Math.log(count) / Math.log(max));
+  return 0.06 + 0.3 * (Math.log(count) / Math.log(max));
 }
 
 /** Inside a polygon (flat [x0, y0, x1, y1, …], implicitly closed), by the even–odd rule. */
