@@ -149,6 +149,16 @@ describe('Mining page', () => {
     expect(byLabel('New dataset name').value).toBe('faq-mined-2'); // the next run will not collide
   });
 
+  it('says mining is running, not that there are no datasets, while the first one is mined', async () => {
+    const engine = engineWithProject({ model: '/models/mini', dataset: FAQ });
+    await start(engine);
+    const placeholder = () => select('Mined dataset to review').options[0].textContent!.trim();
+    expect(placeholder()).toBe('No mined datasets yet: mine negatives above');
+    await act(() => button('Mine negatives').click());
+    expect(placeholder()).toBe('Mining is running: its dataset is listed when it finishes');
+    expect(main()).not.toContain('No datasets');
+  });
+
   it('sends the settings the user chose, and holds back ones that cannot work', async () => {
     const engine = engineWithProject({ model: '/models/mini', dataset: FAQ });
     const sent = recordMines(engine);
