@@ -157,6 +157,17 @@ export interface DemoJobResult {
   exportDir: string;
 }
 
+/**
+ * The demo pipeline's stages in order: each of its progress messages starts with one, so the
+ * app can say "stage 3 of 6" beside the bar (issue 15 item 17).
+ */
+export const DEMO_STAGES = ['Importing and splitting the data', 'Evaluating the base model', 'Mining hard negatives', 'Training', 'Evaluating the trained model', 'Exporting the model'] as const;
+
+/** The demo stage a progress message names: its 0-based index, or −1. */
+export function demoStage(message: string): number {
+  return DEMO_STAGES.findIndex((s) => message.startsWith(s));
+}
+
 /** What each job kind produces. */
 export interface JobResultByKind {
   'pull-model': PulledModel;

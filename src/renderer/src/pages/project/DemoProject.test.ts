@@ -31,6 +31,15 @@ describe('demo project card', () => {
     const workspace = call!.args[0] as string;
     expect(workspace).toMatch(/Embedsmith demo$/);
     const jobId = [...engine.jobs.keys()].at(-1)!;
+    // While it runs: which of the six stages, a bar, how far.
+    engine.progressJob(jobId, { state: 'running', fraction: 0.1, message: 'Mining hard negatives…' });
+    flushSync();
+    expect(document.querySelector('[data-testid="demo-stage"]')!.textContent!.replace(/\s+/g, ' ').trim()).toBe('Stage 3 of 6: Mining hard negatives… · 10%');
+    expect(document.querySelector<HTMLProgressElement>('progress[aria-label="Demo progress"]')!.value).toBe(0.1);
+    expect(document.querySelector('[aria-label="Demo stages"] [aria-current="step"]')!.textContent).toBe('Mining hard negatives');
+    engine.progressJob(jobId, { fraction: 0.5, message: 'Training: step 20/40 · loss 0.8123' });
+    flushSync();
+    expect(document.querySelector('[data-testid="demo-stage"]')!.textContent).toContain('Stage 4 of 6');
     // The workspace exists as a project once the pipeline made it.
     engine.projects.set(workspace, { dir: workspace, name: 'Embedsmith demo', schemaVersion: 1, createdAt: '2026-11-27T00:00:00Z', updatedAt: '2026-11-27T00:00:00Z' });
     const result = {
