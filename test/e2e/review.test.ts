@@ -138,7 +138,7 @@ describe('Reviewing negatives and reading projections in a browser', () => {
   it('item 15: the Embeddings canvas zooms under the wheel (the page stays), pans by drag and resets; the legend toggles', async () => {
     await nav('Embeddings');
     const before = page.locator('canvas[aria-label^="UMAP before training"]');
-    await before.waitFor();
+    await before.waitFor({ timeout: 60_000 }); // the page reads both projection files first (slow on a loaded machine)
     await page.getByLabel('Search texts').fill('refund');
     await page.evaluate('document.querySelector(\'canvas[aria-label^="UMAP before training"]\').scrollIntoView({ block: "center" })');
     await page.waitForTimeout(200);
@@ -168,7 +168,7 @@ describe('Reviewing negatives and reading projections in a browser', () => {
     const count = Number(/\((\d+)\)/.exec((await legend.textContent())!)![1]);
     expect(count).toBeGreaterThan(0);
     await legend.click();
-    await expect.poll(async () => Number(await before.getAttribute('data-drawn'))).toBe(drawnAll - count);
+    await expect.poll(async () => Number(await before.getAttribute('data-drawn')), { timeout: 30_000 }).toBe(drawnAll - count);
     await page.getByRole('button', { name: 'Reset zoom' }).click();
     expect(await before.getAttribute('data-zoom')).toBe('1');
     expect(await page.getByTestId('alignment').textContent()).toMatch(/The two maps agree \d+%/);
