@@ -67,6 +67,9 @@ export interface TrainRequest {
     weightDecay: number; temperature: number; maxLength: number; dropout: number | null; seed: number; shuffle: boolean;
     negatives: number | null; eval: string | null; evalEvery: number; metric: string; patience: number; checkpointEvery: number;
     device: DeviceChoice; template: { query: string; document: string };
+    maxGradNorm: number; keepCheckpoints: number; loss: 'auto' | 'infonce' | 'supcon' | 'cosent'; symmetric: boolean;
+    learnTemperature: boolean; gradCacheRows: number | null; matryoshka: number[] | null; matryoshkaWeights: number[] | null;
+    guide: string | null; guideMargin: number; guideMarginStrategy: 'absolute' | 'relative';
   }>;
 }
 /** What a training run with these settings will do, planned by the engine exactly as the run plans it. */
@@ -94,6 +97,22 @@ export interface TrainPlan {
   evalEvery: number;
   evaluations: number;
 }
+
+/**
+ * Settings a resumed run must repeat exactly: the engine refuses a resume when one differs from
+ * the run's config.json (train/settings.ts compares these, plus model, data and threads). Declared
+ * once here so the engine's check and the app's Resume button cannot drift apart.
+ */
+export const RESUME_MATCHED_SETTINGS = [
+  'epochs', 'maxSteps', 'batchSize', 'lr', 'warmup', 'schedule', 'weightDecay', 'temperature', 'maxLength', 'dropout', 'seed',
+  'shuffle', 'negatives', 'maxGradNorm', 'template', 'loss', 'symmetric', 'learnTemperature', 'gradCacheRows',
+  'matryoshka', 'matryoshkaWeights', 'guide', 'guideMargin', 'guideMarginStrategy',
+] as const satisfies readonly (keyof NonNullable<TrainRequest['settings']>)[];
+
+/** What a resume takes from config.json: the matched settings and those that shape the rest of the run. */
+export const RESUME_REPEATED_SETTINGS = [
+  ...RESUME_MATCHED_SETTINGS, 'eval', 'evalEvery', 'metric', 'patience', 'checkpointEvery', 'keepCheckpoints', 'device',
+] as const satisfies readonly (keyof NonNullable<TrainRequest['settings']>)[];
 export interface TrainJobResult {
   runDir: string;
   /** RUN/model, or null when the run was stopped (a checkpoint holds its state: resume it). */
@@ -164,6 +183,17 @@ export interface DemoJobResult {
   /** The device training ran on ('auto' resolved) and why; absent from results made before it was reported. */
   device?: string;
   deviceReason?: string;
+}
+
+/**
+ * The demo pipeline's stages in order: each of its progress messages starts with one, so the
+ * app can say "stage 3 of 6" beside the bar (issue 15 item 17).
+ */
+export const DEMO_STAGES = ['Importing and splitting the data', 'Evaluating the base model', 'Mining hard negatives', 'Training', 'Evaluating the trained model', 'Exporting the model'] as const;
+
+/** The demo stage a progress message names: its 0-based index, or −1. */
+export function demoStage(message: string): number {
+  return DEMO_STAGES.findIndex((s) => message.startsWith(s));
 }
 
 /** What each job kind produces. */

@@ -96,12 +96,15 @@ describe('App shell', () => {
 
   it('toggles the theme and remembers the choice', async () => {
     await start(new FakeEngine());
-    const toggle = button('Dark theme');
-    expect(toggle.getAttribute('aria-pressed')).toBe('false');
+    const toggle = button('Switch to dark theme');
     await act(() => toggle.click());
-    expect(toggle.getAttribute('aria-pressed')).toBe('true');
     expect(document.documentElement.dataset.theme).toBe('dark');
     expect(localStorage.getItem('embedsmith.theme')).toBe('dark');
+    // The label follows the state (WCAG 4.1.2): it now offers the way back.
+    expect(toggle.textContent!.trim()).toBe('Switch to light theme');
+    await act(() => toggle.click());
+    expect(document.documentElement.dataset.theme).toBe('light');
+    expect(toggle.textContent!.trim()).toBe('Switch to dark theme');
   });
 
   it('says when the engine cannot be reached, with its message and code, and asks nothing else', async () => {
@@ -185,6 +188,21 @@ describe('Project page', () => {
     await act(() => button('Open project').click());
     expect(engine.open?.dir).toBe('/p/a');
     expect(statusBar().textContent).toContain('Project: A');
+  });
+
+  it('tells recent projects with the same name apart by their folders, on screen and in their names', async () => {
+    const engine = new FakeEngine();
+    await engine.createProject('/tmp/a/Embedsmith demo', 'Embedsmith demo');
+    await engine.createProject('/tmp/b/Embedsmith demo', 'Embedsmith demo');
+    await engine.createProject('/p/legal', 'Legal');
+    await engine.closeProject();
+    await start(engine);
+    await act(() => button('Open Embedsmith demo (…/a/Embedsmith demo)').click());
+    expect(engine.open?.dir).toBe('/tmp/a/Embedsmith demo');
+    expect(queryButton('Open Embedsmith demo (…/b/Embedsmith demo)')).not.toBeNull();
+    expect(queryButton('Open Legal')).not.toBeNull();
+    const names = [...document.querySelectorAll('ul[aria-labelledby="recent-title"] .name')].map((n) => n.textContent!.replace(/\s+/g, ' ').trim());
+    expect(names).toContain('Embedsmith demo (…/b/Embedsmith demo)');
   });
 
   it('marks recent projects whose folder is gone and forgets them', async () => {

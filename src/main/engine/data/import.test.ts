@@ -54,6 +54,12 @@ describe('formats', () => {
     expect(r.report.issues.some((i) => i.code === 'CLASS_IMBALANCE')).toBe(true);
   });
 
+  it('pairs with a label column keep their label counts, for filtering rows by label', async () => {
+    const r = await load('pl.csv', 'anchor,positive,label\nq1,p1,billing\nq2,p2,login\nq3,p3,billing\n');
+    expect(r.meta.format).toBe('pairs');
+    expect(r.meta.labels).toEqual({ billing: 2, login: 1 });
+  });
+
   it('scored sentence1/sentence2/score; a non-numeric score skips the row', async () => {
     const r = await load('s.jsonl', '{"sentence1":"a","sentence2":"b","score":0.5}\n{"sentence1":"c","sentence2":"d","score":"high"}\n');
     expect(r.meta.format).toBe('scored');

@@ -135,7 +135,8 @@ async function importInto(
     ignoredColumns: mapping.ignored,
     source: opened.info(),
     counts: { sourceRows, rows, skipped, warnings: log.warnings },
-    labels: checker.labels.size && mapping.format === 'labeled' ? Object.fromEntries([...checker.labels].map(([l, v]) => [l, v.count])) : undefined,
+    // Pairs may carry a label column too: its counts let the app filter rows by label (issue 15 item 10).
+    labels: checker.labels.size ? Object.fromEntries([...checker.labels].map(([l, v]) => [l, v.count])) : undefined,
     maxNegatives: checker.maxNegatives,
     createdAt: new Date().toISOString(),
     engineVersion: ENGINE_VERSION,

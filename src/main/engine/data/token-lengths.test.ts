@@ -99,6 +99,6 @@ describe('checkTokenLengths', () => {
     const t = await modelTokenizer(model);
     expect(t.maxLength).toBe(24);
     expect(t.countTokens(CAT)).toBe(8);
-    await expect(modelTokenizer(join(tmp, 'nothing'))).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('has no config.json') });
+    await expect(modelTokenizer(join(tmp, 'nothing'))).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('nothing does not exist; check the path') });
   });
 });

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { parseModelConfig } from '../model/config.js';
-import { loadModelTokenizer, type LoadedModel } from '../model/load.js';
+import { loadModelTokenizer, noConfigError, type LoadedModel } from '../model/load.js';
 import { readSentenceConfig } from '../model/sentence-config.js';
 import { readJsonIfExists } from '../tokenize/tokenizer-files.js';
 import type { Tokenizer } from '../tokenize/tokenizer.js';
@@ -128,9 +128,7 @@ export async function modelTokenizer(modelDir: string, maxLength?: number): Prom
   const hfDir = sentence.transformerPath ? join(modelDir, sentence.transformerPath) : modelDir;
   const configFile = join(hfDir, 'config.json');
   const raw = await readJsonIfExists(configFile);
-  if (raw === undefined) {
-    throw new EngineError('NOT_FOUND', `${modelDir} has no config.json; give a Hugging Face model folder (config.json + tokenizer files), e.g. from \`embedsmith pull ORG/NAME\`.`, { dir: modelDir });
-  }
+  if (raw === undefined) throw await noConfigError(modelDir, 'config.json + tokenizer files');
   const model: Pick<LoadedModel, 'hfDir' | 'config' | 'sentence'> = { hfDir, config: parseModelConfig(raw, configFile), sentence };
   return loadModelTokenizer(model as LoadedModel, maxLength);
 }

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EngineError } from '../../../shared/errors.js';
+import { DEMO_STAGES } from '../../../shared/jobs.js';
 import { importDataset, splitDataset } from '../data/index.js';
 import { type EvalResult, evaluateDataset } from '../eval/evaluate.js';
 import { exportOnnx } from '../model/export-onnx.js';
@@ -84,6 +85,7 @@ export async function runDemoPipeline(o: DemoOptions): Promise<DemoResult> {
     throw new EngineError('NOT_FOUND', `the demo model is missing from ${baseModel}; reinstall, or rebuild it with \`node scripts/make-demo.mjs\``);
   }
   const t0 = Date.now();
+  o.onProgress?.(0, 1, `${DEMO_STAGES[0]}…`);
   await freshWorkspace(ws);
   const project = await createProject(ws, 'Embedsmith demo', { holder: o.holder ?? `embedsmith demo (pid ${process.pid})` });
   try {
@@ -94,7 +96,7 @@ export async function runDemoPipeline(o: DemoOptions): Promise<DemoResult> {
     log(`imported ${imp.meta.counts.rows} web-features pairs (feature name → description) into ${data}`);
     const split = await splitDataset(data, { evalFraction: 0.2, seed: 42 });
     log(`split by anchor: ${split.counts.train} train, ${split.counts.eval} held-out queries`);
-    o.onProgress?.(0.05, 1, 'evaluating the base model');
+    o.onProgress?.(0.05, 1, `${DEMO_STAGES[1]}…`);
 
     const cacheDir = join(paths.cache, 'embeddings');
     const mined = join(paths.datasets, 'web-features-mined');
@@ -104,7 +106,7 @@ export async function runDemoPipeline(o: DemoOptions): Promise<DemoResult> {
       log(`base model: ${base.model.dim}-d tiny BERT on ${base.model.device} (${base.model.deviceReason})`);
       before = await evaluateDataset({ dataDir: data, embed: base.embed, search: base.search, signal: o.signal });
       log(`base model on held-out queries: nDCG@10 ${before.metrics['ndcg@10'].toFixed(4)}`);
-      o.onProgress?.(0.1, 1, 'mining hard negatives');
+      o.onProgress?.(0.1, 1, `${DEMO_STAGES[2]}…`);
       const m = await mineDataset({ dataDir: data, outDir: mined, embed: base.embed, search: base.search, options: { negatives: 3, rankMin: 3, rankMax: 50, seed: 42 }, model: { path: baseModel }, signal: o.signal });
       log(`mined ${m.meta.mining.counts.mined} hard negatives (ranks 4–50, ${m.meta.mining.counts.shortAnchors} anchors short) into ${mined}`);
     } finally {
@@ -127,14 +129,14 @@ export async function runDemoPipeline(o: DemoOptions): Promise<DemoResult> {
         signal: o.signal,
         evaluate: trainingEvaluator(data, settings, searcher.search),
         log,
-        onProgress: (p) => o.onProgress?.(0.15 + (0.75 * p.step) / p.totalSteps, 1, `training step ${p.step}/${p.totalSteps} · loss ${p.loss.toFixed(4)}`),
+        onProgress: (p) => o.onProgress?.(0.15 + (0.75 * p.step) / p.totalSteps, 1, `${DEMO_STAGES[3]}: step ${p.step}/${p.totalSteps} · loss ${p.loss.toFixed(4)}`),
       });
     } finally {
       await searcher.dispose();
     }
     if (r.cancelled || !r.modelDir) throw new EngineError('CANCELLED', `the demo was stopped during training (step ${r.steps}); run it again to start over`);
 
-    o.onProgress?.(0.9, 1, 'evaluating the trained model');
+    o.onProgress?.(0.9, 1, `${DEMO_STAGES[4]}…`);
     const trained = await openModelTools(r.modelDir, { device, signal: o.signal });
     let after: EvalResult;
     try {
@@ -142,6 +144,7 @@ export async function runDemoPipeline(o: DemoOptions): Promise<DemoResult> {
     } finally {
       await trained.dispose();
     }
+    o.onProgress?.(0.97, 1, `${DEMO_STAGES[5]}…`);
     const exportDir = join(ws, 'export');
     const loaded = await loadModelFolder(r.modelDir, { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
     await rm(exportDir, { recursive: true, force: true });

@@ -26,13 +26,27 @@ import { modelTokenizer } from '../data/token-lengths.js';
 import { loadModelFolder, positionLimit } from '../model/load.js';
 import { paramSpecs, specFromHfConfig } from '../nn/index.js';
 import { projectionView } from '../projection/projection-file.js';
+import { liveIssues, liveSummary } from './live-counts.js';
 import { listCheckpoints } from '../train/checkpoint.js';
 
 async function readJson(path: string): Promise<unknown> {
   return JSON.parse(await readFile(path, 'utf8'));
 }
 
+type Report = { issues: DatasetDetail['issues']; counts: Record<string, number> };
+const readReport = async (dir: string): Promise<Report> => (await readJson(join(dir, 'report.json')).catch(() => ({ issues: [], counts: {} }))) as Report;
+/** An edited dataset (edits.jsonl): its import-time counts no longer hold, and are recounted. */
+const edited = (dir: string) => existsSync(join(dir, 'edits.jsonl'));
+
 export async function datasetSummary(dir: string): Promise<DatasetSummary> {
+  const s = await importedSummary(dir);
+  if (!edited(dir) || s.format === 'retrieval') return s;
+  const rows = await allRows(dir);
+  const report = await readReport(dir);
+  return liveSummary(s, rows, s.warnings - report.issues.filter((i) => i.severity === 'warning').length + liveIssues(report.issues, report.counts, rows).warnings);
+}
+
+async function importedSummary(dir: string): Promise<DatasetSummary> {
   const meta = await readDatasetMeta(dir);
   const split = existsSync(join(dir, 'split.json')) ? ((await readJson(join(dir, 'split.json'))) as { counts: { train: number; eval: number } }).counts : null;
   return {
@@ -55,7 +69,8 @@ export async function listDatasets(projectDir: string | null): Promise<DatasetSu
 
 export async function describeDataset(dir: string): Promise<DatasetDetail> {
   const summary = await datasetSummary(dir);
-  const report = (await readJson(join(dir, 'report.json')).catch(() => ({ issues: [], counts: {} }))) as DatasetDetail['issues'] extends infer I ? { issues: I; counts: Record<string, number> } : never;
+  let report = await readReport(dir);
+  if (edited(dir) && summary.format !== 'retrieval') report = liveIssues(report.issues, report.counts, await allRows(dir));
   const mining = existsSync(join(dir, 'mining-report.json')) ? await readJson(join(dir, 'mining-report.json')) : null;
   const h = await editHistory(dir);
   return {

@@ -148,6 +148,11 @@ describe('loadModelFolder errors', () => {
     await fails(dir, /has no config.json/, 'NOT_FOUND');
   });
 
+  it('says a folder that is not there does not exist (not that it lacks config.json)', async () => {
+    const dir = join(fresh(), 'typo');
+    await fails(dir, /typo does not exist; check the path/, 'NOT_FOUND');
+  });
+
   it('unknown architecture names the model_type and the supported ones', async () => {
     const dir = fresh();
     await writeTinyModel(dir, { config: { model_type: 'new', architectures: ['NewModel'] } });

@@ -1,7 +1,7 @@
 // Loading a model folder (DESIGN §5): Hugging Face config + safetensors weights, the
 // sentence-transformers modules around them, and which tokenizer files it has. The encoder's
 // parameter list comes from the caller (`expected`), so this file knows file formats only.
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { readJsonIfExists } from '../tokenize/tokenizer-files.js';
@@ -48,6 +48,16 @@ export interface LoadOptions {
   expected: ExpectedParams;
 }
 
+/**
+ * Why a model folder gave no config.json. Paths are typed in the browser, so the usual cause is
+ * a folder that is not there (a typo), which "has no config.json" hid (issue 15 item 18).
+ */
+export async function noConfigError(dir: string, needs: string): Promise<EngineError> {
+  const found = await stat(dir).catch(() => null);
+  if (!found) return new EngineError('NOT_FOUND', `${dir} does not exist; check the path, or give a Hugging Face model folder (${needs}), e.g. from \`embedsmith pull ORG/NAME\``, { dir });
+  return new EngineError('NOT_FOUND', `${dir} has no config.json; give a Hugging Face model folder (${needs}), e.g. from \`embedsmith pull ORG/NAME\``, { dir });
+}
+
 export async function loadModelFolder(dir: string, opts: LoadOptions): Promise<LoadedModel> {
   const notes: string[] = [];
   // modules.json may move the transformers files into a sub-folder; read it before config.json.
@@ -55,9 +65,7 @@ export async function loadModelFolder(dir: string, opts: LoadOptions): Promise<L
   const hfDir = probe?.transformerPath ? join(dir, probe.transformerPath) : dir;
   const configFile = join(hfDir, 'config.json');
   const raw = await readJsonIfExists(configFile);
-  if (raw === undefined) {
-    throw new EngineError('NOT_FOUND', `${dir} has no config.json; give a Hugging Face model folder (config.json + model.safetensors + tokenizer files), e.g. from \`embedsmith pull ORG/NAME\``, { dir });
-  }
+  if (raw === undefined) throw await noConfigError(dir, 'config.json + model.safetensors + tokenizer files');
   const config = parseModelConfig(raw, configFile);
   const sentence = await readSentenceConfig(dir, config.hiddenSize);
   const weights = await readWeights(hfDir, config, opts.expected);

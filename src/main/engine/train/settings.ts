@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { EngineError } from '../../../shared/errors.js';
 import { TRAIN_RANGES, rangeProblem, type SettingRange } from '../../../shared/setting-ranges.js';
+import { RESUME_MATCHED_SETTINGS } from '../../../shared/jobs.js';
 import type { InstructionTemplate } from '../data/templates.js';
 import { rolePrompt } from '../model/embed.js';
 import { readSentenceConfig } from '../model/sentence-config.js';
@@ -150,11 +151,7 @@ export function checkSettings(s: TrainSettings): TrainSettings {
 }
 
 /** Settings that must match for --resume to continue bit-exactly. */
-const RESUME_KEYS: (keyof TrainSettings)[] = [
-  'model', 'data', 'epochs', 'maxSteps', 'batchSize', 'lr', 'warmup', 'schedule', 'weightDecay', 'temperature',
-  'maxLength', 'dropout', 'seed', 'shuffle', 'negatives', 'maxGradNorm', 'template', 'threads', 'loss', 'symmetric', 'learnTemperature', 'gradCacheRows',
-  'matryoshka', 'matryoshkaWeights', 'guide', 'guideMargin', 'guideMarginStrategy',
-];
+export const RESUME_KEYS: readonly (keyof TrainSettings)[] = ['model', 'data', 'threads', ...RESUME_MATCHED_SETTINGS];
 
 /** The settings --resume must match, as one object (the checkpoint's fingerprint hashes it). */
 export function resumeSettings(s: TrainSettings): Partial<TrainSettings> {

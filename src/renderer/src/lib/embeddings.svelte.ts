@@ -8,9 +8,10 @@
 // projection file keeps for each model; the before and after lists are compared by text to mark
 // what fine-tuning brought in and pushed out. Files written before they were kept have none, and
 // fall back to the nearest points in the 2-D layout (which UMAP distorts; the page says so).
+import { SvelteSet } from 'svelte/reactivity';
 import { EngineError, type EngineApi, type ErrorData, type ProjectionNeighbours, type ProjectionView } from '../../../shared/api.js';
 import { alignByText, applyAlignment, type Alignment } from './procrustes.js';
-import { boundsOf, cloudFromPoints, colourByLabel, GridIndex, PALETTE, type Bounds, type Cloud } from './scatter.js';
+import { boundsOf, cloudFromPoints, colourByLabel, GridIndex, PALETTE, type Bounds, type Cloud, type Zoom } from './scatter.js';
 
 export type Side = 'before' | 'after';
 export const SIDES: readonly Side[] = ['before', 'after'];
@@ -25,6 +26,8 @@ export interface Layout {
   /** Point indices grouped by colour (index into PALETTE; the last group is grey), so a
    *  redraw sets each fill style once. */
   byColour: Int32Array[];
+  /** Each point's colour group (index into PALETTE; PALETTE.length is grey). */
+  colour: Uint8Array;
   /** Nearest texts in the embedding space; null for files written before they were kept. */
   neighbours: ProjectionNeighbours | null;
 }
@@ -60,6 +63,7 @@ function layoutOf(view: ProjectionView, cloud: Cloud, colour: Uint8Array): Layou
     grid: new GridIndex(cloud),
     byText: new Map(view.texts.map((t, i) => [t, i])),
     byColour: groups.map((g) => Int32Array.from(g)),
+    colour,
     neighbours: view.neighbours ?? null,
   };
 }
@@ -101,6 +105,15 @@ export class EmbeddingsView {
   picked = $state.raw<string | null>(null);
   /** A lasso selection: the view it was drawn in and the texts inside. */
   lassoed = $state.raw<{ side: Side; texts: string[] } | null>(null);
+  /** The zoom both views share (they have the same axes); null: everything, fitted. */
+  zoom = $state.raw<Zoom | null>(null);
+  /** Legend entries switched off (colour groups: PALETTE index, PALETTE.length for grey). */
+  readonly hidden = new SvelteSet<number>();
+
+  /** Shows or hides one legend entry's points in both views. */
+  toggleColour(colour: number): void {
+    if (!this.hidden.delete(colour)) this.hidden.add(colour);
+  }
 
   constructor(engine: EngineApi) {
     this.#engine = engine;

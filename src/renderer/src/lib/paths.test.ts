@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { folderNameFor, joinPath } from './paths.js';
+import { distinguishingTails, folderNameFor, joinPath } from './paths.js';
 import { pageFromHash, PAGES } from './pages.js';
 
 describe('folderNameFor', () => {
@@ -29,5 +29,28 @@ describe('pageFromHash', () => {
   it('a page still to come names its issue; every section has landed now', () => {
     for (const page of PAGES) if (page.pending) expect(page.pending.issue).toBeGreaterThan(0);
     expect(PAGES.filter((p) => p.pending).map((p) => p.id)).toEqual([]);
+  });
+});
+
+describe('distinguishingTails', () => {
+  it('tells same-named projects apart by the shortest path tail, and leaves unique names alone', () => {
+    const tails = distinguishingTails([
+      { dir: '/home/ada/Embedsmith/Embedsmith demo', name: 'Embedsmith demo' },
+      { dir: '/tmp/a/Embedsmith demo', name: 'Embedsmith demo' },
+      { dir: '/tmp/b/Embedsmith demo', name: 'Embedsmith demo' },
+      { dir: '/tmp/demo-2', name: 'Embedsmith demo' },
+      { dir: '/p/legal', name: 'Legal' },
+    ]);
+    expect(tails.get('/home/ada/Embedsmith/Embedsmith demo')).toBe('…/Embedsmith/Embedsmith demo');
+    expect(tails.get('/tmp/a/Embedsmith demo')).toBe('…/a/Embedsmith demo');
+    expect(tails.get('/tmp/b/Embedsmith demo')).toBe('…/b/Embedsmith demo');
+    expect(tails.get('/tmp/demo-2')).toBe('…/demo-2');
+    expect(tails.get('/p/legal')).toBeNull();
+  });
+
+  it('shows the whole path when one is the tail of another', () => {
+    const tails = distinguishingTails([{ dir: '/x/y', name: 'N' }, { dir: '/a/x/y', name: 'N' }]);
+    expect(tails.get('/x/y')).toBe('/x/y');
+    expect(tails.get('/a/x/y')).toBe('/a/x/y');
   });
 });

@@ -3,7 +3,7 @@
 // transform and against a brute-force sweep over every rotation angle (with and without a
 // mirror), each with its own least-squares scale and shift.
 import { describe, expect, it } from 'vitest';
-import { alignByText, applyAlignment, fitProcrustes, mul2, svd2, type Mat2 } from './procrustes.js';
+import { alignByText, applyAlignment, fitProcrustes, layoutAgreement, mul2, svd2, type Mat2 } from './procrustes.js';
 
 /** Seeded uniform in [0, 1) (mulberry32), so failures reproduce. */
 function rng(seed: number): () => number {
@@ -160,5 +160,21 @@ describe('alignByText', () => {
 
   it('is null when the projections share no texts', () => {
     expect(alignByText({ texts: ['a', 'b', 'c'], x: [0, 1, 2], y: [0, 1, 0] }, { texts: ['x', 'y', 'z'], x: [0, 1, 2], y: [0, 1, 0] })).toBeNull();
+  });
+});
+
+describe('layoutAgreement', () => {
+  it('is 100% for a planted transform, near 0% for unrelated layouts, and 1 − e² between', () => {
+    const b = cloud(400, 21);
+    expect(layoutAgreement(fitProcrustes(transform(b, 33, true, 2.5, [4, -1], 0, 1), b)!)).toEqual({ percent: 100, words: 'nearly the same picture' });
+    // Independent clouds: the least-squares scale all but vanishes, so nothing is explained.
+    const r = rng(22);
+    const uniform = (n: number) => Array.from({ length: 2 * n }, () => r() * 10);
+    const unrelated = fitProcrustes(uniform(400), uniform(400))!;
+    expect(unrelated.relativeError).toBeGreaterThan(0.95);
+    expect(unrelated.relativeError).toBeLessThanOrEqual(1);
+    expect(layoutAgreement(unrelated).percent).toBeLessThan(10);
+    expect(layoutAgreement({ relativeError: 0.62 })).toEqual({ percent: 62, words: 'the same broad shape, with groups shifted' });
+    expect(layoutAgreement({ relativeError: 0.9 }).words).toMatch(/^largely rearranged/);
   });
 });

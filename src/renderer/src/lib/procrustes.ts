@@ -56,8 +56,24 @@ export interface Alignment {
   /** Points matched by text that the fit used. */
   matched: number;
   /** Root-mean-square distance of the matched points after alignment, over the before set's
-   *  RMS radius: 0 is a perfect fit, about 1.4 is no better than unrelated layouts. */
+   *  RMS radius: 0 is a perfect fit, 1 no better than shrinking the after set to one point
+   *  (the least-squares scale makes that the worst case: unrelated layouts come near it). */
   relativeError: number;
+}
+
+/**
+ * The alignment said for people: how much of where texts sit in the before map the aligned
+ * after map reproduces, 1 − relativeError² (the share of the before map's spread explained,
+ * Procrustes' R²), as a whole percent and in words.
+ */
+export function layoutAgreement(al: Pick<Alignment, 'relativeError'>): { percent: number; words: string } {
+  const percent = Math.round(100 * Math.max(0, 1 - al.relativeError ** 2));
+  const words =
+    percent >= 90 ? 'nearly the same picture'
+    : percent >= 60 ? 'the same broad shape, with groups shifted'
+    : percent >= 30 ? 'partly rearranged: some groups kept together, others moved'
+    : 'largely rearranged: fine-tuning changed which texts sit together';
+  return { percent, words };
 }
 
 /** The fit of B onto A over matched pairs (a[i] ↔ b[i], flat [x0, y0, x1, y1, …]); null under 3 pairs. */

@@ -2,7 +2,7 @@
 // scale round trips and aspect, grid hit-testing and k-nearest on clustered and degenerate
 // data, lasso point-in-polygon on convex and concave shapes.
 import { describe, expect, it } from 'vitest';
-import { boundsOf, cloudFromPoints, colourByLabel, GridIndex, OTHER_COLOUR, PALETTE, pointInPolygon, ViewScale, type Cloud } from './scatter.js';
+import { boundsOf, cloudFromPoints, colourByLabel, densityAlpha, densityGrid, GridIndex, OTHER_COLOUR, PALETTE, panBy, pointInPolygon, ViewScale, zoomAt, ZOOM_LIMITS, type Cloud } from './scatter.js';
 
 function rng(seed: number): () => number {
   return () => {
@@ -167,5 +167,76 @@ describe('colourByLabel', () => {
     expect(m.legend).toHaveLength(PALETTE.length);
     expect(m.other).toBe(3);
     expect(OTHER_COLOUR).toMatch(/^#/);
+  });
+});
+
+describe('zoom and pan', () => {
+  const b = { minX: -5, minY: -2, maxX: 15, maxY: 8 };
+  const W = 400, H = 320;
+
+  it('keeps the data point under the pointer in place while zooming, and zooms by the factor', () => {
+    const fitted = new ViewScale(b, W, H);
+    let view = zoomAt(b, W, H, null, 100, 50, 2);
+    const dx = fitted.dataX(100), dy = fitted.dataY(50);
+    let s = new ViewScale(b, W, H, 12, view);
+    expect(s.k).toBeCloseTo(2 * fitted.k, 9);
+    expect(s.px(dx)).toBeCloseTo(100, 9);
+    expect(s.py(dy)).toBeCloseTo(50, 9);
+    // A second step elsewhere compounds the zoom and pins that point instead.
+    const before = s;
+    view = zoomAt(b, W, H, view, 300, 250, 1.5);
+    s = new ViewScale(b, W, H, 12, view);
+    expect(s.k).toBeCloseTo(3 * fitted.k, 9);
+    expect(s.px(before.dataX(300))).toBeCloseTo(300, 9);
+    expect(s.py(before.dataY(250))).toBeCloseTo(250, 9);
+  });
+
+  it('stops at the zoom limits', () => {
+    let view = null;
+    for (let i = 0; i < 60; i++) view = zoomAt(b, W, H, view, 200, 160, 2);
+    expect(view!.zoom).toBe(ZOOM_LIMITS.max);
+    for (let i = 0; i < 60; i++) view = zoomAt(b, W, H, view, 200, 160, 0.5);
+    expect(view!.zoom).toBe(ZOOM_LIMITS.min);
+  });
+
+  it('pans so the content follows the pointer, and zoom 1 at the box centre is the fitted view', () => {
+    const fitted = new ViewScale(b, W, H);
+    const same = new ViewScale(b, W, H, 12, { zoom: 1, cx: 5, cy: 3 });
+    expect([same.k, same.ox, same.oy]).toEqual([fitted.k, fitted.ox, fitted.oy]);
+    const moved = new ViewScale(b, W, H, 12, panBy(b, W, H, null, 30, -20));
+    expect(moved.px(2)).toBeCloseTo(fitted.px(2) + 30, 9);
+    expect(moved.py(2)).toBeCloseTo(fitted.py(2) - 20, 9);
+  });
+});
+
+describe('density shading', () => {
+  it('counts points per screen cell as a brute-force count does, leaving out hidden and off-canvas points', () => {
+    const c = umapLike(3000, 4);
+    const W = 300, H = 200, cell = 7;
+    const scale = new ViewScale(boundsOf([c]), W, H, 12, { zoom: 2, cx: 0, cy: 4 }); // zoomed: some points fall outside
+    const skip = (i: number) => i % 7 === 0;
+    const g = densityGrid(c, scale, W, H, cell, skip);
+    const want = new Uint32Array(g.cols * g.rows);
+    let outside = 0;
+    for (let i = 0; i < c.n; i++) {
+      if (skip(i)) continue;
+      const px = scale.px(c.x[i]), py = scale.py(c.y[i]);
+      if (px < 0 || px >= W || py < 0 || py >= H) {
+        outside++;
+        continue;
+      }
+      want[Math.floor(py / cell) * g.cols + Math.floor(px / cell)]++;
+    }
+    expect(outside).toBeGreaterThan(0);
+    expect([...g.counts]).toEqual([...want]);
+    expect(g.max).toBe(Math.max(...want));
+  });
+
+  it('shades nothing for a lone point and more for fuller cells', () => {
+    expect(densityAlpha(1, 50)).toBe(0);
+    expect(densityAlpha(5, 1)).toBe(0);
+    expect(densityAlpha(2, 50)).toBeGreaterThan(0);
+    expect(densityAlpha(50, 50)).toBeGreaterThan(densityAlpha(10, 50));
+    expect(densityAlpha(50, 50)).toBeLessThanOrEqual(0.4); // light enough for the points on top to keep their colours
   });
 });

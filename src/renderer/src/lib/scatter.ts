@@ -42,18 +42,34 @@ export function boundsOf(clouds: readonly Cloud[]): Bounds {
   return { minX, minY, maxX, maxY };
 }
 
-/** Data → CSS pixels: uniform, centred, y up (as plots are read), `pad` pixels of margin. */
+/**
+ * Where the user zoomed and panned to: `zoom` × the fitted scale, with the data point
+ * (cx, cy) at the canvas centre. Kept in data units, so both views (same axes) share one and
+ * it survives a resize. Null: the whole cloud, fitted.
+ */
+export interface Zoom {
+  zoom: number;
+  cx: number;
+  cy: number;
+}
+
+/** How far in and out the wheel goes, × the fitted view. */
+export const ZOOM_LIMITS = { min: 0.5, max: 400 } as const;
+
+/** Data → CSS pixels: uniform, centred, y up (as plots are read), `pad` pixels of margin; zoomed when asked. */
 export class ViewScale {
   readonly k: number;
   readonly ox: number;
   readonly oy: number;
 
-  constructor(b: Bounds, width: number, height: number, pad = 12) {
+  constructor(b: Bounds, width: number, height: number, pad = 12, view: Zoom | null = null) {
     const w = Math.max(b.maxX - b.minX, 1e-9), h = Math.max(b.maxY - b.minY, 1e-9);
-    this.k = Math.max(1e-9, Math.min((width - 2 * pad) / w, (height - 2 * pad) / h));
-    // Centre the box: the leftover space is split evenly on both sides.
-    this.ox = (width - this.k * (b.minX + b.maxX)) / 2;
-    this.oy = (height + this.k * (b.minY + b.maxY)) / 2;
+    const fitted = Math.max(1e-9, Math.min((width - 2 * pad) / w, (height - 2 * pad) / h));
+    this.k = fitted * (view?.zoom ?? 1);
+    // Centre the box (or the zoom's centre): the leftover space is split evenly on both sides.
+    const cx = view ? view.cx : (b.minX + b.maxX) / 2, cy = view ? view.cy : (b.minY + b.maxY) / 2;
+    this.ox = width / 2 - this.k * cx;
+    this.oy = height / 2 + this.k * cy;
   }
   px(x: number): number {
     return this.ox + this.k * x;
@@ -67,6 +83,55 @@ export class ViewScale {
   dataY(py: number): number {
     return (this.oy - py) / this.k;
   }
+}
+
+/**
+ * The zoom after a wheel step of `factor` at pixel (px, py): the data point under the pointer
+ * stays under it. Clamped to ZOOM_LIMITS (a step past them keeps the limit).
+ */
+export function zoomAt(b: Bounds, width: number, height: number, view: Zoom | null, px: number, py: number, factor: number): Zoom {
+  const before = new ViewScale(b, width, height, 12, view);
+  const zoom = Math.min(ZOOM_LIMITS.max, Math.max(ZOOM_LIMITS.min, (view?.zoom ?? 1) * factor));
+  const k = (before.k / (view?.zoom ?? 1)) * zoom;
+  const dx = before.dataX(px), dy = before.dataY(py);
+  return { zoom, cx: dx - (px - width / 2) / k, cy: dy + (py - height / 2) / k };
+}
+
+/** The view moved by a drag of (dx, dy) CSS pixels: the content follows the pointer. */
+export function panBy(b: Bounds, width: number, height: number, view: Zoom | null, dx: number, dy: number): Zoom {
+  const s = new ViewScale(b, width, height, 12, view);
+  const zoom = view?.zoom ?? 1;
+  const cx = view ? view.cx : (b.minX + b.maxX) / 2, cy = view ? view.cy : (b.minY + b.maxY) / 2;
+  return { zoom, cx: cx - dx / s.k, cy: cy + dy / s.k };
+}
+
+/**
+ * Points per screen cell of `cell` CSS pixels (row-major, cols × rows), for shading where
+ * points pile up: at 300 points in a few blobs, single dots hide how many sit on each spot.
+ * Points outside the canvas are not counted.
+ */
+export function densityGrid(cloud: Cloud, scale: ViewScale, width: number, height: number, cell: number, skip?: (i: number) => boolean): { cols: number; rows: number; counts: Uint32Array; max: number } {
+  const cols = Math.max(1, Math.ceil(width / cell)), rows = Math.max(1, Math.ceil(height / cell));
+  const counts = new Uint32Array(cols * rows);
+  let max = 0;
+  for (let i = 0; i < cloud.n; i++) {
+    if (skip?.(i)) continue;
+    const px = scale.px(cloud.x[i]), py = scale.py(cloud.y[i]);
+    if (!(px >= 0 && px < width && py >= 0 && py < height)) continue;
+    const c = Math.floor(py / cell) * cols + Math.floor(px / cell);
+    if (++counts[c] > max) max = counts[c];
+  }
+  return { cols, rows, counts, max };
+}
+
+/**
+ * Opacity of a density cell holding `count` points when the fullest holds `max`: none for a
+ * lone point (it is drawn as itself), then rising with the logarithm so a 10× pile reads as
+ * darker without hiding the small ones.
+ */
+export function densityAlpha(count: number, max: number): number {
+  if (count < 2 || max < 2) return 0;
+  return 0.06 + 0.3 * (Math.log(count) / Math.log(max));
 }
 
 /** Inside a polygon (flat [x0, y0, x1, y1, …], implicitly closed), by the even–odd rule. */

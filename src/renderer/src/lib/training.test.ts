@@ -83,7 +83,23 @@ describe('the request', () => {
     expect(r).toMatchObject({ model: '/m', dataset: '/d', out: '/p/runs/r', resume: true });
     expect(r.settings).toMatchObject({ maxSteps: 6, batchSize: 32, lr: 2e-5, template: { query: 'q: ', document: '' }, eval: '/d', evalEvery: 2, device: 'auto' });
     // Not request settings: the engine sets these itself.
-    for (const k of ['threads', 'maxGradNorm', 'keepCheckpoints', 'model', 'data']) expect(r.settings).not.toHaveProperty(k);
+    for (const k of ['threads', 'model', 'data']) expect(r.settings).not.toHaveProperty(k);
+  });
+
+  it('resumes a run trained with a loss and options the form does not set (--loss supcon --symmetric …)', () => {
+    // A CLI run's config.json: each of these is compared on resume, so leaving one out made the
+    // engine refuse ("loss was "supcon", now "auto"").
+    const config = {
+      eval: null, epochs: 1, maxSteps: 6, batchSize: 32, lr: 2e-5, warmup: 0.1, schedule: 'constant', weightDecay: 0.01, temperature: 0.07,
+      maxLength: 64, dropout: 0.1, seed: 7, shuffle: false, negatives: 1, maxGradNorm: 5, evalEvery: 0, metric: 'ndcg@10', patience: 0,
+      checkpointEvery: 3, keepCheckpoints: 4, device: 'cpu', model: '/m', data: '/d', template: { query: '', document: '' }, threads: 2,
+      loss: 'supcon', symmetric: true, learnTemperature: true, gradCacheRows: 8,
+    };
+    const r = resumeRequest({ dir: '/p/runs/r', config, metrics: [], checkpoints: [3], modelDir: null });
+    expect(r.settings).toMatchObject({
+      loss: 'supcon', symmetric: true, learnTemperature: true, gradCacheRows: 8, maxGradNorm: 5, keepCheckpoints: 4,
+      schedule: 'constant', temperature: 0.07, dropout: 0.1, shuffle: false, negatives: 1, checkpointEvery: 3, device: 'cpu',
+    });
   });
 
   it('suggests a run name past the ones that exist', () => {

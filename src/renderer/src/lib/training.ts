@@ -1,7 +1,7 @@
 // The Training page's rules without the markup: presets, the form and the TrainRequest it
 // makes (DESIGN §6 `embedsmith train`), the pre-flight memory estimate, the ETA, the series
 // the charts draw from metrics.jsonl, and the request that resumes a stopped run.
-import type { DeviceChoice, RunView, TrainRequest } from '../../../shared/api.js';
+import { RESUME_REPEATED_SETTINGS, type DeviceChoice, type RunView, type TrainRequest } from '../../../shared/api.js';
 import { autoEvalEvery } from '../../../shared/train-defaults.js';
 
 export type PresetId = 'quick' | 'balanced' | 'thorough';
@@ -101,13 +101,10 @@ export function trainRequest(
   };
 }
 
-/** Settings the engine compares on resume (train/settings.ts RESUME_KEYS and the eval ones). */
-const RESUMED = ['epochs', 'maxSteps', 'batchSize', 'lr', 'warmup', 'schedule', 'weightDecay', 'temperature', 'maxLength', 'dropout', 'seed', 'shuffle', 'negatives', 'eval', 'evalEvery', 'metric', 'patience', 'checkpointEvery', 'device', 'template'] as const;
-
 /** Resuming must repeat the run's settings exactly (the engine refuses otherwise): taken from its config.json. */
 export function resumeRequest(run: RunView): TrainRequest {
   const c = run.config;
-  const settings = Object.fromEntries(RESUMED.filter((k) => k in c).map((k) => [k, c[k]])) as TrainRequest['settings'];
+  const settings = Object.fromEntries(RESUME_REPEATED_SETTINGS.filter((k) => k in c).map((k) => [k, c[k]])) as TrainRequest['settings'];
   return { model: String(c.model), dataset: String(c.data), out: run.dir, resume: true, settings };
 }
 

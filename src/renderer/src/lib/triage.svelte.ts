@@ -24,6 +24,9 @@ export interface NegativeView {
 const ACCEPTED_KEY = 'embedsmith.triage.';
 const key = (index: number, text: string) => `${index}\u0000${text}`;
 
+/** Rows asked of the engine per call when every row is read (its readDatasetRows limit). */
+const READ_ALL_CHUNK = 5000;
+
 export class TriageState {
   readonly dir: string;
   readonly limit: number;
@@ -32,6 +35,11 @@ export class TriageState {
   #total = $state(0);
   #offset = $state(0);
   #search = '';
+  // "Only rows with flagged negatives" filters every row, not the page: the flag depends on the
+  // threshold being typed and on Keep marks kept here, so the engine cannot filter; every row
+  // (matching the search) is read once and filtered here, and paged here too.
+  #flaggedOnly = $state(false);
+  #all = $state.raw<DatasetRowView[]>([]);
   #loading = $state(false);
   #busy = $state(false);
   #error = $state.raw<ErrorData | null>(null);
@@ -77,9 +85,47 @@ export class TriageState {
     return this.#notice;
   }
 
+  get flaggedOnly(): boolean {
+    return this.#flaggedOnly;
+  }
+
+  async setFlaggedOnly(on: boolean): Promise<void> {
+    this.#flaggedOnly = on;
+    this.#offset = 0;
+    await this.load();
+  }
+
+  /**
+   * The rows to show under `rule`, with their count and the flagged negatives among all of
+   * them (`scope` 'all'), or the engine's page as it is (`scope` 'page').
+   */
+  view(rule: FlagRule): { rows: { row: DatasetRowView; negatives: NegativeView[] }[]; total: number; offset: number; flagged: number; scope: 'all' | 'page' } {
+    const withFlags = (row: DatasetRowView) => ({ row, negatives: this.negatives(row, rule) });
+    const flaggedIn = (v: { negatives: NegativeView[] }) => v.negatives.filter((n) => n.flag && !n.accepted).length;
+    if (!this.#flaggedOnly) {
+      const rows = this.#rows.map(withFlags);
+      return { rows, total: this.#total, offset: this.#offset, flagged: rows.reduce((s, v) => s + flaggedIn(v), 0), scope: 'page' };
+    }
+    const kept = this.#all.map(withFlags).filter((v) => flaggedIn(v) > 0);
+    // Rows leave the filter as they are reviewed: past the end, show the last page.
+    const offset = kept.length === 0 ? 0 : Math.min(this.#offset, Math.floor((kept.length - 1) / this.limit) * this.limit);
+    return { rows: kept.slice(offset, offset + this.limit), total: kept.length, offset, flagged: kept.reduce((s, v) => s + flaggedIn(v), 0), scope: 'all' };
+  }
+
   async load(): Promise<void> {
     this.#loading = true;
     try {
+      if (this.#flaggedOnly) {
+        const all: DatasetRowView[] = [];
+        for (let total = Infinity; all.length < total; ) {
+          const r = await this.#engine.readDatasetRows(this.dir, { offset: all.length, limit: READ_ALL_CHUNK, search: this.#search || undefined });
+          all.push(...r.rows);
+          total = r.rows.length ? r.total : all.length;
+        }
+        for (const row of all) this.#remember(row);
+        this.#all = all;
+        return;
+      }
       const r = await this.#engine.readDatasetRows(this.dir, { offset: this.#offset, limit: this.limit, search: this.#search || undefined });
       for (const row of r.rows) this.#remember(row);
       this.#rows = r.rows;
@@ -97,11 +143,13 @@ export class TriageState {
     await this.load();
   }
 
-  async page(delta: 1 | -1): Promise<void> {
-    const next = this.#offset + delta * this.limit;
-    if (next < 0 || next >= this.#total) return;
+  /** Moves a page from `from` (the offset shown) within `total` rows (the count shown). */
+  async page(delta: 1 | -1, from: number, total: number): Promise<void> {
+    const next = from + delta * this.limit;
+    if (next < 0 || next >= total) return;
     this.#offset = next;
-    await this.load();
+    // Every row is here already when filtering.
+    if (!this.#flaggedOnly) await this.load();
   }
 
   negatives(row: DatasetRowView, rule: FlagRule): NegativeView[] {

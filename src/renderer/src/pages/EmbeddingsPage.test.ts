@@ -68,7 +68,7 @@ beforeAll(() => {
   // A 2-D context that does nothing but count the points drawn.
   vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockImplementation(
     () =>
-      new Proxy({ rect: () => rects.push(1) } as Record<string | symbol, unknown>, {
+      new Proxy({ rect: (_x: number, _y: number, w: number) => rects.push(w) } as Record<string | symbol, unknown>, {
         get: (t, k) => (k in t ? t[k] : () => {}),
         set: () => true,
       }) as unknown as CanvasRenderingContext2D,
@@ -164,10 +164,12 @@ describe('Embeddings page', () => {
       'Other / no label (1)',
     ]);
     const note = document.querySelector('[data-testid="alignment"]')!.textContent!.replace(/\s+/g, ' ');
-    expect(note).toContain('mirrored');
-    expect(note).toContain('scaled ×0.50');
-    expect(note).toContain('over 6 shared texts');
-    expect(note).toContain('mismatch is 0%');
+    // In plain words: how far the maps agree, and what was done to line them up.
+    expect(note).toContain('The two maps agree 100% — nearly the same picture.');
+    expect(note).toContain('flipped');
+    expect(note).toContain('shrunk ×0.50');
+    expect(note).toContain('using the 6 texts both show');
+    expect(note).not.toMatch(/mismatch|spread/);
   });
 
   it('shows the text on hover and lists neighbours in both views on click, aligned alike', async () => {
@@ -278,9 +280,60 @@ describe('Embeddings page', () => {
       search.dispatchEvent(new Event('input', { bubbles: true }));
     });
     expect(document.querySelector('main')!.textContent).toContain('1 text matches.');
-    expect(rects.length - drawnBefore).toBe(12); // both views redrawn: dimmed and emphasised passes
+    const drawn = rects.slice(drawnBefore);
+    expect(drawn).toHaveLength(12); // both views redrawn: dimmed and emphasised passes
+    // The match stands out: at least 9 px across (the others 5), once in each view.
+    expect(drawn.filter((w) => w >= 9)).toHaveLength(2);
+    expect(drawn.filter((w) => w < 9).every((w) => w === 5)).toBe(true);
     await act(() => button('reset password').click());
     expect(document.querySelector('.picked')!.textContent).toBe('reset password');
+  });
+
+  it('zooms both views with the wheel at the pointer (the page does not scroll), pans by dragging, and resets', async () => {
+    const { engine } = engineWithProject();
+    await start(engine);
+    await projectBoth(engine);
+    const [before, after] = canvases();
+    expect(button('Reset zoom').disabled).toBe(true);
+    const wheel = new WheelEvent('wheel', { bubbles: true, cancelable: true, deltaY: -400, ...screen(10, 10) });
+    await act(() => before.dispatchEvent(wheel));
+    expect(wheel.defaultPrevented).toBe(true); // the canvas takes the wheel, not the page
+    const zoom = Number(before.dataset.zoom);
+    expect(zoom).toBeGreaterThan(1.5);
+    expect(after.dataset.zoom).toBe(before.dataset.zoom); // one zoom for both views
+    // The point under the wheel stayed put: hovering the same pixel finds the same text.
+    await act(() => pointer(before, 'pointermove', screen(10, 10)));
+    expect(document.querySelector('[role="tooltip"]')!.textContent).toContain('reset password');
+    // A drag of 40 px to the left carries the point under the pointer along.
+    const from = screen(10, 10);
+    await act(() => pointer(before, 'pointerdown', from));
+    await act(() => pointer(before, 'pointermove', { clientX: from.clientX - 40, clientY: from.clientY }));
+    await act(() => pointer(before, 'pointerup', { clientX: from.clientX - 40, clientY: from.clientY }));
+    expect(document.querySelector('.picked')).toBeNull(); // a drag is not a click
+    await act(() => pointer(before, 'pointermove', { clientX: from.clientX - 40, clientY: from.clientY }));
+    expect(document.querySelector('[role="tooltip"]')!.textContent).toContain('reset password'); // the content moved with the pointer
+    await act(() => button('Reset zoom').click());
+    expect(before.dataset.zoom).toBe('1');
+    await act(() => before.dispatchEvent(new KeyboardEvent('keydown', { key: '+', bubbles: true })));
+    expect(Number(before.dataset.zoom)).toBe(1.5);
+    await act(() => before.dispatchEvent(new KeyboardEvent('keydown', { key: '0', bubbles: true })));
+    expect(before.dataset.zoom).toBe('1');
+  });
+
+  it('hides and shows a label from the legend, in both views', async () => {
+    const { engine } = engineWithProject();
+    await start(engine);
+    await projectBoth(engine);
+    const billing = [...document.querySelectorAll<HTMLButtonElement>('[aria-label="Colours by label"] button')].find((b) => b.textContent!.includes('billing'))!;
+    expect(billing.getAttribute('aria-pressed')).toBe('true');
+    await act(() => billing.click());
+    expect(billing.getAttribute('aria-pressed')).toBe('false');
+    expect(canvases().map((c) => c.dataset.drawn)).toEqual(['3', '3']);
+    // A hidden point cannot be picked either.
+    await pickAt(canvases()[0], 0, 0);
+    expect(document.querySelector('.picked')).toBeNull();
+    await act(() => billing.click());
+    expect(canvases().map((c) => c.dataset.drawn)).toEqual(['6', '6']);
   });
 
   it('lassoes a cluster, shows it in both views, and copies or downloads its texts', async () => {

@@ -149,6 +149,16 @@ describe('Mining page', () => {
     expect(byLabel('New dataset name').value).toBe('faq-mined-2'); // the next run will not collide
   });
 
+  it('says mining is running, not that there are no datasets, while the first one is mined', async () => {
+    const engine = engineWithProject({ model: '/models/mini', dataset: FAQ });
+    await start(engine);
+    const placeholder = () => select('Mined dataset to review').options[0].textContent!.trim();
+    expect(placeholder()).toBe('No mined datasets yet: mine negatives above');
+    await act(() => button('Mine negatives').click());
+    expect(placeholder()).toBe('Mining is running: its dataset is listed when it finishes');
+    expect(main()).not.toContain('No datasets');
+  });
+
   it('sends the settings the user chose, and holds back ones that cannot work', async () => {
     const engine = engineWithProject({ model: '/models/mini', dataset: FAQ });
     const sent = recordMines(engine);
@@ -265,7 +275,7 @@ describe('Reviewing mined negatives', () => {
 
   it('makes a negative the positive with {positive, negative_K: null}', async () => {
     const engine = await review();
-    await act(() => button('Make negative 1 of row 1 the positive').click());
+    await act(() => button('Make positive: negative 1 of row 1').click());
     expect(edits(engine)).toEqual([[MINED, { op: 'change', index: 1, fields: { positive: 'Refunds are issued within a week', negative_1: null } }]]);
     expect(statusOf('Row 1: negative 1 is now its positive.')).toBeTruthy();
   });
@@ -284,6 +294,33 @@ describe('Reviewing mined negatives', () => {
     await act(() => byLabel('Only rows with flagged negatives').click());
     expect(rowOf('reset my password')).toBeUndefined(); // its one flag was kept
     expect(rowOf('refund')).toBeDefined();
+  });
+
+  it('filters every row for flagged negatives, not the page shown, and counts them all', async () => {
+    const engine = engineWithProject({ model: '/models/mini', dataset: FAQ, mined: MINED });
+    addMined(engine);
+    // 60 rows: every third has one negative at 0.95 (flagged at 0.8), spread over three pages.
+    const many: DatasetRowView[] = Array.from({ length: 60 }, (_, i) => ({
+      index: i, line: i + 2, side: 'train', anchor: `q${i}-anchor`, positive: `answer ${i}`, negatives: [`near ${i}`, `far ${i}`],
+      negativeScores: [i % 3 === 0 ? 0.95 : 0.5, 0.1], negativeRanks: [11, 40],
+    }));
+    engine.datasetRows.set(MINED, many);
+    await start(engine);
+    const range = () => document.querySelector('[data-testid="triage-range"]')!.textContent!.replace(/\s+/g, ' ').trim();
+    expect(range()).toBe('Rows 1–25 of 60; 9 flagged negatives on this page.');
+    await act(() => byLabel('Only rows with flagged negatives').click());
+    expect(range()).toBe('Rows 1–20 of 20 rows with flagged negatives; 20 flagged negatives in all.');
+    expect(rowOf('q57-anchor')).toBeDefined(); // from the engine's third page
+    expect(rowOf('q1-anchor')).toBeUndefined();
+    // The engine was asked for every row, not one page.
+    expect(engine.calls.filter((c) => c.method === 'readDatasetRows').at(-1)!.args[1]).toMatchObject({ offset: 0, limit: 5000 });
+    // The threshold still applies to all of them, and the pager pages the filtered rows.
+    await act(() => type(byLabel('Flag threshold'), '0.4'));
+    expect(range()).toBe('Rows 1–25 of 60 rows with flagged negatives; 60 flagged negatives in all.');
+    await act(() => button('Next rows').click());
+    expect(range()).toBe('Rows 26–50 of 60 rows with flagged negatives; 60 flagged negatives in all.');
+    await act(() => byLabel('Only rows with flagged negatives').click());
+    expect(range()).toBe('Rows 1–25 of 60; 25 flagged negatives on this page.');
   });
 
   it('moves between the same action in the next row with the arrow keys', async () => {

@@ -133,6 +133,25 @@ describe('Training page: settings and pre-flight', () => {
   });
 });
 
+describe('Training page: what it says before and while a run exists', () => {
+  it('asks for a dataset (not a split) when none is chosen, and never says "no runs" while one trains', async () => {
+    const engine = setUp();
+    engine.datasets = [];
+    localStorage.setItem(`embedsmith.workbench.${P}`, JSON.stringify({ model: '/models/mini' }));
+    await start(engine);
+    expect(main()).toContain('Choose a dataset to train on first: evaluation uses its held-out rows.');
+    expect(main()).not.toContain('split it on the Data page');
+    const runs = () => [...document.querySelectorAll<HTMLOptionElement>('#train-show-run option')].map((o) => o.textContent!.trim());
+    expect(runs()).toEqual(['No runs in this project yet']);
+    // A run started (from here or the command line's project): the list does not claim there is none.
+    engine.datasets = [mined];
+    await act(() => engine.trainModel({ model: '/models/mini', dataset: MINED, out: RUN }));
+    await act(() => engine.progressJob(lastJob(engine), { state: 'running', message: 'step 1/2' }));
+    expect(runs()).not.toContain('No runs in this project yet');
+    expect(runs()).toContain('faq-mined-balanced — training…');
+  });
+});
+
 describe('Training page: a run', () => {
   it('trains, polls the run folder while the job runs, draws the curves and takes up the model', async () => {
     const engine = setUp();

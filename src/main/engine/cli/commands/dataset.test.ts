@@ -187,7 +187,7 @@ describe('embedsmith import: retrieval sets and --model', () => {
     const report = JSON.parse(await readFile(join(tmp, 'ds', 'report.json'), 'utf8'));
     expect(report.counts).toEqual({ TOO_MANY_TOKENS: 1 });
     expect(await importCommand([join(tmp, 'p.csv'), '--out', join(tmp, 'ds2'), '--model', join(tmp, 'nope')], s.out)).toBe(2);
-    expect(s.errors.at(-1)).toContain('has no config.json');
+    expect(s.errors.at(-1)).toContain('nope does not exist; check the path');
     expect(await importCommand([join(tmp, 'p.csv'), '--out', join(tmp, 'ds3'), '--max-length', '8'], s.out)).toBe(2);
     expect(s.errors.at(-1)).toContain('--max-length and --template need --model');
     expect((await readdir(tmp)).sort()).toEqual(['ds', 'model', 'p.csv']);

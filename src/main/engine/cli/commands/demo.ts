@@ -3,7 +3,7 @@
 // metrics before and after. Exit 1 if nDCG@10 on the held-out queries did not rise.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { PROJECT_SCHEMA_VERSION } from '../../../../shared/api.js';
+import { DEMO_STAGES, PROJECT_SCHEMA_VERSION } from '../../../../shared/api.js';
 import { runDemoPipeline } from '../../demo/pipeline.js';
 import { defaultStateDir } from '../../host/engine-service.js';
 import { RecentProjects } from '../../workspace/index.js';
@@ -31,7 +31,8 @@ export async function demoCommand(args: string[], out: Out): Promise<number> {
       // The app's demo folder by default, so `npm start` finds this project in its recent list.
       workspace: v.workspace ?? join(homedir(), 'Embedsmith', 'Embedsmith demo'), device, epochs, signal: ctl.signal, log: say,
       onProgress: (_d, _t, message) => {
-        if (!message.startsWith('training') || Date.now() - last > 3000) {
+        // Training reports every step: at most one line in 3 s of it.
+        if (!message.startsWith(DEMO_STAGES[3]) || Date.now() - last > 3000) {
           last = Date.now();
           say(message);
         }
