@@ -1,7 +1,7 @@
 // What EngineApi's read side returns for the pages: datasets (summary, report, rows), models,
 // template previews, saved templates, training runs and projections — plain objects, read back
 // from the engine's folders — and the one edit a dataset row can take.
-import type { ImportRequest } from './jobs.js';
+import type { GeneralEvalReport, ImportRequest } from './jobs.js';
 import type { InstructionTemplate } from './templates.js';
 
 /** One edit of a stored dataset's rows; `index` is the stable 0-based row index. */
@@ -169,6 +169,8 @@ export interface RunView {
   checkpoints: number[];
   /** RUN/model when the run finished. */
   modelDir: string | null;
+  /** RUN/general-eval.json (the forgetting guard's before/after on the general set), when the run has one. */
+  general?: GeneralEvalReport;
 }
 
 export interface ProjectionView {

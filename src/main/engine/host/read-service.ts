@@ -168,7 +168,10 @@ export async function readRun(dir: string): Promise<RunView> {
     }
   });
   const model = join(dir, 'model');
-  return { dir, config, metrics, checkpoints: await listCheckpoints(dir), modelDir: existsSync(join(model, 'model.safetensors')) ? model : null };
+  // general-eval.json is written by the forgetting guard after training; a torn or foreign file is left out.
+  const general = (await readJson(join(dir, 'general-eval.json')).catch(() => null)) as RunView['general'] | null;
+  const hasGeneral = !!general && typeof general === 'object' && !!general.before && !!general.after;
+  return { dir, config, metrics, checkpoints: await listCheckpoints(dir), modelDir: existsSync(join(model, 'model.safetensors')) ? model : null, ...(hasGeneral ? { general } : {}) };
 }
 
 /** A projection file (projection-file.ts), any version: older files come back without neighbours. */
