@@ -43,6 +43,8 @@ export interface EvaluateRequest {
   split?: 'eval' | 'all';
   k?: number;
   device?: DeviceChoice;
+  /** Matryoshka truncation: score the first `dims` dimensions, re-normalised (1 to the model's width). */
+  dims?: number;
 }
 export interface EvaluateJobResult {
   /** 'ndcg@10', 'mrr@10', 'map@100', 'recall@k' … (or 'knn_accuracy', 'knn_macro_f1'). */

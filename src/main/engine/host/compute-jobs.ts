@@ -48,7 +48,7 @@ export async function mineJob(r: MineRequest, { signal, progress }: JobContext):
 }
 
 export async function evaluateJob(r: EvaluateRequest, { signal, progress }: JobContext): Promise<EvaluateJobResult> {
-  const tools = await openModelTools(r.model, { device: r.device, signal });
+  const tools = await openModelTools(r.model, { device: r.device, dims: r.dims, signal });
   try {
     const e = await evaluateDataset({
       dataDir: r.dataset, split: r.split, k: r.k, embed: tools.embed, search: tools.search, signal,

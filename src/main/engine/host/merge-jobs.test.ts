@@ -15,7 +15,7 @@ import { loadModelFolder } from '../model/load.js';
 import { paramSpecs, specFromHfConfig } from '../nn/index.js';
 import { writeRandomBert } from '../model/random-model.js';
 import { openModelTools } from '../mining/embedder.js';
-import { mergeCurveJob, mergeJob, trainJob } from './compute-jobs.js';
+import { evaluateJob, mergeCurveJob, mergeJob, trainJob } from './compute-jobs.js';
 import { readRun } from './read-service.js';
 
 const TOK = 'test/fixtures/models/bert-wordpiece-uncased';
@@ -82,6 +82,39 @@ describe('merge and forgetting-guard jobs', () => {
     expect(r.points[0]!.general['ndcg@10']).toBeCloseTo(b.general['ndcg@10']!, 10);
     expect(r.points[2]!.domain['ndcg@10']).toBeCloseTo(t.domain['ndcg@10']!, 10);
     expect(r.points[2]!.general['ndcg@10']).toBeCloseTo(t.general['ndcg@10']!, 10);
+  });
+
+  it('an evaluate request with dims scores the truncated embeddings, and refuses dims past the width', async () => {
+    const full = await evaluateJob({ model: base, dataset: data, device: 'cpu' }, context().ctx);
+    const four = await evaluateJob({ model: base, dataset: data, device: 'cpu', dims: 4 }, context().ctx);
+    expect(four.perQuery.map((p) => p.ranks[0])).not.toEqual(full.perQuery.map((p) => p.ranks[0])); // the cut changes rankings here
+    // A plain-JS reference: full-width embeddings cut to 4 and re-normalised, ranked by cosine.
+    const tools = await openModelTools(base, { device: 'cpu' });
+    try {
+      const rows = full.perQuery;
+      const docs = [...new Set(rows.flatMap((q) => q.relevant ?? []))];
+      const cut = (v: Float32Array, n: number) => {
+        const out: number[][] = [];
+        for (let i = 0; i < n; i++) {
+          const row = [...v.subarray(i * 16, i * 16 + 4)];
+          const norm = Math.hypot(...row);
+          out.push(row.map((x) => x / norm));
+        }
+        return out;
+      };
+      const q = cut(await tools.embed(rows.map((r) => r.query), 'query'), rows.length);
+      const d = cut(await tools.embed(docs, 'document'), docs.length);
+      rows.forEach((r, i) => {
+        const scores = d.map((dv) => dv.reduce((s, x, j) => s + x * q[i]![j]!, 0));
+        const mine = scores[docs.indexOf(r.relevant![0]!)]!;
+        const rank = 1 + scores.filter((s) => s > mine).length;
+        const got = four.perQuery.find((p) => p.query === r.query)!.ranks[0];
+        expect(got).toBe(rank);
+      });
+    } finally {
+      await tools.dispose();
+    }
+    await expect(evaluateJob({ model: base, dataset: data, device: 'cpu', dims: 17 }, context().ctx)).rejects.toMatchObject({ code: 'BAD_INPUT' });
   });
 
   it('a cancelled curve ends CANCELLED', async () => {

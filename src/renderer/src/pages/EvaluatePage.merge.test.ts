@@ -4,7 +4,7 @@
 // marker following α, and the export sending the chosen α.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { flushSync, mount, unmount } from 'svelte';
-import type { EvaluateJobResult, MergeCurvePoint, ProjectInfo, RunView } from '../../../shared/api.js';
+import type { EvaluateJobResult, EvaluateRequest, MergeCurvePoint, ProjectInfo, RunView } from '../../../shared/api.js';
 import App from '../App.svelte';
 import { FakeEngine } from '../testing/fake-engine.js';
 import { button, byLabel, queryButton, settle, type } from '../testing/dom.js';
@@ -167,5 +167,37 @@ describe('Evaluate page: merge slider', () => {
     await settle();
     flushSync();
     expect(queryButton('Compute the merge curve')).toBeNull();
+  });
+});
+
+describe('Evaluate page: shorter embeddings', () => {
+  it('evaluates both models at D, D/2, D/4 and D/8 and shows the share of the full-width score each keeps', async () => {
+    const engine = engineWithProject();
+    engine.models.set(CHOICES.model, { dir: CHOICES.model, family: 'bert', hidden: 384, layers: 1, heads: 4, vocabSize: 100, params: 1, maxLength: 128, positions: 128, pooling: 'mean', normalize: true, prompts: {}, notes: [] });
+    const requests: EvaluateRequest[] = [];
+    const original = engine.evaluateModel.bind(engine);
+    engine.evaluateModel = (r) => (requests.push(r), original(r));
+    await start(engine);
+    await act(() => button('Evaluate at shorter widths').click());
+    await act(() => {});
+    const dims = [384, 192, 96, 48];
+    expect(requests).toEqual([
+      ...dims.map((d) => ({ model: CHOICES.model, dataset: CHOICES.dataset, dims: d })),
+      ...dims.map((d) => ({ model: CHOICES.trained, dataset: CHOICES.dataset, dims: d })),
+    ]);
+    expect(text('[data-testid="dims-pending"]')).toBe('8 evaluations to go');
+    const jobs = jobsOf(engine, 'evaluate');
+    const before = [0.5, 0.45, 0.3, 0.2];
+    const after = [0.8, 0.78, 0.72, 0.6];
+    for (const [i, j] of jobs.entries()) {
+      const v = i < 4 ? before[i] : after[i - 4];
+      await act(() => engine.progressJob(j.jobId, { state: 'done', fraction: 1, message: 'done', result: { ...BEFORE, metrics: { 'ndcg@10': v } } }));
+    }
+    const row = (d: number) => [...document.querySelector(`[data-testid="dims-table"] tr[data-dims="${d}"]`)!.children].map((c) => c.textContent!.trim());
+    expect(row(384)).toEqual(['384', '0.5000', '100.0%', '0.8000', '100.0%']);
+    expect(row(96)).toEqual(['96', '0.3000', '60.0%', '0.7200', '90.0%']);
+    expect(row(48)).toEqual(['48', '0.2000', '40.0%', '0.6000', '75.0%']);
+    expect(document.querySelectorAll('[data-testid="dims-chart"] circle')).toHaveLength(8);
+    expect(document.querySelector('[data-testid="dims-pending"]')).toBeNull();
   });
 });
