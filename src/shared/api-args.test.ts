@@ -23,6 +23,8 @@ const VALID: { [M in EngineMethod]: Parameters<EngineApi[M]> } = {
   undoDatasetEdit: ['/d'],
   redoDatasetEdit: ['/d'],
   evaluateModel: [{ model: '/m', dataset: '/d', split: 'eval', k: 10 }],
+  mergeCurve: [{ base: '/b', tuned: '/t', dataset: '/d', points: 11 }],
+  mergeModel: [{ base: '/b', tuned: '/t', alpha: 0.7, out: '/o' }],
   planTraining: [{ dataset: '/d', batchSize: 32, epochs: 1, maxSteps: null, evalEvery: 5 }],
   trainModel: [{ model: '/m', dataset: '/d', out: '/r', resume: true, settings: { epochs: 1, template: { query: 'q: ', document: '' } } }],
   projectEmbeddings: [{ model: '/m', dataset: '/d', out: '/u.json', seed: 1 }],

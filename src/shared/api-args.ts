@@ -11,7 +11,7 @@
 // rules (settings table, row validation); here they only have to be objects.
 import type { EngineApi, EngineMethod } from './api.js';
 import type { ErrorData } from './errors.js';
-import type { DeviceChoice, EvaluateRequest, ExportRequest, ImportRequest, MineRequest, TrainPlanRequest, TrainRequest, UmapRequest } from './jobs.js';
+import type { DeviceChoice, EvaluateRequest, ExportRequest, ImportRequest, MergeCurveRequest, MergeRequest, MineRequest, TrainPlanRequest, TrainRequest, UmapRequest } from './jobs.js';
 import type { InstructionTemplate } from './templates.js';
 import type { DatasetRowsQuery, ImportPreviewRequest, TemplatePreviewRequest } from './views.js';
 
@@ -103,7 +103,7 @@ export const ARG_SHAPES = {
   ],
   undoDatasetEdit: [['dir', str]],
   redoDatasetEdit: [['dir', str]],
-  evaluateModel: [['request', fields<EvaluateRequest>()({ model: str, dataset: str, split: oneOf<'eval' | 'all'>()(['eval', 'all']), k: num, device }, ['split', 'k', 'device'])]],
+  evaluateModel: [['request', fields<EvaluateRequest>()({ model: str, dataset: str, split: oneOf<'eval' | 'all'>()(['eval', 'all']), k: num, device, dims: int }, ['split', 'k', 'device', 'dims'])]],
   planTraining: [
     [
       'request',
@@ -113,9 +113,11 @@ export const ARG_SHAPES = {
       ),
     ],
   ],
-  trainModel: [['request', fields<TrainRequest>()({ model: str, dataset: str, out: str, resume: bool, settings: record }, ['resume', 'settings'])]],
+  trainModel: [['request', fields<TrainRequest>()({ model: str, dataset: str, out: str, resume: bool, generalEval: bool, settings: record }, ['resume', 'generalEval', 'settings'])]],
   projectEmbeddings: [['request', fields<UmapRequest>()({ model: str, dataset: str, out: str, seed: num, device }, ['seed', 'device'])]],
   exportModel: [['request', fields<ExportRequest>()({ model: str, out: str, formats: arrayOf(oneOf<ExportRequest['formats'][number]>()(['sentence-transformers', 'onnx', 'fp16'])) })]],
+  mergeCurve: [['request', fields<MergeCurveRequest>()({ base: str, tuned: str, dataset: str, points: int, device }, ['points', 'device'])]],
+  mergeModel: [['request', fields<MergeRequest>()({ base: str, tuned: str, alpha: num, out: str })]],
   runDemo: [['request', fields<Parameters<EngineApi['runDemo']>[0]>()({ workspace: str, device }, ['workspace', 'device'])]],
   listDatasets: [],
   describeDataset: [['dir', str]],

@@ -4,7 +4,7 @@
 // Later issues extend the interface and the lists together; a test checks they agree.
 import { checkCallArgs } from './api-args.js';
 import { EngineError, type ErrorData } from './errors.js';
-import type { DeviceChoice, EvaluateRequest, ExportRequest, ImportRequest, JobProgress, MineRequest, TrainPlan, TrainPlanRequest, TrainRequest, UmapRequest } from './jobs.js';
+import type { DeviceChoice, EvaluateRequest, ExportRequest, ImportRequest, JobProgress, MergeCurveRequest, MergeRequest, MineRequest, TrainPlan, TrainPlanRequest, TrainRequest, UmapRequest } from './jobs.js';
 import type { InstructionTemplate } from './templates.js';
 import type { DatasetDetail, DatasetEdit, DatasetRowView, DatasetRowsQuery, DatasetSummary, ImportPreview, ImportPreviewRequest, ModelSummary, ProjectTemplates, ProjectionView, RunView, TemplatePreviewRequest } from './views.js';
 
@@ -121,6 +121,13 @@ export interface EngineApi {
   runDemo(request: { workspace?: string; device?: DeviceChoice }): Promise<{ jobId: string }>;
   /** Writes a model as a sentence-transformers folder and/or ONNX (fp32, fp16) as a job. */
   exportModel(request: ExportRequest): Promise<{ jobId: string }>;
+  /**
+   * The merge slider's curve as a compute job: domain and general-set metrics at evenly spaced
+   * α (default 11 points); progress counts points; the done event's result is a MergeCurveJobResult.
+   */
+  mergeCurve(request: MergeCurveRequest): Promise<{ jobId: string }>;
+  /** Writes (1 − α)·base + α·tuned as a model folder (a job); BAD_INPUT for α outside [0, 1] or models that do not match. */
+  mergeModel(request: MergeRequest): Promise<{ jobId: string }>;
 
   // Reading what the engine wrote, for the pages. Folders are absolute paths.
   /** Datasets of the open project (PROJECT/datasets/*); [] without a project. */
@@ -195,6 +202,8 @@ export const ENGINE_METHODS = [
   'planTraining',
   'projectEmbeddings',
   'exportModel',
+  'mergeCurve',
+  'mergeModel',
   'runDemo',
   'listDatasets',
   'describeDataset',

@@ -43,6 +43,8 @@ export interface EvaluateRequest {
   split?: 'eval' | 'all';
   k?: number;
   device?: DeviceChoice;
+  /** Matryoshka truncation: score the first `dims` dimensions, re-normalised (1 to the model's width). */
+  dims?: number;
 }
 export interface EvaluateJobResult {
   /** 'ndcg@10', 'mrr@10', 'map@100', 'recall@k' … (or 'knn_accuracy', 'knn_macro_f1'). */
@@ -62,6 +64,8 @@ export interface TrainRequest {
   dataset: string;
   out: string;
   resume?: boolean;
+  /** Evaluate the base and the trained model on the shipped general set after training (RUN/general-eval.json); default true. */
+  generalEval?: boolean;
   settings?: Partial<{
     epochs: number; maxSteps: number | null; batchSize: number; lr: number; warmup: number; schedule: 'linear' | 'constant';
     weightDecay: number; temperature: number; maxLength: number; dropout: number | null; seed: number; shuffle: boolean;
@@ -124,6 +128,54 @@ export interface TrainJobResult {
   /** The device the run used ('auto' resolved), and why it was chosen. */
   device: string;
   deviceReason: string;
+  /** The forgetting guard's general-set scores (also RUN/general-eval.json); null when it was off, the run stopped, or it failed (see generalError). */
+  general?: GeneralEvalReport | null;
+  generalError?: string;
+}
+
+/** RUN/general-eval.json: the general-domain set's metrics for the base model and the trained one. */
+export interface GeneralEvalReport {
+  /** What the set is, for people. */
+  set: string;
+  queries: number;
+  before: Record<string, number>;
+  after: Record<string, number>;
+}
+
+/** The merge slider's curve: domain and general metrics of (1 − α)·base + α·tuned at `points` evenly spaced α from 0 to 1. */
+export interface MergeCurveRequest {
+  base: string;
+  /** A model folder or a run folder (its model/). */
+  tuned: string;
+  /** Scored on its eval split when it has one. */
+  dataset: string;
+  /** 2 to 101; default 11 (steps of 0.1). */
+  points?: number;
+  device?: DeviceChoice;
+}
+export interface MergeCurvePoint {
+  alpha: number;
+  domain: Record<string, number>;
+  general: Record<string, number>;
+}
+export interface MergeCurveJobResult {
+  points: MergeCurvePoint[];
+}
+
+/** Writes (1 − alpha)·base + alpha·tuned as a model folder. */
+export interface MergeRequest {
+  base: string;
+  tuned: string;
+  /** 0 (the base model) to 1 (the tuned one). */
+  alpha: number;
+  out: string;
+}
+export interface MergeJobResult {
+  dir: string;
+  alpha: number;
+  /** Tensors interpolated, and what was kept from the tuned model alone. */
+  interpolated: number;
+  notes: string[];
 }
 
 export interface UmapRequest {
@@ -206,6 +258,8 @@ export interface JobResultByKind {
   umap: UmapJobResult;
   export: ExportJobResult;
   demo: DemoJobResult;
+  'merge-curve': MergeCurveJobResult;
+  merge: MergeJobResult;
 }
 export type JobKind = keyof JobResultByKind;
 

@@ -1,7 +1,7 @@
 // What EngineApi's read side returns for the pages: datasets (summary, report, rows), models,
 // template previews, saved templates, training runs and projections — plain objects, read back
 // from the engine's folders — and the one edit a dataset row can take.
-import type { ImportRequest } from './jobs.js';
+import type { GeneralEvalReport, ImportRequest } from './jobs.js';
 import type { InstructionTemplate } from './templates.js';
 
 /** One edit of a stored dataset's rows; `index` is the stable 0-based row index. */
@@ -171,6 +171,8 @@ export interface RunView {
   modelDir: string | null;
   /** The device the run trained on ('auto' resolved) and why, from RUN/device.json; null for runs made before it was written. */
   device?: { device: string; reason: string } | null;
+  /** RUN/general-eval.json (the forgetting guard's before/after on the general set), when the run has one. */
+  general?: GeneralEvalReport;
 }
 
 export interface ProjectionView {

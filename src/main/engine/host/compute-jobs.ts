@@ -8,7 +8,14 @@ import { exportOnnx } from '../model/export-onnx.js';
 import { specOfModel } from '../model/open-model.js';
 import { saveModelFolder } from '../model/save.js';
 import { EngineError } from '../../../shared/errors.js';
-import type { ExportJobResult, ExportRequest, EvaluateJobResult, EvaluateRequest, MineJobResult, MineRequest, TrainJobResult, TrainRequest, UmapJobResult, UmapRequest } from '../../../shared/api.js';
+import type {
+  ExportJobResult, ExportRequest, EvaluateJobResult, EvaluateRequest, GeneralEvalReport, MergeCurveJobResult, MergeCurveRequest, MergeJobResult, MergeRequest,
+  MineJobResult, MineRequest, TrainJobResult, TrainRequest, UmapJobResult, UmapRequest,
+} from '../../../shared/api.js';
+import { guardForgetting } from '../eval/general.js';
+import { mergeCurve } from '../eval/merge-curve.js';
+import { mergeModels } from '../model/merge.js';
+import { modelDir as modelFolderOf } from '../cli/commands/export.js';
 import { evaluateDataset } from '../eval/evaluate.js';
 import { loadModelFolder } from '../model/load.js';
 import { openModelTools } from '../mining/embedder.js';
@@ -42,7 +49,7 @@ export async function mineJob(r: MineRequest, { signal, progress }: JobContext):
 }
 
 export async function evaluateJob(r: EvaluateRequest, { signal, progress }: JobContext): Promise<EvaluateJobResult> {
-  const tools = await openModelTools(r.model, { device: r.device, signal });
+  const tools = await openModelTools(r.model, { device: r.device, dims: r.dims, signal });
   try {
     const e = await evaluateDataset({
       dataDir: r.dataset, split: r.split, k: r.k, embed: tools.embed, search: tools.search, signal,
@@ -72,7 +79,22 @@ export async function trainJob(r: TrainRequest, { signal, progress }: JobContext
         progress({ message: `step ${p.step}/${p.totalSteps} · loss ${p.loss.toFixed(4)} · ${p.pairsPerSec.toFixed(1)} pairs/s${p.guideMasked !== undefined ? ` · ${p.guideMasked} candidates masked by the guide` : ''}`, done: p.step, total: p.totalSteps, unit: 'steps' }),
     });
     if (t.cancelled) throw new EngineError('CANCELLED', `training stopped at step ${t.steps} of ${t.totalSteps}; a checkpoint holds it — start it again with resume to continue`, { runDir: t.runDir });
-    return { runDir: t.runDir, modelDir: t.modelDir, steps: t.steps, totalSteps: t.totalSteps, finalLoss: t.finalLoss, best: t.best, device: t.device, deviceReason: t.deviceReason };
+    // The forgetting guard, as `embedsmith train` runs it: the model is saved already, so a
+    // failure here is reported beside the result rather than failing the run.
+    let general: GeneralEvalReport | null = null;
+    let generalError: string | undefined;
+    if (r.generalEval !== false && t.modelDir) {
+      progress({ message: 'Scoring the base and the trained model on the general set…' });
+      try {
+        general = await guardForgetting({ base: settings.model, tuned: t.modelDir, runDir: t.runDir, device: settings.device, maxLength: settings.maxLength, signal });
+      } catch (e) {
+        generalError = e instanceof Error ? e.message : String(e);
+      }
+    }
+    return {
+      runDir: t.runDir, modelDir: t.modelDir, steps: t.steps, totalSteps: t.totalSteps, finalLoss: t.finalLoss, best: t.best, device: t.device, deviceReason: t.deviceReason,
+      general, ...(generalError ? { generalError } : {}),
+    };
   } finally {
     await searcher?.dispose();
   }
@@ -107,4 +129,24 @@ export async function exportJob(r: ExportRequest): Promise<ExportJobResult> {
     files.push(...written.map((f) => f.path));
   }
   return { dir: r.out, files };
+}
+
+/** Loads a model folder (or a run folder's model/) with its weights checked against its config. */
+async function loadForMerge(dir: string) {
+  return loadModelFolder(await modelFolderOf(dir), { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
+}
+
+export async function mergeCurveJob(r: MergeCurveRequest, { signal, progress }: JobContext): Promise<MergeCurveJobResult> {
+  const [base, tuned] = [await loadForMerge(r.base), await loadForMerge(r.tuned)];
+  const points = await mergeCurve(base, tuned, r.dataset, {
+    points: r.points ?? 11, device: r.device, signal,
+    onPoint: (p, done, total) => progress({ message: `α ${p.alpha.toFixed(2)}: domain nDCG@10 ${p.domain['ndcg@10']?.toFixed(4) ?? '–'}`, done, total, unit: 'items' }),
+  });
+  return { points };
+}
+
+export async function mergeJob(r: MergeRequest): Promise<MergeJobResult> {
+  const merged = mergeModels(await loadForMerge(r.base), await loadForMerge(r.tuned), r.alpha);
+  await saveModelFolder(merged.model, r.out);
+  return { dir: r.out, alpha: r.alpha, interpolated: merged.interpolated, notes: merged.notes };
 }

@@ -19,6 +19,8 @@ import {
   type DatasetEdit,
   type DatasetRowsQuery,
   type ExportRequest,
+  type MergeCurveRequest,
+  type MergeRequest,
   type TemplatePreviewRequest,
   type ImportPreviewRequest,
 } from '../../../shared/api.js';
@@ -28,7 +30,7 @@ import { runDemoPipeline } from '../demo/pipeline.js';
 import { importDataset } from '../data/index.js';
 import { applyEdit, redoEdit, undoLastEdit } from '../data/edits.js';
 import { deleteTemplate, listProjectTemplates, saveTemplate } from '../data/templates.js';
-import { COMPUTE_LANE, evaluateJob, exportJob, mineJob, trainJob, umapJob } from './compute-jobs.js';
+import { COMPUTE_LANE, evaluateJob, exportJob, mergeCurveJob, mergeJob, mineJob, trainJob, umapJob } from './compute-jobs.js';
 import { parseRepoArg, pullModel } from '../model/hub.js';
 import { hubCacheDir } from '../model/hub-cache.js';
 import { JobRegistry } from './jobs.js';
@@ -230,6 +232,13 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     },
     async exportModel(request: ExportRequest) {
       return { jobId: jobs.start({ kind: 'export', subject: request.out, message: 'Exporting…', run: () => exportJob(request), doneMessage: (r) => `Wrote ${r.dir}` }) };
+    },
+    async mergeCurve(request: MergeCurveRequest) {
+      const doneMessage = (r: { points: { length: number } }) => `Scored ${r.points.length} merge points`;
+      return { jobId: jobs.start({ kind: 'merge-curve', subject: request.tuned, message: 'Waiting for the device…', lane: COMPUTE_LANE, run: (ctx) => mergeCurveJob(request, ctx), doneMessage }) };
+    },
+    async mergeModel(request: MergeRequest) {
+      return { jobId: jobs.start({ kind: 'merge', subject: request.out, message: 'Merging…', run: () => mergeJob(request), doneMessage: (r) => `Wrote ${r.dir} (α ${r.alpha})` }) };
     },
     listDatasets: async () => reads.listDatasets(project ? project.info.dir : null),
     describeDataset: (dir: string) => reads.describeDataset(dir),

@@ -184,7 +184,10 @@ export async function readRun(dir: string): Promise<RunView> {
   });
   const model = join(dir, 'model');
   const device = (await readJson(join(dir, 'device.json')).catch(() => null)) as RunView['device'];
-  return { dir, config, metrics, checkpoints: await listCheckpoints(dir), modelDir: existsSync(join(model, 'model.safetensors')) ? model : null, device };
+  // general-eval.json is written by the forgetting guard after training; a torn or foreign file is left out.
+  const general = (await readJson(join(dir, 'general-eval.json')).catch(() => null)) as RunView['general'] | null;
+  const hasGeneral = !!general && typeof general === 'object' && !!general.before && !!general.after;
+  return { dir, config, metrics, checkpoints: await listCheckpoints(dir), modelDir: existsSync(join(model, 'model.safetensors')) ? model : null, device, ...(hasGeneral ? { general } : {}) };
 }
 
 /** A projection file (projection-file.ts), any version: older files come back without neighbours. */

@@ -28,6 +28,8 @@ import {
   type DatasetRowsQuery,
   type DatasetSummary,
   type ExportRequest,
+  type MergeCurveRequest,
+  type MergeRequest,
   type ModelSummary,
   type ProjectionView,
   type RunView,
@@ -185,6 +187,17 @@ export class FakeEngine implements EngineApi {
   }
   async exportModel(request: ExportRequest): Promise<{ jobId: string }> {
     return this.#computeJob('export', 'exportModel', request.out);
+  }
+
+  /** Merge requests as sent (the slider's curve and the exported point), for assertions. */
+  mergeRequests: (MergeCurveRequest | MergeRequest)[] = [];
+  async mergeCurve(request: MergeCurveRequest): Promise<{ jobId: string }> {
+    this.mergeRequests.push(structuredClone(request));
+    return this.#computeJob('merge-curve', 'mergeCurve', request.tuned);
+  }
+  async mergeModel(request: MergeRequest): Promise<{ jobId: string }> {
+    this.mergeRequests.push(structuredClone(request));
+    return this.#computeJob('merge', 'mergeModel', request.out);
   }
 
   // Read side: tests fill these maps; unknown folders are NOT_FOUND, as the engine says.
