@@ -123,8 +123,12 @@ function inTurn<T>(projectDir: string, fn: () => Promise<T>): Promise<T> {
   return result;
 }
 
-async function requireProject(projectDir: unknown): Promise<void> {
+function checkProjectDir(projectDir: unknown): asserts projectDir is string {
   if (typeof projectDir !== 'string' || projectDir === '') throw new EngineError('BAD_INPUT', `the project folder must be a path, got ${JSON.stringify(projectDir)}. Fix: give the folder holding project.json.`, { setting: 'projectDir' });
+}
+
+async function requireProject(projectDir: unknown): Promise<void> {
+  checkProjectDir(projectDir);
   const file = projectPaths(projectDir).projectJson;
   if (!(await stat(file).catch(() => null))?.isFile()) {
     throw new EngineError('NOT_FOUND', `${projectDir} is not an Embedsmith project: it has no project.json. Fix: give the project folder (the one holding project.json).`, { dir: projectDir });
@@ -151,8 +155,10 @@ export async function saveTemplate(projectDir: string, name: string, template: I
   const problem = savedTemplateProblem(name, t);
   if (problem) throw new EngineError('BAD_INPUT', problem.message, { setting: problem.field, name });
   const clean: InstructionTemplate = { query: t.query, document: t.document, text: t.text };
-  await requireProject(projectDir);
+  checkProjectDir(projectDir);
+  // In turn from the call on: saves made together land in the order they were made.
   return inTurn(projectDir, async () => {
+    await requireProject(projectDir);
     const f = await readTemplatesFile(projectDir);
     f.templates.set(name, clean);
     if (options.active) f.active = name;
@@ -163,8 +169,10 @@ export async function saveTemplate(projectDir: string, name: string, template: I
 
 /** Removes one named template; the active one leaves none active. NOT_FOUND names the saved ones. */
 export async function deleteTemplate(projectDir: string, name: string): Promise<ProjectTemplates> {
-  await requireProject(projectDir);
+  checkProjectDir(projectDir);
+  // In turn from the call on: saves made together land in the order they were made.
   return inTurn(projectDir, async () => {
+    await requireProject(projectDir);
     const f = await readTemplatesFile(projectDir);
     if (!f.templates.delete(name)) {
       const names = [...f.templates.keys()];
