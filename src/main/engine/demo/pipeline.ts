@@ -107,7 +107,7 @@ export async function runDemoPipeline(o: DemoOptions): Promise<DemoResult> {
       before = await evaluateDataset({ dataDir: data, embed: base.embed, search: base.search, signal: o.signal });
       log(`base model on held-out queries: nDCG@10 ${before.metrics['ndcg@10'].toFixed(4)}`);
       o.onProgress?.(0.1, 1, `${DEMO_STAGES[2]}…`);
-      const m = await mineDataset({ dataDir: data, outDir: mined, embed: base.embed, search: base.search, options: { negatives: 3, rankMin: 3, rankMax: 50, seed: 42 }, model: { path: baseModel }, signal: o.signal });
+      const m = await mineDataset({ dataDir: data, outDir: mined, embed: base.embed, search: base.search, textKey: base.documentKey, options: { negatives: 3, rankMin: 3, rankMax: 50, seed: 42 }, model: { path: baseModel }, signal: o.signal });
       log(`mined ${m.meta.mining.counts.mined} hard negatives (ranks 4–50, ${m.meta.mining.counts.shortAnchors} anchors short) into ${mined}`);
     } finally {
       await base.dispose();

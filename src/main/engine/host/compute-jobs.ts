@@ -38,7 +38,7 @@ export async function mineJob(r: MineRequest, { signal, progress }: JobContext):
   const tools = await openModelTools(r.model, { device: r.device, signal });
   try {
     const m = await mineDataset({
-      dataDir: r.dataset, outDir: r.out, embed: tools.embed, search: tools.search, options: r.options, model: { path: r.model }, signal,
+      dataDir: r.dataset, outDir: r.out, embed: tools.embed, search: tools.search, textKey: tools.documentKey, options: r.options, model: { path: r.model }, signal,
       onProgress: (p) => progress({ message: `${p.phase}…`, done: p.done, total: p.total }),
     });
     const c = m.meta.mining.counts;

@@ -38,6 +38,8 @@ export interface ModelTools {
   search: SearchFn;
   /** The template each role gets (for records and model cards). */
   templateOf: (role: EmbedRole) => string;
+  /** A document as this model sees it: its token ids after the document template and truncation (mining's duplicate key). */
+  documentKey: (text: string) => string;
   dispose(): Promise<void>;
 }
 
@@ -73,9 +75,16 @@ export async function openModelTools(modelDir: string, o: ModelToolsOptions = {}
       if (model.tokenizer.encode(x, maxLength).truncated) t.cut.add(texts[i]);
     });
   };
+  const keys = new Map<string, string>();
+  const documentKey = (text: string) => {
+    let k = keys.get(text);
+    if (k === undefined) keys.set(text, (k = model.tokenizer.encode(templated([text], 'document')[0]!, maxLength).ids.join(',')));
+    return k;
+  };
   return {
     model,
     templateOf,
+    documentKey,
     truncation: () => ({ maxLength, byRole: Object.fromEntries([...seen].map(([role, t]) => [role, { texts: t.texts.size, cut: t.cut.size }])) }),
     embed: async (texts, role) => {
       if (!o.cacheDir) return compute(texts, role);

@@ -60,6 +60,8 @@ export interface MineDatasetArgs {
   name?: string;
   onProgress?: (p: MineProgress) => void;
   signal?: AbortSignal;
+  /** Texts equal under this key are duplicates too (mine.ts MineInput.textKey): pass ModelTools.documentKey. */
+  textKey?: (text: string) => string;
 }
 
 /** dataset.json's record of how the negatives were mined (a later mining run replaces it). */
@@ -149,6 +151,7 @@ export async function mineDataset(args: MineDatasetArgs): Promise<MineDatasetRes
         dim,
         search: args.search,
         signal: args.signal,
+        textKey: args.textKey,
         onProgress: (d, t) => progress('search', d, t),
       },
       options,

@@ -91,6 +91,19 @@ describe('mineNegatives rules', () => {
     expect(r.removed.duplicate).toBe(2);
   });
 
+  it('with a text key, drops texts the model sees as its positive (token-identical after truncation)', async () => {
+    // As a model with max length 3 words sees them: the first three words.
+    const textKey = (t: string) => t.split(' ').slice(0, 3).join(' ');
+    const corpus = [{ text: 'reset your password from settings', deg: 40 }, { text: 'reset your password by email', deg: 1 }, { text: 'reset my password', deg: 2 }, ...grid(18, 3)];
+    const anchors = [{ text: 'how to reset', deg: 0, positives: ['reset your password from settings'] }];
+    const plain = await mine(anchors, corpus, { rankMin: 0, rankMax: 10 });
+    // Without the key the near-copy is mined first: a guaranteed false negative at this length.
+    expect(texts(plain)[0]).toBe('reset your password by email');
+    const keyed = await mine(anchors, corpus, { rankMin: 0, rankMax: 10 }, { textKey });
+    expect(texts(keyed)).toEqual(['reset my password', 'd3', 'd4']);
+    expect(keyed.removed.duplicate).toBe(1);
+  });
+
   it('never mines again a negative the anchor already has (up to normalisation)', async () => {
     const r = await mine([{ text: 'q', deg: 0, existing: ['D1 '] }], grid(20), { rankMin: 0, rankMax: 10 });
     expect(texts(r)).toEqual(['d2', 'd3', 'd4']);

@@ -71,6 +71,12 @@ export interface MineInput {
   search: SearchFn;
   /** Anchors per search call (default SEARCH_CHUNK). */
   chunk?: number;
+  /**
+   * A text as the model sees it (e.g. its token ids after the template and truncation): texts
+   * with equal keys are duplicates too, so a negative that truncation makes token-identical to
+   * the anchor's positive is never mined (a guaranteed false negative). Default: none.
+   */
+  textKey?: (text: string) => string;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }
@@ -183,17 +189,26 @@ export async function mineNegatives(input: MineInput, options: MineOptions = {})
   // ownMark (by corpus index) and its anchor/positive/negative forms in normMark (by id), so a
   // candidate costs a few typed-array reads; per-anchor Sets of normalised strings made the
   // loop ~1.7× slower (100k anchors × ~100 candidates, 2-core VM: ~10 s against ~6 s).
+  // With a textKey, texts equal as the model sees them share the id as well.
   const normIds = new Map<string, number>();
+  const keyIds = new Map<string, number>();
+  let ids = 0;
   const norm = Int32Array.from(corpus, (t) => {
     const n = normalizeText(t);
-    if (!normIds.has(n)) normIds.set(n, normIds.size);
-    return normIds.get(n)!;
+    const k = input.textKey?.(t);
+    const id = normIds.get(n) ?? (k === undefined ? undefined : keyIds.get(k)) ?? ids++;
+    normIds.set(n, id);
+    if (k !== undefined && !keyIds.has(k)) keyIds.set(k, id);
+    return id;
   });
   const ownMark = new Int32Array(corpus.length).fill(-1); // a: a positive of anchor a
-  const normMark = new Int32Array(normIds.size).fill(-1); // 2a: a's text or a positive's; 2a+1: one of a's negatives
+  const normMark = new Int32Array(ids).fill(-1); // 2a: a's text or a positive's; 2a+1: one of a's negatives
   const stamp = (t: string, mark: number) => {
-    const id = normIds.get(normalizeText(t));
-    if (id !== undefined) normMark[id] = mark;
+    const byNorm = normIds.get(normalizeText(t));
+    if (byNorm !== undefined) normMark[byNorm] = mark;
+    const k = input.textKey?.(t);
+    const byKey = k === undefined ? undefined : keyIds.get(k);
+    if (byKey !== undefined) normMark[byKey] = mark;
   };
   const removed: RuleCounts = { sameLabel: 0, ownPositive: 0, duplicate: 0, existing: 0, rankRange: 0, maxScore: 0, margin: 0 };
   const negatives: MinedNegative[][] = anchors.map(() => []);

@@ -59,7 +59,7 @@ export async function mineCommand(args: string[], out: Out): Promise<number> {
       out.error(`embedsmith mine: model ${v.model} (${tools.model.dim}-d, texts up to ${tools.model.tokenizer.maxLength} tokens) on ${tools.model.device}`);
       let last = 0;
       const r = await mineDataset({
-        dataDir: v.data, outDir: v.out, embed: tools.embed, search: tools.search, options, corpusDir: v.corpus,
+        dataDir: v.data, outDir: v.out, embed: tools.embed, search: tools.search, textKey: tools.documentKey, options, corpusDir: v.corpus,
         model: { path: v.model }, signal: ctl.signal,
         onProgress: (p) => {
           if (Date.now() - last < 1000 && p.done < p.total) return;
