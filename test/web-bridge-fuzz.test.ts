@@ -107,8 +107,12 @@ describe('embedsmith serve under hostile input', () => {
     expect(reserved.status).toBe(101);
     expect(reserved.closeCode).toBe(4401);
     const big = 65 * 1024 * 1024;
-    const huge = await rawWebSocket(port, '/api', [frame(1, Buffer.alloc(0), { length: big })], { stream: big });
-    expect(huge.closeCode).toBe(4401);
+    const huge = await rawWebSocket(port, '/api', [frame(1, Buffer.alloc(0), { length: big })], { stream: big, idleMs: 2000 });
+    // The server drops the socket while the client is still streaming: the close frame (4401)
+    // usually arrives first, but a loaded machine can see the reset before reading it. Either
+    // way that socket is closed and the server goes on.
+    expect(huge.closed).toBe(true);
+    if (huge.closeCode !== null) expect(huge.closeCode).toBe(4401);
     await stillServing();
   });
 

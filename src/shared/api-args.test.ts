@@ -67,7 +67,7 @@ describe('checkCallArgs', () => {
     ['saveTemplate', ['/p'], /takes 3 to 4 argument\(s\), got 1/, undefined],
     ['createProject', ['/p', 7], /argument 2 \(name\) must be a string, got 7/, 'name'],
     ['trainModel', [{ model: '/m', dataset: '/d' }], /argument 1 \(request\.out\) is missing/, 'request.out'],
-    ['trainModel', [{ model: '/m', dataset: '/d', out: '/r', epochs: 2 }], /request\.epochs\) is not a field of request; its fields are model, dataset, out, resume, settings/, 'request.epochs'],
+    ['trainModel', [{ model: '/m', dataset: '/d', out: '/r', epochs: 2 }], /request\.epochs\) is not a field of request; its fields are model, dataset, out, resume, generalEval, settings/, 'request.epochs'],
     ['trainModel', [{ model: '/m', dataset: '/d', out: '/r', settings: [] }], /request\.settings\) must be an object, got a list/, 'request.settings'],
     ['exportModel', [{ model: '/m', out: '/e', formats: ['onnx', 'tflite'] }], /request\.formats\[1\]\) must be 'sentence-transformers' \| 'onnx' \| 'fp16', got "tflite"/, 'request.formats[1]'],
     ['editDataset', ['/d', { op: 'explode', index: 1 }], /edit\.op\) must be one of 'add', 'change', 'delete', 'relabel', got "explode"/, 'edit.op'],

@@ -89,7 +89,7 @@ describe('Evaluate page: domain and general', () => {
     await start(engine);
     expect(engine.calls.some((c) => c.method === 'readRun' && c.args[0] === CHOICES.run)).toBe(true);
     await evaluateBoth(engine);
-    const row = (m: string, col: string) => text(`[data-testid="general-deltas"] tr[data-metric="${m}"] td[data-col="${col}"]`);
+    const row = (m: string, col: string) => text(`[data-testid="general-deltas"] tr[data-general-metric="${m}"] td[data-col="${col}"]`);
     expect(row('ndcg@10', 'domain')).toBe('+0.1250');
     expect(row('ndcg@10', 'general')).toBe('−0.0900');
     expect(row('mrr@10', 'domain')).toBe('−0.0500');

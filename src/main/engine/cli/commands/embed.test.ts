@@ -108,7 +108,7 @@ describe('embedsmith embed', () => {
       expect(r.stderr).toMatch(/usage: embedsmith embed/);
     }
     const noModel = await run(embedCommand, '--model', join(tmp, 'nope'), '--input', await file('ok.txt', 'x\n'), '--out', join(tmp, 'x.npy'), '--device', 'cpu');
-    expect([noModel.code, noModel.stderr]).toEqual([2, expect.stringMatching(/nope has no config\.json/)]);
+    expect([noModel.code, noModel.stderr]).toEqual([2, expect.stringMatching(/nope does not exist; check the path/)]);
   });
 });
 
