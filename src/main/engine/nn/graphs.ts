@@ -1,10 +1,11 @@
 // The two graphs the runtime runs (runtime/contract.ts): one training step — forward, InfoNCE,
 // backward, clipping and AdamW in ONE ONNX graph (DESIGN §3) — and the encoder alone.
-// Names are the contract's: state 'p.<key>' / 'm.<key>' / 'v.<key>' in, '<name>.next' out;
-// scalars adam_step_size, adam_inv_bias2, decay_factor; outputs loss and grad_norm.
+// Names are the contract's: flat state 'p.<slot>' / 'm.<slot>' / 'v.<slot>' in (flat-params.ts),
+// '<name>.next' out; scalars adam_step_size, adam_inv_bias2, decay_factor; outputs loss and
+// grad_norm. The encoder graph takes one 'p.<key>' per parameter.
 
 import { EngineError } from '../../../shared/errors.js';
-import { Graph, type Tensor, backward, ops as o, serialize } from '../graph/index.js';
+import { Graph, type Tensor, ops as o, serialize } from '../graph/index.js';
 import {
   type DataInputSpec,
   type DropoutSpec,
@@ -16,6 +17,7 @@ import {
   stateNames,
 } from '../runtime/contract.js';
 import { adamwUpdate } from './adamw.js';
+import { FlatParams } from './flat-params.js';
 import { type DropoutFn, type EncoderSpec, checkSpec, dataInputs, encoderForward, paramSpecs, sentenceEmbedding } from './encoder.js';
 import { type MatryoshkaDim, type Scale, cosentLoss, infoNce, matryoshkaLoss, supConLoss } from './loss.js';
 
@@ -127,17 +129,13 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
   const pairInput = kind === 'supcon' ? 'pair_weights' : kind === 'cosent' ? 'pair_bias' : null;
   const pair = pairInput ? g.input(pairInput, 'float32', [b, b]) : null;
   if (pairInput) data.push({ name: pairInput, dtype: 'float32', shape: [b, b] });
-  const state = params.map((ps) => {
-    const names = stateNames(ps.key);
-    return {
-      p: g.input(names.p, 'float32', ps.shape),
-      m: g.input(names.m, 'float32', ps.shape),
-      v: g.input(names.v, 'float32', ps.shape),
-      decay: ps.decay,
-    };
+  const flat = new FlatParams(g, params, (slot) => g.input(stateNames(slot.name).p, 'float32', slot.shape));
+  const state = flat.slots.map((slot, i) => {
+    const names = stateNames(slot.name);
+    return { p: flat.inputs[i], m: g.input(names.m, 'float32', slot.shape), v: g.input(names.v, 'float32', slot.shape), decay: flat.decays(i) };
   });
   const [stepSize, invBias2, decayFactor] = STEP_SCALARS.map((name) => g.input(name, 'float32', []));
-  const P = Object.fromEntries(params.map((ps, i) => [ps.key, state[i].p]));
+  const P = flat.record();
 
   const hidden = g.scope('encoder', () => encoderForward(spec, P, inputs, drop)); // [S, L, D]
   const { loss } = g.scope('loss', () => {
@@ -156,7 +154,7 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
     };
     return { loss: opts.matryoshka?.length ? matryoshkaLoss(e, opts.matryoshka, lossOf) : lossOf(e) };
   });
-  const grads = backward(loss, state.map((s) => s.p));
+  const grads = flat.gradients(loss);
   const { gradNorm, next } = g.scope('adamw', () =>
     adamwUpdate(state, grads, { stepSize, invBias2, decayFactor }, {
       maxGradNorm,
@@ -168,14 +166,14 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
 
   g.output(loss, 'loss');
   g.output(gradNorm, 'grad_norm');
-  params.forEach((ps, i) => {
-    const names = stateNames(ps.key);
+  flat.slots.forEach((slot, i) => {
+    const names = stateNames(slot.name);
     g.output(next[i].p, nextName(names.p));
     g.output(next[i].m, nextName(names.m));
     g.output(next[i].v, nextName(names.v));
-    if (opts.exposeGradients) g.output(grads[i], `grad.${ps.key}`);
   });
-  return { graph: g, params, data, dropout };
+  if (opts.exposeGradients) for (const ps of params) g.output(flat.entryOf(grads, ps.key), `grad.${ps.key}`);
+  return { graph: g, params, data, dropout, state: flat.slots };
 }
 
 /** The serialised training step (contract.ts StepGraph). */

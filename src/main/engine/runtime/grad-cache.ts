@@ -3,7 +3,7 @@
 // of trainer.ts, with each optimizer step run as
 //   pass 1  embed graph per chunk of `chunkRows` rows          -> E [S, D] on the host
 //   pass 2  loss graph on E                                    -> loss, u = dLoss/dE [S, D]
-//   pass 3  chunk-backward graph per chunk, u's rows fed       -> 'acc.<key>' state
+//   pass 3  chunk-backward graph per chunk, u's rows fed       -> 'acc.<slot>' state
 //   pass 4  update graph: clip + AdamW on the accumulators     -> p, m, v state, grad_norm
 // so the memory is one chunk's activations, the result one big step's. Only E and u (S·D
 // floats each: 3 MB at 2,048 rows × 384) cross to the host; accumulators stay with the state.
@@ -16,7 +16,7 @@
 
 import { EngineError } from '../../../shared/errors.js';
 import { type HostTensor, numel } from '../graph/dtype.js';
-import { type GradCacheGraph, type GradCacheGraphs, type ParamSpec, accName, nextName } from './contract.js';
+import { type GradCacheGraph, type GradCacheGraphs, type StateSlot, accName, nextName, stateSlots } from './contract.js';
 import { fillKeepMask } from './dropout.js';
 import { dataFeeds, stateNameMaps } from './params.js';
 import { type SessionKey, keyString } from './session-cache.js';
@@ -68,13 +68,13 @@ function gradCacheRunner(graphs: GradCacheGraphs, chunkRows: number): StepRunner
       const s = b * graphs.rowsPerQuery;
       const c = Math.min(chunkRows, s);
       const bucket = `${c}x${l}`;
-      const accUpdates = (m: Meta) => Object.fromEntries(m.params.map((p) => [nextName(accName(p.key)), accName(p.key)]));
+      const accUpdates = (m: Meta) => Object.fromEntries(stateSlots(m).map((p) => [nextName(accName(p.name)), accName(p.name)]));
       const embed = await open(ctx, { kind: 'gc-embed', rows: c, length: l }, () => graphs.embed(c, l), ['sentence_embedding'], () => []);
       const back = await open(ctx, { kind: 'gc-backward', rows: c, length: l }, () => graphs.chunkBackward(c, l), [], (m) => Object.keys(accUpdates(m)));
       const loss = await open(ctx, { kind: 'gc-loss', queries: b }, () => graphs.loss(b), ['loss', 'embedding_grad'], () => []);
-      const update = await open(ctx, { kind: 'gc-update' }, () => graphs.update(), ['grad_norm'], (m) => Object.keys(stateNameMaps(m.params).updates));
-      for (const g of [embed, back, update]) await ctx.useParams(g.meta.params, `grad-cache ${bucket}`);
-      await ensureAccumulators(ctx, update.meta.params);
+      const update = await open(ctx, { kind: 'gc-update' }, () => graphs.update(), ['grad_norm'], (m) => Object.keys(stateNameMaps(stateSlots(m)).updates));
+      for (const g of [embed, back, update]) await ctx.useParams(g.meta, `grad-cache ${bucket}`);
+      await ensureAccumulators(ctx, stateSlots(update.meta));
       const masks = maskViews(bucket, embed.meta, back.meta);
 
       // The whole step's inputs, checked once at their full size: [S, L] rows plus the loss graph's (negative_bias).
@@ -114,7 +114,7 @@ function gradCacheRunner(graphs: GradCacheGraphs, chunkRows: number): StepRunner
         await state.run(back.session, { feeds, updates: accUpdates(back.meta), fetch: [] });
       }
       // Pass 4: clip + AdamW; a non-finite norm leaves the state as it was (adamw.ts).
-      const out = await state.run(update.session, { feeds: ctx.scalars, updates: stateNameMaps(update.meta.params).updates, fetch: ['grad_norm'] });
+      const out = await state.run(update.session, { feeds: ctx.scalars, updates: stateNameMaps(stateSlots(update.meta)).updates, fetch: ['grad_norm'] });
       return { loss: l2.loss.data[0] as number, gradNorm: out.grad_norm.data[0] as number };
     },
   };
@@ -131,10 +131,10 @@ function gradCacheRunner(graphs: GradCacheGraphs, chunkRows: number): StepRunner
 }
 
 /** Zero accumulators on first use; their values never matter, since each step's first chunk overwrites them. */
-async function ensureAccumulators(ctx: StepContext, params: readonly ParamSpec[]): Promise<void> {
-  for (const p of params) {
-    if (!ctx.state.has(accName(p.key))) {
-      await ctx.state.set(accName(p.key), { dtype: 'float32', shape: p.shape, data: new Float32Array(numel(p.shape)) });
+async function ensureAccumulators(ctx: StepContext, slots: readonly StateSlot[]): Promise<void> {
+  for (const s of slots) {
+    if (!ctx.state.has(accName(s.name))) {
+      await ctx.state.set(accName(s.name), { dtype: 'float32', shape: s.shape, data: new Float32Array(numel(s.shape)) });
     }
   }
 }

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type EncoderSpec, buildTrainStep, paramSpecs } from '../nn/index.js';
 import { probeDevice } from './device.js';
 import { fillKeepMask, mulberry32 } from './dropout.js';
+import { packSlot, stateSlots } from './contract.js';
 import { stateNameMaps } from './params.js';
 import { type Device, createSession } from './session.js';
 import { StateStore, stateOutputLocations } from './state.js';
@@ -51,7 +52,7 @@ async function train(device: Device) {
   const data = batch();
   const results = [];
   for (let i = 0; i < 3; i++) results.push(await trainer.step(data, SHAPE));
-  const location = trainer.state.get('p.embeddings.word_embeddings.weight').location;
+  const location = trainer.state.get('p.flat.decay').location;
   const params = await trainer.getParams();
   await trainer.dispose();
   return { results, params, location };
@@ -92,16 +93,17 @@ describe('nn step graph through the trainer', () => {
 
   it.skipIf(!webgpu.ok)('places every node of the real step graph on the WebGPU EP (profiler), no Memcpy', async () => {
     const step = build(SHAPE);
-    const { updates } = stateNameMaps(step.params);
+    const slots = stateSlots(step);
+    const { updates } = stateNameMaps(slots);
     const outputLocations = stateOutputLocations('webgpu', Object.keys(updates), ['loss', 'grad_norm']);
     const session = await createSession(step.model, { device: 'webgpu', threads: 1, outputLocations, profilePrefix: join(tmp, 'bert') });
     const state = new StateStore('webgpu');
     const init = initialParams();
-    for (const p of step.params) {
-      const zeros = new Float32Array(init.get(p.key)!.length);
-      await state.set(`p.${p.key}`, { dtype: 'float32', shape: p.shape, data: init.get(p.key)! });
-      await state.set(`m.${p.key}`, { dtype: 'float32', shape: p.shape, data: zeros });
-      await state.set(`v.${p.key}`, { dtype: 'float32', shape: p.shape, data: zeros });
+    for (const s of slots) {
+      const zeros = new Float32Array(s.shape[0]);
+      await state.set(`p.${s.name}`, { dtype: 'float32', shape: s.shape, data: packSlot(s, init) });
+      await state.set(`m.${s.name}`, { dtype: 'float32', shape: s.shape, data: zeros });
+      await state.set(`v.${s.name}`, { dtype: 'float32', shape: s.shape, data: zeros });
     }
     const feeds: Record<string, { dtype: 'float32' | 'int32' | 'bool'; shape: number[]; data: Float32Array | Int32Array | Uint8Array }> = {};
     for (const [name, data] of Object.entries(batch())) feeds[name] = { dtype: 'int32', shape: [6, SHAPE.length], data };
