@@ -128,6 +128,16 @@ export const GRADIENTS: Readonly<Record<string, GradRule>> = {
     o.sumToShape(o.matmul(dy, o.transposeLast2(b)), a.shape), // [..,M,N] x [..,N,K] -> [..,M,K]
     o.sumToShape(o.matmul(o.transposeLast2(a), dy), b.shape), // [..,K,M] x [..,M,N] -> [..,K,N]
   ],
+  // Y = op(A)·op(B) + C: each operand's gradient is one Gemm again, its transposes chosen so
+  // no Transpose node is needed (dA = dY·op(B)ᵀ, dB = op(A)ᵀ·dY, transposed back where the
+  // operand itself was transposed).
+  Gemm: ({ node, x: [a, b, c], dy }) => {
+    const ta = intAttr(node, 'transA', 0) === 1;
+    const tb = intAttr(node, 'transB', 0) === 1;
+    const da = ta ? o.gemm(b, dy, null, { transA: tb, transB: true }) : o.gemm(dy, b, null, { transB: !tb });
+    const db = tb ? o.gemm(dy, a, null, { transA: true, transB: ta }) : o.gemm(a, dy, null, { transA: !ta });
+    return [da, db, c ? o.sumToShape(dy, c.shape) : null];
+  },
   ReduceSum: ({ node, x: [a], dy }) => [
     o.expand(intAttr(node, 'keepdims', 1) ? dy : keptDims(node, dy), a.shape),
     null,

@@ -102,6 +102,16 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return one(a.graph, 'MatMul', [a, b]);
 }
 
+/**
+ * ONNX Gemm: op(A)·op(B) (+ C), 2-D, op = transpose where asked: torch.nn.Linear on [N, in]
+ * rows is gemm(x, W, b, { transB: true }) in one node, where MatMul needs a Transpose of W and
+ * an Add (and their gradients three more nodes).
+ */
+export function gemm(a: Tensor, b: Tensor, c: Tensor | null, t: { transA?: boolean; transB?: boolean } = {}): Tensor {
+  const attrs = { ...(t.transA ? { transA: attr.int(1) } : {}), ...(t.transB ? { transB: attr.int(1) } : {}) };
+  return one(a.graph, 'Gemm', c ? [a, b, c] : [a, b], attrs);
+}
+
 function reduction(op: string) {
   // `axes` omitted reduces every axis; torch's default keepdim=False, not ONNX's keepdims=1.
   return (x: Tensor, axes?: readonly number[], keepdims = false): Tensor => {

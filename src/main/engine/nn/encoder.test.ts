@@ -90,7 +90,7 @@ describe('specFromHfConfig', () => {
       ...[0, 1].flatMap((i) => ['attention.probs', 'attention.output', 'output'].map((s) => `dropout.encoder.layer.${i}.${s}`)),
     ]);
     expect(dropout[1]).toEqual({ name: 'dropout.encoder.layer.0.attention.probs', shape: [6, 12, 8, 8], p: 0.1 }); // S = 2·(2+1)
-    expect(dropout[0]).toEqual({ name: 'dropout.embeddings', shape: [6, 8, 384], p: 0.1 });
+    expect(dropout[0]).toEqual({ name: 'dropout.embeddings', shape: [48, 384], p: 0.1 }); // [S·L, D] rows: the encoder's layout
     const input = graph.inputs.find((t) => t.name === 'dropout.encoder.layer.1.output');
     expect(input?.dtype).toBe('bool'); // 1 byte per element; the graph applies the 1/(1-p) scale
     const wheres = graph.nodes.filter((n) => n.op === 'Where' && n.inputs[0].name.startsWith('dropout.'));

@@ -158,10 +158,12 @@ function bertForward(spec: EncoderSpec, P: ParamFn, inputs: EncoderInputs, site:
       ? embedding(posTable, paddingPositions(inputs.inputIds, spec.padTokenId)) // [B, L, D]
       : o.slice(posTable, [0], [l], [0]); // rows 0..L-1: [L, D], broadcast over B
   x = o.add(x, pos);
+  // The layers run on [B·L, D] rows: every linear is then one Gemm, every LayerNorm one node.
+  x = o.reshape(x, [b * l, spec.hidden]); // [B, L, D] -> [B·L, D]
   x = layerNorm(x, P('embeddings.LayerNorm.weight'), P('embeddings.LayerNorm.bias'), spec.layerNormEps);
-  x = dropout(x, site('dropout.embeddings', [b, l, spec.hidden], spec.hiddenDropout));
+  x = dropout(x, site('dropout.embeddings', x.shape, spec.hiddenDropout));
   const maskAdd = additiveMask(inputs.attentionMask, x.dtype); // [B, 1, 1, L], shared by every layer
-  return bertLayers(spec, P, x, maskAdd, site);
+  return o.reshape(bertLayers(spec, P, x, maskAdd, site), [b, l, spec.hidden]); // [B·L, D] -> [B, L, D]
 }
 
 /** The sentence embedding [B, D]: pooled as the spec says, then normalised if it says so. */
