@@ -7,8 +7,8 @@
 // encoder, export) goes through specFromHfConfig / paramSpecs / encoderForward / checkSpec.
 
 import { EngineError } from '../../../shared/errors.js';
-import { type Tensor, layerNorm, ops as o } from '../graph/index.js';
-import type { DataInputSpec, ParamSpec } from '../runtime/contract.js';
+import { Graph, type Tensor, layerNorm, ops as o } from '../graph/index.js';
+import type { DataInputSpec, DropoutSpec, ParamSpec } from '../runtime/contract.js';
 import { decays } from './adamw.js';
 import {
   type DropoutFn,
@@ -164,6 +164,22 @@ function bertForward(spec: EncoderSpec, P: ParamFn, inputs: EncoderInputs, site:
   x = dropout(x, site('dropout.embeddings', x.shape, spec.hiddenDropout));
   const maskAdd = additiveMask(inputs.attentionMask, x.dtype); // [B, 1, 1, L], shared by every layer
   return o.reshape(bertLayers(spec, P, x, maskAdd, site), [b, l, spec.hidden]); // [B·L, D] -> [B, L, D]
+}
+
+/**
+ * The dropout sites encoderForward asks for on `rows` × `length` inputs, in its order (sites
+ * with p = 0 are not asked for), found by building the forward once on a scratch graph with a
+ * recording DropoutFn, so every family's sites come out as its forward declares them. Graphs
+ * that compute their masks in the graph declare them first (device-dropout.ts).
+ */
+export function dropoutSites(spec: EncoderSpec, rows: number, length: number): DropoutSpec[] {
+  const g = new Graph('dropout-sites');
+  const t = Object.fromEntries(dataInputs(spec, rows, length).map((d) => [d.name, g.input(d.name, d.dtype, d.shape)]));
+  const P = Object.fromEntries(paramSpecs(spec).map((ps) => [ps.key, g.input(`p.${ps.key}`, 'float32', ps.shape)]));
+  const out: DropoutSpec[] = [];
+  const inputs = { inputIds: t.input_ids, attentionMask: t.attention_mask, tokenTypeIds: t.token_type_ids };
+  encoderForward(spec, P, inputs, (name, shape, p) => (out.push({ name, shape: [...shape], p }), null));
+  return out;
 }
 
 /** The sentence embedding [B, D]: pooled as the spec says, then normalised if it says so. */

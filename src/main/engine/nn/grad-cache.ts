@@ -13,7 +13,6 @@
 import { EngineError } from '../../../shared/errors.js';
 import { Graph, type Tensor, backward, ops as o, serialize } from '../graph/index.js';
 import {
-  type DropoutSpec,
   type GradCacheGraph,
   type GradCacheGraphs,
   STEP_SCALARS,
@@ -23,8 +22,8 @@ import {
 } from '../runtime/contract.js';
 import { adamwUpdate } from './adamw.js';
 import { FlatParams } from './flat-params.js';
-import { type DropoutFn, type EncoderSpec, checkSpec, dataInputs, encoderForward, paramSpecs, sentenceEmbedding } from './encoder.js';
-import type { TrainStepOptions } from './graphs.js';
+import { type EncoderSpec, checkSpec, dataInputs, dropoutSites, encoderForward, paramSpecs, sentenceEmbedding } from './encoder.js';
+import { type TrainStepOptions, declareInputs } from './graphs.js';
 import { infoNce } from './loss.js';
 
 /** A grad-cache graph before serialisation (tests look inside). */
@@ -63,15 +62,11 @@ function chunkForward(g: Graph, spec: EncoderSpec, rows: number, length: number)
   checkSpec(spec, length);
   const params = paramSpecs(spec);
   const data = dataInputs(spec, rows, length);
-  const dropout: DropoutSpec[] = [];
-  const t = Object.fromEntries(data.map((d) => [d.name, g.input(d.name, d.dtype, d.shape)]));
-  const drop: DropoutFn = (site, shape, p) => {
-    dropout.push({ name: site, shape: [...shape], p });
-    return { keep: g.input(site, 'bool', shape), p };
-  };
+  // The step's sites for these rows, masks computed in the graph from the chunk's first row.
+  const dropout = dropoutSites(spec, rows, length);
+  const { inputs, drop } = declareInputs(g, data, dropout, rows, true);
   // The step graph's flat state (flat-params.ts), so the trainer's state feeds every pass.
   const flat = new FlatParams(g, params, (slot) => g.input(stateNames(slot.name).p, 'float32', slot.shape));
-  const inputs = { inputIds: t.input_ids, attentionMask: t.attention_mask, tokenTypeIds: t.token_type_ids };
   const hidden = g.scope('encoder', () => encoderForward(spec, flat.record(), inputs, drop)); // [rows, L, D]
   const e = g.scope('pool', () => sentenceEmbedding(spec, hidden, inputs.attentionMask)); // [rows, D]
   return { params, data, dropout, flat, e };
@@ -82,7 +77,7 @@ export function embedChunkGraph(spec: EncoderSpec, rows: number, length: number)
   const g = new Graph('grad-cache-embed');
   const { params, data, dropout, flat, e } = chunkForward(g, spec, rows, length);
   g.output(e, 'sentence_embedding');
-  return { graph: g, params, data, dropout, state: flat.slots };
+  return { graph: g, params, data, dropout, dropoutInGraph: true, state: flat.slots };
 }
 
 /**
@@ -103,7 +98,7 @@ export function chunkBackwardGraph(spec: EncoderSpec, rows: number, length: numb
     flat.slots.forEach((slot, i) => g.output(o.where(first, grads[i], o.add(acc[i], grads[i])), nextName(accName(slot.name)))),
   );
   if (opts.exposeEmbedding) g.output(e, 'sentence_embedding');
-  return { graph: g, params, data, dropout, state: flat.slots };
+  return { graph: g, params, data, dropout, dropoutInGraph: true, state: flat.slots };
 }
 
 /**

@@ -18,7 +18,8 @@ import {
 } from '../runtime/contract.js';
 import { adamwUpdate } from './adamw.js';
 import { FlatParams } from './flat-params.js';
-import { type DropoutFn, type EncoderSpec, checkSpec, dataInputs, encoderForward, paramSpecs, sentenceEmbedding } from './encoder.js';
+import { DeviceDropout } from './device-dropout.js';
+import { type DropoutFn, type EncoderSpec, checkSpec, dataInputs, dropoutSites, encoderForward, paramSpecs, sentenceEmbedding } from './encoder.js';
 import { type MatryoshkaDim, type Scale, cosentLoss, infoNce, matryoshkaLoss, supConLoss } from './loss.js';
 
 /** Which loss the step trains with; each has its own row layout (see trainStepGraph). */
@@ -79,14 +80,14 @@ export interface TrainStepBuild extends Omit<StepGraph, 'model'> {
   graph: Graph;
 }
 
-/** Input tensors for the data, and a DropoutFn that declares a bool keep-mask input per site. */
-function declareInputs(g: Graph, data: DataInputSpec[], dropout: DropoutSpec[] | null) {
+/**
+ * Input tensors for the data, and a DropoutFn: masks computed in the graph for `dropout`'s
+ * sites (device-dropout.ts; none: no dropout). `chunked`: grad-cache's chunk graphs.
+ */
+export function declareInputs(g: Graph, data: DataInputSpec[], dropout: readonly DropoutSpec[], rows: number, chunked = false) {
   const t = Object.fromEntries(data.map((d) => [d.name, g.input(d.name, d.dtype, d.shape)]));
-  const drop: DropoutFn = (site, shape, p) => {
-    if (!dropout) return null;
-    dropout.push({ name: site, shape: [...shape], p });
-    return { keep: g.input(site, 'bool', shape), p };
-  };
+  const device = dropout.length ? new DeviceDropout(g, dropout, rows, chunked) : null;
+  const drop: DropoutFn = (site, shape, p) => (device ? device.mask(site, shape, p) : null);
   return {
     inputs: { inputIds: t.input_ids, attentionMask: t.attention_mask, tokenTypeIds: t.token_type_ids },
     drop,
@@ -118,8 +119,8 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
   if (opts.learnTemperature) params.push({ key: LOGIT_SCALE_KEY, shape: [1], decay: false });
   const data = dataInputs(spec, rows, l);
   const masked = shape.maskNegatives === true && n > 0;
-  const dropout: DropoutSpec[] = [];
-  const { inputs, drop } = declareInputs(g, data, dropout);
+  const dropout = dropoutSites(spec, rows, l);
+  const { inputs, drop } = declareInputs(g, data, dropout, rows);
   const negBias = masked ? g.input('negative_bias', 'float32', [b * n]) : null;
   if (negBias) data.push({ name: 'negative_bias', dtype: 'float32', shape: [b * n] });
   if (shape.guided && kind !== 'infonce') throw new EngineError('BAD_INPUT', `a guide model masks InfoNCE candidates; the ${kind} loss has none`, { setting: 'guide' });
@@ -173,7 +174,7 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
     g.output(next[i].v, nextName(names.v));
   });
   if (opts.exposeGradients) for (const ps of params) g.output(flat.entryOf(grads, ps.key), `grad.${ps.key}`);
-  return { graph: g, params, data, dropout, state: flat.slots };
+  return { graph: g, params, data, dropout, dropoutInGraph: true, state: flat.slots };
 }
 
 /** The serialised training step (contract.ts StepGraph). */
@@ -201,7 +202,7 @@ export function buildEncode(spec: EncoderSpec, shape: EncodeShape): EncodeGraph 
   const g = new Graph('encode');
   const params: ParamSpec[] = paramSpecs(spec);
   const data = dataInputs(spec, batch, length);
-  const { inputs } = declareInputs(g, data, null);
+  const { inputs } = declareInputs(g, data, [], batch);
   const P = Object.fromEntries(params.map((ps) => [ps.key, g.input(stateNames(ps.key).p, 'float32', ps.shape)]));
   const hidden = g.scope('encoder', () => encoderForward(spec, P, inputs));
   g.output(g.scope('pool', () => sentenceEmbedding(spec, hidden, inputs.attentionMask)), 'sentence_embedding');

@@ -17,9 +17,12 @@ export interface DataInputSpec {
 }
 
 /**
- * An input fed with a JS-generated keep mask (runtime/dropout.ts): bool, true = keep, 1 byte
- * per element. The graph scales kept elements by 1/(1-p) itself (a constant), so the runtime
- * feeds only which elements survive. Masks depend on (seed, step, this spec's index) alone.
+ * A dropout site. In graphs with `dropoutInGraph` (engine/nn's) the graph computes its keep
+ * mask itself from the int32 scalar input 'dropout_key' (the runtime feeds
+ * runtime/dropout.ts dropoutKey(seed, step)) and, in grad-cache chunk graphs, 'dropout_row0'
+ * (the chunk's first batch row). Otherwise it is a bool input (true = keep, 1 byte per
+ * element) fed with a JS-drawn mask (runtime/dropout.ts), which depends on (seed, step, this
+ * spec's index) alone. Either way the graph scales kept elements by 1/(1-p) itself.
  */
 export interface DropoutSpec {
   name: string;
@@ -40,6 +43,8 @@ export interface StepGraph {
   data: DataInputSpec[];
   /** [] when dropout is 0. */
   dropout: DropoutSpec[];
+  /** The graph computes its keep masks from 'dropout_key' (see DropoutSpec); else they are bool inputs. */
+  dropoutInGraph?: boolean;
   /**
    * How parameters and moments are held as state tensors: flat buffers ('p.flat.decay', ...,
    * engine/nn's graphs) or one tensor per key ('p.<key>', the toy graph). Absent: per key.

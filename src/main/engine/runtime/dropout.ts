@@ -39,6 +39,14 @@ export function mixSeed(...words: number[]): number {
 }
 
 /**
+ * The int32 scalar a graph with in-graph dropout (contract.ts DropoutSpec) hashes its masks
+ * from: a function of (seed, step) alone, so a resumed run feeds what the uninterrupted one fed.
+ */
+export function dropoutKey(seed: number, step: number): number {
+  return mixSeed(seed, step) | 0;
+}
+
+/**
  * The 16-bit keep threshold for drop probability p: an element is kept when its 16-bit
  * uniform u satisfies u < keepThreshold(p), i.e. with probability round((1-p)·65536)/65536.
  * That differs from 1-p by at most 2^-17 (p = 0.1 keeps with 0.8999939 instead of 0.9),

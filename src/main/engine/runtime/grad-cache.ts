@@ -8,7 +8,9 @@
 // so the memory is one chunk's activations, the result one big step's. Only E and u (S·D
 // floats each: 3 MB at 2,048 rows × 384) cross to the host; accumulators stay with the state.
 //
-// Dropout: chunk k's masks are rows [k·c, (k+1)·c) of the very masks the plain trainer draws
+// Dropout: engine/nn's chunk graphs hash their masks in the graph from the step's key and the
+// chunk's first row ('dropout_row0'), so they are rows of the one-graph step's masks. For
+// graphs with JS-drawn masks: chunk k's masks are rows [k·c, (k+1)·c) of the very masks the plain trainer draws
 // for the whole step (the same (seed, step, site) streams, entered at the chunk's first
 // element: fillKeepMask's offset), redrawn in pass 3 rather than stored (a step's masks are
 // ~0.6 M bytes a row at MiniLM × 64 tokens). So a step equals the plain step at any chunk size,
@@ -17,7 +19,7 @@
 import { EngineError } from '../../../shared/errors.js';
 import { type HostTensor, numel } from '../graph/dtype.js';
 import { type GradCacheGraph, type GradCacheGraphs, type StateSlot, accName, nextName, stateSlots } from './contract.js';
-import { fillKeepMask } from './dropout.js';
+import { dropoutKey, fillKeepMask } from './dropout.js';
 import { dataFeeds, stateNameMaps } from './params.js';
 import { type SessionKey, keyString } from './session-cache.js';
 import type { Session } from './session.js';
@@ -83,6 +85,13 @@ function gradCacheRunner(graphs: GradCacheGraphs, chunkRows: number): StepRunner
       const chunkFeeds = (k: number): Record<string, HostTensor> => {
         const feeds: Record<string, HostTensor> = {};
         for (const d of embed.meta.data) feeds[d.name] = { dtype: d.dtype, shape: d.shape, data: rowsOf(full[d.name].data as Int32Array | Float32Array, k * c, c, s, 'repeat') } as HostTensor;
+        if (embed.meta.dropoutInGraph) {
+          if (embed.meta.dropout.length) {
+            feeds.dropout_key = { dtype: 'int32', shape: [], data: new Int32Array([dropoutKey(ctx.seed, ctx.step)]) };
+            feeds.dropout_row0 = { dtype: 'int32', shape: [], data: new Int32Array([k * c]) };
+          }
+          return feeds;
+        }
         embed.meta.dropout.forEach((d, i) => {
           const perRow = numel(d.shape) / c; // [c, ...] batch axis first (contract.ts GradCacheGraphs)
           fillKeepMask(masks[i], d.p, ctx.seed, ctx.step, i, k * c * perRow);

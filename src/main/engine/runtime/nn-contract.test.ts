@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type EncoderSpec, buildTrainStep, paramSpecs } from '../nn/index.js';
 import { probeDevice } from './device.js';
-import { fillKeepMask, mulberry32 } from './dropout.js';
+import { dropoutKey, mulberry32 } from './dropout.js';
 import { packSlot, stateSlots } from './contract.js';
 import { stateNameMaps } from './params.js';
 import { type Device, createSession } from './session.js';
@@ -107,8 +107,10 @@ describe('nn step graph through the trainer', () => {
     }
     const feeds: Record<string, { dtype: 'float32' | 'int32' | 'bool'; shape: number[]; data: Float32Array | Int32Array | Uint8Array }> = {};
     for (const [name, data] of Object.entries(batch())) feeds[name] = { dtype: 'int32', shape: [6, SHAPE.length], data };
-    // Real masks (bool, the contract's dtype): Where with a bool condition must stay on WebGPU too.
-    step.dropout.forEach((d, i) => (feeds[d.name] = { dtype: 'bool', shape: d.shape, data: fillKeepMask(new Uint8Array(d.shape.reduce((a, b) => a * b, 1)), d.p, 1, 0, i) }));
+    // Masks hashed in the graph (nn/device-dropout.ts): its int32 Mul/Div/Add, Cast and Less, and
+    // Where with the bool result, must stay on WebGPU too.
+    expect(step.dropoutInGraph && step.dropout.length).toBeTruthy();
+    feeds.dropout_key = { dtype: 'int32', shape: [], data: new Int32Array([dropoutKey(1, 0)]) };
     for (const s of ['adam_step_size', 'adam_inv_bias2', 'decay_factor']) feeds[s] = { dtype: 'float32', shape: [], data: new Float32Array([s === 'adam_step_size' ? 1e-3 : 1]) };
     await state.run(session, { feeds, updates, fetch: ['loss', 'grad_norm'] });
     session.endProfiling();
@@ -117,6 +119,7 @@ describe('nn step graph through the trainer', () => {
     const nodes = events.filter((e) => e.cat === 'Node' && e.args?.provider);
     expect(nodes.length).toBeGreaterThan(200);
     expect(nodes.filter((e) => e.args!.op_name === 'Where').length).toBeGreaterThanOrEqual(2 * step.dropout.length); // forward + backward
+    expect(nodes.filter((e) => e.args!.op_name === 'Div').length).toBeGreaterThanOrEqual(3); // the hash's rotations
     expect(nodes.filter((e) => e.args!.provider !== 'WebGpuExecutionProvider').map((e) => `${e.args!.op_name} ${e.name}`)).toEqual([]);
     expect(nodes.filter((e) => e.args!.op_name?.startsWith('Memcpy')).map((e) => e.name)).toEqual([]);
     await session.release();

@@ -10,7 +10,7 @@ import { EngineError } from '../../../shared/errors.js';
 import { type HostTensor, numel } from '../graph/dtype.js';
 import type { BucketShape } from './buckets.js';
 import { type ParamSpec, type StateSlot, type StepGraph, STEP_SCALARS, packSlot, stateNames, stateSlots, unpackSlot } from './contract.js';
-import { KeepMaskBuffers } from './dropout.js';
+import { KeepMaskBuffers, dropoutKey } from './dropout.js';
 import { type ParamState, checkParamKeys, checkShape, dataFeeds, stateNameMaps } from './params.js';
 import { SessionCache } from './session-cache.js';
 import type { Device } from './session.js';
@@ -84,7 +84,7 @@ export interface StepContext {
   readonly cache: SessionCache;
   readonly state: StateStore;
   readonly seed: number;
-  /** Steps taken before this one: dropout masks are keyed by it (dropout.ts). */
+  /** Steps taken before this one: dropout masks are keyed by it (dropout.ts, dropoutKey). */
   readonly step: number;
   /** This step's AdamW scalars (contract.ts STEP_SCALARS) as float32 feeds. */
   readonly scalars: Readonly<Record<string, HostTensor>>;
@@ -118,8 +118,12 @@ function stepGraphRunner(buildStep: (shape: BucketShape) => StepGraph): StepRunn
       const graph = graphs.get(bucket)!;
       await ctx.useParams(graph, bucket);
       const feeds = { ...dataFeeds(graph.data, batch), ...ctx.scalars };
-      const keep = masks.draw(bucket, graph.dropout, ctx.seed, ctx.step);
-      graph.dropout.forEach((d, i) => (feeds[d.name] = { dtype: 'bool', shape: d.shape, data: keep[i] }));
+      if (graph.dropoutInGraph) {
+        if (graph.dropout.length) feeds.dropout_key = { dtype: 'int32', shape: [], data: new Int32Array([dropoutKey(ctx.seed, ctx.step)]) };
+      } else {
+        const keep = masks.draw(bucket, graph.dropout, ctx.seed, ctx.step);
+        graph.dropout.forEach((d, i) => (feeds[d.name] = { dtype: 'bool', shape: d.shape, data: keep[i] }));
+      }
       const out = await state.run(session, { feeds, updates: stateNameMaps(stateSlots(graph)).updates, fetch: ['loss', 'grad_norm'] });
       return { loss: out.loss.data[0] as number, gradNorm: out.grad_norm.data[0] as number };
     },
