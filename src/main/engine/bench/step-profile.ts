@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EncoderSpec, buildTrainStep, paramSpecs } from '../nn/index.js';
-import { fillKeepMask, mulberry32 } from '../runtime/dropout.js';
+import { dropoutKey, mulberry32 } from '../runtime/dropout.js';
 import { type HostTensor } from '../graph/dtype.js';
 import { flatFeeds } from '../nn/state-testing.js';
 import { createSession, defaultThreads } from '../runtime/session.js';
@@ -75,10 +75,8 @@ async function main(): Promise<void> {
       : d.name === 'attention_mask' ? new Int32Array(n).fill(1) : d.dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
     feeds[d.name] = { dtype: d.dtype, shape: d.shape, data } as HostTensor;
   }
-  step.dropout.forEach((d, i) => {
-    const n = d.shape.reduce((x, y) => x * y, 1);
-    feeds[d.name] = { dtype: 'bool', shape: d.shape, data: fillKeepMask(new Uint8Array(n), d.p, 1, 0, i) } as HostTensor;
-  });
+  // Masks are hashed in the graph from one int32 key (nn/device-dropout.ts).
+  if (step.dropout.length) feeds.dropout_key = { dtype: 'int32', shape: [], data: Int32Array.of(dropoutKey(1, 0)) };
   feeds.adam_step_size = { dtype: 'float32', shape: [], data: Float32Array.of(1e-4 / 0.1) };
   feeds.adam_inv_bias2 = { dtype: 'float32', shape: [], data: Float32Array.of(1 / Math.sqrt(0.001)) };
   feeds.decay_factor = { dtype: 'float32', shape: [], data: Float32Array.of(1 - 1e-6) };
