@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { type HostTensor, serialize } from '../graph/index.js';
 import { rng } from '../graph/testing.js';
 import { flatFeeds, flatValues } from './state-testing.js';
-import { fillKeepMask } from '../runtime/dropout.js';
+import { dropoutKey } from '../runtime/dropout.js';
 import { createSession } from '../runtime/session.js';
 import { type EncoderSpec, paramSpecs } from './encoder.js';
 import { chunkBackwardGraph, embedChunkGraph, lossGraph } from './grad-cache.js';
@@ -107,11 +107,12 @@ describe('grad-cache graphs', () => {
     feeds.attention_mask = { dtype: 'int32', shape: [rows, length], data: Int32Array.from(ids, (_, i) => (i % length < 6 ? 1 : 0)) };
     feeds.token_type_ids = { dtype: 'int32', shape: [rows, length], data: new Int32Array(rows * length) };
     const embed = embedChunkGraph(SPEC, rows, length);
-    const masks = (step: number) =>
-      Object.fromEntries(embed.dropout.map((d, i) => {
-        const keep = fillKeepMask(new Uint8Array(d.shape.reduce((a, x) => a * x, 1)), d.p, 42, step, i);
-        return [d.name, { dtype: 'bool', shape: d.shape, data: keep } as HostTensor];
-      }));
+    // The masks are hashed in the graph from the step's key and the chunk's first row.
+    expect(embed.dropoutInGraph && embed.dropout.length).toBeTruthy();
+    const masks = (step: number): Record<string, HostTensor> => ({
+      dropout_key: { dtype: 'int32', shape: [], data: Int32Array.of(dropoutKey(42, step)) },
+      dropout_row0: { dtype: 'int32', shape: [], data: Int32Array.of(0) },
+    });
     const e1 = (await run(embed.graph, { ...feeds, ...masks(0) }, ['sentence_embedding'])).sentence_embedding.data as Float32Array;
 
     const back = chunkBackwardGraph(SPEC, rows, length, { exposeEmbedding: true });
