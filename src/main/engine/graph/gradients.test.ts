@@ -81,6 +81,14 @@ const CASES: Record<string, Case> = {
         o.add(o.gemm(at, b, null, { transA: true }), o.gemm(a, bt, c, { transB: true })),
       ),
   },
+  // Pieces used differently, one not at all (its gradient is zeros).
+  Split: {
+    inputs: [f('a', [2, 6])],
+    build: (a) => {
+      const [x, , z] = o.split(a, [3, 1, 2], 1);
+      return o.add(o.reduceSum(o.mul(x, x), [1], true), o.reduceSum(o.mul(z, 3), [1], true));
+    },
+  },
   ReduceSum: { inputs: [f('a', [2, 3, 4])], build: (a) => o.add(o.reduceSum(a, [1]), o.reduceSum(a)) },
   ReduceMean: { inputs: [f('a', [2, 3, 4])], build: (a) => o.reduceMean(a, [0, 2], true) },
   ReduceMax: {

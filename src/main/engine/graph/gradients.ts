@@ -22,7 +22,12 @@ export interface GradContext {
   readonly x: readonly Tensor[];
   readonly y: Tensor;
   readonly dy: Tensor;
+  /** Every output's gradient, for MULTI_OUTPUT ops ([dy] otherwise). */
+  readonly dys: readonly Tensor[];
 }
+
+/** Ops whose rule takes the gradient of every output (backward.ts fills unreached ones with zeros). */
+export const MULTI_OUTPUT: ReadonlySet<string> = new Set(['Split']);
 /** One gradient per input; entries past the node's inputs (absent optional ones) are ignored. */
 export type GradRule = (c: GradContext) => readonly (Tensor | null)[];
 
@@ -168,6 +173,8 @@ export const GRADIENTS: Readonly<Record<string, GradRule>> = {
       return part;
     });
   },
+  // The pieces' gradients put back together.
+  Split: ({ node, x: [a], dys }) => [o.concat(dys, normAxis(intAttr(node, 'axis', 0), a.rank)), null],
   // The gradient of a slice is the slice's gradient padded back with zeros.
   Slice: ({ node, x: [a], dy }) => {
     const [, starts, ends, axesT] = node.inputs;

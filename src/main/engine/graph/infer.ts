@@ -215,6 +215,17 @@ const INFER: Record<string, Infer> = {
     }
     return [{ dtype: d, shape: first.shape.map((s, i) => (i === axis ? total : s)) }];
   },
+  // Opset 18 form: the sizes as an int64 input; one output per size.
+  Split: (inputs, attrs) => {
+    arity(inputs, 2);
+    const [x, sizesT] = inputs;
+    const axis = normAxis(aInt(attrs, 'axis', 0), x.rank);
+    const sizes = constInts(sizesT, 'split');
+    if (sizes.some((n) => n < 0) || sizes.reduce((a, b) => a + b, 0) !== x.shape[axis]) {
+      throw new ShapeError(`sizes [${sizes.join(', ')}] do not add up to ${x.shape[axis]} (axis ${axis} of ${fmt(x.shape)})`);
+    }
+    return sizes.map((n) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === axis ? n : d)) }));
+  },
   Slice: (inputs) => {
     arity(inputs, 4, 5);
     const x = inputs[0];

@@ -155,6 +155,15 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
   return one(xs[0].graph, 'Concat', xs, { axis: attr.int(axis) });
 }
 
+/**
+ * Consecutive pieces of `x` along `axis`, one node for all of them (flat state's parameters:
+ * one Split per buffer instead of a Slice per parameter; attention's q, k, v). Its gradient
+ * is one Concat of the pieces' gradients.
+ */
+export function split(x: Tensor, sizes: readonly number[], axis = 0): Tensor[] {
+  return x.graph.node('Split', [x, x.graph.int64s(sizes)], { axis: attr.int(axis) });
+}
+
 /** x[starts:ends] along `axes`, step 1 (ONNX clamping rules for out-of-range bounds). */
 export function slice(x: Tensor, starts: readonly number[], ends: readonly number[], axes: readonly number[]): Tensor {
   const g = x.graph;

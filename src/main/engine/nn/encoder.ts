@@ -26,6 +26,7 @@ import {
 import { additiveMask, dropout, embedding, paddingPositions } from './layers.js';
 import { MODERNBERT } from './modernbert.js';
 import { MPNET } from './mpnet.js';
+import type { FusedParams } from './flat-params.js';
 import { clsPool, l2Normalize, meanPool } from './pooling.js';
 
 export {
@@ -126,6 +127,19 @@ export function dataInputs(spec: EncoderSpec, batch: number, length: number): Da
   return names.map((name) => ({ name, dtype: 'int32', shape: [batch, length] }));
 }
 
+/**
+ * Each layer's q, k, v weights and biases as two stacked tensors (FusedParams for the flat
+ * state, which holds them side by side): layerWeights then gives attention one Gemm for all three.
+ */
+export function fusedParams(spec: EncoderSpec): FusedParams[] {
+  const out: FusedParams[] = [];
+  for (let i = 0; i < spec.layers; i++) {
+    const k = `encoder.layer.${i}.attention.self`;
+    for (const w of ['weight', 'bias']) out.push({ name: `${k}.qkv.${w}`, keys: ['query', 'key', 'value'].map((n) => `${k}.${n}.${w}`) });
+  }
+  return out;
+}
+
 /** The last hidden state [B, L, D] for int32 [B, L] inputs. */
 export function encoderForward(
   spec: EncoderSpec,
@@ -133,11 +147,12 @@ export function encoderForward(
   inputs: EncoderInputs,
   drop: DropoutFn = () => null,
 ): Tensor {
-  const P: ParamFn = (key) => {
+  const read = (key: string): Tensor => {
     const t = params[key];
     if (!t) throw new EngineError('INTERNAL', `parameter '${key}' is missing`);
     return t;
   };
+  const P: ParamFn = Object.assign(read, { has: (key: string) => key in params });
   const site: SiteFn = (name, shape, p) => (p > 0 ? drop(name, shape, p) : null);
   return FAMILIES[spec.arch].forward(spec, P, inputs, site);
 }

@@ -22,7 +22,7 @@ import {
 } from '../runtime/contract.js';
 import { adamwUpdate } from './adamw.js';
 import { FlatParams } from './flat-params.js';
-import { type EncoderSpec, checkSpec, dataInputs, dropoutSites, encoderForward, paramSpecs, sentenceEmbedding } from './encoder.js';
+import { type EncoderSpec, checkSpec, dataInputs, dropoutSites, encoderForward, fusedParams, paramSpecs, sentenceEmbedding } from './encoder.js';
 import { type TrainStepOptions, declareInputs } from './graphs.js';
 import { infoNce } from './loss.js';
 
@@ -66,7 +66,7 @@ function chunkForward(g: Graph, spec: EncoderSpec, rows: number, length: number)
   const dropout = dropoutSites(spec, rows, length);
   const { inputs, drop } = declareInputs(g, data, dropout, rows, true);
   // The step graph's flat state (flat-params.ts), so the trainer's state feeds every pass.
-  const flat = new FlatParams(g, params, (slot) => g.input(stateNames(slot.name).p, 'float32', slot.shape));
+  const flat = new FlatParams(g, params, (slot) => g.input(stateNames(slot.name).p, 'float32', slot.shape), fusedParams(spec));
   const hidden = g.scope('encoder', () => encoderForward(spec, flat.record(), inputs, drop)); // [rows, L, D]
   const e = g.scope('pool', () => sentenceEmbedding(spec, hidden, inputs.attentionMask)); // [rows, D]
   return { params, data, dropout, flat, e };

@@ -19,7 +19,7 @@ import {
 import { adamwUpdate } from './adamw.js';
 import { FlatParams } from './flat-params.js';
 import { DeviceDropout } from './device-dropout.js';
-import { type DropoutFn, type EncoderSpec, checkSpec, dataInputs, dropoutSites, encoderForward, paramSpecs, sentenceEmbedding } from './encoder.js';
+import { type DropoutFn, type EncoderSpec, checkSpec, dataInputs, dropoutSites, encoderForward, fusedParams, paramSpecs, sentenceEmbedding } from './encoder.js';
 import { type MatryoshkaDim, type Scale, cosentLoss, infoNce, matryoshkaLoss, supConLoss } from './loss.js';
 
 /** Which loss the step trains with; each has its own row layout (see trainStepGraph). */
@@ -130,7 +130,7 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
   const pairInput = kind === 'supcon' ? 'pair_weights' : kind === 'cosent' ? 'pair_bias' : null;
   const pair = pairInput ? g.input(pairInput, 'float32', [b, b]) : null;
   if (pairInput) data.push({ name: pairInput, dtype: 'float32', shape: [b, b] });
-  const flat = new FlatParams(g, params, (slot) => g.input(stateNames(slot.name).p, 'float32', slot.shape));
+  const flat = new FlatParams(g, params, (slot) => g.input(stateNames(slot.name).p, 'float32', slot.shape), fusedParams(spec));
   const state = flat.slots.map((slot, i) => {
     const names = stateNames(slot.name);
     return { p: flat.inputs[i], m: g.input(names.m, 'float32', slot.shape), v: g.input(names.v, 'float32', slot.shape), decay: flat.decays(i) };

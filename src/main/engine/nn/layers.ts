@@ -8,6 +8,7 @@
 // WebGPU constraints kept throughout (DESIGN §3): ids stay int32, no variadic Sum, no random
 // ops (dropout takes a bool keep mask fed from JS), no LogSoftmax.
 
+import { EngineError } from '../../../shared/errors.js';
 import { type DType, type KeepMask, type Tensor, dropout, gelu, hostTensor, layerNorm, ops as o } from '../graph/index.js';
 
 export { type KeepMask, dropout, gelu, layerNorm };
@@ -75,9 +76,12 @@ export function additiveMask(mask: Tensor, dtype: DType): Tensor {
 }
 
 export interface AttentionWeights {
-  query: LinearWeights;
-  key: LinearWeights;
-  value: LinearWeights;
+  /** q, k, v: each present unless `qkv` is. */
+  query?: LinearWeights;
+  key?: LinearWeights;
+  value?: LinearWeights;
+  /** q, k, v stacked ([3D, D], [3D]) where the flat state holds them side by side: one Gemm for all three. */
+  qkv?: LinearWeights;
   /** attention.output.dense: the projection after the heads are concatenated. */
   output: LinearWeights;
 }
@@ -102,13 +106,24 @@ export function multiHeadAttention(
   const rows = o.reshape(x, [b * l, d]); // [B, L, D] -> [B·L, D] (no node when already rows)
   const split = (t: Tensor, perm: number[]): Tensor =>
     o.transpose(o.reshape(t, [b, l, heads, dh]), perm); // [B·L, D] -> [B, L, H, dh] -> perm
-  const q = split(linear(rows, w.query), [0, 2, 1, 3]); // -> [B, H, L, dh]
-  const kT = split(linear(rows, w.key), [0, 2, 3, 1]); // -> [B, H, dh, L]
-  const v = split(linear(rows, w.value), [0, 2, 1, 3]); // -> [B, H, L, dh]
+  let q: Tensor, kT: Tensor, v: Tensor;
+  if (w.qkv) {
+    // [B·L, 3D] -> [B, L, 3, H, dh] -> [3, B, H, L, dh] -> three [1, B, H, L, dh] (the leading 1
+    // broadcasts through the matmuls); the Split's gradient is one Concat.
+    const heads3 = o.transpose(o.reshape(linear(rows, w.qkv), [b, l, 3, heads, dh]), [2, 0, 3, 1, 4]);
+    const [q1, k1, v1] = o.split(heads3, [1, 1, 1], 0);
+    [q, kT, v] = [q1, o.transposeLast2(k1), v1]; // kT: [1, B, H, dh, L]
+  } else {
+    if (!w.query || !w.key || !w.value) throw new EngineError('INTERNAL', 'attention needs query, key and value weights, or qkv');
+    q = split(linear(rows, w.query), [0, 2, 1, 3]); // -> [B, H, L, dh]
+    kT = split(linear(rows, w.key), [0, 2, 3, 1]); // -> [B, H, dh, L]
+    v = split(linear(rows, w.value), [0, 2, 1, 3]); // -> [B, H, L, dh]
+  }
   // HF divides by sqrt(dh) (not a multiply by its reciprocal): same rounding as the reference.
   const scores = o.add(o.div(o.matmul(q, kT), Math.sqrt(dh)), maskAdd); // [B, H, L, L]
   const probs = dropout(o.softmax(scores, -1), probsKeep);
-  const ctx = o.transpose(o.matmul(probs, v), [0, 2, 1, 3]); // [B, H, L, dh] -> [B, L, H, dh]
+  const ctxHeads = o.matmul(probs, v); // [(1,) B, H, L, dh]
+  const ctx = o.transpose(ctxHeads, ctxHeads.rank === 5 ? [0, 1, 3, 2, 4] : [0, 2, 1, 3]); // -> [(1,) B, L, H, dh]
   const out = linear(o.reshape(ctx, [b * l, d]), w.output); // [B, L, H, dh] -> [B·L, D]
   return o.reshape(out, x.shape); // [B·L, D] -> x's shape
 }
