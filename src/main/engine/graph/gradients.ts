@@ -255,8 +255,9 @@ function layerNormGradient(node: Node, a: Tensor, scale: Tensor, dy: Tensor): Te
   const dScale = o.reshape(o.matmul(o.reshape(r, [1, n]), dyc), [d]); // [1, N] x [N, D] -> [1, D] -> [D]
   const dBias = o.reduceSum(dy2, [0]); // [N, D] -> [D]
   const s = o.reshape(scale, [d, 1]); // [D] -> [D, 1]
-  const k = o.mul(o.matmul(dyc, s), o.mul(o.mul(o.mul(r, r), r), 1 / d)); // [N, D] x [D, 1] -> [N, 1]
-  const shift = o.mul(o.matmul(dy2, s), o.mul(r, 1 / d)); // [N, 1]
+  const rd = o.mul(r, 1 / d); // [N, 1], shared by both row factors
+  const k = o.mul(o.matmul(dyc, s), o.mul(o.mul(r, r), rd)); // [N, D] x [D, 1] -> [N, 1]
+  const shift = o.mul(o.matmul(dy2, s), rd); // [N, 1]
   const dx = o.sub(o.sub(o.mul(o.mul(dy2, scale), r), o.mul(c, k)), shift);
   return [o.reshape(dx, a.shape), dScale, dBias]; // [N, D] -> [..., D]
 }

@@ -246,6 +246,8 @@ export function sumToShape(t: Tensor, shape: Shape): Tensor {
     throw new EngineError('INTERNAL', `cannot sum a gradient ${t} to shape [${shape.join(', ')}]`);
   }
   const axes = t.shape.map((_, i) => i).filter((i) => i < lead || (shape[i - lead] === 1 && t.shape[i] !== 1));
+  // Only leading axes summed (a bias's gradient): the reduction drops them itself, no Reshape.
+  if (axes.length === lead) return reduceSum(t, axes, false);
   const summed = axes.length ? reduceSum(t, axes, true) : t;
   return reshape(summed, shape); // [1.., ...kept] -> shape
 }

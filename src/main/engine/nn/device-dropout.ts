@@ -96,10 +96,8 @@ export class DeviceDropout {
     }
     x = o.add(o.mul(x, x), y);
     const u = o.cast(x, 'float32'); // [sites, ...shape]
-    // Sliced as float32, compared per site: Slice of a bool tensor is not among the WebGPU EP's kernels.
-    group.forEach((s, i) => {
-      const one = group.length === 1 ? u : o.slice(u, [i], [i + 1], [0]);
-      this.#masks.set(s.name, o.less(o.reshape(one, shape), threshold(s.p))); // [1, ...shape] -> shape, bool
-    });
+    // Split while float32 (the kernels the placement test has seen on WebGPU), compared per site.
+    const parts = group.length === 1 ? [u] : o.split(u, group.map(() => 1), 0);
+    group.forEach((s, i) => this.#masks.set(s.name, o.less(o.reshape(parts[i], shape), threshold(s.p)))); // [1, ...shape] -> shape, bool
   }
 }
