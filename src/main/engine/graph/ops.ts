@@ -161,8 +161,21 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
  * is one Concat of the pieces' gradients.
  */
 export function split(x: Tensor, sizes: readonly number[], axis = 0): Tensor[] {
-  return x.graph.node('Split', [x, x.graph.int64s(sizes)], { axis: attr.int(axis) });
+  if (sizes.length <= SPLIT_MAX_OUTPUTS) return x.graph.node('Split', [x, x.graph.int64s(sizes)], { axis: attr.int(axis) });
+  // More pieces: split into at most SPLIT_MAX_OUTPUTS runs of neighbours, then each run again.
+  const per = Math.ceil(sizes.length / SPLIT_MAX_OUTPUTS);
+  const runs: number[][] = [];
+  for (let i = 0; i < sizes.length; i += per) runs.push(sizes.slice(i, i + per));
+  const outer = split(x, runs.map((r) => r.reduce((a, b) => a + b, 0)), axis);
+  return runs.flatMap((r, i) => (r.length === 1 ? [outer[i]] : split(outer[i], r, axis)));
 }
+
+/**
+ * The WebGPU EP binds a Split's input and every output as storage buffers in one shader, at
+ * most 16 per stage ("Too many storage buffers in shader. Current: 17, Max is 16" on lavapipe
+ * for a 16-way split), so wider splits are made as a tree of these. Concat has no such limit.
+ */
+const SPLIT_MAX_OUTPUTS = 15;
 
 /** x[starts:ends] along `axes`, step 1 (ONNX clamping rules for out-of-range bounds). */
 export function slice(x: Tensor, starts: readonly number[], ends: readonly number[], axes: readonly number[]): Tensor {

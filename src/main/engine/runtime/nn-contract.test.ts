@@ -17,7 +17,8 @@ import { StateStore, stateOutputLocations } from './state.js';
 import { createTrainer } from './trainer.js';
 
 const SPEC: EncoderSpec = {
-  arch: 'bert', vocabSize: 40, hidden: 8, layers: 1, heads: 2, intermediate: 16, maxPositions: 16, typeVocabSize: 2,
+  // 6 layers as MiniLM: its flat state splits into more pieces than one WebGPU Split may output (ops.split).
+  arch: 'bert', vocabSize: 40, hidden: 8, layers: 6, heads: 2, intermediate: 16, maxPositions: 16, typeVocabSize: 2,
   layerNormEps: 1e-12, padTokenId: 0, pooling: 'mean', normalize: true, hiddenDropout: 0.1, attentionDropout: 0.1,
 };
 const SHAPE = { batch: 2, length: 8 }; // 2 queries, each with a positive and 1 negative: 6 rows
