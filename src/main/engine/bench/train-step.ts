@@ -8,7 +8,7 @@
 //                           [--family bert|modernbert|mpnet]
 // --family modernbert / mpnet: the gte-modernbert-base / all-mpnet-base-v2 shape instead
 // (--layers / --hidden ignored).
-//                           [--precision fp32] [--json] [--torch]
+//                           [--precision fp32] [--json] [--torch] [--dropout-masks host|graph]
 // --json: the last line is a JSON array, one object per device run (device, precision, batch,
 // length, dropout, medianStepMs, pairsPerSec, graphNodes, peakRssMiB). --torch: also runs
 // bench/torch-step.py (the same step in PyTorch on the CPU, Debian's python3-torch, with
@@ -134,7 +134,9 @@ async function main(): Promise<void> {
     }
     let graphNodes = 0;
     const t = await timeSteps(d, { batch: queries, length }, (s) => {
-      const step = buildTrainStep(spec, { queries: s.batch, negativesPerQuery: negatives, length: s.length });
+      // As train/run.ts chooses (JS masks on the CPU, hashed in the graph elsewhere) unless --dropout-masks says.
+      const masks = opt('dropout-masks', d === 'cpu' ? 'host' : 'graph') as 'host' | 'graph';
+      const step = buildTrainStep(spec, { queries: s.batch, negativesPerQuery: negatives, length: s.length }, { dropoutMasks: masks });
       graphNodes = (ModelProto.decode(step.model).toJSON() as { graph: { node: unknown[] } }).graph.node.length;
       return step;
     }, batch, params, steps);

@@ -97,6 +97,11 @@ describe('specFromHfConfig', () => {
     const wheres = graph.nodes.filter((n) => n.op === 'Where' && n.name.startsWith('encoder/'));
     expect(wheres).toHaveLength(dropout.length);
     expect(trainStepGraph({ ...spec, hiddenDropout: 0, attentionDropout: 0 }, shape).dropout).toEqual([]);
+    // 'host' masks (the CPU's choice): a bool input per site, fed from JS, and no key.
+    const host = trainStepGraph(spec, shape, { dropoutMasks: 'host' });
+    expect(host.dropoutInGraph).toBe(false);
+    expect(host.graph.inputs.filter((t) => t.dtype === 'bool').map((t) => t.name)).toEqual(dropout.map((d) => d.name));
+    expect(host.graph.inputs.some((t) => t.name === 'dropout_key')).toBe(false);
   });
 
   it('refuses lengths past the position table (RoBERTa positions start after padding_idx)', () => {

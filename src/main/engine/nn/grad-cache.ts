@@ -23,7 +23,7 @@ import {
 import { adamwUpdate } from './adamw.js';
 import { FlatParams } from './flat-params.js';
 import { type EncoderSpec, checkSpec, dataInputs, dropoutSites, encoderForward, fusedParams, paramSpecs, sentenceEmbedding } from './encoder.js';
-import { type TrainStepOptions, declareInputs } from './graphs.js';
+import { type DropoutMasks, type TrainStepOptions, declareInputs } from './graphs.js';
 import { infoNce } from './loss.js';
 
 /** A grad-cache graph before serialisation (tests look inside). */
@@ -42,6 +42,8 @@ export interface GradCacheLayout {
 export type GradCacheOptions = Omit<TrainStepOptions, 'exposeGradients'>;
 
 export interface ChunkOptions {
+  /** As TrainStepOptions.dropoutMasks. */
+  dropoutMasks?: DropoutMasks;
   /** Chunk backward only: also output 'sentence_embedding', to check pass 3 replays pass 1 (tests). */
   exposeEmbedding?: boolean;
 }
@@ -57,14 +59,14 @@ function checkInts(what: string, values: Record<string, number>, min = 1): void 
  * embeddings [rows, D]: the encoder as trainStepGraph runs it, so the dropout sites come in
  * its order with its shapes (batch axis first).
  */
-function chunkForward(g: Graph, spec: EncoderSpec, rows: number, length: number) {
+function chunkForward(g: Graph, spec: EncoderSpec, rows: number, length: number, masks: DropoutMasks = 'graph') {
   checkInts('grad-cache chunk', { rows, length });
   checkSpec(spec, length);
   const params = paramSpecs(spec);
   const data = dataInputs(spec, rows, length);
   // The step's sites for these rows, masks computed in the graph from the chunk's first row.
   const dropout = dropoutSites(spec, rows, length);
-  const { inputs, drop } = declareInputs(g, data, dropout, rows, true);
+  const { inputs, drop } = declareInputs(g, data, dropout, rows, true, masks);
   // The step graph's flat state (flat-params.ts), so the trainer's state feeds every pass.
   const flat = new FlatParams(g, params, (slot) => g.input(stateNames(slot.name).p, 'float32', slot.shape), fusedParams(spec));
   const hidden = g.scope('encoder', () => encoderForward(spec, flat.record(), inputs, drop)); // [rows, L, D]
@@ -73,11 +75,11 @@ function chunkForward(g: Graph, spec: EncoderSpec, rows: number, length: number)
 }
 
 /** Pass 1: sentence embeddings of one chunk, forward only (the session keeps no activations). */
-export function embedChunkGraph(spec: EncoderSpec, rows: number, length: number): GradCacheBuild {
+export function embedChunkGraph(spec: EncoderSpec, rows: number, length: number, opts: ChunkOptions = {}): GradCacheBuild {
   const g = new Graph('grad-cache-embed');
-  const { params, data, dropout, flat, e } = chunkForward(g, spec, rows, length);
+  const { params, data, dropout, flat, e } = chunkForward(g, spec, rows, length, opts.dropoutMasks);
   g.output(e, 'sentence_embedding');
-  return { graph: g, params, data, dropout, dropoutInGraph: true, state: flat.slots };
+  return { graph: g, params, data, dropout, dropoutInGraph: opts.dropoutMasks !== 'host', state: flat.slots };
 }
 
 /**
@@ -88,7 +90,7 @@ export function embedChunkGraph(spec: EncoderSpec, rows: number, length: number)
  */
 export function chunkBackwardGraph(spec: EncoderSpec, rows: number, length: number, opts: ChunkOptions = {}): GradCacheBuild {
   const g = new Graph('grad-cache-backward');
-  const { params, data, dropout, flat, e } = chunkForward(g, spec, rows, length);
+  const { params, data, dropout, flat, e } = chunkForward(g, spec, rows, length, opts.dropoutMasks);
   const u = g.input('embedding_grad', 'float32', e.shape);
   const first = g.input('first_chunk', 'bool', []);
   const acc = flat.slots.map((slot) => g.input(accName(slot.name), 'float32', slot.shape));
@@ -98,7 +100,7 @@ export function chunkBackwardGraph(spec: EncoderSpec, rows: number, length: numb
     flat.slots.forEach((slot, i) => g.output(o.where(first, grads[i], o.add(acc[i], grads[i])), nextName(accName(slot.name)))),
   );
   if (opts.exposeEmbedding) g.output(e, 'sentence_embedding');
-  return { graph: g, params, data, dropout, dropoutInGraph: true, state: flat.slots };
+  return { graph: g, params, data, dropout, dropoutInGraph: opts.dropoutMasks !== 'host', state: flat.slots };
 }
 
 /**
@@ -171,8 +173,8 @@ export function gradCacheGraphs(spec: EncoderSpec, layout: GradCacheLayout, opts
   });
   return {
     rowsPerQuery: 2 + layout.negativesPerQuery,
-    embed: (rows, length) => ser(embedChunkGraph(spec, rows, length), 'embed'),
-    chunkBackward: (rows, length) => ser(chunkBackwardGraph(spec, rows, length), 'chunk backward'),
+    embed: (rows, length) => ser(embedChunkGraph(spec, rows, length, { dropoutMasks: opts.dropoutMasks }), 'embed'),
+    chunkBackward: (rows, length) => ser(chunkBackwardGraph(spec, rows, length, { dropoutMasks: opts.dropoutMasks }), 'chunk backward'),
     loss: (queries) => ser(lossGraph(spec, queries, layout, opts.temperature), 'loss'),
     update: () => ser(updateGraph(spec, opts), 'update'),
   };

@@ -22,6 +22,8 @@ import { DeviceDropout } from './device-dropout.js';
 import { type DropoutFn, type EncoderSpec, checkSpec, dataInputs, dropoutSites, encoderForward, fusedParams, paramSpecs, sentenceEmbedding } from './encoder.js';
 import { type MatryoshkaDim, type Scale, cosentLoss, infoNce, matryoshkaLoss, supConLoss } from './loss.js';
 
+export type DropoutMasks = 'graph' | 'host';
+
 /** Which loss the step trains with; each has its own row layout (see trainStepGraph). */
 export type LossKind = 'infonce' | 'supcon' | 'cosent';
 
@@ -69,6 +71,12 @@ export interface TrainStepOptions {
   loss?: LossKind;
   /** InfoNCE both ways (queries → documents and positives → queries), averaged. */
   symmetric?: boolean;
+  /**
+   * Where the dropout keep masks come from: 'graph' (default) hashes them in the graph
+   * (device-dropout.ts); 'host' takes them as bool inputs drawn in JS (runtime/dropout.ts),
+   * which the 2-core CPU EP runs faster: the hash is ~20 int32 passes over every mask element.
+   */
+  dropoutMasks?: DropoutMasks;
   /** Train the temperature too: a parameter LOGIT_SCALE_KEY [1] (feed log(1/temperature) at the start). */
   learnTemperature?: boolean;
   /** Matryoshka widths: the loss at each prefix width, weighted and summed (loss.ts matryoshkaLoss). */
@@ -84,10 +92,13 @@ export interface TrainStepBuild extends Omit<StepGraph, 'model'> {
  * Input tensors for the data, and a DropoutFn: masks computed in the graph for `dropout`'s
  * sites (device-dropout.ts; none: no dropout). `chunked`: grad-cache's chunk graphs.
  */
-export function declareInputs(g: Graph, data: DataInputSpec[], dropout: readonly DropoutSpec[], rows: number, chunked = false) {
+export function declareInputs(g: Graph, data: DataInputSpec[], dropout: readonly DropoutSpec[], rows: number, chunked = false, masks: DropoutMasks = 'graph') {
   const t = Object.fromEntries(data.map((d) => [d.name, g.input(d.name, d.dtype, d.shape)]));
-  const device = dropout.length ? new DeviceDropout(g, dropout, rows, chunked) : null;
-  const drop: DropoutFn = (site, shape, p) => (device ? device.mask(site, shape, p) : null);
+  const device = dropout.length && masks === 'graph' ? new DeviceDropout(g, dropout, rows, chunked) : null;
+  const drop: DropoutFn = (site, shape, p) => {
+    if (device) return device.mask(site, shape, p);
+    return dropout.length ? { keep: g.input(site, 'bool', shape), p } : null; // 'host': a bool input per site
+  };
   return {
     inputs: { inputIds: t.input_ids, attentionMask: t.attention_mask, tokenTypeIds: t.token_type_ids },
     drop,
@@ -120,7 +131,7 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
   const data = dataInputs(spec, rows, l);
   const masked = shape.maskNegatives === true && n > 0;
   const dropout = dropoutSites(spec, rows, l);
-  const { inputs, drop } = declareInputs(g, data, dropout, rows);
+  const { inputs, drop } = declareInputs(g, data, dropout, rows, false, opts.dropoutMasks);
   const negBias = masked ? g.input('negative_bias', 'float32', [b * n]) : null;
   if (negBias) data.push({ name: 'negative_bias', dtype: 'float32', shape: [b * n] });
   if (shape.guided && kind !== 'infonce') throw new EngineError('BAD_INPUT', `a guide model masks InfoNCE candidates; the ${kind} loss has none`, { setting: 'guide' });
@@ -174,7 +185,7 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
     g.output(next[i].v, nextName(names.v));
   });
   if (opts.exposeGradients) for (const ps of params) g.output(flat.entryOf(grads, ps.key), `grad.${ps.key}`);
-  return { graph: g, params, data, dropout, dropoutInGraph: true, state: flat.slots };
+  return { graph: g, params, data, dropout, dropoutInGraph: opts.dropoutMasks !== 'host', state: flat.slots };
 }
 
 /** The serialised training step (contract.ts StepGraph). */
