@@ -10,8 +10,9 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EncoderSpec, buildTrainStep, paramSpecs } from '../nn/index.js';
-import { fillKeepMask, mulberry32 } from '../runtime/dropout.js';
+import { dropoutKey, mulberry32 } from '../runtime/dropout.js';
 import { type HostTensor } from '../graph/dtype.js';
+import { flatFeeds } from '../nn/state-testing.js';
 import { createSession, defaultThreads } from '../runtime/session.js';
 
 const opt = (name: string, fallback: string): string => {
@@ -60,24 +61,22 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'step-profile-'));
   const session = await createSession(step.model, { device: 'cpu', threads, profilePrefix: join(dir, 'step') });
   const random = mulberry32(1);
-  const feeds: Record<string, HostTensor> = {};
+  const init = new Map<string, Float32Array>();
+  const zeros = new Map<string, Float32Array>();
   for (const ps of paramSpecs(spec)) {
     const n = ps.shape.reduce((x, y) => x * y, 1);
-    const w = Float32Array.from({ length: n }, () => (ps.key.endsWith('LayerNorm.weight') ? 1 : ps.shape.length === 2 ? 0.04 * (random() - 0.5) : 0));
-    feeds[`p.${ps.key}`] = { dtype: 'float32', shape: ps.shape, data: w };
-    feeds[`m.${ps.key}`] = { dtype: 'float32', shape: ps.shape, data: new Float32Array(n) };
-    feeds[`v.${ps.key}`] = { dtype: 'float32', shape: ps.shape, data: new Float32Array(n) };
+    init.set(ps.key, Float32Array.from({ length: n }, () => (ps.key.endsWith('LayerNorm.weight') ? 1 : ps.shape.length === 2 ? 0.04 * (random() - 0.5) : 0)));
+    zeros.set(ps.key, new Float32Array(n));
   }
+  const feeds: Record<string, HostTensor> = flatFeeds(step.params, { p: init, m: zeros, v: zeros });
   for (const d of step.data) {
     const n = d.shape.reduce((x, y) => x * y, 1);
     const data = d.name === 'input_ids' ? Int32Array.from({ length: n }, (_, i) => (i % length === 0 ? 101 : 1000 + Math.floor(random() * 29000)))
       : d.name === 'attention_mask' ? new Int32Array(n).fill(1) : d.dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
     feeds[d.name] = { dtype: d.dtype, shape: d.shape, data } as HostTensor;
   }
-  step.dropout.forEach((d, i) => {
-    const n = d.shape.reduce((x, y) => x * y, 1);
-    feeds[d.name] = { dtype: 'bool', shape: d.shape, data: fillKeepMask(new Uint8Array(n), d.p, 1, 0, i) } as HostTensor;
-  });
+  // Masks are hashed in the graph from one int32 key (nn/device-dropout.ts).
+  if (step.dropout.length) feeds.dropout_key = { dtype: 'int32', shape: [], data: Int32Array.of(dropoutKey(1, 0)) };
   feeds.adam_step_size = { dtype: 'float32', shape: [], data: Float32Array.of(1e-4 / 0.1) };
   feeds.adam_inv_bias2 = { dtype: 'float32', shape: [], data: Float32Array.of(1 / Math.sqrt(0.001)) };
   feeds.decay_factor = { dtype: 'float32', shape: [], data: Float32Array.of(1 - 1e-6) };

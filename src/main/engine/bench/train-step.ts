@@ -8,7 +8,14 @@
 //                           [--family bert|modernbert|mpnet]
 // --family modernbert / mpnet: the gte-modernbert-base / all-mpnet-base-v2 shape instead
 // (--layers / --hidden ignored).
+//                           [--precision fp32] [--json] [--torch] [--dropout-masks host|graph]
+// --json: the last line is a JSON array, one object per device run (device, precision, batch,
+// length, dropout, medianStepMs, pairsPerSec, graphNodes, peakRssMiB). --torch: also runs
+// bench/torch-step.py (the same step in PyTorch on the CPU, Debian's python3-torch, with
+// OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for that command only) and prints the ratio.
 
+import { spawnSync } from 'node:child_process';
+import { ModelProto } from '../graph/onnx-schema.js';
 import { selectDevice, probeDevice } from '../runtime/device.js';
 import { mulberry32 } from '../runtime/dropout.js';
 import { DEVICES, type Device } from '../runtime/session.js';
@@ -50,8 +57,41 @@ const BASE_SHAPES: Record<string, Record<string, unknown>> = {
     max_position_embeddings: 514, layer_norm_eps: 1e-5, relative_attention_num_buckets: 32, pad_token_id: 1,
   },
 };
+/** What --json prints per device run. */
+interface RunFigures {
+  device: Device;
+  precision: string;
+  batch: number;
+  length: number;
+  dropout: number;
+  medianStepMs: number;
+  pairsPerSec: number;
+  graphNodes: number;
+  peakRssMiB: number;
+}
+
+/** --precision: fp32 only until mixed precision lands (issue 13 item 1); then pass it through. */
+function precision(): string {
+  const p = opt('precision', 'fp32');
+  if (p !== 'fp32') throw new Error(`--precision ${p}: this build trains in fp32 only (mixed precision, issue 13 item 1, is not merged yet); use --precision fp32`);
+  return p;
+}
+
+/** The same step in PyTorch on the CPU (bench/torch-step.py), or why it could not run. */
+function torchStep(batch: number, length: number, dropout: number, steps: number): { medianStepMs: number } | string {
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const args = ['bench/torch-step.py', '--batch', String(batch), '--length', String(length), '--dropout', String(dropout), '--steps', String(steps)];
+  const r = spawnSync(opt('python', '/usr/bin/python3'), args, { env, encoding: 'utf8' });
+  if (r.status !== 0) return `PyTorch step failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr ?? '').trim().split('\n').pop()}`;
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { medianStepMs: number };
+}
 
 async function main(): Promise<void> {
+  const prec = precision();
+  const json = process.argv.includes('--json');
+  const figures: RunFigures[] = [];
   const hidden = num('hidden', 384);
   const p = dropoutP();
   const family = opt('family', 'bert');
@@ -92,12 +132,32 @@ async function main(): Promise<void> {
       console.log(`${d.padEnd(8)} unavailable: ${probe.error}`);
       continue;
     }
-    const t = await timeSteps(d, { batch: queries, length }, (s) => buildTrainStep(spec, { queries: s.batch, negativesPerQuery: negatives, length: s.length }), batch, params, steps);
+    let graphNodes = 0;
+    const t = await timeSteps(d, { batch: queries, length }, (s) => {
+      // As train/run.ts chooses (JS masks on the CPU, hashed in the graph elsewhere) unless --dropout-masks says.
+      const masks = opt('dropout-masks', d === 'cpu' ? 'host' : 'graph') as 'host' | 'graph';
+      const step = buildTrainStep(spec, { queries: s.batch, negativesPerQuery: negatives, length: s.length }, { dropoutMasks: masks });
+      graphNodes = (ModelProto.decode(step.model).toJSON() as { graph: { node: unknown[] } }).graph.node.length;
+      return step;
+    }, batch, params, steps);
     console.log(`${d.padEnd(8)} ${fmtMs(t.buildMs).padEnd(10)} ${fmtMs(t.firstStepMs).padEnd(12)} ${fmtMs(t.steadyMs).padEnd(10)} ` +
       `${((queries * 1000) / t.steadyMs).toFixed(1).padEnd(9)} ${fmtMs(t.readBackMs).padEnd(10)} ${t.loss.toFixed(4)} (state ${t.stateLocation})`);
-    console.log(`         peak RSS so far ${(process.resourceUsage().maxRSS / 1024 / 1024).toFixed(2)} GiB`);
-    await encodeThroughput(d, spec, params, random);
+    const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+    console.log(`         peak RSS so far ${(peakRssMiB / 1024).toFixed(2)} GiB; step graph ${graphNodes} nodes`);
+    figures.push({ device: d, precision: prec, batch: queries, length, dropout: p, medianStepMs: +t.steadyMs.toFixed(1),
+      pairsPerSec: +((queries * 1000) / t.steadyMs).toFixed(2), graphNodes, peakRssMiB: Math.round(peakRssMiB) });
+    if (!json) await encodeThroughput(d, spec, params, random);
   }
+  if (process.argv.includes('--torch')) {
+    if (negatives > 0 || family !== 'bert' || spec.layers !== 6 || hidden !== 384) console.log('torch: runs the MiniLM shape without negatives only');
+    const torch = torchStep(queries, length, p, steps);
+    if (typeof torch === 'string') console.log(`torch: ${torch}`);
+    else {
+      console.log(`torch   PyTorch CPU step ${fmtMs(torch.medianStepMs)}`);
+      for (const f of figures) console.log(`         ${f.device}: ${(torch.medianStepMs / f.medianStepMs).toFixed(2)}× PyTorch's speed (${fmtMs(f.medianStepMs)} vs ${fmtMs(torch.medianStepMs)})`);
+    }
+  }
+  if (json) console.log(JSON.stringify(figures));
 }
 
 /** Forward-only embedding throughput at the step's length (DESIGN §3 reports it beside the step). */

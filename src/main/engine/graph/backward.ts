@@ -6,7 +6,7 @@
 import { EngineError } from '../../../shared/errors.js';
 import { isFloat, numel } from './dtype.js';
 import type { Tensor } from './graph.js';
-import { GRADIENTS } from './gradients.js';
+import { GRADIENTS, MULTI_OUTPUT } from './gradients.js';
 import * as o from './ops.js';
 import { fmt, sameShape } from './shape.js';
 
@@ -38,9 +38,11 @@ export function backward(loss: Tensor, params: readonly Tensor[], opts: Backward
     for (let i = g.nodes.length - 1; i >= 0; i--) {
       const node = g.nodes[i];
       // A node of several outputs (LayerNormalization's statistics, TopK's indices) is
-      // differentiated through its first output only; its rule may read the others.
+      // differentiated through its first output only, its rule may read the others; except
+      // MULTI_OUTPUT ops (Split), whose rules take every output's gradient.
       const reached = node.outputs.findIndex((t, k) => k > 0 && grads.has(t));
-      if (reached > 0) {
+      const multi = MULTI_OUTPUT.has(node.op);
+      if (reached > 0 && !multi) {
         throw new EngineError(
           'NOT_IMPLEMENTED',
           `a gradient reaches output ${reached} ${node.outputs[reached]} of ${node.op} node '${node.name}', ` +
@@ -48,7 +50,9 @@ export function backward(loss: Tensor, params: readonly Tensor[], opts: Backward
           { node: node.name, op: node.op },
         );
       }
-      const dy = grads.get(node.outputs[0]);
+      // A node whose rule takes every output's gradient (Split) gets zeros for unreached outputs.
+      const dys = multi && node.outputs.some((t) => grads.has(t)) ? node.outputs.map((t) => grads.get(t) ?? o.zerosLike(t)) : null;
+      const dy = dys ? dys[0] : grads.get(node.outputs[0]);
       if (!dy || !node.inputs.some((t) => live.has(t) && isFloat(t.dtype))) continue;
       const rule = GRADIENTS[node.op];
       if (!rule) {
@@ -59,7 +63,7 @@ export function backward(loss: Tensor, params: readonly Tensor[], opts: Backward
           { node: node.name, op: node.op },
         );
       }
-      const dxs = rule({ node, x: node.inputs, y: node.outputs[0], dy });
+      const dxs = rule({ node, x: node.inputs, y: node.outputs[0], dy, dys: dys ?? [dy] });
       if (dxs.length < node.inputs.length) {
         throw new EngineError(
           'INTERNAL',

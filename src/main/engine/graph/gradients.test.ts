@@ -72,6 +72,23 @@ const CASES: Record<string, Case> = {
     build: (x, scale, bias) => o.layerNormalization(x, scale, bias, 1e-5).y,
   },
   MatMul: { inputs: [f('a', [2, 3, 4]), f('b', [4, 5])], build: (a, b) => o.matmul(a, b) },
+  // Every transpose combination, with a row-vector and a full C.
+  Gemm: {
+    inputs: [f('a', [3, 4]), f('b', [4, 5]), f('c', [5]), f('at', [4, 3]), f('bt', [5, 4]), f('cf', [3, 5])],
+    build: (a, b, c, at, bt, cf) =>
+      o.add(
+        o.add(o.gemm(a, b, c), o.gemm(at, bt, cf, { transA: true, transB: true })),
+        o.add(o.gemm(at, b, null, { transA: true }), o.gemm(a, bt, c, { transB: true })),
+      ),
+  },
+  // Pieces used differently, one not at all (its gradient is zeros).
+  Split: {
+    inputs: [f('a', [2, 6])],
+    build: (a) => {
+      const [x, , z] = o.split(a, [3, 1, 2], 1);
+      return o.add(o.reduceSum(o.mul(x, x), [1], true), o.reduceSum(o.mul(z, 3), [1], true));
+    },
+  },
   ReduceSum: { inputs: [f('a', [2, 3, 4])], build: (a) => o.add(o.reduceSum(a, [1]), o.reduceSum(a)) },
   ReduceMean: { inputs: [f('a', [2, 3, 4])], build: (a) => o.reduceMean(a, [0, 2], true) },
   ReduceMax: {

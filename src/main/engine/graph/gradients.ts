@@ -22,7 +22,12 @@ export interface GradContext {
   readonly x: readonly Tensor[];
   readonly y: Tensor;
   readonly dy: Tensor;
+  /** Every output's gradient, for MULTI_OUTPUT ops ([dy] otherwise). */
+  readonly dys: readonly Tensor[];
 }
+
+/** Ops whose rule takes the gradient of every output (backward.ts fills unreached ones with zeros). */
+export const MULTI_OUTPUT: ReadonlySet<string> = new Set(['Split']);
 /** One gradient per input; entries past the node's inputs (absent optional ones) are ignored. */
 export type GradRule = (c: GradContext) => readonly (Tensor | null)[];
 
@@ -128,6 +133,16 @@ export const GRADIENTS: Readonly<Record<string, GradRule>> = {
     o.sumToShape(o.matmul(dy, o.transposeLast2(b)), a.shape), // [..,M,N] x [..,N,K] -> [..,M,K]
     o.sumToShape(o.matmul(o.transposeLast2(a), dy), b.shape), // [..,K,M] x [..,M,N] -> [..,K,N]
   ],
+  // Y = op(A)·op(B) + C: each operand's gradient is one Gemm again, its transposes chosen so
+  // no Transpose node is needed (dA = dY·op(B)ᵀ, dB = op(A)ᵀ·dY, transposed back where the
+  // operand itself was transposed).
+  Gemm: ({ node, x: [a, b, c], dy }) => {
+    const ta = intAttr(node, 'transA', 0) === 1;
+    const tb = intAttr(node, 'transB', 0) === 1;
+    const da = ta ? o.gemm(b, dy, null, { transA: tb, transB: true }) : o.gemm(dy, b, null, { transB: !tb });
+    const db = tb ? o.gemm(dy, a, null, { transA: true, transB: ta }) : o.gemm(a, dy, null, { transA: !ta });
+    return [da, db, c ? o.sumToShape(dy, c.shape) : null];
+  },
   ReduceSum: ({ node, x: [a], dy }) => [
     o.expand(intAttr(node, 'keepdims', 1) ? dy : keptDims(node, dy), a.shape),
     null,
@@ -158,6 +173,8 @@ export const GRADIENTS: Readonly<Record<string, GradRule>> = {
       return part;
     });
   },
+  // The pieces' gradients put back together.
+  Split: ({ node, x: [a], dys }) => [o.concat(dys, normAxis(intAttr(node, 'axis', 0), a.rank)), null],
   // The gradient of a slice is the slice's gradient padded back with zeros.
   Slice: ({ node, x: [a], dy }) => {
     const [, starts, ends, axesT] = node.inputs;
@@ -238,8 +255,9 @@ function layerNormGradient(node: Node, a: Tensor, scale: Tensor, dy: Tensor): Te
   const dScale = o.reshape(o.matmul(o.reshape(r, [1, n]), dyc), [d]); // [1, N] x [N, D] -> [1, D] -> [D]
   const dBias = o.reduceSum(dy2, [0]); // [N, D] -> [D]
   const s = o.reshape(scale, [d, 1]); // [D] -> [D, 1]
-  const k = o.mul(o.matmul(dyc, s), o.mul(o.mul(o.mul(r, r), r), 1 / d)); // [N, D] x [D, 1] -> [N, 1]
-  const shift = o.mul(o.matmul(dy2, s), o.mul(r, 1 / d)); // [N, 1]
+  const rd = o.mul(r, 1 / d); // [N, 1], shared by both row factors
+  const k = o.mul(o.matmul(dyc, s), o.mul(o.mul(r, r), rd)); // [N, D] x [D, 1] -> [N, 1]
+  const shift = o.mul(o.matmul(dy2, s), rd); // [N, 1]
   const dx = o.sub(o.sub(o.mul(o.mul(dy2, scale), r), o.mul(c, k)), shift);
   return [o.reshape(dx, a.shape), dScale, dBias]; // [N, D] -> [..., D]
 }

@@ -154,6 +154,19 @@ const INFER: Record<string, Infer> = {
     const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
     return [{ dtype: d, shape: [...batch, m, n] }];
   },
+  // 2-D only, alpha = beta = 1 (what ops.gemm emits); C broadcasts to [M, N] one way.
+  Gemm: (inputs, attrs) => {
+    arity(inputs, 2, 3);
+    const [a, b, c] = inputs;
+    const d = sameDtype(inputs);
+    float(a);
+    if (a.rank !== 2 || b.rank !== 2) throw new ShapeError(`operands must be 2-D, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+    const [m, k] = aInt(attrs, 'transA', 0) ? [a.shape[1], a.shape[0]] : a.shape;
+    const [k2, n] = aInt(attrs, 'transB', 0) ? [b.shape[1], b.shape[0]] : b.shape;
+    if (k !== k2) throw new ShapeError(`inner dimensions differ: ${k} vs ${k2}`);
+    if (c && !sameShape(broadcastShapes(c.shape, [m, n]), [m, n])) throw new ShapeError(`C ${fmt(c.shape)} does not broadcast to [${m}, ${n}]`);
+    return [{ dtype: d, shape: [m, n] }];
+  },
   Transpose: (inputs, attrs) => {
     arity(inputs, 1);
     const x = inputs[0];
@@ -201,6 +214,17 @@ const INFER: Record<string, Infer> = {
       total += t.shape[axis];
     }
     return [{ dtype: d, shape: first.shape.map((s, i) => (i === axis ? total : s)) }];
+  },
+  // Opset 18 form: the sizes as an int64 input; one output per size.
+  Split: (inputs, attrs) => {
+    arity(inputs, 2);
+    const [x, sizesT] = inputs;
+    const axis = normAxis(aInt(attrs, 'axis', 0), x.rank);
+    const sizes = constInts(sizesT, 'split');
+    if (sizes.some((n) => n < 0) || sizes.reduce((a, b) => a + b, 0) !== x.shape[axis]) {
+      throw new ShapeError(`sizes [${sizes.join(', ')}] do not add up to ${x.shape[axis]} (axis ${axis} of ${fmt(x.shape)})`);
+    }
+    return sizes.map((n) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === axis ? n : d)) }));
   },
   Slice: (inputs) => {
     arity(inputs, 4, 5);

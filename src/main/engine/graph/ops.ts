@@ -102,6 +102,16 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return one(a.graph, 'MatMul', [a, b]);
 }
 
+/**
+ * ONNX Gemm: op(A)·op(B) (+ C), 2-D, op = transpose where asked: torch.nn.Linear on [N, in]
+ * rows is gemm(x, W, b, { transB: true }) in one node, where MatMul needs a Transpose of W and
+ * an Add (and their gradients three more nodes).
+ */
+export function gemm(a: Tensor, b: Tensor, c: Tensor | null, t: { transA?: boolean; transB?: boolean } = {}): Tensor {
+  const attrs = { ...(t.transA ? { transA: attr.int(1) } : {}), ...(t.transB ? { transB: attr.int(1) } : {}) };
+  return one(a.graph, 'Gemm', c ? [a, b, c] : [a, b], attrs);
+}
+
 function reduction(op: string) {
   // `axes` omitted reduces every axis; torch's default keepdim=False, not ONNX's keepdims=1.
   return (x: Tensor, axes?: readonly number[], keepdims = false): Tensor => {
@@ -144,6 +154,28 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
   if (xs.length === 0) throw new EngineError('BAD_INPUT', 'concat needs at least one tensor');
   return one(xs[0].graph, 'Concat', xs, { axis: attr.int(axis) });
 }
+
+/**
+ * Consecutive pieces of `x` along `axis`, one node for all of them (flat state's parameters:
+ * one Split per buffer instead of a Slice per parameter; attention's q, k, v). Its gradient
+ * is one Concat of the pieces' gradients.
+ */
+export function split(x: Tensor, sizes: readonly number[], axis = 0): Tensor[] {
+  if (sizes.length <= SPLIT_MAX_OUTPUTS) return x.graph.node('Split', [x, x.graph.int64s(sizes)], { axis: attr.int(axis) });
+  // More pieces: split into at most SPLIT_MAX_OUTPUTS runs of neighbours, then each run again.
+  const per = Math.ceil(sizes.length / SPLIT_MAX_OUTPUTS);
+  const runs: number[][] = [];
+  for (let i = 0; i < sizes.length; i += per) runs.push(sizes.slice(i, i + per));
+  const outer = split(x, runs.map((r) => r.reduce((a, b) => a + b, 0)), axis);
+  return runs.flatMap((r, i) => (r.length === 1 ? [outer[i]] : split(outer[i], r, axis)));
+}
+
+/**
+ * The WebGPU EP binds a Split's input and every output as storage buffers in one shader, at
+ * most 16 per stage ("Too many storage buffers in shader. Current: 17, Max is 16" on lavapipe
+ * for a 16-way split), so wider splits are made as a tree of these. Concat has no such limit.
+ */
+const SPLIT_MAX_OUTPUTS = 15;
 
 /** x[starts:ends] along `axes`, step 1 (ONNX clamping rules for out-of-range bounds). */
 export function slice(x: Tensor, starts: readonly number[], ends: readonly number[], axes: readonly number[]): Tensor {
@@ -227,6 +259,8 @@ export function sumToShape(t: Tensor, shape: Shape): Tensor {
     throw new EngineError('INTERNAL', `cannot sum a gradient ${t} to shape [${shape.join(', ')}]`);
   }
   const axes = t.shape.map((_, i) => i).filter((i) => i < lead || (shape[i - lead] === 1 && t.shape[i] !== 1));
+  // Only leading axes summed (a bias's gradient): the reduction drops them itself, no Reshape.
+  if (axes.length === lead) return reduceSum(t, axes, false);
   const summed = axes.length ? reduceSum(t, axes, true) : t;
   return reshape(summed, shape); // [1.., ...kept] -> shape
 }

@@ -81,7 +81,7 @@ describe('specFromHfConfig', () => {
     expect(flags['embeddings.LayerNorm.weight']).toBe(false);
   });
 
-  it('declares one keep-mask input per HF dropout site, and none at p = 0', () => {
+  it('declares one dropout site per HF site (masks from one key input), and none at p = 0', () => {
     const spec = { ...specFromHfConfig(MINILM), layers: 2 };
     const shape = { queries: 2, negativesPerQuery: 1, length: 8 };
     const { dropout, graph } = trainStepGraph(spec, shape);
@@ -90,12 +90,18 @@ describe('specFromHfConfig', () => {
       ...[0, 1].flatMap((i) => ['attention.probs', 'attention.output', 'output'].map((s) => `dropout.encoder.layer.${i}.${s}`)),
     ]);
     expect(dropout[1]).toEqual({ name: 'dropout.encoder.layer.0.attention.probs', shape: [6, 12, 8, 8], p: 0.1 }); // S = 2·(2+1)
-    expect(dropout[0]).toEqual({ name: 'dropout.embeddings', shape: [6, 8, 384], p: 0.1 });
-    const input = graph.inputs.find((t) => t.name === 'dropout.encoder.layer.1.output');
-    expect(input?.dtype).toBe('bool'); // 1 byte per element; the graph applies the 1/(1-p) scale
-    const wheres = graph.nodes.filter((n) => n.op === 'Where' && n.inputs[0].name.startsWith('dropout.'));
-    expect(wheres.filter((n) => !n.name.startsWith('grad/')).map((n) => n.inputs[0].name)).toEqual(dropout.map((d) => d.name));
+    expect(dropout[0]).toEqual({ name: 'dropout.embeddings', shape: [48, 384], p: 0.1 }); // [S·L, D] rows: the encoder's layout
+    // Masks come from the graph's hash of one int32 key (device-dropout.ts): no mask inputs.
+    expect(graph.inputs.filter((t) => t.dtype === 'bool' || t.name.startsWith('dropout'))
+      .map((t) => `${t.name} ${t.dtype}`)).toEqual(['dropout_key int32']);
+    const wheres = graph.nodes.filter((n) => n.op === 'Where' && n.name.startsWith('encoder/'));
+    expect(wheres).toHaveLength(dropout.length);
     expect(trainStepGraph({ ...spec, hiddenDropout: 0, attentionDropout: 0 }, shape).dropout).toEqual([]);
+    // 'host' masks (the CPU's choice): a bool input per site, fed from JS, and no key.
+    const host = trainStepGraph(spec, shape, { dropoutMasks: 'host' });
+    expect(host.dropoutInGraph).toBe(false);
+    expect(host.graph.inputs.filter((t) => t.dtype === 'bool').map((t) => t.name)).toEqual(dropout.map((d) => d.name));
+    expect(host.graph.inputs.some((t) => t.name === 'dropout_key')).toBe(false);
   });
 
   it('refuses lengths past the position table (RoBERTa positions start after padding_idx)', () => {

@@ -7,8 +7,8 @@
 // encoder, export) goes through specFromHfConfig / paramSpecs / encoderForward / checkSpec.
 
 import { EngineError } from '../../../shared/errors.js';
-import { type Tensor, layerNorm, ops as o } from '../graph/index.js';
-import type { DataInputSpec, ParamSpec } from '../runtime/contract.js';
+import { Graph, type Tensor, layerNorm, ops as o } from '../graph/index.js';
+import type { DataInputSpec, DropoutSpec, ParamSpec } from '../runtime/contract.js';
 import { decays } from './adamw.js';
 import {
   type DropoutFn,
@@ -26,6 +26,7 @@ import {
 import { additiveMask, dropout, embedding, paddingPositions } from './layers.js';
 import { MODERNBERT } from './modernbert.js';
 import { MPNET } from './mpnet.js';
+import type { FusedParams } from './flat-params.js';
 import { clsPool, l2Normalize, meanPool } from './pooling.js';
 
 export {
@@ -126,6 +127,19 @@ export function dataInputs(spec: EncoderSpec, batch: number, length: number): Da
   return names.map((name) => ({ name, dtype: 'int32', shape: [batch, length] }));
 }
 
+/**
+ * Each layer's q, k, v weights and biases as two stacked tensors (FusedParams for the flat
+ * state, which holds them side by side): layerWeights then gives attention one Gemm for all three.
+ */
+export function fusedParams(spec: EncoderSpec): FusedParams[] {
+  const out: FusedParams[] = [];
+  for (let i = 0; i < spec.layers; i++) {
+    const k = `encoder.layer.${i}.attention.self`;
+    for (const w of ['weight', 'bias']) out.push({ name: `${k}.qkv.${w}`, keys: ['query', 'key', 'value'].map((n) => `${k}.${n}.${w}`) });
+  }
+  return out;
+}
+
 /** The last hidden state [B, L, D] for int32 [B, L] inputs. */
 export function encoderForward(
   spec: EncoderSpec,
@@ -133,11 +147,12 @@ export function encoderForward(
   inputs: EncoderInputs,
   drop: DropoutFn = () => null,
 ): Tensor {
-  const P: ParamFn = (key) => {
+  const read = (key: string): Tensor => {
     const t = params[key];
     if (!t) throw new EngineError('INTERNAL', `parameter '${key}' is missing`);
     return t;
   };
+  const P: ParamFn = Object.assign(read, { has: (key: string) => key in params });
   const site: SiteFn = (name, shape, p) => (p > 0 ? drop(name, shape, p) : null);
   return FAMILIES[spec.arch].forward(spec, P, inputs, site);
 }
@@ -158,10 +173,28 @@ function bertForward(spec: EncoderSpec, P: ParamFn, inputs: EncoderInputs, site:
       ? embedding(posTable, paddingPositions(inputs.inputIds, spec.padTokenId)) // [B, L, D]
       : o.slice(posTable, [0], [l], [0]); // rows 0..L-1: [L, D], broadcast over B
   x = o.add(x, pos);
+  // The layers run on [B·L, D] rows: every linear is then one Gemm, every LayerNorm one node.
+  x = o.reshape(x, [b * l, spec.hidden]); // [B, L, D] -> [B·L, D]
   x = layerNorm(x, P('embeddings.LayerNorm.weight'), P('embeddings.LayerNorm.bias'), spec.layerNormEps);
-  x = dropout(x, site('dropout.embeddings', [b, l, spec.hidden], spec.hiddenDropout));
+  x = dropout(x, site('dropout.embeddings', x.shape, spec.hiddenDropout));
   const maskAdd = additiveMask(inputs.attentionMask, x.dtype); // [B, 1, 1, L], shared by every layer
-  return bertLayers(spec, P, x, maskAdd, site);
+  return o.reshape(bertLayers(spec, P, x, maskAdd, site), [b, l, spec.hidden]); // [B·L, D] -> [B, L, D]
+}
+
+/**
+ * The dropout sites encoderForward asks for on `rows` × `length` inputs, in its order (sites
+ * with p = 0 are not asked for), found by building the forward once on a scratch graph with a
+ * recording DropoutFn, so every family's sites come out as its forward declares them. Graphs
+ * that compute their masks in the graph declare them first (device-dropout.ts).
+ */
+export function dropoutSites(spec: EncoderSpec, rows: number, length: number): DropoutSpec[] {
+  const g = new Graph('dropout-sites');
+  const t = Object.fromEntries(dataInputs(spec, rows, length).map((d) => [d.name, g.input(d.name, d.dtype, d.shape)]));
+  const P = Object.fromEntries(paramSpecs(spec).map((ps) => [ps.key, g.input(`p.${ps.key}`, 'float32', ps.shape)]));
+  const out: DropoutSpec[] = [];
+  const inputs = { inputIds: t.input_ids, attentionMask: t.attention_mask, tokenTypeIds: t.token_type_ids };
+  encoderForward(spec, P, inputs, (name, shape, p) => (out.push({ name, shape: [...shape], p }), null));
+  return out;
 }
 
 /** The sentence embedding [B, D]: pooled as the spec says, then normalised if it says so. */

@@ -12,12 +12,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type HostTensor, hostTensor } from '../graph/index.js';
 import { parseSafetensors, toFloat32 } from '../model/safetensors.js';
-import { nextName, stateNames } from '../runtime/contract.js';
+import { type ParamSpec, nextName } from '../runtime/contract.js';
 import { probeDevice } from '../runtime/device.js';
 import { createSession } from '../runtime/session.js';
 import { specFromHfConfig } from './encoder.js';
 import { buildEncode, buildTrainStep } from './graphs.js';
 import { relativeBucket } from './mpnet.js';
+import { flatFeeds, flatValues } from './state-testing.js';
 
 const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 function tensors(path: string): Map<string, Float32Array> {
@@ -94,16 +95,10 @@ for (const name of ['tiny-mpnet-step', 'tiny-modernbert-step', 'tiny-modernbert-
         eps: opt.eps,
         exposeGradients: true,
       });
-    const initialState = (params: { key: string; shape: readonly number[] }[]) => {
-      const state: Record<string, HostTensor> = {};
-      for (const p of params) {
-        const names = stateNames(p.key);
-        const n = init.get(p.key)!.length;
-        state[names.p] = hostTensor('float32', p.shape, init.get(p.key)!);
-        state[names.m] = hostTensor('float32', p.shape, new Float32Array(n));
-        state[names.v] = hostTensor('float32', p.shape, new Float32Array(n));
-      }
-      return state;
+    // The step's flat state (flat-params.ts), packed from the fixture's per-key tensors.
+    const initialState = (params: ParamSpec[]): Record<string, HostTensor> => {
+      const zeros = new Map(params.map((p) => [p.key, new Float32Array(init.get(p.key)!.length)]));
+      return flatFeeds(params, { p: init, m: zeros, v: zeros });
     };
     const feeds = (t: number) => {
       const ref = expected.steps[t];
@@ -171,9 +166,10 @@ for (const name of ['tiny-mpnet-step', 'tiny-modernbert-step', 'tiny-modernbert-
       const after = tensors(`${dir}/params-after3.safetensors`);
       const noise: Record<string, number[]> = expected.adam_noise_elements;
       let worstParam = 0;
+      const final = flatValues(step.params, state, 'p');
       for (const p of step.params) {
         const ref = after.get(p.key)!;
-        const got = state[stateNames(p.key).p].data as Float32Array;
+        const got = final.get(p.key)!;
         const skip = new Set(noise[p.key] ?? []);
         const diff = maxDiff(got, ref, skip);
         worstParam = Math.max(worstParam, diff);

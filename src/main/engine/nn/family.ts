@@ -65,7 +65,10 @@ export interface EncoderInputs {
 /** The bool keep mask for a dropout site (with its p), or null; called only for sites whose p > 0. */
 export type DropoutFn = (site: string, shape: readonly number[], p: number) => KeepMask | null;
 /** The parameter getter a family's forward reads its weights through (checkpoint keys). */
-export type ParamFn = (key: string) => Tensor;
+export type ParamFn = ((key: string) => Tensor) & {
+  /** Whether `key` can be read (flat state's stacked q, k, v: encoder.ts fusedParams). */
+  has?: (key: string) => boolean;
+};
 /** A dropout site's keep mask, or null (p = 0, or no masks: inference). */
 export type SiteFn = (site: string, shape: readonly number[], p: number) => KeepMask | null;
 
@@ -188,8 +191,17 @@ const BERT_LAYER_KEYS: LayerKeys = {
 /** The weights of layer `i` as encoderLayer takes them (BERT's key names unless `keys` says otherwise). */
 export function layerWeights(P: ParamFn, i: number, keys: LayerKeys = BERT_LAYER_KEYS): EncoderLayerWeights {
   const lin = (k: string) => ({ weight: P(`encoder.layer.${i}.${k}.weight`), bias: P(`encoder.layer.${i}.${k}.bias`) });
+  // q, k, v stacked where the flat state offers them (encoder.ts fusedParams): one Gemm for all
+  // three; q, k, v are then not read one by one (that would slice them out again).
+  const qkv = `encoder.layer.${i}.attention.self.qkv`;
+  const fused = P.has?.(`${qkv}.weight`) && P.has?.(`${qkv}.bias`);
   return {
-    attention: { query: lin(keys.query), key: lin(keys.key), value: lin(keys.value), output: lin(keys.output) },
+    attention: {
+      ...(fused
+        ? { qkv: { weight: P(`${qkv}.weight`), bias: P(`${qkv}.bias`) } }
+        : { query: lin(keys.query), key: lin(keys.key), value: lin(keys.value) }),
+      output: lin(keys.output),
+    },
     attentionNorm: lin(keys.attentionNorm),
     intermediate: lin('intermediate.dense'),
     output: lin('output.dense'),

@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { type HostTensor, serialize } from '../graph/index.js';
 import { rng } from '../graph/testing.js';
-import { accName, stateNames } from '../runtime/contract.js';
-import { fillKeepMask } from '../runtime/dropout.js';
+import { flatFeeds, flatValues } from './state-testing.js';
+import { dropoutKey } from '../runtime/dropout.js';
 import { createSession } from '../runtime/session.js';
 import { type EncoderSpec, paramSpecs } from './encoder.js';
 import { chunkBackwardGraph, embedChunkGraph, lossGraph } from './grad-cache.js';
@@ -96,22 +96,23 @@ describe('grad-cache graphs', () => {
   it('pass 3 replays pass 1: same masks, same embeddings and loss; other masks, other embeddings', async () => {
     const [rows, length] = [6, 8];
     const random = rng(11);
-    const feeds: Record<string, HostTensor> = {};
+    const init = new Map<string, Float32Array>();
     for (const p of paramSpecs(SPEC)) {
       const n = p.shape.reduce((a, x) => a * x, 1);
-      const data = Float32Array.from({ length: n }, () => (p.key.includes('LayerNorm.weight') ? 1 : 0) + (random() - 0.5) * 0.4);
-      feeds[stateNames(p.key).p] = f32(p.shape, data);
+      init.set(p.key, Float32Array.from({ length: n }, () => (p.key.includes('LayerNorm.weight') ? 1 : 0) + (random() - 0.5) * 0.4));
     }
+    const feeds: Record<string, HostTensor> = flatFeeds(paramSpecs(SPEC), { p: init });
     const ids = Int32Array.from({ length: rows * length }, (_, i) => (i % length === 0 ? 2 : 5 + Math.floor(random() * 40)));
     feeds.input_ids = { dtype: 'int32', shape: [rows, length], data: ids };
     feeds.attention_mask = { dtype: 'int32', shape: [rows, length], data: Int32Array.from(ids, (_, i) => (i % length < 6 ? 1 : 0)) };
     feeds.token_type_ids = { dtype: 'int32', shape: [rows, length], data: new Int32Array(rows * length) };
     const embed = embedChunkGraph(SPEC, rows, length);
-    const masks = (step: number) =>
-      Object.fromEntries(embed.dropout.map((d, i) => {
-        const keep = fillKeepMask(new Uint8Array(d.shape.reduce((a, x) => a * x, 1)), d.p, 42, step, i);
-        return [d.name, { dtype: 'bool', shape: d.shape, data: keep } as HostTensor];
-      }));
+    // The masks are hashed in the graph from the step's key and the chunk's first row.
+    expect(embed.dropoutInGraph && embed.dropout.length).toBeTruthy();
+    const masks = (step: number): Record<string, HostTensor> => ({
+      dropout_key: { dtype: 'int32', shape: [], data: Int32Array.of(dropoutKey(42, step)) },
+      dropout_row0: { dtype: 'int32', shape: [], data: Int32Array.of(0) },
+    });
     const e1 = (await run(embed.graph, { ...feeds, ...masks(0) }, ['sentence_embedding'])).sentence_embedding.data as Float32Array;
 
     const back = chunkBackwardGraph(SPEC, rows, length, { exposeEmbedding: true });
@@ -120,11 +121,12 @@ describe('grad-cache graphs', () => {
       first_chunk: { dtype: 'bool', shape: [], data: new Uint8Array([1]) },
     };
     // A NaN accumulator must not leak into the first chunk's sum (Where, not 0·acc).
-    for (const p of back.params) extra[accName(p.key)] = f32(p.shape, new Float32Array(p.shape.reduce((a, x) => a * x, 1)).fill(NaN));
-    const key = 'encoder.layer.1.output.dense.weight';
-    const replay = await run(back.graph, { ...feeds, ...extra, ...masks(0) }, ['sentence_embedding', `acc.${key}.next`]);
+    const nan = new Map([...init].map(([k, v]) => [k, new Float32Array(v.length).fill(NaN)]));
+    Object.assign(extra, flatFeeds(back.params, { acc: nan }));
+    const slots = back.state!.map((s) => `acc.${s.name}.next`);
+    const replay = await run(back.graph, { ...feeds, ...extra, ...masks(0) }, ['sentence_embedding', ...slots]);
     expect(replay.sentence_embedding.data).toEqual(e1);
-    const acc = replay[`acc.${key}.next`].data as Float32Array;
+    const acc = flatValues(back.params, replay, 'acc', '.next').get('encoder.layer.1.output.dense.weight')!;
     expect(acc.every(Number.isFinite)).toBe(true);
     expect(acc.some((x) => x !== 0)).toBe(true);
 

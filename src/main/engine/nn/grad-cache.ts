@@ -13,7 +13,6 @@
 import { EngineError } from '../../../shared/errors.js';
 import { Graph, type Tensor, backward, ops as o, serialize } from '../graph/index.js';
 import {
-  type DropoutSpec,
   type GradCacheGraph,
   type GradCacheGraphs,
   STEP_SCALARS,
@@ -22,8 +21,9 @@ import {
   stateNames,
 } from '../runtime/contract.js';
 import { adamwUpdate } from './adamw.js';
-import { type DropoutFn, type EncoderSpec, checkSpec, dataInputs, encoderForward, paramSpecs, sentenceEmbedding } from './encoder.js';
-import type { TrainStepOptions } from './graphs.js';
+import { FlatParams } from './flat-params.js';
+import { type EncoderSpec, checkSpec, dataInputs, dropoutSites, encoderForward, fusedParams, paramSpecs, sentenceEmbedding } from './encoder.js';
+import { type DropoutMasks, type TrainStepOptions, declareInputs } from './graphs.js';
 import { infoNce } from './loss.js';
 
 /** A grad-cache graph before serialisation (tests look inside). */
@@ -42,6 +42,8 @@ export interface GradCacheLayout {
 export type GradCacheOptions = Omit<TrainStepOptions, 'exposeGradients'>;
 
 export interface ChunkOptions {
+  /** As TrainStepOptions.dropoutMasks. */
+  dropoutMasks?: DropoutMasks;
   /** Chunk backward only: also output 'sentence_embedding', to check pass 3 replays pass 1 (tests). */
   exposeEmbedding?: boolean;
 }
@@ -57,30 +59,27 @@ function checkInts(what: string, values: Record<string, number>, min = 1): void 
  * embeddings [rows, D]: the encoder as trainStepGraph runs it, so the dropout sites come in
  * its order with its shapes (batch axis first).
  */
-function chunkForward(g: Graph, spec: EncoderSpec, rows: number, length: number) {
+function chunkForward(g: Graph, spec: EncoderSpec, rows: number, length: number, masks: DropoutMasks = 'graph') {
   checkInts('grad-cache chunk', { rows, length });
   checkSpec(spec, length);
   const params = paramSpecs(spec);
   const data = dataInputs(spec, rows, length);
-  const dropout: DropoutSpec[] = [];
-  const t = Object.fromEntries(data.map((d) => [d.name, g.input(d.name, d.dtype, d.shape)]));
-  const drop: DropoutFn = (site, shape, p) => {
-    dropout.push({ name: site, shape: [...shape], p });
-    return { keep: g.input(site, 'bool', shape), p };
-  };
-  const P = Object.fromEntries(params.map((ps) => [ps.key, g.input(stateNames(ps.key).p, 'float32', ps.shape)]));
-  const inputs = { inputIds: t.input_ids, attentionMask: t.attention_mask, tokenTypeIds: t.token_type_ids };
-  const hidden = g.scope('encoder', () => encoderForward(spec, P, inputs, drop)); // [rows, L, D]
+  // The step's sites for these rows, masks computed in the graph from the chunk's first row.
+  const dropout = dropoutSites(spec, rows, length);
+  const { inputs, drop } = declareInputs(g, data, dropout, rows, true, masks);
+  // The step graph's flat state (flat-params.ts), so the trainer's state feeds every pass.
+  const flat = new FlatParams(g, params, (slot) => g.input(stateNames(slot.name).p, 'float32', slot.shape), fusedParams(spec));
+  const hidden = g.scope('encoder', () => encoderForward(spec, flat.record(), inputs, drop)); // [rows, L, D]
   const e = g.scope('pool', () => sentenceEmbedding(spec, hidden, inputs.attentionMask)); // [rows, D]
-  return { params, data, dropout, P, e };
+  return { params, data, dropout, flat, e };
 }
 
 /** Pass 1: sentence embeddings of one chunk, forward only (the session keeps no activations). */
-export function embedChunkGraph(spec: EncoderSpec, rows: number, length: number): GradCacheBuild {
+export function embedChunkGraph(spec: EncoderSpec, rows: number, length: number, opts: ChunkOptions = {}): GradCacheBuild {
   const g = new Graph('grad-cache-embed');
-  const { params, data, dropout, e } = chunkForward(g, spec, rows, length);
+  const { params, data, dropout, flat, e } = chunkForward(g, spec, rows, length, opts.dropoutMasks);
   g.output(e, 'sentence_embedding');
-  return { graph: g, params, data, dropout };
+  return { graph: g, params, data, dropout, dropoutInGraph: opts.dropoutMasks !== 'host', state: flat.slots };
 }
 
 /**
@@ -91,17 +90,17 @@ export function embedChunkGraph(spec: EncoderSpec, rows: number, length: number)
  */
 export function chunkBackwardGraph(spec: EncoderSpec, rows: number, length: number, opts: ChunkOptions = {}): GradCacheBuild {
   const g = new Graph('grad-cache-backward');
-  const { params, data, dropout, P, e } = chunkForward(g, spec, rows, length);
+  const { params, data, dropout, flat, e } = chunkForward(g, spec, rows, length, opts.dropoutMasks);
   const u = g.input('embedding_grad', 'float32', e.shape);
   const first = g.input('first_chunk', 'bool', []);
-  const acc = params.map((ps) => g.input(accName(ps.key), 'float32', ps.shape));
+  const acc = flat.slots.map((slot) => g.input(accName(slot.name), 'float32', slot.shape));
   const surrogate = g.scope('surrogate', () => o.reduceSum(o.mul(e, u))); // [rows, D] -> []
-  const grads = backward(surrogate, params.map((ps) => P[ps.key]));
+  const grads = flat.gradients(surrogate);
   g.scope('accumulate', () =>
-    params.forEach((ps, i) => g.output(o.where(first, grads[i], o.add(acc[i], grads[i])), nextName(accName(ps.key)))),
+    flat.slots.forEach((slot, i) => g.output(o.where(first, grads[i], o.add(acc[i], grads[i])), nextName(accName(slot.name)))),
   );
   if (opts.exposeEmbedding) g.output(e, 'sentence_embedding');
-  return { graph: g, params, data, dropout };
+  return { graph: g, params, data, dropout, dropoutInGraph: opts.dropoutMasks !== 'host', state: flat.slots };
 }
 
 /**
@@ -140,11 +139,12 @@ export function updateGraph(spec: EncoderSpec, opts: GradCacheOptions = {}): Gra
   const g = new Graph('grad-cache-update');
   const params = paramSpecs(spec);
   const input = (name: string, shape: number[]): Tensor => g.input(name, 'float32', shape);
-  const state = params.map((ps) => {
-    const names = stateNames(ps.key);
-    return { p: input(names.p, ps.shape), m: input(names.m, ps.shape), v: input(names.v, ps.shape), decay: ps.decay };
+  const flat = new FlatParams(g, params, (slot) => input(stateNames(slot.name).p, slot.shape));
+  const state = flat.slots.map((slot, i) => {
+    const names = stateNames(slot.name);
+    return { p: flat.inputs[i], m: input(names.m, slot.shape), v: input(names.v, slot.shape), decay: flat.decays(i) };
   });
-  const grads = params.map((ps) => input(accName(ps.key), ps.shape));
+  const grads = flat.slots.map((slot) => input(accName(slot.name), slot.shape));
   const [stepSize, invBias2, decayFactor] = STEP_SCALARS.map((name) => input(name, []));
   const { gradNorm, next } = g.scope('adamw', () =>
     adamwUpdate(state, grads, { stepSize, invBias2, decayFactor }, {
@@ -155,13 +155,13 @@ export function updateGraph(spec: EncoderSpec, opts: GradCacheOptions = {}): Gra
     }),
   );
   g.output(gradNorm, 'grad_norm');
-  params.forEach((ps, i) => {
-    const names = stateNames(ps.key);
+  flat.slots.forEach((slot, i) => {
+    const names = stateNames(slot.name);
     g.output(next[i].p, nextName(names.p));
     g.output(next[i].m, nextName(names.m));
     g.output(next[i].v, nextName(names.v));
   });
-  return { graph: g, params, data: [], dropout: [] };
+  return { graph: g, params, data: [], dropout: [], state: flat.slots };
 }
 
 /** The four graph builders runtime/grad-cache.ts needs, serialised; `opts` as trainStepGraph's. */
@@ -173,8 +173,8 @@ export function gradCacheGraphs(spec: EncoderSpec, layout: GradCacheLayout, opts
   });
   return {
     rowsPerQuery: 2 + layout.negativesPerQuery,
-    embed: (rows, length) => ser(embedChunkGraph(spec, rows, length), 'embed'),
-    chunkBackward: (rows, length) => ser(chunkBackwardGraph(spec, rows, length), 'chunk backward'),
+    embed: (rows, length) => ser(embedChunkGraph(spec, rows, length, { dropoutMasks: opts.dropoutMasks }), 'embed'),
+    chunkBackward: (rows, length) => ser(chunkBackwardGraph(spec, rows, length, { dropoutMasks: opts.dropoutMasks }), 'chunk backward'),
     loss: (queries) => ser(lossGraph(spec, queries, layout, opts.temperature), 'loss'),
     update: () => ser(updateGraph(spec, opts), 'update'),
   };

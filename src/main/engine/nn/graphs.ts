@@ -1,10 +1,11 @@
 // The two graphs the runtime runs (runtime/contract.ts): one training step — forward, InfoNCE,
 // backward, clipping and AdamW in ONE ONNX graph (DESIGN §3) — and the encoder alone.
-// Names are the contract's: state 'p.<key>' / 'm.<key>' / 'v.<key>' in, '<name>.next' out;
-// scalars adam_step_size, adam_inv_bias2, decay_factor; outputs loss and grad_norm.
+// Names are the contract's: flat state 'p.<slot>' / 'm.<slot>' / 'v.<slot>' in (flat-params.ts),
+// '<name>.next' out; scalars adam_step_size, adam_inv_bias2, decay_factor; outputs loss and
+// grad_norm. The encoder graph takes one 'p.<key>' per parameter.
 
 import { EngineError } from '../../../shared/errors.js';
-import { Graph, type Tensor, backward, ops as o, serialize } from '../graph/index.js';
+import { Graph, type Tensor, ops as o, serialize } from '../graph/index.js';
 import {
   type DataInputSpec,
   type DropoutSpec,
@@ -16,8 +17,12 @@ import {
   stateNames,
 } from '../runtime/contract.js';
 import { adamwUpdate } from './adamw.js';
-import { type DropoutFn, type EncoderSpec, checkSpec, dataInputs, encoderForward, paramSpecs, sentenceEmbedding } from './encoder.js';
+import { FlatParams } from './flat-params.js';
+import { DeviceDropout } from './device-dropout.js';
+import { type DropoutFn, type EncoderSpec, checkSpec, dataInputs, dropoutSites, encoderForward, fusedParams, paramSpecs, sentenceEmbedding } from './encoder.js';
 import { type MatryoshkaDim, type Scale, cosentLoss, infoNce, matryoshkaLoss, supConLoss } from './loss.js';
+
+export type DropoutMasks = 'graph' | 'host';
 
 /** Which loss the step trains with; each has its own row layout (see trainStepGraph). */
 export type LossKind = 'infonce' | 'supcon' | 'cosent';
@@ -66,6 +71,12 @@ export interface TrainStepOptions {
   loss?: LossKind;
   /** InfoNCE both ways (queries → documents and positives → queries), averaged. */
   symmetric?: boolean;
+  /**
+   * Where the dropout keep masks come from: 'graph' (default) hashes them in the graph
+   * (device-dropout.ts); 'host' takes them as bool inputs drawn in JS (runtime/dropout.ts),
+   * which the 2-core CPU EP runs faster: the hash is ~20 int32 passes over every mask element.
+   */
+  dropoutMasks?: DropoutMasks;
   /** Train the temperature too: a parameter LOGIT_SCALE_KEY [1] (feed log(1/temperature) at the start). */
   learnTemperature?: boolean;
   /** Matryoshka widths: the loss at each prefix width, weighted and summed (loss.ts matryoshkaLoss). */
@@ -77,13 +88,16 @@ export interface TrainStepBuild extends Omit<StepGraph, 'model'> {
   graph: Graph;
 }
 
-/** Input tensors for the data, and a DropoutFn that declares a bool keep-mask input per site. */
-function declareInputs(g: Graph, data: DataInputSpec[], dropout: DropoutSpec[] | null) {
+/**
+ * Input tensors for the data, and a DropoutFn: masks computed in the graph for `dropout`'s
+ * sites (device-dropout.ts; none: no dropout). `chunked`: grad-cache's chunk graphs.
+ */
+export function declareInputs(g: Graph, data: DataInputSpec[], dropout: readonly DropoutSpec[], rows: number, chunked = false, masks: DropoutMasks = 'graph') {
   const t = Object.fromEntries(data.map((d) => [d.name, g.input(d.name, d.dtype, d.shape)]));
+  const device = dropout.length && masks === 'graph' ? new DeviceDropout(g, dropout, rows, chunked) : null;
   const drop: DropoutFn = (site, shape, p) => {
-    if (!dropout) return null;
-    dropout.push({ name: site, shape: [...shape], p });
-    return { keep: g.input(site, 'bool', shape), p };
+    if (device) return device.mask(site, shape, p);
+    return dropout.length ? { keep: g.input(site, 'bool', shape), p } : null; // 'host': a bool input per site
   };
   return {
     inputs: { inputIds: t.input_ids, attentionMask: t.attention_mask, tokenTypeIds: t.token_type_ids },
@@ -116,8 +130,8 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
   if (opts.learnTemperature) params.push({ key: LOGIT_SCALE_KEY, shape: [1], decay: false });
   const data = dataInputs(spec, rows, l);
   const masked = shape.maskNegatives === true && n > 0;
-  const dropout: DropoutSpec[] = [];
-  const { inputs, drop } = declareInputs(g, data, dropout);
+  const dropout = dropoutSites(spec, rows, l);
+  const { inputs, drop } = declareInputs(g, data, dropout, rows, false, opts.dropoutMasks);
   const negBias = masked ? g.input('negative_bias', 'float32', [b * n]) : null;
   if (negBias) data.push({ name: 'negative_bias', dtype: 'float32', shape: [b * n] });
   if (shape.guided && kind !== 'infonce') throw new EngineError('BAD_INPUT', `a guide model masks InfoNCE candidates; the ${kind} loss has none`, { setting: 'guide' });
@@ -127,17 +141,13 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
   const pairInput = kind === 'supcon' ? 'pair_weights' : kind === 'cosent' ? 'pair_bias' : null;
   const pair = pairInput ? g.input(pairInput, 'float32', [b, b]) : null;
   if (pairInput) data.push({ name: pairInput, dtype: 'float32', shape: [b, b] });
-  const state = params.map((ps) => {
-    const names = stateNames(ps.key);
-    return {
-      p: g.input(names.p, 'float32', ps.shape),
-      m: g.input(names.m, 'float32', ps.shape),
-      v: g.input(names.v, 'float32', ps.shape),
-      decay: ps.decay,
-    };
+  const flat = new FlatParams(g, params, (slot) => g.input(stateNames(slot.name).p, 'float32', slot.shape), fusedParams(spec));
+  const state = flat.slots.map((slot, i) => {
+    const names = stateNames(slot.name);
+    return { p: flat.inputs[i], m: g.input(names.m, 'float32', slot.shape), v: g.input(names.v, 'float32', slot.shape), decay: flat.decays(i) };
   });
   const [stepSize, invBias2, decayFactor] = STEP_SCALARS.map((name) => g.input(name, 'float32', []));
-  const P = Object.fromEntries(params.map((ps, i) => [ps.key, state[i].p]));
+  const P = flat.record();
 
   const hidden = g.scope('encoder', () => encoderForward(spec, P, inputs, drop)); // [S, L, D]
   const { loss } = g.scope('loss', () => {
@@ -156,7 +166,7 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
     };
     return { loss: opts.matryoshka?.length ? matryoshkaLoss(e, opts.matryoshka, lossOf) : lossOf(e) };
   });
-  const grads = backward(loss, state.map((s) => s.p));
+  const grads = flat.gradients(loss);
   const { gradNorm, next } = g.scope('adamw', () =>
     adamwUpdate(state, grads, { stepSize, invBias2, decayFactor }, {
       maxGradNorm,
@@ -168,14 +178,14 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
 
   g.output(loss, 'loss');
   g.output(gradNorm, 'grad_norm');
-  params.forEach((ps, i) => {
-    const names = stateNames(ps.key);
+  flat.slots.forEach((slot, i) => {
+    const names = stateNames(slot.name);
     g.output(next[i].p, nextName(names.p));
     g.output(next[i].m, nextName(names.m));
     g.output(next[i].v, nextName(names.v));
-    if (opts.exposeGradients) g.output(grads[i], `grad.${ps.key}`);
   });
-  return { graph: g, params, data, dropout };
+  if (opts.exposeGradients) for (const ps of params) g.output(flat.entryOf(grads, ps.key), `grad.${ps.key}`);
+  return { graph: g, params, data, dropout, dropoutInGraph: opts.dropoutMasks !== 'host', state: flat.slots };
 }
 
 /** The serialised training step (contract.ts StepGraph). */
@@ -203,7 +213,7 @@ export function buildEncode(spec: EncoderSpec, shape: EncodeShape): EncodeGraph 
   const g = new Graph('encode');
   const params: ParamSpec[] = paramSpecs(spec);
   const data = dataInputs(spec, batch, length);
-  const { inputs } = declareInputs(g, data, null);
+  const { inputs } = declareInputs(g, data, [], batch);
   const P = Object.fromEntries(params.map((ps) => [ps.key, g.input(stateNames(ps.key).p, 'float32', ps.shape)]));
   const hidden = g.scope('encoder', () => encoderForward(spec, P, inputs));
   g.output(g.scope('pool', () => sentenceEmbedding(spec, hidden, inputs.attentionMask)), 'sentence_embedding');

@@ -8,6 +8,7 @@
 // WebGPU constraints kept throughout (DESIGN §3): ids stay int32, no variadic Sum, no random
 // ops (dropout takes a bool keep mask fed from JS), no LogSoftmax.
 
+import { EngineError } from '../../../shared/errors.js';
 import { type DType, type KeepMask, type Tensor, dropout, gelu, hostTensor, layerNorm, ops as o } from '../graph/index.js';
 
 export { type KeepMask, dropout, gelu, layerNorm };
@@ -19,16 +20,16 @@ export interface LinearWeights {
 }
 
 /**
- * torch.nn.Linear: y = x·Wᵀ + b over the last axis, any leading axes. The leading axes are
- * flattened first so the weight gradient is one 2-D MatMul rather than a batched one plus a
- * ReduceSum over the batch.
+ * torch.nn.Linear: y = x·Wᵀ + b over the last axis, any leading axes: one Gemm (transB, bias
+ * as its C) on [N, in] rows, so W needs no Transpose node and the weight gradient is one 2-D
+ * product (the Gemm rule) rather than a batched one plus a ReduceSum over the batch. The
+ * encoder keeps its hidden state as [B·L, D] rows, so no Reshape is needed either.
  */
 export function linear(x: Tensor, w: LinearWeights): Tensor {
   const [out, inp] = w.weight.shape;
   const lead = x.shape.slice(0, -1);
-  const x2 = o.reshape(x, [-1, inp]); // [..., in] -> [N, in]
-  let y = o.matmul(x2, o.transpose(w.weight, [1, 0])); // [N, in] x [in, out] -> [N, out]
-  if (w.bias) y = o.add(y, w.bias);
+  const x2 = o.reshape(x, [-1, inp]); // [..., in] -> [N, in] (no node when 2-D)
+  const y = o.gemm(x2, w.weight, w.bias ?? null, { transB: true }); // [N, in] x [out, in]ᵀ -> [N, out]
   return o.reshape(y, [...lead, out]); // [N, out] -> [..., out]
 }
 
@@ -75,9 +76,12 @@ export function additiveMask(mask: Tensor, dtype: DType): Tensor {
 }
 
 export interface AttentionWeights {
-  query: LinearWeights;
-  key: LinearWeights;
-  value: LinearWeights;
+  /** q, k, v: each present unless `qkv` is. */
+  query?: LinearWeights;
+  key?: LinearWeights;
+  value?: LinearWeights;
+  /** q, k, v stacked ([3D, D], [3D]) where the flat state holds them side by side: one Gemm for all three. */
+  qkv?: LinearWeights;
   /** attention.output.dense: the projection after the heads are concatenated. */
   output: LinearWeights;
 }
@@ -85,7 +89,8 @@ export interface AttentionWeights {
 /**
  * Multi-head self-attention as BertSelfAttention + the output dense (no residual, no norm):
  * softmax(q·kᵀ / sqrt(dh) + maskAdd) · v, heads concatenated, then projected.
- * `maskAdd` is additiveMask's [B, 1, 1, L], applied AFTER the 1/sqrt(dh) scale as HF does.
+ * `maskAdd` is additiveMask's [B, 1, 1, L], applied AFTER the 1/sqrt(dh) scale as HF does; it
+ * also gives B and L, so `x` may be [B, L, D] or the encoder's [B·L, D] rows (same rank out).
  * `probsKeep` is the attention-probs dropout mask, bool [B, H, L, L] (or null).
  */
 export function multiHeadAttention(
@@ -95,18 +100,32 @@ export function multiHeadAttention(
   heads: number,
   probsKeep: KeepMask | null = null,
 ): Tensor {
-  const [b, l, d] = x.shape;
+  const [b, , , l] = maskAdd.shape;
+  const d = x.shape[x.rank - 1];
   const dh = d / heads;
+  const rows = o.reshape(x, [b * l, d]); // [B, L, D] -> [B·L, D] (no node when already rows)
   const split = (t: Tensor, perm: number[]): Tensor =>
-    o.transpose(o.reshape(t, [b, l, heads, dh]), perm); // [B, L, D] -> [B, L, H, dh] -> perm
-  const q = split(linear(x, w.query), [0, 2, 1, 3]); // -> [B, H, L, dh]
-  const kT = split(linear(x, w.key), [0, 2, 3, 1]); // -> [B, H, dh, L]
-  const v = split(linear(x, w.value), [0, 2, 1, 3]); // -> [B, H, L, dh]
+    o.transpose(o.reshape(t, [b, l, heads, dh]), perm); // [B·L, D] -> [B, L, H, dh] -> perm
+  let q: Tensor, kT: Tensor, v: Tensor;
+  if (w.qkv) {
+    // [B·L, 3D] -> [B, L, 3, H, dh] -> [3, B, H, L, dh] -> three [1, B, H, L, dh] (the leading 1
+    // broadcasts through the matmuls); the Split's gradient is one Concat.
+    const heads3 = o.transpose(o.reshape(linear(rows, w.qkv), [b, l, 3, heads, dh]), [2, 0, 3, 1, 4]);
+    const [q1, k1, v1] = o.split(heads3, [1, 1, 1], 0);
+    [q, kT, v] = [q1, o.transposeLast2(k1), v1]; // kT: [1, B, H, dh, L]
+  } else {
+    if (!w.query || !w.key || !w.value) throw new EngineError('INTERNAL', 'attention needs query, key and value weights, or qkv');
+    q = split(linear(rows, w.query), [0, 2, 1, 3]); // -> [B, H, L, dh]
+    kT = split(linear(rows, w.key), [0, 2, 3, 1]); // -> [B, H, dh, L]
+    v = split(linear(rows, w.value), [0, 2, 1, 3]); // -> [B, H, L, dh]
+  }
   // HF divides by sqrt(dh) (not a multiply by its reciprocal): same rounding as the reference.
   const scores = o.add(o.div(o.matmul(q, kT), Math.sqrt(dh)), maskAdd); // [B, H, L, L]
   const probs = dropout(o.softmax(scores, -1), probsKeep);
-  const ctx = o.transpose(o.matmul(probs, v), [0, 2, 1, 3]); // [B, H, L, dh] -> [B, L, H, dh]
-  return linear(o.reshape(ctx, [b, l, d]), w.output); // [B, L, H, dh] -> [B, L, D]
+  const ctxHeads = o.matmul(probs, v); // [(1,) B, H, L, dh]
+  const ctx = o.transpose(ctxHeads, ctxHeads.rank === 5 ? [0, 1, 3, 2, 4] : [0, 2, 1, 3]); // -> [(1,) B, L, H, dh]
+  const out = linear(o.reshape(ctx, [b * l, d]), w.output); // [B, L, H, dh] -> [B·L, D]
+  return o.reshape(out, x.shape); // [B·L, D] -> x's shape
 }
 
 export interface LayerNormWeights {
@@ -125,7 +144,8 @@ export interface EncoderLayerWeights {
 /**
  * One post-LN BERT layer (BertLayer): x = LN(dropout(attn(x)) + x);
  * x = LN(dropout(GELU(x·Wiᵀ + bi)·Woᵀ + bo) + x). Dropout sites as HF: attention probs,
- * attention output, FFN output (`drop(site)` names them relative to the layer).
+ * attention output, FFN output (`drop(site)` names them relative to the layer). `x` is
+ * [B, L, D] or [B·L, D] rows (the encoder's), as multiHeadAttention takes it.
  */
 export function encoderLayer(
   x: Tensor,
@@ -135,7 +155,7 @@ export function encoderLayer(
   eps: number,
   drop: (site: 'attention.probs' | 'attention.output' | 'output', shape: readonly number[]) => KeepMask | null = () => null,
 ): Tensor {
-  const [b, l] = x.shape;
+  const [b, , , l] = maskAdd.shape;
   const probsKeep = drop('attention.probs', [b, heads, l, l]);
   const attn = dropout(multiHeadAttention(x, maskAdd, w.attention, heads, probsKeep), drop('attention.output', x.shape));
   const h = layerNorm(o.add(attn, x), w.attentionNorm.weight, w.attentionNorm.bias, eps);

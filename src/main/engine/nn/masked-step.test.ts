@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { type HostTensor, serialize } from '../graph/index.js';
 import { rng } from '../graph/testing.js';
-import { stateNames } from '../runtime/contract.js';
+import { flatFeeds } from './state-testing.js';
 import { createSession } from '../runtime/session.js';
 import { type EncoderSpec, paramSpecs } from './encoder.js';
 import { NEGATIVE_FILL, trainStepGraph } from './graphs.js';
@@ -18,16 +18,18 @@ const L = 6;
 
 function params(poison = false): Record<string, HostTensor> {
   const random = rng(7);
-  const out: Record<string, HostTensor> = {};
+  const P = new Map<string, Float32Array>();
+  const M = new Map<string, Float32Array>();
+  const V = new Map<string, Float32Array>();
   for (const p of paramSpecs(SPEC)) {
     const n = p.shape.reduce((a, b) => a * b, 1);
     const v = Float32Array.from({ length: n }, () => (p.key.includes('LayerNorm.weight') ? 1 : 0) + (random() - 0.5) * 0.2);
     if (poison && p.key === 'encoder.layer.0.output.dense.weight') v[3] = NaN;
-    const s = stateNames(p.key);
-    out[s.p] = { dtype: 'float32', shape: p.shape, data: v };
-    out[s.m] = { dtype: 'float32', shape: p.shape, data: v.map((x) => x * 0.01) };
-    out[s.v] = { dtype: 'float32', shape: p.shape, data: v.map((x) => x * x * 0.01) };
+    P.set(p.key, v);
+    M.set(p.key, v.map((x) => x * 0.01));
+    V.set(p.key, v.map((x) => x * x * 0.01));
   }
+  const out: Record<string, HostTensor> = flatFeeds(paramSpecs(SPEC), { p: P, m: M, v: V });
   out.adam_step_size = { dtype: 'float32', shape: [], data: new Float32Array([1e-3]) };
   out.adam_inv_bias2 = { dtype: 'float32', shape: [], data: new Float32Array([1]) };
   out.decay_factor = { dtype: 'float32', shape: [], data: new Float32Array([0.999]) };
@@ -80,8 +82,7 @@ describe('train step', () => {
 
   it('a NaN gradient leaves parameters and moments unchanged', async () => {
     const feeds = { ...params(true), ...rows(2 * B, 3) };
-    const key = 'embeddings.word_embeddings.weight';
-    const s = stateNames(key);
+    const s = { p: 'p.flat.decay', m: 'm.flat.decay', v: 'v.flat.decay' }; // the poisoned weight's slot, and the embeddings'
     const out = await run(0, false, feeds, ['grad_norm', `${s.p}.next`, `${s.m}.next`, `${s.v}.next`]);
     expect(Number.isNaN(out.grad_norm.data[0])).toBe(true);
     expect(out[`${s.p}.next`].data).toEqual(feeds[s.p].data);

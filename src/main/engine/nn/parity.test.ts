@@ -6,10 +6,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type HostTensor, hostTensor } from '../graph/index.js';
 import { parseSafetensors, toFloat32 } from '../model/safetensors.js';
-import { nextName, stateNames } from '../runtime/contract.js';
+import { nextName } from '../runtime/contract.js';
 import { createSession } from '../runtime/session.js';
 import { specFromHfConfig } from './encoder.js';
 import { buildEncode, buildTrainStep } from './graphs.js';
+import { flatFeeds, flatValues } from './state-testing.js';
 
 const BERT = 'test/fixtures/tiny-bert-step';
 const ROBERTA = 'test/fixtures/tiny-roberta-forward';
@@ -55,13 +56,8 @@ describe('tiny-bert-step parity (float32 engine vs float64 torch)', () => {
     expect(step.data.map((d) => d.name)).toEqual(['input_ids', 'attention_mask', 'token_type_ids']);
 
     const session = await createSession(step.model, { device: 'cpu', threads: 1, deterministic: true });
-    const state: Record<string, HostTensor> = {};
-    for (const p of step.params) {
-      const names = stateNames(p.key);
-      state[names.p] = hostTensor('float32', p.shape, init.get(p.key) as Float32Array);
-      state[names.m] = hostTensor('float32', p.shape, new Float32Array(init.get(p.key)!.length));
-      state[names.v] = hostTensor('float32', p.shape, new Float32Array(init.get(p.key)!.length));
-    }
+    const zeros = new Map(step.params.map((p) => [p.key, new Float32Array(init.get(p.key)!.length)]));
+    const state: Record<string, HostTensor> = flatFeeds(step.params, { p: init, m: zeros, v: zeros });
     const figures: Record<string, number> = {};
     let step1: Record<string, HostTensor> = {};
     for (const [t, ref] of expected.steps.entries()) {
@@ -110,9 +106,10 @@ describe('tiny-bert-step parity (float32 engine vs float64 torch)', () => {
     let worstParam = 0;
     let worstNoise = 0;
     let worstZeroRel = 0;
+    const final = flatValues(step.params, state, 'p');
     for (const p of step.params) {
       const ref = after.get(p.key) as Float32Array;
-      const got = state[stateNames(p.key).p].data as Float32Array;
+      const got = final.get(p.key)!;
       const skip = new Set(noise[p.key] ?? []);
       const diff = maxDiff(got, ref, skip);
       worstParam = Math.max(worstParam, diff);

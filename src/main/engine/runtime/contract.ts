@@ -17,9 +17,12 @@ export interface DataInputSpec {
 }
 
 /**
- * An input fed with a JS-generated keep mask (runtime/dropout.ts): bool, true = keep, 1 byte
- * per element. The graph scales kept elements by 1/(1-p) itself (a constant), so the runtime
- * feeds only which elements survive. Masks depend on (seed, step, this spec's index) alone.
+ * A dropout site. In graphs with `dropoutInGraph` (engine/nn's) the graph computes its keep
+ * mask itself from the int32 scalar input 'dropout_key' (the runtime feeds
+ * runtime/dropout.ts dropoutKey(seed, step)) and, in grad-cache chunk graphs, 'dropout_row0'
+ * (the chunk's first batch row). Otherwise it is a bool input (true = keep, 1 byte per
+ * element) fed with a JS-drawn mask (runtime/dropout.ts), which depends on (seed, step, this
+ * spec's index) alone. Either way the graph scales kept elements by 1/(1-p) itself.
  */
 export interface DropoutSpec {
   name: string;
@@ -32,14 +35,21 @@ export interface StepGraph {
   /** Serialised ONNX. */
   model: Uint8Array;
   /**
-   * State inputs 'p.<key>', 'm.<key>', 'v.<key>' (float32, the param's shape);
-   * state outputs 'p.<key>.next', 'm.<key>.next', 'v.<key>.next'.
+   * Every trained parameter. State inputs are 'p.<slot>', 'm.<slot>', 'v.<slot>' (float32,
+   * the slot's shape; `state` says what the slots are), outputs 'p.<slot>.next' and so on.
    */
   params: ParamSpec[];
   /** e.g. input_ids, attention_mask, token_type_ids: int32 [S, L]. */
   data: DataInputSpec[];
   /** [] when dropout is 0. */
   dropout: DropoutSpec[];
+  /** The graph computes its keep masks from 'dropout_key' (see DropoutSpec); else they are bool inputs. */
+  dropoutInGraph?: boolean;
+  /**
+   * How parameters and moments are held as state tensors: flat buffers ('p.flat.decay', ...,
+   * engine/nn's graphs) or one tensor per key ('p.<key>', the toy graph). Absent: per key.
+   */
+  state?: StateSlot[];
   // Scalar float32 inputs, shape []: 'adam_step_size' = lr/(1-β1^t),
   // 'adam_inv_bias2' = 1/sqrt(1-β2^t), 'decay_factor' = 1-lr·wd.
   // Scalar float32 outputs: 'loss', 'grad_norm' (global norm BEFORE clipping).
@@ -54,8 +64,74 @@ export interface EncodeGraph {
   output: 'sentence_embedding';
 }
 
+/**
+ * One state tensor of each kind (p, m, v, and grad-cache's acc): its name after the kind's
+ * prefix, and where each parameter lives in it. A flat slot is 1-D, entries packed in
+ * ParamSpec order without gaps; a per-key slot holds one entry with the parameter's shape.
+ */
+export interface StateSlot {
+  name: string;
+  shape: number[];
+  entries: { key: string; shape: number[]; offset: number }[];
+}
+
+/**
+ * A flat slot's length is a multiple of this: the zero tail (never read, its gradient 0, so
+ * AdamW leaves it 0) lets the gradient norm sum in two stages over [n / FLAT_BLOCK, FLAT_BLOCK]
+ * rows, whose float32 rounding error is that of per-tensor sums, not of one 22 M-term sum.
+ */
+export const FLAT_BLOCK = 1024;
+
+/**
+ * Flat state: one float32 buffer per weight-decay group ('flat.decay', 'flat.no_decay'), each
+ * parameter a contiguous range in ParamSpec order, then zeros up to a multiple of FLAT_BLOCK.
+ * The optimiser then runs over two tensors instead of ~100 (a handful of dispatches, not 16
+ * per tensor), and parameters that sit next to each other in a group (a layer's q, k, v
+ * weights) can be read as one tensor.
+ */
+export function flatSlots(params: readonly ParamSpec[]): StateSlot[] {
+  const slots: StateSlot[] = [];
+  for (const [name, decay] of [['flat.decay', true], ['flat.no_decay', false]] as const) {
+    let offset = 0;
+    const entries = params.filter((p) => p.decay === decay).map((p) => {
+      const e = { key: p.key, shape: [...p.shape], offset };
+      offset += p.shape.reduce((a, b) => a * b, 1);
+      return e;
+    });
+    if (entries.length) slots.push({ name, shape: [Math.ceil(offset / FLAT_BLOCK) * FLAT_BLOCK], entries });
+  }
+  return slots;
+}
+
+/** One slot per parameter, named by its key: the state layout of graphs that declare none. */
+export function perKeySlots(params: readonly ParamSpec[]): StateSlot[] {
+  return params.map((p) => ({ name: p.key, shape: [...p.shape], entries: [{ key: p.key, shape: [...p.shape], offset: 0 }] }));
+}
+
+/** A graph's state layout (StepGraph.state, per key when it declares none). */
+export const stateSlots = (g: Pick<StepGraph, 'params' | 'state'>): StateSlot[] => g.state ?? perKeySlots(g.params);
+
+/** The slot's values packed from per-key arrays (which the caller has checked for size). */
+export function packSlot(slot: StateSlot, values: ReadonlyMap<string, Float32Array>): Float32Array {
+  const only = slot.entries.length === 1 ? values.get(slot.entries[0].key)! : null;
+  if (only && only.length === slot.shape.reduce((a, b) => a * b, 1)) return only;
+  const out = new Float32Array(slot.shape.reduce((a, b) => a * b, 1));
+  for (const e of slot.entries) out.set(values.get(e.key)!, e.offset);
+  return out;
+}
+
+/** Per-key copies of a slot's values, added to `into`. */
+export function unpackSlot(slot: StateSlot, data: Float32Array, into: Map<string, Float32Array>): Map<string, Float32Array> {
+  for (const e of slot.entries) {
+    const n = e.shape.reduce((a, b) => a * b, 1);
+    into.set(e.key, data.slice(e.offset, e.offset + n));
+  }
+  return into;
+}
+
 export const STEP_SCALARS = ['adam_step_size', 'adam_inv_bias2', 'decay_factor'] as const;
-export const stateNames = (key: string) => ({ p: `p.${key}`, m: `m.${key}`, v: `v.${key}` });
+/** The p, m, v state names of a slot (or of a key, in per-key state). */
+export const stateNames = (slot: string) => ({ p: `p.${slot}`, m: `m.${slot}`, v: `v.${slot}` });
 export const nextName = (name: string) => `${name}.next`;
 
 /**
@@ -68,21 +144,22 @@ export const nextName = (name: string) => `${name}.next`;
 export interface GradCacheGraphs {
   /** Rows per query in the step's layout (2 + N): a step of B queries has B·rowsPerQuery rows. */
   rowsPerQuery: number;
-  /** Pass 1: inputs 'p.<key>', data [rows, L], keep masks; output 'sentence_embedding' [rows, D]. No backward. */
+  /** Pass 1: the step's state inputs 'p.<slot>', data [rows, L], keep masks; output 'sentence_embedding' [rows, D]. No backward. */
   embed(rows: number, length: number): GradCacheGraph;
   /**
-   * Pass 3: embed's inputs plus 'embedding_grad' [rows, D] (dLoss/dE from pass 2), 'acc.<key>'
-   * and bool 'first_chunk' []; outputs 'acc.<key>.next' = (first_chunk ? 0 : acc) + this chunk's gradient.
+   * Pass 3: embed's inputs plus 'embedding_grad' [rows, D] (dLoss/dE from pass 2), 'acc.<slot>'
+   * (one per state slot, shaped as it) and bool 'first_chunk' []; outputs 'acc.<slot>.next' =
+   * (first_chunk ? 0 : acc) + this chunk's gradient.
    */
   chunkBackward(rows: number, length: number): GradCacheGraph;
   /** Pass 2: 'embeddings' [S, D] and `data` (e.g. negative_bias) → 'loss' [], 'embedding_grad' [S, D]. */
   loss(queries: number): GradCacheGraph;
-  /** Pass 4: 'p.', 'm.', 'v.', 'acc.<key>' and STEP_SCALARS → StepGraph's state outputs and 'grad_norm'. */
+  /** Pass 4: 'p.', 'm.', 'v.', 'acc.<slot>' and STEP_SCALARS → StepGraph's state outputs and 'grad_norm'. */
   update(): GradCacheGraph;
 }
 
 /** A grad-cache graph has a StepGraph's fields (params [] for the loss graph); its inputs and outputs are as named above. */
 export type GradCacheGraph = StepGraph;
 
-/** The gradient accumulator of a parameter, kept with the state between passes 3 and 4. */
-export const accName = (key: string) => `acc.${key}`;
+/** The gradient accumulator of a state slot, kept with the state between passes 3 and 4. */
+export const accName = (slot: string) => `acc.${slot}`;

@@ -1,3 +1,7 @@
+// Dropout keys and JS-drawn keep masks. engine/nn's step graphs hash their masks inside the
+// graph (nn/device-dropout.ts) from dropoutKey(seed, step) alone, so nothing is drawn here or
+// uploaded for them; graphs without dropoutInGraph (the toy step) take the masks below.
+//
 // Dropout keep masks generated in JS (the WebGPU EP has no random ops: DESIGN §3). Each
 // mask is a pure function of (seed, step, input index), not of a running generator, so a
 // run resumed from a checkpoint at step N draws exactly the masks the uninterrupted run
@@ -36,6 +40,14 @@ export function mixSeed(...words: number[]): number {
     h ^= h >>> 16;
   }
   return h >>> 0;
+}
+
+/**
+ * The int32 scalar a graph with in-graph dropout (contract.ts DropoutSpec) hashes its masks
+ * from: a function of (seed, step) alone, so a resumed run feeds what the uninterrupted one fed.
+ */
+export function dropoutKey(seed: number, step: number): number {
+  return mixSeed(seed, step) | 0;
 }
 
 /**

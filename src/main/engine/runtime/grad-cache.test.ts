@@ -8,7 +8,8 @@ import { rng } from '../graph/testing.js';
 import { type EncoderSpec, paramSpecs } from '../nn/encoder.js';
 import { gradCacheGraphs } from '../nn/grad-cache.js';
 import { NEGATIVE_FILL, buildTrainStep, trainStepGraph } from '../nn/graphs.js';
-import { accName, stateNames } from './contract.js';
+import { flatFeeds } from '../nn/state-testing.js';
+import { accName, flatSlots, unpackSlot } from './contract.js';
 import { fillKeepMask } from './dropout.js';
 import { createGradCacheTrainer } from './grad-cache.js';
 import { createSession } from './session.js';
@@ -103,12 +104,9 @@ async function stepGradients(b: number, data: Batch): Promise<{ loss: number; gr
   const s = spec(0);
   const { graph, params } = trainStepGraph(s, { queries: b, negativesPerQuery: N, length: L }, { exposeGradients: true });
   const session = await createSession(serialize(graph), { device: 'cpu', threads: 1 });
-  const feeds: Record<string, HostTensor> = {};
-  for (const [k, v] of initParams(s)) {
-    const p = params.find((x) => x.key === k)!;
-    const names = stateNames(k);
-    for (const [name, data] of [[names.p, v], [names.m, new Float32Array(v.length)], [names.v, new Float32Array(v.length)]] as const) feeds[name] = { dtype: 'float32', shape: p.shape, data };
-  }
+  const init = initParams(s);
+  const zeros = new Map([...init].map(([k, v]) => [k, new Float32Array(v.length)]));
+  const feeds: Record<string, HostTensor> = flatFeeds(params, { p: init, m: zeros, v: zeros });
   for (const [name, v] of Object.entries({ adam_step_size: 1e-3, adam_inv_bias2: 1, decay_factor: 1 })) feeds[name] = { dtype: 'float32', shape: [], data: new Float32Array([v]) };
   for (const [name, a] of Object.entries(data)) feeds[name] = { dtype: 'int32', shape: [b * (2 + N), L], data: a as Int32Array };
   try {
@@ -129,8 +127,9 @@ function subBatch(data: Batch, q0: number, b: number): Batch {
 }
 
 async function accumulators(t: Trainer): Promise<Map<string, Float32Array>> {
-  const keys = paramSpecs(spec(0)).map((p) => p.key);
-  return new Map(await Promise.all(keys.map(async (k) => [k, (await t.state.read(accName(k))).data as Float32Array] as const)));
+  const out = new Map<string, Float32Array>();
+  for (const slot of flatSlots(paramSpecs(spec(0)))) unpackSlot(slot, (await t.state.read(accName(slot.name))).data as Float32Array, out);
+  return out;
 }
 
 describe('gradient-caching trainer (CPU EP, tiny BERT)', () => {

@@ -3,12 +3,14 @@
 // of trainer.ts, with each optimizer step run as
 //   pass 1  embed graph per chunk of `chunkRows` rows          -> E [S, D] on the host
 //   pass 2  loss graph on E                                    -> loss, u = dLoss/dE [S, D]
-//   pass 3  chunk-backward graph per chunk, u's rows fed       -> 'acc.<key>' state
+//   pass 3  chunk-backward graph per chunk, u's rows fed       -> 'acc.<slot>' state
 //   pass 4  update graph: clip + AdamW on the accumulators     -> p, m, v state, grad_norm
 // so the memory is one chunk's activations, the result one big step's. Only E and u (S·D
 // floats each: 3 MB at 2,048 rows × 384) cross to the host; accumulators stay with the state.
 //
-// Dropout: chunk k's masks are rows [k·c, (k+1)·c) of the very masks the plain trainer draws
+// Dropout: engine/nn's chunk graphs hash their masks in the graph from the step's key and the
+// chunk's first row ('dropout_row0'), so they are rows of the one-graph step's masks. For
+// graphs with JS-drawn masks: chunk k's masks are rows [k·c, (k+1)·c) of the very masks the plain trainer draws
 // for the whole step (the same (seed, step, site) streams, entered at the chunk's first
 // element: fillKeepMask's offset), redrawn in pass 3 rather than stored (a step's masks are
 // ~0.6 M bytes a row at MiniLM × 64 tokens). So a step equals the plain step at any chunk size,
@@ -16,8 +18,8 @@
 
 import { EngineError } from '../../../shared/errors.js';
 import { type HostTensor, numel } from '../graph/dtype.js';
-import { type GradCacheGraph, type GradCacheGraphs, type ParamSpec, accName, nextName } from './contract.js';
-import { fillKeepMask } from './dropout.js';
+import { type GradCacheGraph, type GradCacheGraphs, type StateSlot, accName, nextName, stateSlots } from './contract.js';
+import { dropoutKey, fillKeepMask } from './dropout.js';
 import { dataFeeds, stateNameMaps } from './params.js';
 import { type SessionKey, keyString } from './session-cache.js';
 import type { Session } from './session.js';
@@ -68,13 +70,13 @@ function gradCacheRunner(graphs: GradCacheGraphs, chunkRows: number): StepRunner
       const s = b * graphs.rowsPerQuery;
       const c = Math.min(chunkRows, s);
       const bucket = `${c}x${l}`;
-      const accUpdates = (m: Meta) => Object.fromEntries(m.params.map((p) => [nextName(accName(p.key)), accName(p.key)]));
+      const accUpdates = (m: Meta) => Object.fromEntries(stateSlots(m).map((p) => [nextName(accName(p.name)), accName(p.name)]));
       const embed = await open(ctx, { kind: 'gc-embed', rows: c, length: l }, () => graphs.embed(c, l), ['sentence_embedding'], () => []);
       const back = await open(ctx, { kind: 'gc-backward', rows: c, length: l }, () => graphs.chunkBackward(c, l), [], (m) => Object.keys(accUpdates(m)));
       const loss = await open(ctx, { kind: 'gc-loss', queries: b }, () => graphs.loss(b), ['loss', 'embedding_grad'], () => []);
-      const update = await open(ctx, { kind: 'gc-update' }, () => graphs.update(), ['grad_norm'], (m) => Object.keys(stateNameMaps(m.params).updates));
-      for (const g of [embed, back, update]) await ctx.useParams(g.meta.params, `grad-cache ${bucket}`);
-      await ensureAccumulators(ctx, update.meta.params);
+      const update = await open(ctx, { kind: 'gc-update' }, () => graphs.update(), ['grad_norm'], (m) => Object.keys(stateNameMaps(stateSlots(m)).updates));
+      for (const g of [embed, back, update]) await ctx.useParams(g.meta, `grad-cache ${bucket}`);
+      await ensureAccumulators(ctx, stateSlots(update.meta));
       const masks = maskViews(bucket, embed.meta, back.meta);
 
       // The whole step's inputs, checked once at their full size: [S, L] rows plus the loss graph's (negative_bias).
@@ -83,6 +85,13 @@ function gradCacheRunner(graphs: GradCacheGraphs, chunkRows: number): StepRunner
       const chunkFeeds = (k: number): Record<string, HostTensor> => {
         const feeds: Record<string, HostTensor> = {};
         for (const d of embed.meta.data) feeds[d.name] = { dtype: d.dtype, shape: d.shape, data: rowsOf(full[d.name].data as Int32Array | Float32Array, k * c, c, s, 'repeat') } as HostTensor;
+        if (embed.meta.dropoutInGraph) {
+          if (embed.meta.dropout.length) {
+            feeds.dropout_key = { dtype: 'int32', shape: [], data: new Int32Array([dropoutKey(ctx.seed, ctx.step)]) };
+            feeds.dropout_row0 = { dtype: 'int32', shape: [], data: new Int32Array([k * c]) };
+          }
+          return feeds;
+        }
         embed.meta.dropout.forEach((d, i) => {
           const perRow = numel(d.shape) / c; // [c, ...] batch axis first (contract.ts GradCacheGraphs)
           fillKeepMask(masks[i], d.p, ctx.seed, ctx.step, i, k * c * perRow);
@@ -114,7 +123,7 @@ function gradCacheRunner(graphs: GradCacheGraphs, chunkRows: number): StepRunner
         await state.run(back.session, { feeds, updates: accUpdates(back.meta), fetch: [] });
       }
       // Pass 4: clip + AdamW; a non-finite norm leaves the state as it was (adamw.ts).
-      const out = await state.run(update.session, { feeds: ctx.scalars, updates: stateNameMaps(update.meta.params).updates, fetch: ['grad_norm'] });
+      const out = await state.run(update.session, { feeds: ctx.scalars, updates: stateNameMaps(stateSlots(update.meta)).updates, fetch: ['grad_norm'] });
       return { loss: l2.loss.data[0] as number, gradNorm: out.grad_norm.data[0] as number };
     },
   };
@@ -131,10 +140,10 @@ function gradCacheRunner(graphs: GradCacheGraphs, chunkRows: number): StepRunner
 }
 
 /** Zero accumulators on first use; their values never matter, since each step's first chunk overwrites them. */
-async function ensureAccumulators(ctx: StepContext, params: readonly ParamSpec[]): Promise<void> {
-  for (const p of params) {
-    if (!ctx.state.has(accName(p.key))) {
-      await ctx.state.set(accName(p.key), { dtype: 'float32', shape: p.shape, data: new Float32Array(numel(p.shape)) });
+async function ensureAccumulators(ctx: StepContext, slots: readonly StateSlot[]): Promise<void> {
+  for (const s of slots) {
+    if (!ctx.state.has(accName(s.name))) {
+      await ctx.state.set(accName(s.name), { dtype: 'float32', shape: s.shape, data: new Float32Array(numel(s.shape)) });
     }
   }
 }

@@ -9,14 +9,16 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type EncoderSpec, buildTrainStep, paramSpecs } from '../nn/index.js';
 import { probeDevice } from './device.js';
-import { fillKeepMask, mulberry32 } from './dropout.js';
+import { dropoutKey, mulberry32 } from './dropout.js';
+import { packSlot, stateSlots } from './contract.js';
 import { stateNameMaps } from './params.js';
 import { type Device, createSession } from './session.js';
 import { StateStore, stateOutputLocations } from './state.js';
 import { createTrainer } from './trainer.js';
 
 const SPEC: EncoderSpec = {
-  arch: 'bert', vocabSize: 40, hidden: 8, layers: 1, heads: 2, intermediate: 16, maxPositions: 16, typeVocabSize: 2,
+  // 6 layers as MiniLM: its flat state splits into more pieces than one WebGPU Split may output (ops.split).
+  arch: 'bert', vocabSize: 40, hidden: 8, layers: 6, heads: 2, intermediate: 16, maxPositions: 16, typeVocabSize: 2,
   layerNormEps: 1e-12, padTokenId: 0, pooling: 'mean', normalize: true, hiddenDropout: 0.1, attentionDropout: 0.1,
 };
 const SHAPE = { batch: 2, length: 8 }; // 2 queries, each with a positive and 1 negative: 6 rows
@@ -51,7 +53,7 @@ async function train(device: Device) {
   const data = batch();
   const results = [];
   for (let i = 0; i < 3; i++) results.push(await trainer.step(data, SHAPE));
-  const location = trainer.state.get('p.embeddings.word_embeddings.weight').location;
+  const location = trainer.state.get('p.flat.decay').location;
   const params = await trainer.getParams();
   await trainer.dispose();
   return { results, params, location };
@@ -92,21 +94,24 @@ describe('nn step graph through the trainer', () => {
 
   it.skipIf(!webgpu.ok)('places every node of the real step graph on the WebGPU EP (profiler), no Memcpy', async () => {
     const step = build(SHAPE);
-    const { updates } = stateNameMaps(step.params);
+    const slots = stateSlots(step);
+    const { updates } = stateNameMaps(slots);
     const outputLocations = stateOutputLocations('webgpu', Object.keys(updates), ['loss', 'grad_norm']);
     const session = await createSession(step.model, { device: 'webgpu', threads: 1, outputLocations, profilePrefix: join(tmp, 'bert') });
     const state = new StateStore('webgpu');
     const init = initialParams();
-    for (const p of step.params) {
-      const zeros = new Float32Array(init.get(p.key)!.length);
-      await state.set(`p.${p.key}`, { dtype: 'float32', shape: p.shape, data: init.get(p.key)! });
-      await state.set(`m.${p.key}`, { dtype: 'float32', shape: p.shape, data: zeros });
-      await state.set(`v.${p.key}`, { dtype: 'float32', shape: p.shape, data: zeros });
+    for (const s of slots) {
+      const zeros = new Float32Array(s.shape[0]);
+      await state.set(`p.${s.name}`, { dtype: 'float32', shape: s.shape, data: packSlot(s, init) });
+      await state.set(`m.${s.name}`, { dtype: 'float32', shape: s.shape, data: zeros });
+      await state.set(`v.${s.name}`, { dtype: 'float32', shape: s.shape, data: zeros });
     }
     const feeds: Record<string, { dtype: 'float32' | 'int32' | 'bool'; shape: number[]; data: Float32Array | Int32Array | Uint8Array }> = {};
     for (const [name, data] of Object.entries(batch())) feeds[name] = { dtype: 'int32', shape: [6, SHAPE.length], data };
-    // Real masks (bool, the contract's dtype): Where with a bool condition must stay on WebGPU too.
-    step.dropout.forEach((d, i) => (feeds[d.name] = { dtype: 'bool', shape: d.shape, data: fillKeepMask(new Uint8Array(d.shape.reduce((a, b) => a * b, 1)), d.p, 1, 0, i) }));
+    // Masks hashed in the graph (nn/device-dropout.ts): its int32 Mul/Div/Add, Cast and Less, and
+    // Where with the bool result, must stay on WebGPU too.
+    expect(step.dropoutInGraph && step.dropout.length).toBeTruthy();
+    feeds.dropout_key = { dtype: 'int32', shape: [], data: new Int32Array([dropoutKey(1, 0)]) };
     for (const s of ['adam_step_size', 'adam_inv_bias2', 'decay_factor']) feeds[s] = { dtype: 'float32', shape: [], data: new Float32Array([s === 'adam_step_size' ? 1e-3 : 1]) };
     await state.run(session, { feeds, updates, fetch: ['loss', 'grad_norm'] });
     session.endProfiling();
@@ -115,6 +120,7 @@ describe('nn step graph through the trainer', () => {
     const nodes = events.filter((e) => e.cat === 'Node' && e.args?.provider);
     expect(nodes.length).toBeGreaterThan(200);
     expect(nodes.filter((e) => e.args!.op_name === 'Where').length).toBeGreaterThanOrEqual(2 * step.dropout.length); // forward + backward
+    expect(nodes.filter((e) => e.args!.op_name === 'Div').length).toBeGreaterThanOrEqual(3); // the hash's rotations
     expect(nodes.filter((e) => e.args!.provider !== 'WebGpuExecutionProvider').map((e) => `${e.args!.op_name} ${e.name}`)).toEqual([]);
     expect(nodes.filter((e) => e.args!.op_name?.startsWith('Memcpy')).map((e) => e.name)).toEqual([]);
     await session.release();

@@ -5,7 +5,7 @@
 import { EngineError } from '../../../shared/errors.js';
 import { type HostTensor, numel } from '../graph/dtype.js';
 import type { BucketShape } from './buckets.js';
-import { type DataInputSpec, type ParamSpec, nextName, stateNames } from './contract.js';
+import { type DataInputSpec, type ParamSpec, type StateSlot, nextName, stateNames } from './contract.js';
 
 /** Values waiting on the host until the first graph says what shapes they have. */
 export interface ParamState {
@@ -77,12 +77,12 @@ export function dataFeeds(
   return feeds;
 }
 
-/** The step graph's state inputs and its output → state map ('p.k.next' → 'p.k', same for m and v). */
-export function stateNameMaps(specs: readonly ParamSpec[]): { inputs: string[]; updates: Record<string, string> } {
+/** The step graph's state inputs and its output → state map ('p.<slot>.next' → 'p.<slot>', same for m and v). */
+export function stateNameMaps(slots: readonly StateSlot[]): { inputs: string[]; updates: Record<string, string> } {
   const inputs: string[] = [];
   const updates: Record<string, string> = {};
-  for (const s of specs) {
-    for (const name of Object.values(stateNames(s.key))) {
+  for (const s of slots) {
+    for (const name of Object.values(stateNames(s.name))) {
       inputs.push(name);
       updates[nextName(name)] = name;
     }

@@ -9,9 +9,9 @@
 import { EngineError } from '../../../shared/errors.js';
 import { type HostTensor, numel } from '../graph/dtype.js';
 import type { BucketShape } from './buckets.js';
-import { type ParamSpec, type StepGraph, STEP_SCALARS, stateNames } from './contract.js';
-import { KeepMaskBuffers } from './dropout.js';
-import { type ParamState, checkParamKeys, checkShape, dataFeeds, paramFromHost, stateNameMaps } from './params.js';
+import { type ParamSpec, type StateSlot, type StepGraph, STEP_SCALARS, packSlot, stateNames, stateSlots, unpackSlot } from './contract.js';
+import { KeepMaskBuffers, dropoutKey } from './dropout.js';
+import { type ParamState, checkParamKeys, checkShape, dataFeeds, stateNameMaps } from './params.js';
 import { SessionCache } from './session-cache.js';
 import type { Device } from './session.js';
 import { StateStore, stateOutputLocations } from './state.js';
@@ -84,12 +84,14 @@ export interface StepContext {
   readonly cache: SessionCache;
   readonly state: StateStore;
   readonly seed: number;
-  /** Steps taken before this one: dropout masks are keyed by it (dropout.ts). */
+  /** Steps taken before this one: dropout masks are keyed by it (dropout.ts, dropoutKey). */
   readonly step: number;
   /** This step's AdamW scalars (contract.ts STEP_SCALARS) as float32 feeds. */
   readonly scalars: Readonly<Record<string, HostTensor>>;
-  /** Puts parameters and moments on the device on first use; later calls check `params` match. */
-  useParams(params: ParamSpec[], bucket: string): Promise<void>;
+  /** Puts parameters and moments on the device, laid out as `graph` says, on first use; later calls check the layout matches. */
+  useParams(graph: Pick<StepGraph, 'params' | 'state'>, bucket: string): Promise<void>;
+  /** The state layout set by the first useParams (null before it). */
+  readonly slots: StateSlot[] | null;
 }
 
 export async function createTrainer(opts: TrainerOptions): Promise<Trainer> {
@@ -110,15 +112,19 @@ function stepGraphRunner(buildStep: (shape: BucketShape) => StepGraph): StepRunn
         const g = buildStep(shape);
         const { model, ...meta } = g;
         graphs.set(bucket, meta);
-        const { updates } = stateNameMaps(g.params);
+        const { updates } = stateNameMaps(stateSlots(g));
         return { model, outputLocations: stateOutputLocations(device, Object.keys(updates), ['loss', 'grad_norm']) };
       });
       const graph = graphs.get(bucket)!;
-      await ctx.useParams(graph.params, bucket);
+      await ctx.useParams(graph, bucket);
       const feeds = { ...dataFeeds(graph.data, batch), ...ctx.scalars };
-      const keep = masks.draw(bucket, graph.dropout, ctx.seed, ctx.step);
-      graph.dropout.forEach((d, i) => (feeds[d.name] = { dtype: 'bool', shape: d.shape, data: keep[i] }));
-      const out = await state.run(session, { feeds, updates: stateNameMaps(graph.params).updates, fetch: ['loss', 'grad_norm'] });
+      if (graph.dropoutInGraph) {
+        if (graph.dropout.length) feeds.dropout_key = { dtype: 'int32', shape: [], data: new Int32Array([dropoutKey(ctx.seed, ctx.step)]) };
+      } else {
+        const keep = masks.draw(bucket, graph.dropout, ctx.seed, ctx.step);
+        graph.dropout.forEach((d, i) => (feeds[d.name] = { dtype: 'bool', shape: d.shape, data: keep[i] }));
+      }
+      const out = await state.run(session, { feeds, updates: stateNameMaps(stateSlots(graph)).updates, fetch: ['loss', 'grad_norm'] });
       return { loss: out.loss.data[0] as number, gradNorm: out.grad_norm.data[0] as number };
     },
   };
@@ -132,8 +138,9 @@ export async function createTrainerWith(opts: TrainerBaseOptions, runner: StepRu
   const seed = opts.seed ?? 42;
   const cache = new SessionCache({ device, threads: opts.threads, deterministic: opts.deterministic });
   const state = new StateStore(device);
-  // Param specs come with the first step graph; until then parameters wait on the host.
+  // Param specs and the state layout come with the first step graph; until then parameters wait on the host.
   let specs: ParamSpec[] | null = null;
+  let slots: StateSlot[] | null = null;
   let pending: ParamState = { p: opts.initialParams, m: null, v: null };
   let stepCount = 0;
   let disposed = false;
@@ -146,24 +153,26 @@ export async function createTrainerWith(opts: TrainerBaseOptions, runner: StepRu
     return next;
   };
 
-  async function materialise(graphSpecs: ParamSpec[]): Promise<void> {
+  async function materialise(graph: Pick<StepGraph, 'params' | 'state'>): Promise<void> {
     const src = pending;
-    checkParamKeys(graphSpecs, src.p, 'parameters');
-    if (src.m) checkParamKeys(graphSpecs, src.m, 'optimizer m');
-    if (src.v) checkParamKeys(graphSpecs, src.v, 'optimizer v');
-    for (const s of graphSpecs) {
-      const names = stateNames(s.key);
-      await state.set(names.p, paramFromHost(s, src.p, 'parameters'));
-      await state.set(names.m, src.m ? paramFromHost(s, src.m, 'optimizer m') : zeros(s));
-      await state.set(names.v, src.v ? paramFromHost(s, src.v, 'optimizer v') : zeros(s));
+    const layout = stateSlots(graph);
+    checkParamKeys(graph.params, src.p, 'parameters');
+    if (src.m) checkParamKeys(graph.params, src.m, 'optimizer m');
+    if (src.v) checkParamKeys(graph.params, src.v, 'optimizer v');
+    for (const s of layout) {
+      const names = stateNames(s.name);
+      await state.set(names.p, slotTensor(s, src.p));
+      await state.set(names.m, slotTensor(s, src.m));
+      await state.set(names.v, slotTensor(s, src.v));
     }
-    specs = graphSpecs;
+    specs = graph.params;
+    slots = layout;
     pending = { p: new Map(), m: null, v: null };
   }
 
-  async function useParams(graphSpecs: ParamSpec[], bucket: string): Promise<void> {
-    if (!specs) await materialise(graphSpecs);
-    else sameSpecs(specs, graphSpecs, bucket);
+  async function useParams(graph: Pick<StepGraph, 'params' | 'state'>, bucket: string): Promise<void> {
+    if (!specs) await materialise(graph);
+    else sameSpecs(specs, graph.params, bucket, slots!, stateSlots(graph));
   }
 
   async function stepOnce(batch: Readonly<Record<string, Int32Array | Float32Array>>, shape: BucketShape): Promise<StepResult> {
@@ -181,7 +190,7 @@ export async function createTrainerWith(opts: TrainerBaseOptions, runner: StepRu
     };
     const scalars: Record<string, HostTensor> = {};
     for (const [name, value] of Object.entries(values)) scalars[name] = { dtype: 'float32', shape: [], data: new Float32Array([value]) };
-    const r = await runner.run(batch, shape, { device, cache, state, seed, step: stepCount, scalars, useParams });
+    const r = await runner.run(batch, shape, { device, cache, state, seed, step: stepCount, scalars, useParams, slots });
     stepCount = t;
     return { ...r, lr, step: t };
   }
@@ -192,7 +201,7 @@ export async function createTrainerWith(opts: TrainerBaseOptions, runner: StepRu
       return new Map([...(src ?? new Map<string, Float32Array>())].map(([k, a]) => [k, a.slice()]));
     }
     const out = new Map<string, Float32Array>();
-    for (const s of specs) out.set(s.key, (await state.read(`${kind}.${s.key}`)).data as Float32Array);
+    for (const s of slots!) unpackSlot(s, (await state.read(`${kind}.${s.name}`)).data as Float32Array, out);
     return out;
   }
 
@@ -204,7 +213,7 @@ export async function createTrainerWith(opts: TrainerBaseOptions, runner: StepRu
       return;
     }
     checkParamKeys(specs, values, what);
-    for (const s of specs) await state.set(`${kind}.${s.key}`, paramFromHost(s, values, what));
+    for (const s of slots!) await state.set(`${kind}.${s.name}`, slotTensor(s, values));
   }
 
   return {
@@ -244,13 +253,18 @@ export async function createTrainerWith(opts: TrainerBaseOptions, runner: StepRu
   };
 }
 
-function zeros(s: ParamSpec) {
-  return { dtype: 'float32' as const, shape: s.shape, data: new Float32Array(numel(s.shape)) };
+/** A slot's state tensor from checked per-key values; zeros where there are none (fresh moments). */
+function slotTensor(s: StateSlot, values: ReadonlyMap<string, Float32Array> | null): HostTensor<'float32'> {
+  return { dtype: 'float32', shape: s.shape, data: values ? packSlot(s, values) : new Float32Array(numel(s.shape)) };
 }
 
-function sameSpecs(a: ParamSpec[], b: ParamSpec[], bucket: string): void {
+function sameSpecs(a: ParamSpec[], b: ParamSpec[], bucket: string, slotsA: StateSlot[], slotsB: StateSlot[]): void {
   const sig = (ps: ParamSpec[]) => ps.map((p) => `${p.key}[${p.shape.join(',')}]${p.decay ? 'd' : ''}`).join(' ');
   if (sig(a) !== sig(b)) {
     throw new EngineError('INTERNAL', `the step graph for bucket ${bucket} has other params than the first bucket's: ${sig(b)} vs ${sig(a)}`);
+  }
+  const layout = (ss: StateSlot[]) => ss.map((s) => `${s.name}[${s.shape.join(',')}]`).join(' ');
+  if (layout(slotsA) !== layout(slotsB)) {
+    throw new EngineError('INTERNAL', `the step graph for bucket ${bucket} lays its state out as ${layout(slotsB)}, the first bucket's as ${layout(slotsA)}`);
   }
 }

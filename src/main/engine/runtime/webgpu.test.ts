@@ -12,6 +12,7 @@ import { hostTensor } from '../graph/dtype.js';
 import { probeDevice } from './device.js';
 import { mulberry32 } from './dropout.js';
 import { createEncoder } from './encoder.js';
+import { stateSlots } from './contract.js';
 import { stateNameMaps } from './params.js';
 import { type Device, type DeviceTensor, createSession } from './session.js';
 import { StateStore, stateOutputLocations } from './state.js';
@@ -89,7 +90,7 @@ describe.skipIf(!probe.ok)('runtime on WebGPU', () => {
   it('places every node of the toy step on the WebGPU EP (profiler) with no Memcpy', async () => {
     const shape = { batch: 2, length: 4 };
     const step = buildToyStep(shape);
-    const { updates } = stateNameMaps(step.params);
+    const { updates } = stateNameMaps(stateSlots(step));
     const locations = stateOutputLocations('webgpu', Object.keys(updates), ['loss', 'grad_norm']);
     const session = await createSession(step.model, { device: 'webgpu', threads: 1, outputLocations: locations, profilePrefix: join(tmp, 'step') });
     const state = new StateStore('webgpu');

@@ -161,7 +161,9 @@ async function trainLocked(settings: TrainSettings, runDir: string, opts: { resu
   const matryoshka = settings.matryoshka?.map((dim, i) => ({ dim, weight: settings.matryoshkaWeights?.[i] ?? 1 }));
   const tooWide = settings.matryoshka?.filter((d) => d > spec.hidden) ?? [];
   if (tooWide.length) throw new EngineError('BAD_INPUT', `--matryoshka: ${tooWide.join(', ')} exceed the model's ${spec.hidden} dimensions; give widths from 1 to ${spec.hidden}`, { setting: 'matryoshka' });
-  const stepOptions = { temperature: settings.temperature, maxGradNorm: settings.maxGradNorm, loss: kind, symmetric: settings.symmetric, learnTemperature: settings.learnTemperature, matryoshka };
+  // Dropout masks: hashed in the graph on a GPU (no upload); drawn in JS on the CPU, where the hash costs more than drawing.
+  const dropoutMasks = device.device === 'cpu' ? ('host' as const) : ('graph' as const);
+  const stepOptions = { temperature: settings.temperature, maxGradNorm: settings.maxGradNorm, loss: kind, symmetric: settings.symmetric, learnTemperature: settings.learnTemperature, matryoshka, dropoutMasks };
   const initialParams = new Map(loaded.params);
   // CLIP's parameterisation: the log of the scale, starting at 1 / temperature.
   if (settings.learnTemperature) initialParams.set(LOGIT_SCALE_KEY, new Float32Array([Math.log(1 / settings.temperature)]));
