@@ -20,6 +20,14 @@ export interface PulledModel {
 /** Which device a compute job runs on ('auto' probes cuda → webgpu → cpu). */
 export type DeviceChoice = 'auto' | 'cpu' | 'webgpu' | 'cuda';
 
+/**
+ * Numeric precision of a compute job: 'fp16' runs activations and matmuls in float16 with
+ * float32 master weights, optimiser state, loss, softmax and LayerNorm statistics (mixed
+ * precision); 'auto' takes fp16 on a WebGPU adapter with shader-f16 and fp32 elsewhere.
+ */
+export const PRECISION_CHOICES = ['fp32', 'fp16', 'auto'] as const;
+export type PrecisionChoice = (typeof PRECISION_CHOICES)[number];
+
 /** Mining request: folders are absolute paths (the UI builds them from the project folder). */
 export interface MineRequest {
   model: string;
@@ -70,7 +78,7 @@ export interface TrainRequest {
     epochs: number; maxSteps: number | null; batchSize: number; lr: number; warmup: number; schedule: 'linear' | 'constant';
     weightDecay: number; temperature: number; maxLength: number; dropout: number | null; seed: number; shuffle: boolean;
     negatives: number | null; eval: string | null; evalEvery: number; metric: string; patience: number; checkpointEvery: number;
-    device: DeviceChoice; template: { query: string; document: string };
+    device: DeviceChoice; precision: PrecisionChoice; template: { query: string; document: string };
     maxGradNorm: number; keepCheckpoints: number; loss: 'auto' | 'infonce' | 'supcon' | 'cosent'; symmetric: boolean;
     learnTemperature: boolean; gradCacheRows: number | null; matryoshka: number[] | null; matryoshkaWeights: number[] | null;
     guide: string | null; guideMargin: number; guideMarginStrategy: 'absolute' | 'relative';
@@ -110,7 +118,7 @@ export interface TrainPlan {
 export const RESUME_MATCHED_SETTINGS = [
   'epochs', 'maxSteps', 'batchSize', 'lr', 'warmup', 'schedule', 'weightDecay', 'temperature', 'maxLength', 'dropout', 'seed',
   'shuffle', 'negatives', 'maxGradNorm', 'template', 'loss', 'symmetric', 'learnTemperature', 'gradCacheRows',
-  'matryoshka', 'matryoshkaWeights', 'guide', 'guideMargin', 'guideMarginStrategy',
+  'matryoshka', 'matryoshkaWeights', 'guide', 'guideMargin', 'guideMarginStrategy', 'precision',
 ] as const satisfies readonly (keyof NonNullable<TrainRequest['settings']>)[];
 
 /** What a resume takes from config.json: the matched settings and those that shape the rest of the run. */
@@ -128,6 +136,8 @@ export interface TrainJobResult {
   /** The device the run used ('auto' resolved), and why it was chosen. */
   device: string;
   deviceReason: string;
+  /** The precision it trained in ('auto' resolved): 'fp32' or 'fp16'. */
+  precision?: string;
   /** The forgetting guard's general-set scores (also RUN/general-eval.json); null when it was off, the run stopped, or it failed (see generalError). */
   general?: GeneralEvalReport | null;
   generalError?: string;

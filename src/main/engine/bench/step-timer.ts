@@ -33,6 +33,8 @@ export async function timeSteps(
   batch: Record<string, Int32Array>,
   initialParams: Map<string, Float32Array>,
   steadyRuns = 10,
+  /** Mixed-precision step graphs: the loss scale fed every step (GradScaler's starting 2^16). */
+  lossScale?: number,
 ): Promise<StepTimings> {
   let buildMs = 0;
   const trainer = await createTrainer({
@@ -45,6 +47,7 @@ export async function timeSteps(
     },
     initialParams,
     lr: () => 1e-4,
+    lossScale: lossScale === undefined ? undefined : () => lossScale,
   });
   try {
     let t = performance.now();

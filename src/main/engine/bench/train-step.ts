@@ -8,7 +8,8 @@
 //                           [--family bert|modernbert|mpnet]
 // --family modernbert / mpnet: the gte-modernbert-base / all-mpnet-base-v2 shape instead
 // (--layers / --hidden ignored).
-//                           [--precision fp32] [--json] [--torch] [--dropout-masks host|graph]
+//                           [--precision fp32|fp16] [--json] [--torch] [--dropout-masks host|graph]
+// --precision fp16: the mixed-precision step (nn/mixed-precision.ts), loss scale 2^16.
 // --json: the last line is a JSON array, one object per device run (device, precision, batch,
 // length, dropout, medianStepMs, pairsPerSec, graphNodes, peakRssMiB). --torch: also runs
 // bench/torch-step.py (the same step in PyTorch on the CPU, Debian's python3-torch, with
@@ -70,10 +71,10 @@ interface RunFigures {
   peakRssMiB: number;
 }
 
-/** --precision: fp32 only until mixed precision lands (issue 13 item 1); then pass it through. */
-function precision(): string {
+/** --precision fp32|fp16 (the bench feeds fp16's loss scale itself; no device check: a CPU fp16 run shows the cost of emulation). */
+function precision(): 'fp32' | 'fp16' {
   const p = opt('precision', 'fp32');
-  if (p !== 'fp32') throw new Error(`--precision ${p}: this build trains in fp32 only (mixed precision, issue 13 item 1, is not merged yet); use --precision fp32`);
+  if (p !== 'fp32' && p !== 'fp16') throw new Error(`--precision must be fp32 or fp16, got '${p}'`);
   return p;
 }
 
@@ -124,7 +125,7 @@ async function main(): Promise<void> {
   if (spec.typeVocabSize > 1) batch.token_type_ids = new Int32Array(rows * length);
   const n = [...params.values()].reduce((s, a) => s + a.length, 0);
   console.log(`${family === 'bert' ? 'MiniLM' : family}-shape step: ${spec.layers} layers, hidden ${spec.hidden}, ${(n / 1e6).toFixed(1)} M params; ` +
-    `${queries} queries × ${2 + negatives} rows × ${length} tokens; dropout ${p}; ${steps} steady steps`);
+    `${queries} queries × ${2 + negatives} rows × ${length} tokens; dropout ${p}; ${prec}; ${steps} steady steps`);
   console.log('device   build      create+1st   steady     pairs/s   read-back  loss');
   for (const d of devices) {
     const probe = await probeDevice(d);
@@ -136,10 +137,10 @@ async function main(): Promise<void> {
     const t = await timeSteps(d, { batch: queries, length }, (s) => {
       // As train/run.ts chooses (JS masks on the CPU, hashed in the graph elsewhere) unless --dropout-masks says.
       const masks = opt('dropout-masks', d === 'cpu' ? 'host' : 'graph') as 'host' | 'graph';
-      const step = buildTrainStep(spec, { queries: s.batch, negativesPerQuery: negatives, length: s.length }, { dropoutMasks: masks });
+      const step = buildTrainStep(spec, { queries: s.batch, negativesPerQuery: negatives, length: s.length }, { dropoutMasks: masks, precision: prec });
       graphNodes = (ModelProto.decode(step.model).toJSON() as { graph: { node: unknown[] } }).graph.node.length;
       return step;
-    }, batch, params, steps);
+    }, batch, params, steps, prec === 'fp16' ? 2 ** 16 : undefined);
     console.log(`${d.padEnd(8)} ${fmtMs(t.buildMs).padEnd(10)} ${fmtMs(t.firstStepMs).padEnd(12)} ${fmtMs(t.steadyMs).padEnd(10)} ` +
       `${((queries * 1000) / t.steadyMs).toFixed(1).padEnd(9)} ${fmtMs(t.readBackMs).padEnd(10)} ${t.loss.toFixed(4)} (state ${t.stateLocation})`);
     const peakRssMiB = process.resourceUsage().maxRSS / 1024;

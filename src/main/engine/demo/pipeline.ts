@@ -2,6 +2,7 @@
 // WordNet-pre-trained embedder and the web-features dataset — import → split → evaluate the
 // base model → mine hard negatives → train → evaluate again → export. Used by the CLI and by
 // EngineApi's runDemo job; the workspace is an ordinary project folder the app opens.
+import type { PrecisionChoice } from '../../../shared/jobs.js';
 import { existsSync } from 'node:fs';
 import { cp, readdir, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -35,6 +36,8 @@ export const DEMO_MARKER = 'embedsmith-demo.json';
 export interface DemoOptions {
   workspace: string;
   device?: DevicePref;
+  /** Every stage's precision (embedding, mining, training, evaluation); default fp32. */
+  precision?: PrecisionChoice;
   epochs?: number;
   signal?: AbortSignal;
   /** One line per stage, and training progress. */
@@ -100,7 +103,8 @@ export async function runDemoPipeline(o: DemoOptions): Promise<DemoResult> {
 
     const cacheDir = join(paths.cache, 'embeddings');
     const mined = join(paths.datasets, 'web-features-mined');
-    const base = await openModelTools(baseModel, { device, cacheDir, signal: o.signal });
+    const precision = o.precision ?? 'fp32';
+    const base = await openModelTools(baseModel, { device, precision, cacheDir, signal: o.signal });
     let before: EvalResult;
     try {
       log(`base model: ${base.model.dim}-d tiny BERT on ${base.model.device} (${base.model.deviceReason})`);
@@ -120,7 +124,7 @@ export async function runDemoPipeline(o: DemoOptions): Promise<DemoResult> {
     const settings: TrainSettings = {
       ...TRAIN_DEFAULTS,
       model: baseModel, data: mined, eval: data, epochs, batchSize: 32, lr, warmup: 0.1, maxLength, seed: 42,
-      device, template: { query: '', document: '' }, threads: availableParallelism(),
+      device, precision, template: { query: '', document: '' }, threads: availableParallelism(),
     };
     const searcher = createSearcher({ device: 'cpu' });
     let r;
@@ -137,7 +141,7 @@ export async function runDemoPipeline(o: DemoOptions): Promise<DemoResult> {
     if (r.cancelled || !r.modelDir) throw new EngineError('CANCELLED', `the demo was stopped during training (step ${r.steps}); run it again to start over`);
 
     o.onProgress?.(0.9, 1, `${DEMO_STAGES[4]}…`);
-    const trained = await openModelTools(r.modelDir, { device, signal: o.signal });
+    const trained = await openModelTools(r.modelDir, { device, precision, signal: o.signal });
     let after: EvalResult;
     try {
       after = await evaluateDataset({ dataDir: data, embed: trained.embed, search: trained.search, signal: o.signal });

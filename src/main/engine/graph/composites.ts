@@ -3,17 +3,18 @@
 // gelu are the exceptions DESIGN §3 allows: fused ops with their own rules, justified where
 // the rules are (gradients.ts).
 
+import { isFloat } from './dtype.js';
 import type { Tensor } from './graph.js';
 import * as o from './ops.js';
 import { sameShape } from './shape.js';
 
 /**
- * Exact GELU, as BERT uses: 0.5 x (1 + erf(x / sqrt 2)). One fused Gelu node for float32 and
- * float64 (float64 is composed again at serialisation, legalize.ts), with its own gradient rule
- * (gradients.ts); composed from primitives for other dtypes.
+ * Exact GELU, as BERT uses: 0.5 x (1 + erf(x / sqrt 2)). One fused Gelu node for every float
+ * dtype (float64 is composed again at serialisation, legalize.ts), with its own gradient rule
+ * (gradients.ts); composedGelu is the reference.
  */
 export function gelu(x: Tensor): Tensor {
-  return x.dtype === 'float32' || x.dtype === 'float64' ? o.gelu(x) : composedGelu(x);
+  return isFloat(x.dtype) ? o.gelu(x) : composedGelu(x);
 }
 
 /** gelu from primitives: the fallback and the reference. */
@@ -30,8 +31,9 @@ export function composedGelu(x: Tensor): Tensor {
  */
 export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-12): Tensor {
   const last = x.shape.slice(-1);
-  const fused =
-    (x.dtype === 'float32' || x.dtype === 'float64') && sameShape(gamma.shape, last) && sameShape(beta.shape, last);
+  // float16 x: under autocast (graph/autocast.ts) the node computes in float32 with float32
+  // gamma/beta; outside one, inference refuses the mixed dtypes loudly.
+  const fused = isFloat(x.dtype) && sameShape(gamma.shape, last) && sameShape(beta.shape, last);
   if (!fused) return composedLayerNorm(x, gamma, beta, eps).y;
   // The node sees 2-D rows: onnxruntime fuses a 3-D Add + LayerNormalization into its
   // SkipLayerNormalization, which rounds differently, and only where nothing else reads the

@@ -4,6 +4,7 @@
 // that makes them rather than inside onnxruntime.
 
 import { EngineError } from '../../../shared/errors.js';
+import { type AutocastPolicy, AutocastRegion } from './autocast.js';
 import { type DType, type HostTensor, numel, typedArrayFrom } from './dtype.js';
 import { inferNode } from './infer.js';
 import { type Shape, ShapeError, fmt } from './shape.js';
@@ -92,6 +93,7 @@ export class Graph {
   readonly #names = new Set<string>();
   readonly #constCache = new Map<string, Tensor>();
   #scope: string[] = [];
+  #autocast: AutocastRegion | null = null;
 
   constructor(readonly name = 'embedsmith') {}
 
@@ -149,6 +151,16 @@ export class Graph {
 
   /** Adds a node whose output types are inferred from its inputs and attributes. */
   node(op: string, inputs: readonly Tensor[], attrs: Attrs = {}): Tensor[] {
+    const region = this.#autocast;
+    if (region) {
+      // The policy's own casts and the node itself are built with autocast paused.
+      this.#autocast = null;
+      try {
+        return region.node(op, inputs, attrs, (op2, inputs2, attrs2) => this.node(op2, inputs2, attrs2));
+      } finally {
+        this.#autocast = region;
+      }
+    }
     for (const t of inputs) {
       if (t.graph !== this) {
         throw new EngineError('BAD_INPUT', `${op}: input ${t} belongs to another graph`);
@@ -198,6 +210,20 @@ export class Graph {
       return fn();
     } finally {
       this.#scope.pop();
+    }
+  }
+
+  /**
+   * Runs `fn` with mixed precision (graph/autocast.ts): the nodes it builds get their float
+   * inputs cast as `policy` says. Regions do not nest; backward belongs outside one.
+   */
+  autocast<T>(policy: AutocastPolicy, fn: () => T): T {
+    if (this.#autocast) throw new EngineError('INTERNAL', 'autocast regions do not nest');
+    this.#autocast = new AutocastRegion(this, policy);
+    try {
+      return fn();
+    } finally {
+      this.#autocast = null;
     }
   }
 

@@ -1,6 +1,7 @@
 // The graph package's public surface: build a graph, differentiate it, serialise it.
 
 export { type DType, type HostTensor, type TypedArray, DTYPES, hostTensor, isFloat, numel, toNumbers } from './dtype.js';
+export { type AutocastPolicy, FLOAT16_AUTOCAST } from './autocast.js';
 export { type Attr, type Attrs, type Node, type TensorType, Graph, Tensor, attr } from './graph.js';
 export * as ops from './ops.js';
 export { type Operand } from './ops.js';

@@ -117,12 +117,13 @@ const INFER: Record<string, Infer> = {
   Sigmoid: unary(float),
   Reciprocal: unary(float),
   Identity: unary((t) => t.dtype),
-  // Opset 20 Gelu, exact (erf) form only; float64 is composed at serialisation (legalize.ts).
+  // Opset 20 Gelu, exact (erf) form only; float64 is composed at serialisation (legalize.ts);
+  // float16 is what mixed precision runs (graph/autocast.ts).
   Gelu: (inputs, attrs) => {
     arity(inputs, 1);
     if (aString(attrs, 'approximate', 'none') !== 'none') throw new ShapeError("only approximate 'none' (erf) is supported");
     const d = inputs[0].dtype;
-    if (d !== 'float32' && d !== 'float64') throw new ShapeError(`takes float32 or float64, got ${d}`);
+    if (!isFloat(d)) throw new ShapeError(`takes a float, got ${d}`);
     return [{ dtype: d, shape: inputs[0].shape }];
   },
   Where: (inputs) => {

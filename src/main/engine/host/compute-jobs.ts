@@ -92,7 +92,7 @@ export async function trainJob(r: TrainRequest, { signal, progress }: JobContext
       }
     }
     return {
-      runDir: t.runDir, modelDir: t.modelDir, steps: t.steps, totalSteps: t.totalSteps, finalLoss: t.finalLoss, best: t.best, device: t.device, deviceReason: t.deviceReason,
+      runDir: t.runDir, modelDir: t.modelDir, steps: t.steps, totalSteps: t.totalSteps, finalLoss: t.finalLoss, best: t.best, device: t.device, deviceReason: t.deviceReason, precision: t.precision,
       general, ...(generalError ? { generalError } : {}),
     };
   } finally {

@@ -5,6 +5,7 @@
 import { applyTemplate } from '../data/templates.js';
 import { type EmbedRole, embedTexts, rolePrompt } from '../model/embed.js';
 import { type EmbeddingModel, openModel } from '../model/open-model.js';
+import type { PrecisionChoice } from '../../../shared/jobs.js';
 import type { DevicePref } from '../runtime/index.js';
 import { cachedEmbeddings, modelHash } from './embedding-cache.js';
 import { createSearcher } from './search.js';
@@ -12,6 +13,8 @@ import type { SearchFn } from './top-k.js';
 
 export interface ModelToolsOptions {
   device?: DevicePref;
+  /** Default 'fp32'; fp16 embeddings are cached apart from fp32 ones. */
+  precision?: PrecisionChoice;
   /** Per-role templates (a prefix or a format with {text}); default: the model's own prompts. */
   template?: Partial<Record<EmbedRole, string>>;
   maxLength?: number;
@@ -44,7 +47,9 @@ export interface ModelTools {
 }
 
 export async function openModelTools(modelDir: string, o: ModelToolsOptions = {}): Promise<ModelTools> {
-  const model = await openModel(modelDir, { device: o.device, maxLength: o.maxLength, dims: o.dims });
+  const model = await openModel(modelDir, { device: o.device, maxLength: o.maxLength, dims: o.dims, precision: o.precision });
+  // fp32 keys stay as they were before precision existed, so existing caches still hit.
+  const precisionKey = model.precision === 'fp32' ? '' : `\u0000${model.precision}`;
   const searcher = createSearcher({ device: model.device === 'cuda' ? 'cpu' : model.device, signal: o.signal });
   const hash = o.cacheDir ? await modelHash(modelDir) : '';
   const templateOf = (role: EmbedRole) => o.template?.[role] ?? rolePrompt(model.loaded.sentence, role);
@@ -89,7 +94,7 @@ export async function openModelTools(modelDir: string, o: ModelToolsOptions = {}
     embed: async (texts, role) => {
       if (!o.cacheDir) return compute(texts, role);
       let computed = false;
-      const prompt = `${templateOf(role)}\u0000${o.maxLength ?? ''}${model.dim < model.spec.hidden ? `\u0000dims ${model.dim}` : ''}`;
+      const prompt = `${templateOf(role)}\u0000${o.maxLength ?? ''}${model.dim < model.spec.hidden ? `\u0000dims ${model.dim}` : ''}${precisionKey}`;
       const r = await cachedEmbeddings(o.cacheDir, { modelHash: hash, prompt, texts, modelDir }, () => ((computed = true), compute(texts, role)));
       if (!computed) countCached(texts, role);
       return r;

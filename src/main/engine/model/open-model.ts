@@ -4,7 +4,8 @@
 // session per (batch, length) bucket lazily. `dispose` frees the sessions.
 import { EngineError } from '../../../shared/errors.js';
 import { type EncoderSpec, buildEncode, paramSpecs, specFromHfConfig } from '../nn/index.js';
-import { type Device, type DevicePref, type Encoder, createEncoder, selectDevice } from '../runtime/index.js';
+import type { PrecisionChoice } from '../../../shared/jobs.js';
+import { type Device, type DevicePref, type Encoder, type Precision, createEncoder, resolvePrecision, selectDevice } from '../runtime/index.js';
 import type { Tokenizer } from '../tokenize/tokenizer.js';
 import { frozenEncoderBytes } from './export-onnx.js';
 import { createFrozenEncoder } from './frozen-encoder.js';
@@ -31,6 +32,8 @@ export interface OpenModelOptions {
    * truncate_dim, else the full width.
    */
   dims?: number;
+  /** 'fp16': float16 activations and matmuls (runtime/precision.ts; the bucketed encoder); default 'fp32'. */
+  precision?: PrecisionChoice;
 }
 
 export interface EmbeddingModel {
@@ -43,6 +46,9 @@ export interface EmbeddingModel {
   readonly device: Device;
   /** Why this device (selectDevice's reason), for logs and the UI. */
   readonly deviceReason: string;
+  /** The precision it embeds in ('auto' resolved), and why. */
+  readonly precision: Precision;
+  readonly precisionReason: string;
   readonly encoder: Encoder;
   /** Whether the encoder takes any (batch, length): then the CPU pads each batch only to its longest text. */
   readonly dynamicShapes: boolean;
@@ -75,12 +81,14 @@ export async function openModel(dir: string, opts: OpenModelOptions = {}): Promi
 export async function modelFromLoaded(loaded: LoadedModel, spec: EncoderSpec, opts: OpenModelOptions = {}): Promise<EmbeddingModel> {
   const tokenizer = await loadModelTokenizer(loaded, opts.maxLength);
   const choice = await selectDevice(opts.device ?? 'auto');
-  const frozen = (opts.encoder ?? (choice.device === 'cpu' ? 'frozen' : 'buckets')) === 'frozen';
+  const precision = await resolvePrecision(opts.precision ?? 'fp32', choice.device);
+  // The frozen graph is the fp32 export; fp16 is built by nn per bucket.
+  const frozen = precision.precision === 'fp32' && (opts.encoder ?? (choice.device === 'cpu' ? 'frozen' : 'buckets')) === 'frozen';
   // Inference never drops out: the graph ignores dropout, but keep the spec honest.
   const inference = { ...spec, hiddenDropout: 0, attentionDropout: 0 };
   const encoder = frozen
     ? await createFrozenEncoder({ device: choice.device, model: frozenEncoderBytes({ spec: inference, loaded }), threads: opts.threads })
-    : await createEncoder({ device: choice.device, params: loaded.params, threads: opts.threads, buildEncode: (shape) => buildEncode(inference, shape) });
+    : await createEncoder({ device: choice.device, params: loaded.params, threads: opts.threads, buildEncode: (shape) => buildEncode(inference, shape, precision.precision) });
   return {
     dir: loaded.dir,
     loaded,
@@ -89,6 +97,8 @@ export async function modelFromLoaded(loaded: LoadedModel, spec: EncoderSpec, op
     dim: outputDims(loaded, spec.hidden, opts.dims),
     device: choice.device,
     deviceReason: choice.reason,
+    precision: precision.precision,
+    precisionReason: precision.reason,
     encoder,
     dynamicShapes: frozen,
     dispose: () => encoder.dispose(),

@@ -21,6 +21,7 @@ import { FlatParams } from './flat-params.js';
 import { DeviceDropout } from './device-dropout.js';
 import { type DropoutFn, type EncoderSpec, checkSpec, dataInputs, dropoutSites, encoderForward, fusedParams, paramSpecs, sentenceEmbedding } from './encoder.js';
 import { type MatryoshkaDim, type Scale, cosentLoss, infoNce, matryoshkaLoss, supConLoss } from './loss.js';
+import { type GraphPrecision, precisionGradients, withPrecision } from './mixed-precision.js';
 
 export type DropoutMasks = 'graph' | 'host';
 
@@ -81,6 +82,8 @@ export interface TrainStepOptions {
   learnTemperature?: boolean;
   /** Matryoshka widths: the loss at each prefix width, weighted and summed (loss.ts matryoshkaLoss). */
   matryoshka?: readonly MatryoshkaDim[];
+  /** 'fp16': float16 encoder with a fed loss scale (nn/mixed-precision.ts); default 'fp32'. */
+  precision?: GraphPrecision;
 }
 
 /** A step graph before serialisation, for callers that want the graph itself (tests, benches). */
@@ -149,7 +152,7 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
   const [stepSize, invBias2, decayFactor] = STEP_SCALARS.map((name) => g.input(name, 'float32', []));
   const P = flat.record();
 
-  const hidden = g.scope('encoder', () => encoderForward(spec, P, inputs, drop)); // [S, L, D]
+  const hidden = g.scope('encoder', () => withPrecision(g, opts.precision, () => encoderForward(spec, P, inputs, drop))); // [S, L, D]
   const { loss } = g.scope('loss', () => {
     const e = sentenceEmbedding(spec, hidden, inputs.attentionMask); // [S, D]
     const learned = opts.learnTemperature ? o.min(o.exp(P[LOGIT_SCALE_KEY]), MAX_SCALE) : null; // [1]
@@ -166,7 +169,7 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
     };
     return { loss: opts.matryoshka?.length ? matryoshkaLoss(e, opts.matryoshka, lossOf) : lossOf(e) };
   });
-  const grads = flat.gradients(loss);
+  const grads = precisionGradients(loss, opts.precision, (l) => flat.gradients(l));
   const { gradNorm, next } = g.scope('adamw', () =>
     adamwUpdate(state, grads, { stepSize, invBias2, decayFactor }, {
       maxGradNorm,
@@ -202,9 +205,10 @@ export interface EncodeShape {
 /**
  * The encoder for embedding: inputs 'p.<key>' and the data; outputs sentence_embedding [B, D]
  * (pooled and normalised as the spec says) and token_embeddings [B, L, D] (the last hidden
- * state, as sentence-transformers names it). No dropout.
+ * state, as sentence-transformers names it). No dropout. `precision` fp16 runs the encoder under
+ * the float16 autocast policy (nn/mixed-precision.ts); the outputs stay float32.
  */
-export function buildEncode(spec: EncoderSpec, shape: EncodeShape): EncodeGraph {
+export function buildEncode(spec: EncoderSpec, shape: EncodeShape, precision: GraphPrecision = 'fp32'): EncodeGraph {
   const { batch, length } = shape;
   if (!(batch >= 1 && length >= 1 && Number.isInteger(batch) && Number.isInteger(length))) {
     throw new EngineError('BAD_INPUT', `encode shape ${JSON.stringify(shape)} needs integers batch >= 1, length >= 1`);
@@ -215,7 +219,7 @@ export function buildEncode(spec: EncoderSpec, shape: EncodeShape): EncodeGraph 
   const data = dataInputs(spec, batch, length);
   const { inputs } = declareInputs(g, data, [], batch);
   const P = Object.fromEntries(params.map((ps) => [ps.key, g.input(stateNames(ps.key).p, 'float32', ps.shape)]));
-  const hidden = g.scope('encoder', () => encoderForward(spec, P, inputs));
+  const hidden = g.scope('encoder', () => withPrecision(g, precision, () => encoderForward(spec, P, inputs)));
   g.output(g.scope('pool', () => sentenceEmbedding(spec, hidden, inputs.attentionMask)), 'sentence_embedding');
   g.output(hidden, 'token_embeddings');
   return { model: serialize(g, { docString: 'embedsmith encoder' }), params, data, output: 'sentence_embedding' };

@@ -130,6 +130,11 @@ export function unpackSlot(slot: StateSlot, data: Float32Array, into: Map<string
 }
 
 export const STEP_SCALARS = ['adam_step_size', 'adam_inv_bias2', 'decay_factor'] as const;
+/**
+ * The float32 scalar input of a mixed-precision step graph (nn/mixed-precision.ts): the loss is
+ * multiplied by it before backward and the gradients divided by it after. fp32 graphs lack it.
+ */
+export const LOSS_SCALE = 'loss_scale';
 /** The p, m, v state names of a slot (or of a key, in per-key state). */
 export const stateNames = (slot: string) => ({ p: `p.${slot}`, m: `m.${slot}`, v: `v.${slot}` });
 export const nextName = (name: string) => `${name}.next`;

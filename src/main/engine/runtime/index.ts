@@ -2,7 +2,7 @@
 // state, and the trainer and encoder that run engine/nn's graphs (contract.ts).
 
 export type { DataInputSpec, DropoutSpec, EncodeGraph, ParamSpec, StepGraph } from './contract.js';
-export { STEP_SCALARS, nextName, stateNames } from './contract.js';
+export { LOSS_SCALE, STEP_SCALARS, nextName, stateNames } from './contract.js';
 export {
   type Device,
   type DeviceTensor,
@@ -21,3 +21,4 @@ export { type BucketShape, type PadOptions, type PaddedBatch, LENGTH_BUCKETS, bu
 export { KeepMaskBuffers, fillKeepMask, keepThreshold, mixSeed, mulberry32 } from './dropout.js';
 export { type OptimizerState, type StepResult, type Trainer, type TrainerOptions, createTrainer } from './trainer.js';
 export { type Encoder, type EncoderOptions, createEncoder } from './encoder.js';
+export { type Precision, type PrecisionResolution, float16Problem, resolvePrecision } from './precision.js';

@@ -9,7 +9,7 @@
 import { EngineError } from '../../../shared/errors.js';
 import { type HostTensor, numel } from '../graph/dtype.js';
 import type { BucketShape } from './buckets.js';
-import { type ParamSpec, type StateSlot, type StepGraph, STEP_SCALARS, packSlot, stateNames, stateSlots, unpackSlot } from './contract.js';
+import { LOSS_SCALE, type ParamSpec, type StateSlot, type StepGraph, STEP_SCALARS, packSlot, stateNames, stateSlots, unpackSlot } from './contract.js';
 import { KeepMaskBuffers, dropoutKey } from './dropout.js';
 import { type ParamState, checkParamKeys, checkShape, dataFeeds, stateNameMaps } from './params.js';
 import { SessionCache } from './session-cache.js';
@@ -38,6 +38,11 @@ export interface TrainerBaseOptions {
   deterministic?: boolean;
   /** Intra-op threads (default os.availableParallelism()). */
   threads?: number;
+  /**
+   * The loss scale for the step about to run, fed as LOSS_SCALE to mixed-precision step graphs
+   * (nn/mixed-precision.ts); the caller's scaler (train/loss-scaler.ts) moves it between steps.
+   */
+  lossScale?: () => number;
 }
 
 export interface StepResult {
@@ -190,6 +195,7 @@ export async function createTrainerWith(opts: TrainerBaseOptions, runner: StepRu
     };
     const scalars: Record<string, HostTensor> = {};
     for (const [name, value] of Object.entries(values)) scalars[name] = { dtype: 'float32', shape: [], data: new Float32Array([value]) };
+    if (opts.lossScale) scalars[LOSS_SCALE] = { dtype: 'float32', shape: [], data: new Float32Array([opts.lossScale()]) };
     const r = await runner.run(batch, shape, { device, cache, state, seed, step: stepCount, scalars, useParams, slots });
     stepCount = t;
     return { ...r, lr, step: t };

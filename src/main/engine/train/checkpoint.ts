@@ -13,6 +13,7 @@ import { withIo } from '../workspace/fs-errors.js';
 import { parseJsonFile } from '../workspace/json-file.js';
 import type { InputFingerprint } from './resume-check.js';
 import { syncDir, tempPathFor, writeFileAtomic } from '../workspace/atomic.js';
+import type { LossScalerState } from './loss-scaler.js';
 
 export interface LoopState {
   /** Optimizer steps taken (= trainer.stepCount). */
@@ -23,6 +24,8 @@ export interface LoopState {
   best: { metric: string; value: number; step: number } | null;
   /** Evaluations since the best one (early stopping's patience counter). */
   sinceBest: number;
+  /** fp16 runs: the dynamic loss scale and its clean-step count (loss-scaler.ts); null in fp32. */
+  scaler: LossScalerState | null;
 }
 
 export interface Checkpoint {

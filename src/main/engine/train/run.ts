@@ -16,7 +16,7 @@ import { type EncoderSpec, buildTrainStep, paramSpecs, specFromHfConfig } from '
 import { LOGIT_SCALE_KEY, type LossKind, MAX_SCALE } from '../nn/graphs.js';
 import { gradCacheGraphs } from '../nn/grad-cache.js';
 import { openModelTools } from '../mining/embedder.js';
-import { type Trainer, createTrainer, selectDevice } from '../runtime/index.js';
+import { type Trainer, createTrainer, resolvePrecision, selectDevice } from '../runtime/index.js';
 import { createGradCacheTrainer } from '../runtime/grad-cache.js';
 import { ioError, writeJsonAtomic } from '../workspace/atomic.js';
 import { withFolderLock } from '../workspace/lock.js';
@@ -29,6 +29,7 @@ import { preflightRun, thisMachine } from './preflight.js';
 import { maxLengthWarning } from './model-defaults.js';
 import { trainCard } from './card.js';
 import { planRun } from './plan.js';
+import { initialScalerState, updateScale } from './loss-scaler.js';
 import { type Schedule, lrAt, warmupSteps } from './schedule.js';
 import { type InputFingerprint, checkCheckpointTensors, fingerprintMismatch, inputFingerprint, metricsUpTo } from './resume-check.js';
 import { type TrainSettings, checkSettings, resumeMismatch, resumeSettings } from './settings.js';
@@ -41,10 +42,12 @@ export interface StepRecord {
   lr: number;
   gradNorm: number;
   pairsPerSec: number;
-  /** The update was not applied: the gradient was NaN or infinite (the rate was halved). */
+  /** The update was not applied: the gradient was NaN or infinite (the rate or, in fp16, the loss scale was halved). */
   skipped?: boolean;
   /** With a guide model (--guide): in-batch candidates it masked out of this step's softmax. */
   guideMasked?: number;
+  /** fp16 runs: the loss scale this step ran with (train/loss-scaler.ts). */
+  lossScale?: number;
   eval?: Record<string, number>;
 }
 
@@ -82,6 +85,8 @@ export interface TrainResult {
   device: string;
   /** Why that device (selectDevice's reason). */
   deviceReason: string;
+  /** The precision the run used ('auto' resolved). */
+  precision: string;
 }
 
 export async function trainRun(settingsIn: TrainSettings, runDirIn: string, opts: { resume?: boolean } & TrainHooks = {}): Promise<TrainResult> {
@@ -152,18 +157,27 @@ async function trainLocked(settings: TrainSettings, runDir: string, opts: { resu
   const inputs = inputFingerprint({ examples, template: settings.template, settings: resumeSettings(settings), params: loaded.params });
   const schedule: Schedule = { lr: settings.lr, schedule: settings.schedule, warmupSteps: warmupSteps(settings.warmup, plan.length), totalSteps: plan.length };
   const device = await selectDevice(settings.device);
+  // Gradient caching has no loss scale in its chunk passes yet: auto takes fp32 with it, fp16 is refused.
+  const precision =
+    settings.precision === 'auto' && settings.gradCacheRows
+      ? { precision: 'fp32' as const, reason: 'auto picked fp32: --grad-cache runs in fp32 only' }
+      : await resolvePrecision(settings.precision, device.device);
+  if (precision.precision === 'fp16' && settings.gradCacheRows) {
+    throw new EngineError('UNSUPPORTED', '--grad-cache does not run in fp16 yet (its chunk passes have no loss scale); use --precision fp32 with it, or drop --grad-cache', { setting: 'precision' });
+  }
   log(
     `${examples.length} training examples (${heldOut} held out by split.json), loss ${kind}${kind === 'infonce' ? `, ${n} negatives per query${masked ? ' (some queries have fewer: filler slots are masked)' : ''}` : ''}; ` +
-      `${plan.length} steps of ${settings.batchSize}${settings.gradCacheRows ? ` (gradient cache, chunks of ${settings.gradCacheRows} rows)` : ''}; device ${device.device} (${device.reason})`,
+      `${plan.length} steps of ${settings.batchSize}${settings.gradCacheRows ? ` (gradient cache, chunks of ${settings.gradCacheRows} rows)` : ''}; device ${device.device} (${device.reason}); precision ${precision.precision} (${precision.reason})`,
   );
 
-  const loop: LoopState = { step: 0, lrScale: 1, skippedSteps: 0, best: null, sinceBest: 0 };
+  const fp16 = precision.precision === 'fp16';
+  const loop: LoopState = { step: 0, lrScale: 1, skippedSteps: 0, best: null, sinceBest: 0, scaler: fp16 ? initialScalerState() : null };
   const matryoshka = settings.matryoshka?.map((dim, i) => ({ dim, weight: settings.matryoshkaWeights?.[i] ?? 1 }));
   const tooWide = settings.matryoshka?.filter((d) => d > spec.hidden) ?? [];
   if (tooWide.length) throw new EngineError('BAD_INPUT', `--matryoshka: ${tooWide.join(', ')} exceed the model's ${spec.hidden} dimensions; give widths from 1 to ${spec.hidden}`, { setting: 'matryoshka' });
   // Dropout masks: hashed in the graph on a GPU (no upload); drawn in JS on the CPU, where the hash costs more than drawing.
   const dropoutMasks = device.device === 'cpu' ? ('host' as const) : ('graph' as const);
-  const stepOptions = { temperature: settings.temperature, maxGradNorm: settings.maxGradNorm, loss: kind, symmetric: settings.symmetric, learnTemperature: settings.learnTemperature, matryoshka, dropoutMasks };
+  const stepOptions = { temperature: settings.temperature, maxGradNorm: settings.maxGradNorm, loss: kind, symmetric: settings.symmetric, learnTemperature: settings.learnTemperature, matryoshka, dropoutMasks, precision: precision.precision };
   const initialParams = new Map(loaded.params);
   // CLIP's parameterisation: the log of the scale, starting at 1 / temperature.
   if (settings.learnTemperature) initialParams.set(LOGIT_SCALE_KEY, new Float32Array([Math.log(1 / settings.temperature)]));
@@ -175,6 +189,7 @@ async function trainLocked(settings: TrainSettings, runDir: string, opts: { resu
     seed: settings.seed,
     deterministic: true,
     threads: settings.threads,
+    lossScale: fp16 ? () => loop.scaler!.scale : undefined,
   };
   const guide = settings.guide === null ? null : await buildGuide(settings.guide === 'base' ? settings.model : settings.guide, examples, templates, settings, log);
   const trainer = settings.gradCacheRows
@@ -187,6 +202,8 @@ async function trainLocked(settings: TrainSettings, runDir: string, opts: { resu
     if (opts.resume) {
       const expected = new Map([...initialParams].map(([k, a]) => [k, loaded.shapes.get(k) ?? [a.length]] as const));
       await restore(trainer, runDir, loop, metricsPath, log, { expected, inputs, data: settings.data, model: settings.model });
+      // 'auto' may resolve otherwise on another machine: a scale only where this run is fp16.
+      loop.scaler = fp16 ? (loop.scaler ?? initialScalerState()) : null;
     }
     else {
       await writeJsonAtomic(configPath, settings);
@@ -226,11 +243,22 @@ async function trainLocked(settings: TrainSettings, runDir: string, opts: { resu
       const skipped = !Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm);
       const rec: StepRecord = { step: r.step, epoch, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, pairsPerSec: picks.length / secs };
       if (guided) rec.guideMasked = guided.masked;
+      // fp16: the scale the step ran with, then GradScaler's update (loss-scaler.ts says why a
+      // finite loss with non-finite gradients moves the scale only, not the learning rate).
+      const scaled = loop.scaler;
+      if (scaled) {
+        rec.lossScale = scaled.scale;
+        loop.scaler = updateScale(scaled, skipped);
+      }
       if (skipped) {
         rec.skipped = true;
         loop.skippedSteps++;
-        loop.lrScale /= 2;
-        log(`step ${r.step}: loss ${r.loss}, gradient norm ${r.gradNorm} — update skipped, learning rate halved (now ×${loop.lrScale})`);
+        if (scaled && Number.isFinite(r.loss)) {
+          log(`step ${r.step}: gradient norm ${r.gradNorm} at loss scale ${scaled.scale} — float16 overflow, update skipped, loss scale halved to ${loop.scaler!.scale}`);
+        } else {
+          loop.lrScale /= 2;
+          log(`step ${r.step}: loss ${r.loss}, gradient norm ${r.gradNorm} — update skipped, learning rate halved (now ×${loop.lrScale})`);
+        }
       } else finalLoss = r.loss;
       const last = loop.step === plan.length;
       if (opts.evaluate && ((settings.evalEvery > 0 && loop.step % settings.evalEvery === 0) || last)) {
@@ -317,7 +345,7 @@ async function trainLocked(settings: TrainSettings, runDir: string, opts: { resu
   }
 
   function result(cancelled: boolean, earlyStopped: boolean, finalLoss: number | null, modelDir: string | null): TrainResult {
-    return { runDir, steps: loop.step, totalSteps: plan.length, cancelled, earlyStopped, finalLoss, skippedSteps: loop.skippedSteps, best: loop.best, modelDir, device: device.device, deviceReason: device.reason };
+    return { runDir, steps: loop.step, totalSteps: plan.length, cancelled, earlyStopped, finalLoss, skippedSteps: loop.skippedSteps, best: loop.best, modelDir, device: device.device, deviceReason: device.reason, precision: precision.precision };
   }
 }
 

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { EngineError } from '../../../shared/errors.js';
 import { TRAIN_RANGES, rangeProblem, type SettingRange } from '../../../shared/setting-ranges.js';
 import { RESUME_MATCHED_SETTINGS } from '../../../shared/jobs.js';
+import { PRECISION_CHOICES, type PrecisionChoice } from '../../../shared/jobs.js';
 import type { InstructionTemplate } from '../data/templates.js';
 import { rolePrompt } from '../model/embed.js';
 import { readSentenceConfig } from '../model/sentence-config.js';
@@ -50,6 +51,8 @@ export interface TrainSettings {
   checkpointEvery: number;
   keepCheckpoints: number;
   device: DevicePref;
+  /** fp16: mixed precision (float16 activations and matmuls, dynamic loss scale); auto: fp16 on WebGPU with shader-f16. */
+  precision: PrecisionChoice;
   /** Instruction templates by role; empty strings mean the model's own prompts are not used either. */
   template: Pick<InstructionTemplate, 'query' | 'document'>;
   /** CPU threads (recorded: results are bit-exact only for the same count). */
@@ -105,6 +108,7 @@ export const TRAIN_DEFAULTS: Omit<TrainSettings, 'model' | 'data' | 'threads' | 
   checkpointEvery: 0,
   keepCheckpoints: 2,
   device: 'auto',
+  precision: 'fp32',
   loss: 'auto',
   symmetric: false,
   learnTemperature: false,
@@ -146,6 +150,7 @@ export function checkSettings(s: TrainSettings): TrainSettings {
   if (!(Number.isFinite(s.guideMargin) && s.guideMargin >= 0 && s.guideMargin < 1)) throw bad('guide-margin', `${s.guideMargin} must be a number in [0, 1), e.g. 0 or 0.05`);
   if (!['absolute', 'relative'].includes(s.guideMarginStrategy)) throw bad('guide-margin-strategy', `'${s.guideMarginStrategy}' is not a strategy; use absolute or relative`);
   if (s.guide !== null && s.symmetric) throw bad('guide', 'masks queries → documents only; drop --symmetric or --guide');
+  if (!(PRECISION_CHOICES as readonly string[]).includes(s.precision)) throw bad('precision', `'${s.precision}' is not a precision; use ${PRECISION_CHOICES.join(', ')}`);
   if (!['auto', 'infonce', 'supcon', 'cosent'].includes(s.loss)) throw bad('loss', `'${s.loss}' is not a loss; use auto, infonce, supcon or cosent`);
   return s;
 }

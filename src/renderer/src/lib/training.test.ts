@@ -45,7 +45,7 @@ describe('the request', () => {
       model: '/m',
       dataset: '/p/datasets/d',
       out: '/p/runs/r',
-      settings: { epochs: 1, maxSteps: null, batchSize: 32, lr: 2e-5, maxLength: 128, warmup: 0.1, seed: 42, device: 'auto', checkpointEvery: 0, eval: '/p/datasets/d', evalEvery: 3 },
+      settings: { epochs: 1, maxSteps: null, batchSize: 32, lr: 2e-5, maxLength: 128, warmup: 0.1, seed: 42, device: 'auto', precision: 'fp32', checkpointEvery: 0, eval: '/p/datasets/d', evalEvery: 3 },
     });
     expect(trainRequest({ ...formFromPreset('balanced'), evalEvery: 0 }, io).settings?.evalEvery).toBe(0);
     const noSplit = trainRequest(formFromPreset('balanced'), { ...io, canEvaluate: false }).settings!;

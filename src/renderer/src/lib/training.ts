@@ -1,7 +1,7 @@
 // The Training page's rules without the markup: presets, the form and the TrainRequest it
 // makes (DESIGN §6 `embedsmith train`), the pre-flight memory estimate, the ETA, the series
 // the charts draw from metrics.jsonl, and the request that resumes a stopped run.
-import { RESUME_REPEATED_SETTINGS, type DeviceChoice, type RunView, type TrainRequest } from '../../../shared/api.js';
+import { RESUME_REPEATED_SETTINGS, type DeviceChoice, type PrecisionChoice, type RunView, type TrainRequest } from '../../../shared/api.js';
 import { autoEvalEvery } from '../../../shared/train-defaults.js';
 
 export type PresetId = 'quick' | 'balanced' | 'thorough';
@@ -48,10 +48,11 @@ export interface TrainForm extends PresetSettings {
   checkpointEvery: number;
   seed: number;
   device: DeviceChoice;
+  precision: PrecisionChoice;
 }
 
 export function formFromPreset(id: PresetId): TrainForm {
-  return { ...PRESETS[id].settings, maxSteps: null, evaluate: true, evalEvery: null, checkpointEvery: 0, seed: 42, device: 'auto' };
+  return { ...PRESETS[id].settings, maxSteps: null, evaluate: true, evalEvery: null, checkpointEvery: 0, seed: 42, device: 'auto', precision: 'fp32' };
 }
 
 /** The preset the settings still match, or null once the user changed one of them. */
@@ -94,7 +95,7 @@ export function trainRequest(
     out: io.out,
     settings: {
       epochs: f.epochs, maxSteps: f.maxSteps ?? null, batchSize: f.batchSize, lr: f.lr, maxLength: f.maxLength, warmup: f.warmup,
-      seed: f.seed, device: f.device, checkpointEvery: f.checkpointEvery,
+      seed: f.seed, device: f.device, precision: f.precision, checkpointEvery: f.checkpointEvery,
       eval: evaluate ? io.dataset : null, evalEvery: evaluate ? (f.evalEvery ?? autoEvalEvery(io.steps)) : 0,
       ...template,
     },

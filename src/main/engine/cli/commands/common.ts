@@ -4,6 +4,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EngineError } from '../../../../shared/errors.js';
 import { explainFsError } from '../../workspace/fs-errors.js';
+import { PRECISION_CHOICES, type PrecisionChoice } from '../../../../shared/jobs.js';
 
 export type Out = { log: (s: string) => void; error: (s: string) => void };
 
@@ -27,6 +28,13 @@ export function intOption(name: string, value: string | undefined, fallback?: nu
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got '${value}'`);
   return n;
+}
+
+/** --precision fp32|fp16|auto (default fp32), or a usage error. */
+export function precisionOption(value: string | undefined): PrecisionChoice {
+  const p = value ?? 'fp32';
+  if (!(PRECISION_CHOICES as readonly string[]).includes(p)) throw new UsageError(`--precision must be ${PRECISION_CHOICES.join(', ')}, got '${p}'`);
+  return p as PrecisionChoice;
 }
 
 /** Prints `err` for command `cmd` and returns its exit code. */

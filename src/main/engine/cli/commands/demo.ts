@@ -1,4 +1,4 @@
-// `embedsmith demo [--workspace DIR] [--device auto|cpu|webgpu|cuda] [--epochs N]` (DESIGN §6):
+// `embedsmith demo [--workspace DIR] [--device auto|cpu|webgpu|cuda] [--precision …] [--epochs N]` (DESIGN §6):
 // the whole pipeline on the bundled demo (demo/pipeline.ts), printing each stage and the
 // metrics before and after. Exit 1 if nDCG@10 on the held-out queries did not rise.
 import { homedir } from 'node:os';
@@ -8,9 +8,9 @@ import { runDemoPipeline } from '../../demo/pipeline.js';
 import { defaultStateDir } from '../../host/engine-service.js';
 import { RecentProjects } from '../../workspace/index.js';
 import type { DevicePref } from '../../runtime/index.js';
-import { type Out, UsageError, parseOptions, reportError } from './common.js';
+import { type Out, UsageError, parseOptions, precisionOption, reportError } from './common.js';
 
-export const DEMO_USAGE = 'usage: embedsmith demo [--workspace DIR] [--device auto|cpu|webgpu|cuda] [--epochs N]';
+export const DEMO_USAGE = 'usage: embedsmith demo [--workspace DIR] [--device auto|cpu|webgpu|cuda] [--precision fp32|fp16|auto] [--epochs N]';
 
 const SHOWN = ['ndcg@10', 'mrr@10', 'map@100', 'recall@1', 'recall@10', 'similarity_auc'];
 
@@ -18,7 +18,8 @@ export async function demoCommand(args: string[], out: Out): Promise<number> {
   const ctl = new AbortController();
   const onSigint = () => ctl.abort();
   try {
-    const v = parseOptions(args, { workspace: { type: 'string' }, device: { type: 'string' }, epochs: { type: 'string' } });
+    const v = parseOptions(args, { workspace: { type: 'string' }, device: { type: 'string' }, precision: { type: 'string' }, epochs: { type: 'string' } });
+    const precision = precisionOption(v.precision);
     const device = (v.device ?? 'auto') as DevicePref;
     if (!['auto', 'cpu', 'webgpu', 'cuda'].includes(device)) throw new UsageError(`--device must be auto, cpu, webgpu or cuda, got '${device}'`);
     const epochs = v.epochs === undefined ? 4 : Number(v.epochs);
@@ -29,7 +30,7 @@ export async function demoCommand(args: string[], out: Out): Promise<number> {
     let last = 0;
     const r = await runDemoPipeline({
       // The app's demo folder by default, so `npm start` finds this project in its recent list.
-      workspace: v.workspace ?? join(homedir(), 'Embedsmith', 'Embedsmith demo'), device, epochs, signal: ctl.signal, log: say,
+      workspace: v.workspace ?? join(homedir(), 'Embedsmith', 'Embedsmith demo'), device, precision, epochs, signal: ctl.signal, log: say,
       onProgress: (_d, _t, message) => {
         // Training reports every step: at most one line in 3 s of it.
         if (!message.startsWith(DEMO_STAGES[3]) || Date.now() - last > 3000) {

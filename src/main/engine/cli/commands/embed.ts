@@ -10,12 +10,12 @@ import { openModel } from '../../model/open-model.js';
 import type { DevicePref } from '../../runtime/index.js';
 import { writeStreamAtomic } from '../../workspace/atomic.js';
 import { checkOutPath } from '../../workspace/out-path.js';
-import { type Out, UsageError, intOption, parseOptions, reportError } from './common.js';
+import { type Out, UsageError, intOption, parseOptions, precisionOption, reportError } from './common.js';
 import { readInputTexts } from './embed-input.js';
 
 export const EMBED_USAGE =
   'usage: embedsmith embed --model MODEL_DIR --input FILE [--column NAME] [--role query|document] --out FILE.jsonl|FILE.npy ' +
-  '[--device auto|cpu|webgpu|cuda] [--batch-size N] [--max-length N] [--dims N]';
+  '[--device auto|cpu|webgpu|cuda] [--precision fp32|fp16|auto] [--batch-size N] [--max-length N] [--dims N]';
 
 export async function embedCommand(args: string[], out: Out): Promise<number> {
   const ctl = new AbortController();
@@ -28,6 +28,7 @@ export async function embedCommand(args: string[], out: Out): Promise<number> {
       role: { type: 'string' },
       out: { type: 'string' },
       device: { type: 'string', default: 'auto' },
+      precision: { type: 'string' },
       'batch-size': { type: 'string' },
       'max-length': { type: 'string' },
       dims: { type: 'string' },
@@ -37,6 +38,7 @@ export async function embedCommand(args: string[], out: Out): Promise<number> {
     if (format !== '.jsonl' && format !== '.npy') throw new UsageError(`--out ${v.out}: the output must end in .jsonl or .npy`);
     if (v.role !== undefined && v.role !== 'query' && v.role !== 'document') throw new UsageError(`--role must be query or document, got '${v.role}'`);
     if (!['auto', 'cpu', 'webgpu', 'cuda'].includes(v.device)) throw new UsageError(`--device must be auto, cpu, webgpu or cuda, got '${v.device}'`);
+    const precision = precisionOption(v.precision);
     const batchSize = intOption('batch-size', v['batch-size'], 32);
     const maxLength = intOption('max-length', v['max-length']);
 
@@ -44,10 +46,10 @@ export async function embedCommand(args: string[], out: Out): Promise<number> {
     // Read and check the input before loading the model: a typo should not cost a model load.
     const input = await readInputTexts(v.input, v.column);
     for (const n of input.notes) out.error(`embedsmith embed: ${v.input}: ${n}`);
-    const model = await openModel(v.model, { device: v.device as DevicePref, maxLength, dims: intOption('dims', v.dims) });
+    const model = await openModel(v.model, { device: v.device as DevicePref, maxLength, precision, dims: intOption('dims', v.dims) });
     process.once('SIGINT', onSigint);
     try {
-      out.error(`embedsmith embed: ${input.texts.length} texts, ${model.dim}-d, device ${model.device} (${model.deviceReason})`);
+      out.error(`embedsmith embed: ${input.texts.length} texts, ${model.dim}-d, device ${model.device} (${model.deviceReason}), ${model.precision} (${model.precisionReason})`);
       let last = 0;
       const r = await embedTexts(model, input.texts, {
         role: (v.role as EmbedRole | undefined) ?? 'text',

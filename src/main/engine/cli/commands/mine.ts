@@ -8,13 +8,13 @@ import { mineDataset } from '../../mining/mine-dataset.js';
 import { summarizeRules } from '../../mining/mine-report.js';
 import type { MineOptions } from '../../mining/mine.js';
 import type { DevicePref } from '../../runtime/index.js';
-import { type Out, UsageError, parseOptions, reportError } from './common.js';
+import { type Out, UsageError, parseOptions, precisionOption, reportError } from './common.js';
 import { maxLengthOption, reportTruncation } from './lengths.js';
 
 export const MINE_USAGE =
   'usage: embedsmith mine --model MODEL_DIR --data DATASET_DIR --out DATASET_DIR [--negatives 3] [--rank-min 10] [--rank-max 100] ' +
   '[--margin M | --relative-margin R] [--max-score S] [--sampling top|random] [--corpus DATASET_DIR] [--seed 42] ' +
-  "[--max-length N (default: the model's max_seq_length)] [--device auto|cpu|webgpu|cuda] [--cache DIR] [--json]";
+  "[--max-length N (default: the model's max_seq_length)] [--device auto|cpu|webgpu|cuda] [--precision fp32|fp16|auto] [--cache DIR] [--json]";
 
 export function numberOption(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -37,7 +37,7 @@ export async function mineCommand(args: string[], out: Out): Promise<number> {
       model: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, negatives: { type: 'string' },
       'rank-min': { type: 'string' }, 'rank-max': { type: 'string' }, margin: { type: 'string' }, 'relative-margin': { type: 'string' },
       'max-score': { type: 'string' }, sampling: { type: 'string' }, corpus: { type: 'string' }, seed: { type: 'string' },
-      device: { type: 'string' }, cache: { type: 'string' }, json: { type: 'boolean' }, 'max-length': { type: 'string' },
+      device: { type: 'string' }, cache: { type: 'string' }, json: { type: 'boolean' }, precision: { type: 'string' }, 'max-length': { type: 'string' },
     });
     if (!v.model || !v.data || !v.out) throw new UsageError('--model, --data and --out are required');
     const maxLength = await maxLengthOption('mine', v.model, v['max-length'], out);
@@ -53,10 +53,10 @@ export async function mineCommand(args: string[], out: Out): Promise<number> {
       seed: numberOption('seed', v.seed),
     };
     for (const k of Object.keys(options) as (keyof MineOptions)[]) if (options[k] === undefined) delete options[k];
-    const tools = await openModelTools(v.model, { device: deviceOption(v.device), cacheDir: v.cache, maxLength, signal: ctl.signal });
+    const tools = await openModelTools(v.model, { device: deviceOption(v.device), precision: precisionOption(v.precision), cacheDir: v.cache, maxLength, signal: ctl.signal });
     process.once('SIGINT', onSigint);
     try {
-      out.error(`embedsmith mine: model ${v.model} (${tools.model.dim}-d, texts up to ${tools.model.tokenizer.maxLength} tokens) on ${tools.model.device}`);
+      out.error(`embedsmith mine: model ${v.model} (${tools.model.dim}-d, texts up to ${tools.model.tokenizer.maxLength} tokens) on ${tools.model.device}, ${tools.model.precision}`);
       let last = 0;
       const r = await mineDataset({
         dataDir: v.data, outDir: v.out, embed: tools.embed, search: tools.search, textKey: tools.documentKey, options, corpusDir: v.corpus,

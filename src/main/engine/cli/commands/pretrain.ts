@@ -14,7 +14,7 @@ import { trainSettingsFromArgs } from './train.js';
 export const PRETRAIN_USAGE =
   'usage: embedsmith pretrain --model MODEL_DIR --input FILE_OR_DIR --out RUN_DIR [--pairs title-body,heading-section,adjacent[,adjacent-sentences]] ' +
   '[--keep 0.5] [--top-k 2] [--min-chars 10] [--max-chars 1000] [--max-pairs-per-doc 32] [--batch-size 64] [--max-steps N] [--epochs 1] ' +
-  '[--lr R (default by model width, as train)] [--seed 42] [--resume] [--device auto|cpu|webgpu|cuda] [every `embedsmith train` option but --data]';
+  '[--lr R (default by model width, as train)] [--seed 42] [--resume] [--device auto|cpu|webgpu|cuda] [--precision fp32|fp16|auto] [every `embedsmith train` option but --data]';
 
 /** pretrain's own flags (all take a value); the rest go to train's parser. */
 const OWN = new Set(['input', 'pairs', 'keep', 'top-k', 'min-chars', 'max-chars', 'max-pairs-per-doc']);

@@ -100,3 +100,13 @@ describe("the model card's reproduce command", () => {
     expect(again.out).toBe(join(tmp, 'r'));
   });
 });
+
+describe('embedsmith train --precision', () => {
+  it('takes fp32, fp16 or auto (fp32 when absent) and refuses anything else as a usage error', async () => {
+    const base = (extra: string[]) => trainSettingsFromArgs([...args(join(tmp, 'd'), join(tmp, 'r'), 'e5'), ...extra]);
+    expect((await base([])).settings.precision).toBe('fp32');
+    expect((await base(['--precision', 'fp16'])).settings.precision).toBe('fp16');
+    expect((await base(['--precision', 'auto'])).settings.precision).toBe('auto');
+    await expect(base(['--precision', 'bf16'])).rejects.toThrow("--precision must be fp32, fp16, auto, got 'bf16'");
+  });
+});

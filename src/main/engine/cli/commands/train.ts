@@ -12,14 +12,14 @@ import { type Evaluate, trainRun } from '../../train/run.js';
 import { TRAIN_DEFAULTS, type TrainSettings, modelTemplate } from '../../train/settings.js';
 import { modelTrainDefaults, readModelLimits } from '../../train/model-defaults.js';
 import { projectHolding } from '../../workspace/project.js';
-import { type Out, UsageError, parseOptions, reportError } from './common.js';
+import { type Out, UsageError, parseOptions, precisionOption, reportError } from './common.js';
 
 export const TRAIN_USAGE =
   'usage: embedsmith train --model MODEL_DIR --data DATASET_DIR --out RUN_DIR [--epochs 1] [--max-steps N] [--batch-size 32] ' +
   '[--lr R (default by model width: 2e-5 from 768 wide … 2e-3 below 128)] [--warmup 0.1] [--schedule linear|constant] [--weight-decay 0.01] [--temperature 0.05] ' +
   "[--max-length N (default: the model's max_seq_length)] " +
   '[--dropout FROM_CONFIG|P] [--seed 42] [--no-shuffle] [--negatives N] [--template PRESET|SAVED_NAME] [--eval DATASET_DIR] [--eval-every N] ' +
-  '[--metric ndcg@10] [--patience N] [--checkpoint-every N] [--keep-checkpoints 2] [--resume] [--device auto|cpu|webgpu|cuda] [--threads N] ' +
+  '[--metric ndcg@10] [--patience N] [--checkpoint-every N] [--keep-checkpoints 2] [--resume] [--device auto|cpu|webgpu|cuda] [--precision fp32|fp16|auto] [--threads N] ' +
   '[--loss auto|infonce|supcon|cosent] [--symmetric] [--learn-temperature] [--grad-cache ROWS] [--matryoshka 256,128,64 [--matryoshka-weights 1,1,1]] [--guide base|MODEL_DIR [--guide-margin 0] [--guide-margin-strategy absolute|relative]] [--no-general-eval]';
 
 const OPTIONS = {
@@ -49,6 +49,7 @@ const OPTIONS = {
   'max-grad-norm': { type: 'string' },
   resume: { type: 'boolean' },
   device: { type: 'string' },
+  precision: { type: 'string' },
   threads: { type: 'string' },
   loss: { type: 'string' },
   symmetric: { type: 'boolean' },
@@ -125,6 +126,7 @@ export async function trainSettingsFromArgs(args: string[]): Promise<{ settings:
     checkpointEvery: num('checkpoint-every', v['checkpoint-every'], d.checkpointEvery),
     keepCheckpoints: num('keep-checkpoints', v['keep-checkpoints'], d.keepCheckpoints),
     device: device as DevicePref,
+    precision: precisionOption(v.precision),
     template,
     threads: num('threads', v.threads, availableParallelism()),
     loss: (v.loss ?? 'auto') as TrainSettings['loss'],
@@ -180,7 +182,7 @@ export async function trainCommand(args: string[], out: Out): Promise<number> {
       );
       return 0;
     }
-    out.log(`trained ${r.steps} steps on ${r.device}${r.skippedSteps ? ` (${r.skippedSteps} skipped: non-finite gradients)` : ''}; final loss ${r.finalLoss?.toFixed(4)}; model in ${r.modelDir}`);
+    out.log(`trained ${r.steps} steps on ${r.device} (${r.precision})${r.skippedSteps ? ` (${r.skippedSteps} skipped: non-finite gradients)` : ''}; final loss ${r.finalLoss?.toFixed(4)}; model in ${r.modelDir}`);
     if (generalEval && r.modelDir) {
       // The forgetting guard: the model is saved already, so a failure here only warns.
       try {

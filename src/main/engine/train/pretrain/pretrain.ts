@@ -213,7 +213,7 @@ async function pretrainLocked(settings: PretrainSettings, runDir: string, opts: 
     const rows: { anchor: string; positive: string; label: string; line: number }[] = [];
     for await (const row of readDatasetRows(at('stage1-pairs'), { onWarning: log })) rows.push({ anchor: row.anchor ?? '', positive: row.positive ?? '', label: row.label ?? '', line: row.line });
     const t = settings.train;
-    const tools = await openModelTools(join(at('stage1'), 'model'), { device: t.device, template: { query: t.template.query, document: t.template.document }, maxLength: t.maxLength, signal: opts.signal });
+    const tools = await openModelTools(join(at('stage1'), 'model'), { device: t.device, precision: t.precision, template: { query: t.template.query, document: t.template.document }, maxLength: t.maxLength, signal: opts.signal });
     let result;
     try {
       log(`consistency: ranking ${rows.length} pairs with the stage-1 model (top-${settings.topK}, keep ${settings.keep})`);
