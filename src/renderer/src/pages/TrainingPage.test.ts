@@ -167,7 +167,7 @@ describe('Training page: a run', () => {
         model: '/models/mini', dataset: MINED, out: RUN,
         // The engine plans 6 steps (not rows / batch = 2) → evaluate every ceil(6 / 5) = 2 steps, on the held-out rows.
         settings: {
-          epochs: 1, maxSteps: null, batchSize: 32, lr: 2e-5, maxLength: 128, warmup: 0.1, seed: 42, device: 'auto', checkpointEvery: 0, eval: MINED, evalEvery: 2,
+          epochs: 1, maxSteps: null, batchSize: 32, lr: 2e-5, maxLength: 128, warmup: 0.1, seed: 42, device: 'auto', precision: 'fp32', checkpointEvery: 0, eval: MINED, evalEvery: 2,
           template: { query: 'query: ', document: 'passage: ' },
         },
       },
