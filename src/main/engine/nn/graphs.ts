@@ -22,6 +22,8 @@ import { DeviceDropout } from './device-dropout.js';
 import { type DropoutFn, type EncoderSpec, checkSpec, dataInputs, dropoutSites, encoderForward, fusedParams, paramSpecs, sentenceEmbedding } from './encoder.js';
 import { type MatryoshkaDim, type Scale, cosentLoss, infoNce, matryoshkaLoss, supConLoss } from './loss.js';
 import { type GraphPrecision, precisionGradients, withPrecision } from './mixed-precision.js';
+import type { LoraSpec } from './lora.js';
+import { loraRecord, loraStep } from './lora-step.js';
 
 export type DropoutMasks = 'graph' | 'host';
 
@@ -84,6 +86,8 @@ export interface TrainStepOptions {
   matryoshka?: readonly MatryoshkaDim[];
   /** 'fp16': float16 encoder with a fed loss scale (nn/mixed-precision.ts); default 'fp32'. */
   precision?: GraphPrecision;
+  /** LoRA (nn/lora-step.ts): only the adapters train; the base weights are frozen inputs. */
+  lora?: LoraSpec;
 }
 
 /** A step graph before serialisation, for callers that want the graph itself (tests, benches). */
@@ -129,7 +133,8 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
   // Rows: infonce [B queries; B positives; B·N negatives], supcon [B texts], cosent [B first; B second].
   const rows = kind === 'supcon' ? b : b * (2 + n);
   const g = new Graph('train-step');
-  const params = paramSpecs(spec);
+  const lora = opts.lora ? loraStep(paramSpecs(spec), opts.lora) : null;
+  const params = lora ? lora.params : paramSpecs(spec);
   if (opts.learnTemperature) params.push({ key: LOGIT_SCALE_KEY, shape: [1], decay: false });
   const data = dataInputs(spec, rows, l);
   const masked = shape.maskNegatives === true && n > 0;
@@ -144,13 +149,13 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
   const pairInput = kind === 'supcon' ? 'pair_weights' : kind === 'cosent' ? 'pair_bias' : null;
   const pair = pairInput ? g.input(pairInput, 'float32', [b, b]) : null;
   if (pairInput) data.push({ name: pairInput, dtype: 'float32', shape: [b, b] });
-  const flat = new FlatParams(g, params, (slot) => g.input(stateNames(slot.name).p, 'float32', slot.shape), fusedParams(spec));
+  const flat = new FlatParams(g, params, (slot) => g.input(stateNames(slot.name).p, 'float32', slot.shape), lora ? [] : fusedParams(spec));
   const state = flat.slots.map((slot, i) => {
     const names = stateNames(slot.name);
     return { p: flat.inputs[i], m: g.input(names.m, 'float32', slot.shape), v: g.input(names.v, 'float32', slot.shape), decay: flat.decays(i) };
   });
   const [stepSize, invBias2, decayFactor] = STEP_SCALARS.map((name) => g.input(name, 'float32', []));
-  const P = flat.record();
+  const P = lora ? loraRecord(g, lora, opts.lora!, flat.record()) : flat.record();
 
   const hidden = g.scope('encoder', () => withPrecision(g, opts.precision, () => encoderForward(spec, P, inputs, drop))); // [S, L, D]
   const { loss } = g.scope('loss', () => {
@@ -188,7 +193,7 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
     g.output(next[i].v, nextName(names.v));
   });
   if (opts.exposeGradients) for (const ps of params) g.output(flat.entryOf(grads, ps.key), `grad.${ps.key}`);
-  return { graph: g, params, data, dropout, dropoutInGraph: opts.dropoutMasks !== 'host', state: flat.slots };
+  return { graph: g, params, data, dropout, dropoutInGraph: opts.dropoutMasks !== 'host', state: flat.slots, ...(lora ? { frozen: lora.frozen } : {}) };
 }
 
 /** The serialised training step (contract.ts StepGraph). */

@@ -6,7 +6,7 @@
 // own; the weight gradient reaches A and B through the MatMul rule. mergeLora folds the
 // adapters into the weights for save and export, so the result loads anywhere as a plain model.
 // Keys follow PEFT: '<module>.lora_A.weight', '<module>.lora_B.weight' beside '<module>.weight'.
-// Not yet wired into the step graph and trainer (frozen inputs without optimiser state).
+// The step graph and trainer wiring (frozen inputs without optimiser state) is nn/lora-step.ts.
 
 import { EngineError } from '../../../shared/errors.js';
 import { type Tensor, ops as o } from '../graph/index.js';

@@ -50,6 +50,12 @@ export interface StepGraph {
    * engine/nn's graphs) or one tensor per key ('p.<key>', the toy graph). Absent: per key.
    */
   state?: StateSlot[];
+  /**
+   * Parameters the graph reads but does not train (LoRA's base weights, nn/lora-step.ts):
+   * float32 inputs 'frozen.<key>' (frozenName), kept on the device like state but with no
+   * moments and no '.next' output. Absent: none.
+   */
+  frozen?: ParamSpec[];
   // Scalar float32 inputs, shape []: 'adam_step_size' = lr/(1-β1^t),
   // 'adam_inv_bias2' = 1/sqrt(1-β2^t), 'decay_factor' = 1-lr·wd.
   // Scalar float32 outputs: 'loss', 'grad_norm' (global norm BEFORE clipping).
@@ -138,6 +144,8 @@ export const LOSS_SCALE = 'loss_scale';
 /** The p, m, v state names of a slot (or of a key, in per-key state). */
 export const stateNames = (slot: string) => ({ p: `p.${slot}`, m: `m.${slot}`, v: `v.${slot}` });
 export const nextName = (name: string) => `${name}.next`;
+/** The input name of a frozen parameter (StepGraph.frozen). */
+export const frozenName = (key: string) => `frozen.${key}`;
 
 /**
  * Gradient caching (Gao et al. 2021; nn/grad-cache.ts builds, runtime/grad-cache.ts runs): one

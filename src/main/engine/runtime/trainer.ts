@@ -9,9 +9,9 @@
 import { EngineError } from '../../../shared/errors.js';
 import { type HostTensor, numel } from '../graph/dtype.js';
 import type { BucketShape } from './buckets.js';
-import { LOSS_SCALE, type ParamSpec, type StateSlot, type StepGraph, STEP_SCALARS, packSlot, stateNames, stateSlots, unpackSlot } from './contract.js';
+import { LOSS_SCALE, type ParamSpec, type StateSlot, type StepGraph, STEP_SCALARS, frozenName, packSlot, stateNames, stateSlots, unpackSlot } from './contract.js';
 import { KeepMaskBuffers, dropoutKey } from './dropout.js';
-import { type ParamState, checkParamKeys, checkShape, dataFeeds, stateNameMaps } from './params.js';
+import { type ParamState, checkParamKeys, checkShape, dataFeeds, paramFromHost, stateNameMaps } from './params.js';
 import { SessionCache } from './session-cache.js';
 import type { Device } from './session.js';
 import { StateStore, stateOutputLocations } from './state.js';
@@ -94,7 +94,7 @@ export interface StepContext {
   /** This step's AdamW scalars (contract.ts STEP_SCALARS) as float32 feeds. */
   readonly scalars: Readonly<Record<string, HostTensor>>;
   /** Puts parameters and moments on the device, laid out as `graph` says, on first use; later calls check the layout matches. */
-  useParams(graph: Pick<StepGraph, 'params' | 'state'>, bucket: string): Promise<void>;
+  useParams(graph: Pick<StepGraph, 'params' | 'state' | 'frozen'>, bucket: string): Promise<void>;
   /** The state layout set by the first useParams (null before it). */
   readonly slots: StateSlot[] | null;
 }
@@ -147,6 +147,9 @@ export async function createTrainerWith(opts: TrainerBaseOptions, runner: StepRu
   let specs: ParamSpec[] | null = null;
   let slots: StateSlot[] | null = null;
   let pending: ParamState = { p: opts.initialParams, m: null, v: null };
+  // Frozen parameters (StepGraph.frozen, LoRA's base weights): on the device as 'frozen.<key>'
+  // inputs, and on the host for getParams, since they never change. No moments.
+  let frozen: { specs: ParamSpec[]; values: Map<string, Float32Array> } | null = null;
   let stepCount = 0;
   let disposed = false;
   // One call at a time: a step must not feed tensors another call is swapping out.
@@ -158,8 +161,16 @@ export async function createTrainerWith(opts: TrainerBaseOptions, runner: StepRu
     return next;
   };
 
-  async function materialise(graph: Pick<StepGraph, 'params' | 'state'>): Promise<void> {
+  async function materialise(graph: Pick<StepGraph, 'params' | 'state' | 'frozen'>): Promise<void> {
     const src = pending;
+    if (graph.frozen?.length) {
+      const keys = new Set(graph.frozen.map((f) => f.key));
+      const values = new Map([...src.p].filter(([k]) => keys.has(k)));
+      checkParamKeys(graph.frozen, values, 'frozen parameters');
+      for (const f of graph.frozen) await state.set(frozenName(f.key), paramFromHost(f, values, 'frozen parameters'));
+      frozen = { specs: graph.frozen, values };
+      src.p = new Map([...src.p].filter(([k]) => !keys.has(k)));
+    }
     const layout = stateSlots(graph);
     checkParamKeys(graph.params, src.p, 'parameters');
     if (src.m) checkParamKeys(graph.params, src.m, 'optimizer m');
@@ -175,7 +186,7 @@ export async function createTrainerWith(opts: TrainerBaseOptions, runner: StepRu
     pending = { p: new Map(), m: null, v: null };
   }
 
-  async function useParams(graph: Pick<StepGraph, 'params' | 'state'>, bucket: string): Promise<void> {
+  async function useParams(graph: Pick<StepGraph, 'params' | 'state' | 'frozen'>, bucket: string): Promise<void> {
     if (!specs) await materialise(graph);
     else sameSpecs(specs, graph.params, bucket, slots!, stateSlots(graph));
   }
@@ -208,6 +219,7 @@ export async function createTrainerWith(opts: TrainerBaseOptions, runner: StepRu
     }
     const out = new Map<string, Float32Array>();
     for (const s of slots!) unpackSlot(s, (await state.read(`${kind}.${s.name}`)).data as Float32Array, out);
+    if (kind === 'p' && frozen) for (const [k, a] of frozen.values) out.set(k, a.slice());
     return out;
   }
 
@@ -217,6 +229,14 @@ export async function createTrainerWith(opts: TrainerBaseOptions, runner: StepRu
       const copy = kind !== 'p' && values.size === 0 ? null : new Map([...values].map(([k, a]) => [k, a.slice()]));
       pending = { ...pending, [kind]: copy };
       return;
+    }
+    if (kind === 'p' && frozen) {
+      // A checkpoint's parameters hold the frozen ones too: they go back to their inputs.
+      const given = new Map([...values].filter(([k]) => frozen!.values.has(k)));
+      checkParamKeys(frozen.specs, given, 'frozen parameters');
+      for (const f of frozen.specs) await state.set(frozenName(f.key), paramFromHost(f, given, 'frozen parameters'));
+      frozen.values = new Map([...given].map(([k, a]) => [k, a.slice()]));
+      values = new Map([...values].filter(([k]) => !frozen!.values.has(k)));
     }
     checkParamKeys(specs, values, what);
     for (const s of slots!) await state.set(`${kind}.${s.name}`, slotTensor(s, values));
