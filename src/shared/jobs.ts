@@ -82,6 +82,7 @@ export interface TrainRequest {
     maxGradNorm: number; keepCheckpoints: number; loss: 'auto' | 'infonce' | 'supcon' | 'cosent'; symmetric: boolean;
     learnTemperature: boolean; gradCacheRows: number | null; matryoshka: number[] | null; matryoshkaWeights: number[] | null;
     guide: string | null; guideMargin: number; guideMarginStrategy: 'absolute' | 'relative';
+    lora: number | null; loraAlpha: number | null; loraDropout: number; loraTargets: string[] | null;
   }>;
 }
 /** What a training run with these settings will do, planned by the engine exactly as the run plans it. */
@@ -119,6 +120,7 @@ export const RESUME_MATCHED_SETTINGS = [
   'epochs', 'maxSteps', 'batchSize', 'lr', 'warmup', 'schedule', 'weightDecay', 'temperature', 'maxLength', 'dropout', 'seed',
   'shuffle', 'negatives', 'maxGradNorm', 'template', 'loss', 'symmetric', 'learnTemperature', 'gradCacheRows',
   'matryoshka', 'matryoshkaWeights', 'guide', 'guideMargin', 'guideMarginStrategy', 'precision',
+  'lora', 'loraAlpha', 'loraDropout', 'loraTargets',
 ] as const satisfies readonly (keyof NonNullable<TrainRequest['settings']>)[];
 
 /** What a resume takes from config.json: the matched settings and those that shape the rest of the run. */

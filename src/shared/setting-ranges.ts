@@ -55,6 +55,9 @@ export const TRAIN_RANGES = {
   // bigger machine (threads are part of bit-exact resume); 16 at least, for small laptops.
   threads: { flag: 'threads', min: 1, max: (ctx: RangeContext) => Math.max(16, 4 * ctx.cores), integer: true, why: 'more threads than cores only take turns: 1000 never finished a step; the cap is 4 × this machine\'s cores (16 at least)' },
   gradCacheRows: { flag: 'grad-cache', min: 1, max: 65_536, integer: true, why: 'rows per chunk; at most the batch' },
+  lora: { flag: 'lora', min: 1, max: 4096, integer: true, why: 'the adapters\' rank; it cannot exceed a layer\'s width, and no supported model is wider than 4096 (typical: 8 to 64)' },
+  loraAlpha: { flag: 'lora-alpha', min: 0, minExclusive: true, max: 1_000_000, why: 'the update is scaled by alpha / r (typical: r to 2·r)' },
+  loraDropout: { flag: 'lora-dropout', min: 0, max: 0.99, why: 'a probability; 1 would drop everything' },
 } satisfies Record<string, SettingRange>;
 
 export const MINE_RANGES = {

@@ -49,6 +49,7 @@ export function reproduceCommand(s: TrainSettings, runDir: string, ownTemplate: 
   if (s.gradCacheRows !== null) parts.push(`--grad-cache ${s.gradCacheRows}`);
   if (s.matryoshka !== null) parts.push(`--matryoshka ${s.matryoshka.join(',')}`, ...(s.matryoshkaWeights ? [`--matryoshka-weights ${s.matryoshkaWeights.join(',')}`] : []));
   if (s.guide !== null) parts.push(`--guide ${q(s.guide)}`, `--guide-margin ${s.guideMargin}`, `--guide-margin-strategy ${s.guideMarginStrategy}`);
+  if (s.lora !== null) parts.push(`--lora ${s.lora}`, ...(s.loraAlpha !== null ? [`--lora-alpha ${s.loraAlpha}`] : []), ...(s.loraTargets ? [`--lora-targets ${s.loraTargets.join(',')}`] : []));
   if (s.maxGradNorm !== TRAIN_DEFAULTS.maxGradNorm) parts.push(`--max-grad-norm ${s.maxGradNorm}`);
   if (s.eval) parts.push(`--eval ${q(s.eval)}`, `--eval-every ${s.evalEvery}`, `--metric ${s.metric}`, ...(s.patience ? [`--patience ${s.patience}`] : []));
   if (s.device !== 'auto') parts.push(`--device ${s.device}`);

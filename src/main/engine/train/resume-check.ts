@@ -70,13 +70,17 @@ export function checkCheckpointTensors(
   expected: ReadonlyMap<string, readonly number[]>,
   found: { params: ReadonlyMap<string, Float32Array>; m: ReadonlyMap<string, Float32Array>; v: ReadonlyMap<string, Float32Array> },
   optimizerStarted: boolean,
+  /** Keys AdamW trains (LoRA: the adapters alone); moments are expected for these only. Absent: every expected key. */
+  trained?: ReadonlySet<string>,
 ): void {
   const fix = `Fix: delete ${dir} to resume from an earlier checkpoint, or start the run again without --resume.`;
   const sets: [string, ReadonlyMap<string, Float32Array>][] = [['params.safetensors', found.params]];
   // Before the first step the moments are zeros and may be absent; after it they must all be there.
   if (optimizerStarted) sets.push(['optimizer.safetensors (m.)', found.m], ['optimizer.safetensors (v.)', found.v]);
+  const momentKeys = trained ? new Map([...expected].filter(([k]) => trained.has(k))) : expected;
   for (const [file, got] of sets) {
-    for (const [name, shape] of expected) {
+    const want = file === 'params.safetensors' ? expected : momentKeys;
+    for (const [name, shape] of want) {
       const t = got.get(name);
       const n = shape.reduce((a, b) => a * b, 1);
       if (!t) throw new EngineError('SCHEMA', `--resume: checkpoint ${dir} lacks the tensor '${name}' (shape [${shape.join(', ')}]) in ${file}. ${fix}`, { path: dir, tensor: name });
@@ -84,7 +88,7 @@ export function checkCheckpointTensors(
         throw new EngineError('SCHEMA', `--resume: checkpoint ${dir} holds '${name}' with ${t.length} values in ${file}; the model's shape [${shape.join(', ')}] has ${n}. ${fix}`, { path: dir, tensor: name });
       }
     }
-    const extra = [...got.keys()].filter((k) => !expected.has(k));
+    const extra = [...got.keys()].filter((k) => !want.has(k));
     if (extra.length) {
       throw new EngineError('SCHEMA', `--resume: checkpoint ${dir} holds tensors this model does not have (${extra.slice(0, 3).join(', ')}${extra.length > 3 ? ', …' : ''}) in ${file}. ${fix}`, { path: dir, tensor: extra[0] });
     }

@@ -15,6 +15,7 @@ import { saveModelFolder } from '../model/save.js';
 import { type EncoderSpec, buildTrainStep, paramSpecs, specFromHfConfig } from '../nn/index.js';
 import { LOGIT_SCALE_KEY, type LossKind, MAX_SCALE } from '../nn/graphs.js';
 import { gradCacheGraphs } from '../nn/grad-cache.js';
+import { initialAdapters, loraSpecOf, loraStep, mergedParams } from '../nn/lora-step.js';
 import { openModelTools } from '../mining/embedder.js';
 import { type Trainer, createTrainer, resolvePrecision, selectDevice } from '../runtime/index.js';
 import { createGradCacheTrainer } from '../runtime/grad-cache.js';
@@ -177,10 +178,21 @@ async function trainLocked(settings: TrainSettings, runDir: string, opts: { resu
   if (tooWide.length) throw new EngineError('BAD_INPUT', `--matryoshka: ${tooWide.join(', ')} exceed the model's ${spec.hidden} dimensions; give widths from 1 to ${spec.hidden}`, { setting: 'matryoshka' });
   // Dropout masks: hashed in the graph on a GPU (no upload); drawn in JS on the CPU, where the hash costs more than drawing.
   const dropoutMasks = device.device === 'cpu' ? ('host' as const) : ('graph' as const);
-  const stepOptions = { temperature: settings.temperature, maxGradNorm: settings.maxGradNorm, loss: kind, symmetric: settings.symmetric, learnTemperature: settings.learnTemperature, matryoshka, dropoutMasks, precision: precision.precision };
+  // LoRA: adapters train, the base weights are frozen graph inputs; they merge into a plain model on save and eval.
+  const baseSpecs = paramSpecs(spec);
+  const loraSpec = settings.lora === null ? undefined : loraSpecOf({ rank: settings.lora, alpha: settings.loraAlpha, dropout: settings.loraDropout, targets: settings.loraTargets }, baseSpecs);
+  const lora = loraSpec ? loraStep(baseSpecs, loraSpec) : null;
+  const plain = (all: Map<string, Float32Array>): Map<string, Float32Array> => (lora && loraSpec ? mergedParams(all, lora, loraSpec) : all);
+  if (lora && loraSpec) {
+    const trained = lora.params.reduce((n, p) => n + p.shape[0] * p.shape[1], 0);
+    const total = baseSpecs.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+    log(`LoRA r ${loraSpec.rank}, alpha ${loraSpec.alpha} on ${lora.adapters.length} linears (${loraSpec.targets.join(', ')}): ${trained.toLocaleString('en')} trained parameters of ${total.toLocaleString('en')} (${((100 * trained) / total).toFixed(2)}%)`);
+  }
+  const stepOptions = { temperature: settings.temperature, maxGradNorm: settings.maxGradNorm, loss: kind, symmetric: settings.symmetric, learnTemperature: settings.learnTemperature, matryoshka, dropoutMasks, precision: precision.precision, lora: loraSpec };
   const initialParams = new Map(loaded.params);
   // CLIP's parameterisation: the log of the scale, starting at 1 / temperature.
   if (settings.learnTemperature) initialParams.set(LOGIT_SCALE_KEY, new Float32Array([Math.log(1 / settings.temperature)]));
+  if (lora) for (const [k, a] of initialAdapters(lora, settings.seed)) initialParams.set(k, a);
   const trainerBase = {
     device: device.device,
     initialParams,
@@ -201,7 +213,8 @@ async function trainLocked(settings: TrainSettings, runDir: string, opts: { resu
     await writeJsonAtomic(join(runDir, 'device.json'), { device: device.device, reason: device.reason });
     if (opts.resume) {
       const expected = new Map([...initialParams].map(([k, a]) => [k, loaded.shapes.get(k) ?? [a.length]] as const));
-      await restore(trainer, runDir, loop, metricsPath, log, { expected, inputs, data: settings.data, model: settings.model });
+      const trained = lora ? new Set([...initialParams.keys()].filter((k) => !loaded.params.has(k))) : undefined;
+      await restore(trainer, runDir, loop, metricsPath, log, { expected, trained, inputs, data: settings.data, model: settings.model });
       // 'auto' may resolve otherwise on another machine: a scale only where this run is fp16.
       loop.scaler = fp16 ? (loop.scaler ?? initialScalerState()) : null;
     }
@@ -262,7 +275,7 @@ async function trainLocked(settings: TrainSettings, runDir: string, opts: { resu
       } else finalLoss = r.loss;
       const last = loop.step === plan.length;
       if (opts.evaluate && ((settings.evalEvery > 0 && loop.step % settings.evalEvery === 0) || last)) {
-        rec.eval = await opts.evaluate(await trainer.getParams(), spec, loaded);
+        rec.eval = await opts.evaluate(plain(await trainer.getParams()), spec, loaded);
         earlyStopped = await track(rec.eval) && !last;
       }
       await withIo(metricsPath, 'append to', () => appendFile(metricsPath, JSON.stringify(rec) + '\n'));
@@ -289,10 +302,10 @@ async function trainLocked(settings: TrainSettings, runDir: string, opts: { resu
     }
     await checkpoint();
     const bestDir = loop.best ? join(runDir, 'checkpoints', 'best') : null;
-    const all = bestDir && existsSync(bestDir) ? (await loadCheckpoint(bestDir)).params : await trainer.getParams();
+    const all = plain(bestDir && existsSync(bestDir) ? (await loadCheckpoint(bestDir)).params : await trainer.getParams());
     const learned = all.get(LOGIT_SCALE_KEY);
     if (learned) log(`learned temperature ${(1 / Math.min(Math.exp(learned[0]), MAX_SCALE)).toFixed(4)} (started at ${settings.temperature})`);
-    // The model folder holds the encoder only: the learned scale belongs to the loss.
+    // The model folder holds the encoder only: the learned scale belongs to the loss (and LoRA's adapters are merged in).
     const params = new Map([...all].filter(([k]) => loaded.params.has(k)));
     const modelDir = join(runDir, 'model');
     const card = await trainCard({
@@ -370,7 +383,7 @@ async function restore(
   loop: LoopState,
   metricsPath: string,
   log: (s: string) => void,
-  check: { expected: ReadonlyMap<string, readonly number[]>; inputs: InputFingerprint; data: string; model: string },
+  check: { expected: ReadonlyMap<string, readonly number[]>; trained?: ReadonlySet<string>; inputs: InputFingerprint; data: string; model: string },
 ): Promise<void> {
   const steps = await listCheckpoints(runDir);
   if (steps.length === 0) {
@@ -392,7 +405,7 @@ async function restore(
       );
     }
   } else log(`--resume: checkpoint ${dir} was written by an earlier version without an input fingerprint; its data, template and model are not verified`);
-  checkCheckpointTensors(dir, check.expected, { params: cp.params, m: cp.optimizer.m, v: cp.optimizer.v }, cp.optimizer.step > 0);
+  checkCheckpointTensors(dir, check.expected, { params: cp.params, m: cp.optimizer.m, v: cp.optimizer.v }, cp.optimizer.step > 0, check.trained);
   // Steps after the checkpoint were lost with the process; they will run again, identically.
   const kept = await metricsUpTo(metricsPath, at, (w) => log(`warning: ${w}`));
   await trainer.setParams(cp.params);

@@ -84,6 +84,17 @@ export interface TrainSettings {
   /** GISTEmbedLoss' margin: absolute masks s > s⁺ − margin, relative s > s⁺·(1 − margin). */
   guideMargin: number;
   guideMarginStrategy: 'absolute' | 'relative';
+  /**
+   * LoRA rank r (nn/lora-step.ts): only low-rank adapters of the targeted linears train, AdamW
+   * keeps state for them alone, and they are merged into the weights on save. null: full fine-tuning.
+   */
+  lora: number | null;
+  /** The adapters' update is scaled by alpha / r; null: 2·r. */
+  loraAlpha: number | null;
+  /** Adapter dropout; only 0 (PEFT's default) is supported. */
+  loraDropout: number;
+  /** Module names that get adapters (the family's own key names, e.g. query,key,value,dense); null: every linear of a layer. */
+  loraTargets: string[] | null;
 }
 
 export const TRAIN_DEFAULTS: Omit<TrainSettings, 'model' | 'data' | 'threads' | 'template'> = {
@@ -118,6 +129,10 @@ export const TRAIN_DEFAULTS: Omit<TrainSettings, 'model' | 'data' | 'threads' | 
   guide: null,
   guideMargin: 0,
   guideMarginStrategy: 'absolute',
+  lora: null,
+  loraAlpha: null,
+  loraDropout: 0,
+  loraTargets: null,
 };
 
 function bad(setting: string, message: string): EngineError {
@@ -151,6 +166,13 @@ export function checkSettings(s: TrainSettings): TrainSettings {
   if (!['absolute', 'relative'].includes(s.guideMarginStrategy)) throw bad('guide-margin-strategy', `'${s.guideMarginStrategy}' is not a strategy; use absolute or relative`);
   if (s.guide !== null && s.symmetric) throw bad('guide', 'masks queries → documents only; drop --symmetric or --guide');
   if (!(PRECISION_CHOICES as readonly string[]).includes(s.precision)) throw bad('precision', `'${s.precision}' is not a precision; use ${PRECISION_CHOICES.join(', ')}`);
+  if (s.lora === null && (s.loraAlpha !== null || s.loraTargets !== null || s.loraDropout !== 0)) {
+    throw bad('lora', '--lora-alpha, --lora-dropout and --lora-targets set up LoRA; give the rank too, e.g. --lora 16');
+  }
+  if (s.loraTargets !== null && (!Array.isArray(s.loraTargets) || s.loraTargets.length === 0 || s.loraTargets.some((t) => typeof t !== 'string' || !/^[\w-]+$/.test(t)))) {
+    throw bad('lora-targets', `${JSON.stringify(s.loraTargets)}: give module names separated by commas, e.g. query,key,value,dense`);
+  }
+  if (s.lora !== null && s.gradCacheRows !== null) throw bad('lora', 'does not run with --grad-cache yet (its chunk graphs have no frozen inputs); drop one of them');
   if (!['auto', 'infonce', 'supcon', 'cosent'].includes(s.loss)) throw bad('loss', `'${s.loss}' is not a loss; use auto, infonce, supcon or cosent`);
   return s;
 }

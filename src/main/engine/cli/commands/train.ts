@@ -20,7 +20,7 @@ export const TRAIN_USAGE =
   "[--max-length N (default: the model's max_seq_length)] " +
   '[--dropout FROM_CONFIG|P] [--seed 42] [--no-shuffle] [--negatives N] [--template PRESET|SAVED_NAME] [--eval DATASET_DIR] [--eval-every N] ' +
   '[--metric ndcg@10] [--patience N] [--checkpoint-every N] [--keep-checkpoints 2] [--resume] [--device auto|cpu|webgpu|cuda] [--precision fp32|fp16|auto] [--threads N] ' +
-  '[--loss auto|infonce|supcon|cosent] [--symmetric] [--learn-temperature] [--grad-cache ROWS] [--matryoshka 256,128,64 [--matryoshka-weights 1,1,1]] [--guide base|MODEL_DIR [--guide-margin 0] [--guide-margin-strategy absolute|relative]] [--no-general-eval]';
+  '[--loss auto|infonce|supcon|cosent] [--symmetric] [--learn-temperature] [--grad-cache ROWS] [--matryoshka 256,128,64 [--matryoshka-weights 1,1,1]] [--guide base|MODEL_DIR [--guide-margin 0] [--guide-margin-strategy absolute|relative]] [--lora R [--lora-alpha 2R] [--lora-targets NAME,…]] [--no-general-eval]';
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -61,6 +61,10 @@ const OPTIONS = {
   guide: { type: 'string' },
   'guide-margin': { type: 'string' },
   'guide-margin-strategy': { type: 'string' },
+  lora: { type: 'string' },
+  'lora-alpha': { type: 'string' },
+  'lora-dropout': { type: 'string' },
+  'lora-targets': { type: 'string' },
 } as const;
 
 /** A comma-separated list of numbers, or null when the flag is absent. */
@@ -138,6 +142,10 @@ export async function trainSettingsFromArgs(args: string[]): Promise<{ settings:
     guide: v.guide ?? null,
     guideMargin: num('guide-margin', v['guide-margin'], d.guideMargin),
     guideMarginStrategy: (v['guide-margin-strategy'] ?? d.guideMarginStrategy) as TrainSettings['guideMarginStrategy'],
+    lora: v.lora === undefined ? null : num('lora', v.lora, 0),
+    loraAlpha: v['lora-alpha'] === undefined ? null : num('lora-alpha', v['lora-alpha'], 0),
+    loraDropout: num('lora-dropout', v['lora-dropout'], d.loraDropout),
+    loraTargets: v['lora-targets'] === undefined ? null : v['lora-targets'].split(',').map((t) => t.trim()),
   };
   return { settings, resume: v.resume === true, out: v.out, generalEval: v['no-general-eval'] !== true };
 }
