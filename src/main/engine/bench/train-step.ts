@@ -5,7 +5,9 @@
 //
 //   bench/run.sh train-step [--device auto|cpu|webgpu|all] [--batch 32] [--length 64]
 //                           [--negatives 0] [--steps 5] [--layers 6] [--hidden 384] [--dropout 0.1]
-//                           [--family bert|modernbert|mpnet]
+//                           [--family bert|modernbert|mpnet] [--lora R]
+// --lora R: only rank-R adapters of every layer linear train (nn/lora-step.ts, alpha 2R); the
+// base weights are frozen inputs without AdamW moments.
 // --family modernbert / mpnet: the gte-modernbert-base / all-mpnet-base-v2 shape instead
 // (--layers / --hidden ignored).
 //                           [--precision fp32|fp16] [--json] [--torch] [--dropout-masks host|graph]
@@ -22,6 +24,7 @@ import { mulberry32 } from '../runtime/dropout.js';
 import { DEVICES, type Device } from '../runtime/session.js';
 import { type EncoderSpec, buildEncode, buildTrainStep, paramSpecs, specFromHfConfig } from '../nn/index.js';
 import { createEncoder } from '../runtime/encoder.js';
+import { initialAdapters, loraSpecOf, loraStep } from '../nn/lora-step.js';
 import { fmtMs, timeSteps } from './step-timer.js';
 import { frozenEncoderBytes } from '../model/export-onnx.js';
 import { createFrozenEncoder } from '../model/frozen-encoder.js';
@@ -119,13 +122,18 @@ async function main(): Promise<void> {
     else if (p.shape.length === 2) for (let i = 0; i < a.length; i++) a[i] = 0.02 * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
     params.set(p.key, a);
   }
+  const rank = num('lora', 0);
+  const lora = rank > 0 ? loraSpecOf({ rank, alpha: null, dropout: 0, targets: null }, paramSpecs(spec)) : undefined;
+  const base = new Map(params);
+  if (lora) for (const [k, a] of initialAdapters(loraStep(paramSpecs(spec), lora), 1)) params.set(k, a);
   const rows = queries * (2 + negatives);
   const ids = Int32Array.from({ length: rows * length }, (_, i) => (i % length === 0 ? 101 : 1000 + Math.floor(random() * 29000)));
   const batch: Record<string, Int32Array> = { input_ids: ids, attention_mask: new Int32Array(rows * length).fill(1) };
   if (spec.typeVocabSize > 1) batch.token_type_ids = new Int32Array(rows * length);
-  const n = [...params.values()].reduce((s, a) => s + a.length, 0);
+  const n = [...base.values()].reduce((s, a) => s + a.length, 0);
+  const trained = lora ? [...params.values()].reduce((s, a) => s + a.length, 0) - n : n;
   console.log(`${family === 'bert' ? 'MiniLM' : family}-shape step: ${spec.layers} layers, hidden ${spec.hidden}, ${(n / 1e6).toFixed(1)} M params; ` +
-    `${queries} queries × ${2 + negatives} rows × ${length} tokens; dropout ${p}; ${prec}; ${steps} steady steps`);
+    `${queries} queries × ${2 + negatives} rows × ${length} tokens; dropout ${p}; ${prec}; ${steps} steady steps; ${lora ? `LoRA r ${rank} (alpha ${lora.alpha}, ${(trained / 1e6).toFixed(2)} M trained)` : 'full fine-tuning'}`);
   console.log('device   build      create+1st   steady     pairs/s   read-back  loss');
   for (const d of devices) {
     const probe = await probeDevice(d);
@@ -137,7 +145,7 @@ async function main(): Promise<void> {
     const t = await timeSteps(d, { batch: queries, length }, (s) => {
       // As train/run.ts chooses (JS masks on the CPU, hashed in the graph elsewhere) unless --dropout-masks says.
       const masks = opt('dropout-masks', d === 'cpu' ? 'host' : 'graph') as 'host' | 'graph';
-      const step = buildTrainStep(spec, { queries: s.batch, negativesPerQuery: negatives, length: s.length }, { dropoutMasks: masks, precision: prec });
+      const step = buildTrainStep(spec, { queries: s.batch, negativesPerQuery: negatives, length: s.length }, { dropoutMasks: masks, precision: prec, lora });
       graphNodes = (ModelProto.decode(step.model).toJSON() as { graph: { node: unknown[] } }).graph.node.length;
       return step;
     }, batch, params, steps, prec === 'fp16' ? 2 ** 16 : undefined);
@@ -147,7 +155,7 @@ async function main(): Promise<void> {
     console.log(`         peak RSS so far ${(peakRssMiB / 1024).toFixed(2)} GiB; step graph ${graphNodes} nodes`);
     figures.push({ device: d, precision: prec, batch: queries, length, dropout: p, medianStepMs: +t.steadyMs.toFixed(1),
       pairsPerSec: +((queries * 1000) / t.steadyMs).toFixed(2), graphNodes, peakRssMiB: Math.round(peakRssMiB) });
-    if (!json) await encodeThroughput(d, spec, params, random);
+    if (!json) await encodeThroughput(d, spec, base, random);
   }
   if (process.argv.includes('--torch')) {
     if (negatives > 0 || family !== 'bert' || spec.layers !== 6 || hidden !== 384) console.log('torch: runs the MiniLM shape without negatives only');

@@ -68,6 +68,13 @@ const asFeeds = (d: Record<string, Int32Array>): Record<string, HostTensor> =>
 describe('LoRA step', () => {
   it('targets every linear of a layer by default, in each family\'s own names', () => {
     expect(defaultLoraTargets(BASE).sort()).toEqual(['dense', 'key', 'query', 'value']);
+    const modern: EncoderSpec = {
+      ...SPEC, arch: 'modernbert', typeVocabSize: 0, layers: 2,
+      modernBert: { globalLayers: [true, false], window: 2, globalRopeTheta: 100, localRopeTheta: 10, normBias: false, attentionBias: false, mlpBias: false },
+    };
+    expect(defaultLoraTargets(paramSpecs(modern)).sort()).toEqual(['Wi', 'Wo', 'Wqkv']);
+    const mpnet: EncoderSpec = { ...SPEC, arch: 'mpnet', typeVocabSize: 0, padTokenId: 1, relativeBuckets: 8 };
+    expect(defaultLoraTargets(paramSpecs(mpnet)).sort()).toEqual(['dense', 'k', 'o', 'q', 'v']);
     expect(STEP.adapters.map((a) => a.weight)).not.toContain('embeddings.word_embeddings.weight');
     expect(STEP.frozen).toHaveLength(BASE.length);
     expect(() => loraSpecOf({ rank: 4, alpha: null, dropout: 0.1, targets: null }, BASE)).toThrow(/lora-dropout/);

@@ -33,7 +33,7 @@ export interface LoraChoice {
 export function defaultLoraTargets(params: readonly ParamSpec[]): string[] {
   const names = new Set<string>();
   for (const p of params) {
-    if (p.shape.length !== 2 || !p.key.endsWith('.weight') || !/\.layers?\.\d+\./.test(p.key) || /norm|embed/i.test(p.key)) continue;
+    if (p.shape.length !== 2 || !p.key.endsWith('.weight') || !/(^|\.)layers?\.\d+\./.test(p.key) || /norm|embed/i.test(p.key)) continue;
     const module = p.key.slice(0, -'.weight'.length);
     names.add(module.slice(module.lastIndexOf('.') + 1));
   }
@@ -54,6 +54,7 @@ export function loraSpecOf(choice: LoraChoice, params: readonly ParamSpec[]): Lo
     );
   }
   const targets = choice.targets ?? defaultLoraTargets(params);
+  if (targets.length === 0) throw new EngineError('BAD_INPUT', 'LoRA found no linear layer to adapt in this model; name them with --lora-targets', { setting: 'lora-targets' });
   return { rank: choice.rank, alpha: choice.alpha ?? 2 * choice.rank, targets };
 }
 
