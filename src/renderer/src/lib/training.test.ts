@@ -126,6 +126,20 @@ describe('pre-flight', () => {
     }
   });
 
+  it('counts LoRA\'s frozen weights without moments, within 35 % of the measured peak RSS (bench/README.md)', () => {
+    const GiB = 2 ** 30;
+    const step = { batchSize: 8, negatives: 0, maxLength: 64 };
+    const minilm = { params: 22_565_376, hidden: 384, layers: 6, heads: 12 };
+    expect(estimateMemory(minilm, { ...step, trainedParams: minilm.params })).toEqual(estimateMemory(minilm, step));
+    const modern = { params: 149_014_272, hidden: 768, layers: 22, heads: 12 };
+    for (const [model, trainedParams, measured] of [[minilm, 663_552, 0.64], [modern, 3_379_200, 3.49]] as const) {
+      const lora = estimateMemory(model, { ...step, trainedParams });
+      expect(lora.weights).toBe(trainedParams * 28 + (model.params - trainedParams) * 12 + 400e6);
+      expect(Math.abs(lora.total / GiB - measured) / measured).toBeLessThan(0.35);
+      expect(lora.total).toBeLessThan(estimateMemory(model, step).total);
+    }
+  });
+
   it('measures label balance as largest over smallest', () => {
     expect(labelImbalance({ billing: 50, login: 5, empty: 0 })).toEqual({ ratio: 10, largest: 'billing', smallest: 'login' });
     expect(labelImbalance({ one: 3 })).toBeNull();
