@@ -67,6 +67,13 @@ describe('embedsmith train: defaults that follow the base model', () => {
     expect((await trainSettingsFromArgs([...base(), '--max-length', '64'])).settings.maxLength).toBe(64);
   });
 
+  it('parses --lora, --lora-alpha, --lora-targets (unset: full fine-tuning)', async () => {
+    const plain = (await trainSettingsFromArgs(base())).settings;
+    expect([plain.lora, plain.loraAlpha, plain.loraDropout, plain.loraTargets]).toEqual([null, null, 0, null]);
+    const s = (await trainSettingsFromArgs([...base(), '--lora', '16', '--lora-alpha', '8', '--lora-targets', 'query, value'])).settings;
+    expect([s.lora, s.loraAlpha, s.loraDropout, s.loraTargets]).toEqual([16, 8, 0, ['query', 'value']]);
+  });
+
   it('without sentence_bert_config.json, the position table is the limit', async () => {
     await unlink(join(tmp, 'model', 'sentence_bert_config.json'));
     expect((await trainSettingsFromArgs(base())).settings.maxLength).toBe(128);
