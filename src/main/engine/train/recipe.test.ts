@@ -176,6 +176,7 @@ describe('exportRecipe', () => {
     ['a learned temperature', () => ({ learnTemperature: true }), 'UNSUPPORTED', /--learn-temperature.*Fix: train with a fixed --temperature/],
     ['a metric the evaluator lacks', () => ({ eval: data, evalEvery: 2, metric: 'similarity_auc' }), 'UNSUPPORTED', /--metric similarity_auc.*it has accuracy@1/],
     ['CoSENT', () => ({ loss: 'cosent' as const }), 'UNSUPPORTED', /CoSENT.*covers InfoNCE runs/],
+    ['LoRA adapters', () => ({ lora: 16 }), 'UNSUPPORTED', /--lora 16.*fine-tunes every weight.*Fix: export a run without --lora/],
   ])('refuses %s, naming it and the fix', async (name, o, code, message) => {
     const dir = await fakeRun(`run-${name.replace(/\W/g, '')}`, o());
     await expect(exportRecipe(dir, join(root, `out-${name.replace(/\W/g, '')}`))).rejects.toMatchObject({ code, message: expect.stringMatching(message) });

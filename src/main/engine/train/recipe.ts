@@ -92,6 +92,9 @@ export function recipeLoss(s: TrainSettings, format: string): Recipe['loss'] {
   if (s.guide !== null) {
     throw new EngineError('UNSUPPORTED', `the run used a guide model (--guide ${s.guide}); sentence-transformers' GISTEmbedLoss adds query–query and positive–positive candidates that the Embedsmith run did not, so the recipe would train another loss. Fix: export a run without --guide.`, { setting: 'guide' });
   }
+  if (s.lora !== null) {
+    throw new EngineError('UNSUPPORTED', `the run trained LoRA adapters (--lora ${s.lora}); the recipe's train.py fine-tunes every weight, so it would train another model. Fix: export a run without --lora, or train this one with Embedsmith.`, { setting: 'lora' });
+  }
   // One process: the loss sees the step's whole batch. Several: gathering keeps every query's candidates the global batch's.
   const kwargs: Record<string, unknown> = { scale: 1 / s.temperature, gather_across_devices: true };
   if (s.symmetric) Object.assign(kwargs, { directions: ['query_to_doc', 'doc_to_query'], partition_mode: 'per_direction' });
