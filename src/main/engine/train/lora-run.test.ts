@@ -13,6 +13,7 @@ import { evaluate } from '../graph/testing.js';
 import { encoderForward, paramSpecs, sentenceEmbedding, specFromHfConfig } from '../nn/index.js';
 import { loraSpecOf, loraStep } from '../nn/lora-step.js';
 import { withLora } from '../nn/lora.js';
+import { parseSafetensors, toFloat32 } from '../model/safetensors.js';
 import { listCheckpoints, loadCheckpoint, checkpointDir } from './checkpoint.js';
 import { type StepRecord, trainRun } from './run.js';
 import { TRAIN_DEFAULTS, type TrainSettings } from './settings.js';
@@ -95,6 +96,12 @@ describe('train --lora', () => {
     let worst = 0;
     for (let i = 0; i < merged.length; i++) worst = Math.max(worst, Math.abs(merged[i] - unmerged[i]));
     expect(worst).toBeLessThanOrEqual(1e-5);
+    // The PEFT adapter folder beside it holds the same adapters under PEFT's names.
+    const adapter = parseSafetensors(await readFile(join(run, 'adapter', 'adapter_model.safetensors')));
+    expect([...adapter.tensors.keys()].sort()).toEqual(step.params.map((p) => `base_model.model.${p.key}`).sort());
+    for (const p of step.params) expect(toFloat32(adapter.tensors.get(`base_model.model.${p.key}`)!, p.key)).toEqual(cp.params.get(p.key));
+    const config = JSON.parse(await readFile(join(run, 'adapter', 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
+    expect(config).toMatchObject({ peft_type: 'LORA', r: 4, lora_alpha: 8, target_modules: ['query', 'value'], lora_dropout: 0 });
     const before = await embed(base.params, false);
     let moved = 0;
     for (let i = 0; i < merged.length; i++) moved = Math.max(moved, Math.abs(merged[i] - before[i]));

@@ -30,6 +30,7 @@ import { preflightRun, thisMachine } from './preflight.js';
 import { maxLengthWarning } from './model-defaults.js';
 import { trainCard } from './card.js';
 import { planRun } from './plan.js';
+import { saveAdapterFolder } from './lora-adapter.js';
 import { initialScalerState, updateScale } from './loss-scaler.js';
 import { type Schedule, lrAt, warmupSteps } from './schedule.js';
 import { type InputFingerprint, checkCheckpointTensors, fingerprintMismatch, inputFingerprint, metricsUpTo } from './resume-check.js';
@@ -302,7 +303,8 @@ async function trainLocked(settings: TrainSettings, runDir: string, opts: { resu
     }
     await checkpoint();
     const bestDir = loop.best ? join(runDir, 'checkpoints', 'best') : null;
-    const all = plain(bestDir && existsSync(bestDir) ? (await loadCheckpoint(bestDir)).params : await trainer.getParams());
+    const trainedParams = bestDir && existsSync(bestDir) ? (await loadCheckpoint(bestDir)).params : await trainer.getParams();
+    const all = plain(trainedParams);
     const learned = all.get(LOGIT_SCALE_KEY);
     if (learned) log(`learned temperature ${(1 / Math.min(Math.exp(learned[0]), MAX_SCALE)).toFixed(4)} (started at ${settings.temperature})`);
     // The model folder holds the encoder only: the learned scale belongs to the loss (and LoRA's adapters are merged in).
@@ -318,6 +320,8 @@ async function trainLocked(settings: TrainSettings, runDir: string, opts: { resu
       modelDir,
       { overwrite: true, card },
     );
+    // LoRA: the adapters themselves too, as a PEFT adapter folder for the base model.
+    if (lora && loraSpec) await saveAdapterFolder(join(runDir, 'adapter'), trainedParams, lora, loraSpec, settings.model);
     if (tokens.truncated > 0) log(`${tokens.truncated} of ${tokens.size} distinct texts were longer than ${settings.maxLength} tokens and were cut to ${settings.maxLength} (--max-length)`);
     log(`model written to ${modelDir}${loop.best ? ` (best ${settings.metric} ${loop.best.value.toFixed(4)} at step ${loop.best.step})` : ''}`);
     return { ...result(false, earlyStopped, finalLoss, modelDir), alreadyFinished };
