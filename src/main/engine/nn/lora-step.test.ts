@@ -10,7 +10,8 @@ import { frozenName } from '../runtime/contract.js';
 import { type EncoderSpec, paramSpecs } from './encoder.js';
 import { buildTrainStep, trainStepGraph } from './graphs.js';
 import { flatFeeds } from './state-testing.js';
-import { defaultLoraTargets, initialAdapters, loraSpecOf, loraStep, mergedParams } from './lora-step.js';
+import { defaultLoraTargets, loraSpecOf, loraStep, mergedParams } from './lora-step.js';
+import { initialAdapters } from '../train/lora-adapter.js';
 import type { LoraSpec } from './lora.js';
 
 const SPEC: EncoderSpec = {

@@ -1,4 +1,4 @@
-// LoRA wired into training: which linears get adapters by default, how adapters start, the
+// LoRA wired into training: which linears get adapters by default, the
 // step graph's split into trained adapters (flat state with AdamW moments) and frozen base
 // weights (plain 'frozen.<key>' inputs, no moments: the point of LoRA is that AdamW state is
 // r·(in + out) numbers per adapted linear, not in·out), and the merge for save.
@@ -11,7 +11,6 @@
 import { EngineError } from '../../../shared/errors.js';
 import type { Graph, Tensor } from '../graph/index.js';
 import { type ParamSpec, frozenName } from '../runtime/contract.js';
-import { mulberry32 } from '../runtime/dropout.js';
 import { type LoraAdapter, type LoraSpec, loraAdapters, mergeLora, withLora } from './lora.js';
 
 /** The run's LoRA choice (train settings): rank, alpha, dropout, target module names. */
@@ -75,24 +74,6 @@ export function loraStep(base: readonly ParamSpec[], lora: LoraSpec): LoraStep {
 export function loraRecord(g: Graph, step: LoraStep, lora: LoraSpec, trained: Readonly<Record<string, Tensor>>): Record<string, Tensor> {
   const frozen = Object.fromEntries(step.frozen.map((p) => [p.key, g.input(frozenName(p.key), 'float32', p.shape)]));
   return withLora({ ...frozen, ...trained }, step.adapters, lora);
-}
-
-/**
- * Starting adapters as PEFT initialises them: A from kaiming_uniform(a=√5), i.e. U(−1/√in,
- * 1/√in), B zeros, so the adapted model starts exactly as the base model. Seeded: a resumed
- * or repeated run starts from the same A.
- */
-export function initialAdapters(step: LoraStep, seed: number): Map<string, Float32Array> {
-  const random = mulberry32((seed ^ 0x4c6f5241) >>> 0); // 'LoRA': its own stream, apart from dropout's
-  const out = new Map<string, Float32Array>();
-  for (const p of step.params) {
-    const n = p.shape[0] * p.shape[1];
-    if (step.adapters.some((a) => a.a === p.key)) {
-      const bound = 1 / Math.sqrt(p.shape[1]);
-      out.set(p.key, Float32Array.from({ length: n }, () => (2 * random() - 1) * bound));
-    } else out.set(p.key, new Float32Array(n));
-  }
-  return out;
 }
 
 /** Base weights with the adapters folded in and the adapter keys gone: a plain model. */
