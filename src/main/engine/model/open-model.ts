@@ -58,10 +58,11 @@ export interface EmbeddingModel {
 /** The encoder spec of a loaded folder: config.json sizes, the sentence-transformers pooling. */
 export function specOfModel(loaded: Pick<LoadedModel, 'config' | 'sentence' | 'dir'>): EncoderSpec {
   const { pooling, normalize } = loaded.sentence;
-  if (pooling === 'lasttoken') {
+  // Last-token pooling is implemented for the decoder family (Qwen3) whose checkpoints use it.
+  if (pooling === 'lasttoken' && loaded.config.family !== 'qwen3') {
     throw new EngineError(
       'UNSUPPORTED',
-      `${loaded.dir}: 1_Pooling/config.json asks for last-token pooling, which the BERT-family encoder graph does not implement; use a model with mean or cls pooling`,
+      `${loaded.dir}: 1_Pooling/config.json asks for last-token pooling, which Embedsmith implements only for Qwen3 (decoder) models, not for ${loaded.config.family}; use a model with mean or cls pooling`,
       { dir: loaded.dir, pooling },
     );
   }
