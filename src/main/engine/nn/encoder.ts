@@ -78,7 +78,7 @@ const BERT: EncoderFamily = {
 const FAMILIES: Record<EncoderArch, EncoderFamily> = { bert: BERT, roberta: BERT, mpnet: MPNET, modernbert: MODERNBERT, qwen3: QWEN3 };
 
 /** config.json model_type → the family that builds it. */
-const MODEL_TYPES: Record<string, EncoderArch> = { bert: 'bert', roberta: 'roberta', 'xlm-roberta': 'roberta', mpnet: 'mpnet', modernbert: 'modernbert' }; // qwen3: until its PyTorch parity fixture lands
+const MODEL_TYPES: Record<string, EncoderArch> = { bert: 'bert', roberta: 'roberta', 'xlm-roberta': 'roberta', mpnet: 'mpnet', modernbert: 'modernbert', qwen3: 'qwen3' };
 export const SUPPORTED_MODEL_TYPES = Object.keys(MODEL_TYPES);
 
 /** An EncoderSpec from a Hugging Face config.json object (missing fields take HF's defaults). */
