@@ -66,7 +66,9 @@ export function specOfModel(loaded: Pick<LoadedModel, 'config' | 'sentence' | 'd
       { dir: loaded.dir, pooling },
     );
   }
-  return specFromHfConfig(loaded.config.raw, { pooling, normalize });
+  // A Qwen3 folder without sentence-transformers modules: its own last-token pooling, not the mean default.
+  const own = loaded.config.family === 'qwen3' && !loaded.sentence.fromModules;
+  return specFromHfConfig(loaded.config.raw, own ? { pooling: 'lasttoken', normalize } : { pooling, normalize });
 }
 
 export async function openModel(dir: string, opts: OpenModelOptions = {}): Promise<EmbeddingModel> {
