@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../../shared/errors.js';
 import { hostTensor } from '../graph/index.js';
+import { parseModelConfig } from '../model/config.js';
+import { checkConfigAgainstWeights } from '../model/config-check.js';
 import { parseSafetensors, toFloat32 } from '../model/safetensors.js';
 import { createSession } from '../runtime/session.js';
 import { paramSpecs, specFromHfConfig } from './encoder.js';
@@ -96,5 +98,17 @@ describe('Qwen3 last-token pooling', () => {
     });
     console.log('tiny-qwen3 left padding vs reference (right padding): min cos', worst);
     expect(worst).toBeGreaterThanOrEqual(0.99999);
+  });
+});
+
+describe('Qwen3 config against its weights', () => {
+  it('names vocab_size, num_hidden_layers and intermediate_size when the tensors disagree', () => {
+    const raw = json(`${FIXTURE}/config.json`);
+    const shapes = new Map(paramSpecs(specFromHfConfig(raw)).map((p) => [`model.${p.key}`, p.shape]));
+    const check = (over: Record<string, unknown>) => () => checkConfigAgainstWeights(parseModelConfig({ ...raw, ...over }), shapes, 'model.', '/m', 'model.safetensors');
+    expect(check({})).not.toThrow();
+    expect(check({ vocab_size: 120 })).toThrow(/vocab_size is 120 but model\.safetensors holds 100 token embeddings/);
+    expect(check({ num_hidden_layers: 3 })).toThrow(/num_hidden_layers is 3 .* 2 layers/);
+    expect(check({ intermediate_size: 64 })).toThrow(/intermediate_size is 64 .* width 48/);
   });
 });
