@@ -433,8 +433,7 @@ right-padded), `grads-step1.safetensors` (step-1 gradients before clipping),
 norm, whether it clipped and the step scalars; step-1 sentence embeddings; parameter order and
 no-decay names; Adam-noise elements; tolerances; how much of each tolerance float32 torch uses,
 and, as a self test, how far past its tolerances each of a list of plausible mistakes lands:
-mirrored or missing relative buckets, positions from 0, a narrower window, every layer global,
-one rotary base, swapped GeGLU halves, decay on norms or on the bias table).
+{mistakes}).
 
 Recipe: MultipleNegativesRankingLoss with hard negatives ({pooling} pooling, L2-normalised,
 cosine / 0.05, candidates = 4 positives then 4 negatives); clip_grad_norm_ at
@@ -536,7 +535,8 @@ def make_fixture(out, name, c, enc, shapes, sp, pooling, seed, extra=None):
     json_dump(os.path.join(d, "expected.json"), expected)
     with open(os.path.join(d, "README.md"), "w") as f:
         f.write(README.format(name=name, family={"mpnet": "MPNet", "modernbert": "ModernBERT", "qwen3": "Qwen3"}[c["model_type"]], torch=torch.__version__,
-                              extra_test=" and `src/main/engine/model/families.test.ts`", what=WHAT[name], pooling=pooling))
+                              extra_test=" and `src/main/engine/model/families.test.ts`", what=WHAT[name], pooling=pooling,
+                              mistakes="; ".join(WRONG[c["model_type"]])))
     print(name, "max_norm", max_norm, [(round(s["loss"], 6), round(s["grad_norm"], 4), s["clipped"]) for s in ref["log"]], "calibration", calib)
 
 
