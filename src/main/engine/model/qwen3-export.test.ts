@@ -10,7 +10,7 @@ import type { HostTensor } from '../graph/index.js';
 import { createSession } from '../runtime/index.js';
 import { embed } from './embed.js';
 import { exportOnnx } from './export-onnx.js';
-import { openModel } from './open-model.js';
+import { FROZEN_WEIGHT_LIMIT, encoderKind, openModel } from './open-model.js';
 import { writeRandomBert } from './random-model.js';
 
 const TOK = 'test/fixtures/models/bert-wordpiece-uncased';
@@ -53,5 +53,17 @@ describe('Qwen3 ONNX export', () => {
     } finally {
       await model.dispose();
     }
+  });
+});
+
+describe('the encoder for weights past 2 GiB (Qwen3-Embedding-0.6B: 2.38 GB in float32)', () => {
+  const qwen06b = 595_776_512 * 4;
+  it('is the bucketed one by default, the frozen graph below the limit, and an explicit frozen one is refused', () => {
+    expect(qwen06b).toBeGreaterThan(FROZEN_WEIGHT_LIMIT);
+    expect(encoderKind('cpu', 'fp32', undefined, qwen06b, '/m')).toBe('buckets');
+    expect(encoderKind('cpu', 'fp32', undefined, 90e6, '/m')).toBe('frozen'); // MiniLM
+    expect(encoderKind('cpu', 'fp16', undefined, 90e6, '/m')).toBe('buckets');
+    expect(encoderKind('webgpu', 'fp32', undefined, 90e6, '/m')).toBe('buckets');
+    expect(() => encoderKind('cpu', 'fp32', 'frozen', qwen06b, '/m')).toThrow(/cannot exceed 2 GiB, and these take 2\.38 GB; use the bucketed encoder/);
   });
 });
