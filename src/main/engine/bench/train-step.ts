@@ -26,6 +26,7 @@ import { createEncoder } from '../runtime/encoder.js';
 import { fmtMs, timeSteps } from './step-timer.js';
 import { frozenEncoderBytes } from '../model/export-onnx.js';
 import { createFrozenEncoder } from '../model/frozen-encoder.js';
+import { FROZEN_WEIGHT_LIMIT } from '../model/open-model.js';
 import type { SavableModel } from '../model/save.js';
 import type { Encoder } from '../runtime/index.js';
 
@@ -176,7 +177,9 @@ async function encodeThroughput(device: Device, spec: EncoderSpec, params: Map<s
   const inference = { ...spec, hiddenDropout: 0, attentionDropout: 0 };
   await encodeWith('weights as inputs (runtime createEncoder, used while training)',
     await createEncoder({ device, buildEncode: (s) => buildEncode(inference, s), params }), random, spec.typeVocabSize > 1);
-  if (device === 'cpu') {
+  const bytes = [...params.values()].reduce((n, p) => n + p.byteLength, 0);
+  if (device === 'cpu' && bytes > FROZEN_WEIGHT_LIMIT) console.log(`frozen weights: skipped, ${(bytes / 1e9).toFixed(2)} GB is past what one ONNX message holds (the app embeds such models with the encoder above)`);
+  else if (device === 'cpu') {
     // What the app embeds with on the CPU (model/open-model.ts): weights as initializers.
     const loaded = { params, config: { raw: { model_type: spec.arch } } } as unknown as SavableModel;
     await encodeWith('frozen weights (model/frozen-encoder, the app\'s CPU path)',
