@@ -1,4 +1,5 @@
-// The exported Qwen3 encoder fed as Qwen3-Embedding's tokenizer feeds it: left-padded
+// Qwen3 folders as Qwen3-Embedding uses them: its instruction prompts, weights past what the
+// frozen graph holds, and the exported encoder fed as Qwen3-Embedding's tokenizer feeds it: left-padded
 // (tokenizer_config padding_side 'left'), where the engine right-pads. Last-token pooling inside
 // the ONNX graph must find the last real token either way, and causal attention with rotary
 // positions must make the padding side invisible.
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostTensor } from '../graph/index.js';
 import { createSession } from '../runtime/index.js';
-import { embed } from './embed.js';
+import { embed, embedTexts } from './embed.js';
 import { exportOnnx } from './export-onnx.js';
 import { FROZEN_WEIGHT_LIMIT, encoderKind, openModel } from './open-model.js';
 import { writeRandomBert } from './random-model.js';
@@ -65,5 +66,25 @@ describe('the encoder for weights past 2 GiB (Qwen3-Embedding-0.6B: 2.38 GB in f
     expect(encoderKind('cpu', 'fp16', undefined, 90e6, '/m')).toBe('buckets');
     expect(encoderKind('webgpu', 'fp32', undefined, 90e6, '/m')).toBe('buckets');
     expect(() => encoderKind('cpu', 'fp32', 'frozen', qwen06b, '/m')).toThrow(/cannot exceed 2 GiB, and these take 2\.38 GB; use the bucketed encoder/);
+  });
+});
+
+describe("Qwen3-Embedding's instruction prompts", () => {
+  it('come from config_sentence_transformers.json: "Instruct: {task}\\nQuery:" before queries, nothing before documents', async () => {
+    const query = 'Instruct: Given a web search query, retrieve relevant passages that answer the query\nQuery:';
+    const dir = join(tmp, 'prompts');
+    await writeRandomBert(dir, { tokenizerDir: TOK, family: 'qwen3', seed: 12, layers: 1, maxPositions: 64, prompts: { query, document: '' } });
+    const model = await openModel(dir, { device: 'cpu' });
+    try {
+      const q = await embedTexts(model, ['what is rotary embedding?'], { role: 'query' });
+      const d = await embedTexts(model, ['what is rotary embedding?'], { role: 'document' });
+      expect([q.prompt, d.prompt]).toEqual([query, '']);
+      const [asQuery, plain] = [await embed(model, [`${query}what is rotary embedding?`]), await embed(model, ['what is rotary embedding?'])];
+      expect(q.embeddings).toEqual(asQuery);
+      expect(d.embeddings).toEqual(plain);
+      expect(q.embeddings).not.toEqual(d.embeddings);
+    } finally {
+      await model.dispose();
+    }
   });
 });
