@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch references for the MPNet and ModernBERT encoders (nn/mpnet.ts, nn/modernbert.ts).
+"""PyTorch references for the MPNet, ModernBERT and Qwen3 encoders (nn/mpnet.ts, nn/modernbert.ts, nn/qwen3.ts).
 
     python3 scripts/make-family-fixtures.py [--out test/fixtures]
 
@@ -7,10 +7,12 @@ Needs torch (Debian 12's python3-torch 1.13, CPU) and nothing else: the models b
 written here from the architecture descriptions (MPNet: BERT's post-LN layers, RoBERTa's
 position ids, one T5-bucketed relative-position bias shared by all layers; ModernBERT:
 pre-LN layers, rotary positions with a global and a local base, alternating global and
-sliding-window attention, GeGLU, optional biases, embedding and final norms), never from
-transformers' code. The file formats and helpers are make-tiny-bert-fixtures.py's.
+sliding-window attention, GeGLU, optional biases, embedding and final norms; Qwen3: pre-norm
+decoder layers with RMSNorm, causal attention, per-head q/k RMSNorm, rotary positions,
+grouped-query attention, SwiGLU, no biases, last-token pooling), never from transformers' code. The file formats and helpers are make-tiny-bert-fixtures.py's.
 
-Writes, per fixture folder (tiny-mpnet-step, tiny-modernbert-step, tiny-modernbert-bias-step):
+Writes, per fixture folder (tiny-mpnet-step, tiny-modernbert-step, tiny-modernbert-bias-step,
+tiny-qwen3-step):
   config.json               the tiny model's Hugging Face config
   params.safetensors        initial parameters (float32, checkpoint key names)
   batches.json              3 steps of 4 (query, positive, negative) rows, length 16
@@ -71,6 +73,17 @@ MODERNBERT = {
 MODERNBERT_BIAS = dict(MODERNBERT, num_hidden_layers=3, norm_bias=True, attention_bias=True, mlp_bias=True,
                        global_attn_every_n_layers=2, local_attention=8, global_rope_theta=500.0, local_rope_theta=50.0)
 
+# Qwen3-Embedding's layout at toy size: 4 query heads on 2 kv heads, head_dim 12 (not 32 / 4),
+# tied embeddings, sliding window configured but off (as the released configs have it).
+QWEN3 = {
+    "architectures": ["Qwen3Model"], "model_type": "qwen3", "vocab_size": 100, "hidden_size": 32,
+    "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+    "head_dim": 12, "hidden_act": "silu", "max_position_embeddings": 64, "rms_norm_eps": 1e-6,
+    "rope_theta": 1000.0, "rope_scaling": None, "attention_bias": False, "attention_dropout": 0.0,
+    "use_sliding_window": False, "sliding_window": None, "max_window_layers": 2, "tie_word_embeddings": True,
+    "use_cache": True, "pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 2, "initializer_range": 0.02,
+}
+
 # ------------------------------------------------------------------------------------------
 # Parameters
 
@@ -118,6 +131,19 @@ def modernbert_shapes(c):
         lin(p + "mlp.Wo", D, I, c["mlp_bias"])
     norm("final_norm")
     return s
+
+
+def qwen3_shapes(c):
+    D, I, H, KV, dh = c["hidden_size"], c["intermediate_size"], c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"]
+    s = [("embed_tokens.weight", [c["vocab_size"], D])]
+    for i in range(c["num_hidden_layers"]):
+        p = "layers.%d." % i
+        s += [(p + "self_attn.q_proj.weight", [H * dh, D]), (p + "self_attn.k_proj.weight", [KV * dh, D]),
+              (p + "self_attn.v_proj.weight", [KV * dh, D]), (p + "self_attn.o_proj.weight", [D, H * dh]),
+              (p + "self_attn.q_norm.weight", [dh]), (p + "self_attn.k_norm.weight", [dh]),
+              (p + "mlp.gate_proj.weight", [I, D]), (p + "mlp.up_proj.weight", [I, D]), (p + "mlp.down_proj.weight", [D, I]),
+              (p + "input_layernorm.weight", [D]), (p + "post_attention_layernorm.weight", [D])]
+    return s + [("norm.weight", [D])]
 
 
 def init_params(shapes, seed):
@@ -249,6 +275,56 @@ def modernbert_encoder(P, c, ids, mask, wrong=None):
 
 
 # ------------------------------------------------------------------------------------------
+# Qwen3
+
+
+def rms_norm(x, w, eps):
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
+
+
+def qwen3_encoder(P, c, ids, mask, wrong=None):
+    wrong = wrong or {}
+    B, L = ids.shape
+    H, KV, dh, eps = c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"], c["rms_norm_eps"]
+    dtype = P["embed_tokens.weight"].dtype
+
+    def lin(x, k):
+        return x @ P[k + ".weight"].t()
+
+    x = P["embed_tokens.weight"][ids]
+    r = torch.arange(L)
+    att = extended_mask(mask, dtype).expand(B, 1, L, L)
+    if not wrong.get("bidirectional"):
+        att = att.masked_fill(~(r[None, :] <= r[:, None]), torch.finfo(dtype).min)  # keys after the query
+    cos, sin = rotary(c["rope_theta"], dh, L, dtype)
+    for i in range(c["num_hidden_layers"]):
+        p = "layers.%d." % i
+        h = rms_norm(x, P[p + "input_layernorm.weight"], eps)
+        q = lin(h, p + "self_attn.q_proj").view(B, L, H, dh)
+        k = lin(h, p + "self_attn.k_proj").view(B, L, KV, dh)
+        v = lin(h, p + "self_attn.v_proj").view(B, L, KV, dh).transpose(1, 2)
+        if not wrong.get("norm_after_rope"):
+            q, k = rms_norm(q, P[p + "self_attn.q_norm.weight"], eps), rms_norm(k, P[p + "self_attn.k_norm.weight"], eps)
+        q, k = q.transpose(1, 2), k.transpose(1, 2)  # [B, heads, L, dh]
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        if wrong.get("norm_after_rope"):
+            q, k = rms_norm(q, P[p + "self_attn.q_norm.weight"], eps), rms_norm(k, P[p + "self_attn.k_norm.weight"], eps)
+        if wrong.get("kv_tiled"):  # kv heads cycled (0, 1, 0, 1) instead of each serving consecutive query heads
+            k, v = k.repeat(1, H // KV, 1, 1), v.repeat(1, H // KV, 1, 1)
+        else:
+            k, v = k.repeat_interleave(H // KV, 1), v.repeat_interleave(H // KV, 1)
+        s = q @ k.transpose(-1, -2) / math.sqrt(dh) + att
+        ctx = (torch.softmax(s, -1) @ v).transpose(1, 2).reshape(B, L, H * dh)
+        x = x + lin(ctx, p + "self_attn.o_proj")
+        h = rms_norm(x, P[p + "post_attention_layernorm.weight"], eps)
+        gate, up = lin(h, p + "mlp.gate_proj"), lin(h, p + "mlp.up_proj")
+        if wrong.get("silu_on_up"):
+            gate, up = up, gate
+        x = x + lin(F.silu(gate) * up, p + "mlp.down_proj")
+    return rms_norm(x, P["norm.weight"], eps)
+
+
+# ------------------------------------------------------------------------------------------
 # Loss, batches, training
 
 
@@ -257,6 +333,8 @@ def embed(enc, P, c, rows, pooling):
     h = enc(P, c, ids, mask)
     if pooling == "cls":
         pooled = h[:, 0]
+    elif pooling == "lasttoken":  # right-padded rows: the last real token sits at sum(mask) - 1
+        pooled = h[torch.arange(h.shape[0]), mask.sum(1) - 1]
     else:
         m = mask.to(h.dtype).unsqueeze(-1)
         pooled = (h * m).sum(1) / torch.clamp(m.sum(1), min=1e-9)
@@ -355,8 +433,7 @@ right-padded), `grads-step1.safetensors` (step-1 gradients before clipping),
 norm, whether it clipped and the step scalars; step-1 sentence embeddings; parameter order and
 no-decay names; Adam-noise elements; tolerances; how much of each tolerance float32 torch uses,
 and, as a self test, how far past its tolerances each of a list of plausible mistakes lands:
-mirrored or missing relative buckets, positions from 0, a narrower window, every layer global,
-one rotary base, swapped GeGLU halves, decay on norms or on the bias table).
+{mistakes}).
 
 Recipe: MultipleNegativesRankingLoss with hard negatives ({pooling} pooling, L2-normalised,
 cosine / 0.05, candidates = 4 positives then 4 negatives); clip_grad_norm_ at
@@ -377,6 +454,9 @@ WHAT = {
                             "1 and 2 (rotary base 10000), GeGLU MLP, embedding norm, no attention norm on layer 0, final norm.",
     "tiny-modernbert-bias-step": "ModernBERT with every switch the other way: norm, attention and MLP biases, global every "
                                  "2nd layer (0, 2), sliding window 8, rotary bases 500 / 50.",
+    "tiny-qwen3-step": "Qwen3: 2 pre-norm decoder layers, RMSNorm (eps 1e-6), causal attention over the padding mask, "
+                       "per-head q/k RMSNorm before rotary positions (base 1000), 4 query heads on 2 kv heads of width 12 "
+                       "(not hidden / heads = 8), SwiGLU MLP, no biases, final norm; last-token pooling (right padding).",
 }
 
 
@@ -393,6 +473,13 @@ WRONG = {
         "every layer global": ({"all_global": True}, None),
         "global rotary base on the local layers too": ({"one_base": True}, None),
         "GeGLU halves swapped (GELU on the second)": ({"gate_swapped": True}, None),
+        "norm weights decayed": ({}, lambda n: n.endswith(".bias")),
+    },
+    "qwen3": {
+        "bidirectional attention (no causal mask)": ({"bidirectional": True}, None),
+        "q/k norms after the rotation": ({"norm_after_rope": True}, None),
+        "kv heads tiled (0, 1, 0, 1) instead of repeated per group": ({"kv_tiled": True}, None),
+        "SiLU on up_proj instead of gate_proj": ({"silu_on_up": True}, None),
         "norm weights decayed": ({}, lambda n: n.endswith(".bias")),
     },
 }
@@ -447,8 +534,9 @@ def make_fixture(out, name, c, enc, shapes, sp, pooling, seed, extra=None):
         expected.update(extra(P0))
     json_dump(os.path.join(d, "expected.json"), expected)
     with open(os.path.join(d, "README.md"), "w") as f:
-        f.write(README.format(name=name, family="MPNet" if c["model_type"] == "mpnet" else "ModernBERT", torch=torch.__version__,
-                              extra_test=" and `src/main/engine/model/families.test.ts`", what=WHAT[name], pooling=pooling))
+        f.write(README.format(name=name, family={"mpnet": "MPNet", "modernbert": "ModernBERT", "qwen3": "Qwen3"}[c["model_type"]], torch=torch.__version__,
+                              extra_test=" and `src/main/engine/model/families.test.ts`", what=WHAT[name], pooling=pooling,
+                              mistakes="; ".join(WRONG[c["model_type"]])))
     print(name, "max_norm", max_norm, [(round(s["loss"], 6), round(s["grad_norm"], 4), s["clipped"]) for s in ref["log"]], "calibration", calib)
 
 
@@ -470,11 +558,19 @@ def mpnet_extra(P0):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=os.path.join(HERE, "..", "test", "fixtures"))
-    out = os.path.normpath(ap.parse_args().out)
-    make_fixture(out, "tiny-mpnet-step", MPNET, mpnet_encoder, mpnet_shapes, {"pad": 1, "cls": 0, "sep": 2}, "mean", 20261206, mpnet_extra)
+    ap.add_argument("--only", help="write only this fixture folder (e.g. tiny-qwen3-step)")
+    args = ap.parse_args()
+    out = os.path.normpath(args.out)
     mb_sp = {"pad": 0, "cls": 1, "sep": 2}
-    make_fixture(out, "tiny-modernbert-step", MODERNBERT, modernbert_encoder, modernbert_shapes, mb_sp, "mean", 20261207)
-    make_fixture(out, "tiny-modernbert-bias-step", MODERNBERT_BIAS, modernbert_encoder, modernbert_shapes, mb_sp, "mean", 20261208)
+    fixtures = [
+        ("tiny-mpnet-step", MPNET, mpnet_encoder, mpnet_shapes, {"pad": 1, "cls": 0, "sep": 2}, "mean", 20261206, mpnet_extra),
+        ("tiny-modernbert-step", MODERNBERT, modernbert_encoder, modernbert_shapes, mb_sp, "mean", 20261207, None),
+        ("tiny-modernbert-bias-step", MODERNBERT_BIAS, modernbert_encoder, modernbert_shapes, mb_sp, "mean", 20261208, None),
+        ("tiny-qwen3-step", QWEN3, qwen3_encoder, qwen3_shapes, mb_sp, "lasttoken", 20261209, None),
+    ]
+    for name, *rest in fixtures:
+        if args.only in (None, name):
+            make_fixture(out, name, *rest)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import type { ModelConfig } from './config.js';
 
-// BERT, RoBERTa and MPNet number layers encoder.layer.N; ModernBERT layers.N.
+// BERT, RoBERTa and MPNet number layers encoder.layer.N; ModernBERT and Qwen3 layers.N.
 const LAYER = /^(?:encoder\.layer|layers)\.(\d+)\./;
 
 export function checkConfigAgainstWeights(config: ModelConfig, shapes: ReadonlyMap<string, readonly number[]>, prefix: string, weightsDir: string, files: string): void {
@@ -19,7 +19,7 @@ export function checkConfigAgainstWeights(config: ModelConfig, shapes: ReadonlyM
       { file: configFile, key: field, value, weights: fixValue },
     );
   };
-  const word = shape('embeddings.word_embeddings.weight') ?? shape('embeddings.tok_embeddings.weight');
+  const word = shape('embeddings.word_embeddings.weight') ?? shape('embeddings.tok_embeddings.weight') ?? shape('embed_tokens.weight');
   if (word?.length === 2) {
     if (word[0] !== config.vocabSize) fail('vocab_size', config.vocabSize, `${word[0]} token embeddings`, word[0]);
     if (word[1] !== config.hiddenSize) fail('hidden_size', config.hiddenSize, `embeddings of width ${word[1]}`, word[1]);
@@ -34,6 +34,6 @@ export function checkConfigAgainstWeights(config: ModelConfig, shapes: ReadonlyM
     if (m) layers = Math.max(layers, Number(m[1]) + 1);
   }
   if (layers > 0 && layers !== config.numLayers) fail('num_hidden_layers', config.numLayers, `${layers} layers (0–${layers - 1})`, layers);
-  const ffn = shape('encoder.layer.0.intermediate.dense.weight');
+  const ffn = shape('encoder.layer.0.intermediate.dense.weight') ?? shape('layers.0.mlp.up_proj.weight');
   if (ffn?.length === 2 && ffn[0] !== config.intermediateSize) fail('intermediate_size', config.intermediateSize, `feed-forward layers of width ${ffn[0]}`, ffn[0]);
 }

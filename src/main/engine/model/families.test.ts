@@ -56,6 +56,8 @@ const widened = (f: Float32Array) => new Float32Array(Uint32Array.from(new Uint3
 describe.each([
   { family: 'mpnet' as const, fixture: 'tiny-mpnet-step', prefix: 'mpnet.', heads: ['lm_head.dense.weight', 'lm_head.bias'], arch: 'MPNetModel' },
   { family: 'modernbert' as const, fixture: 'tiny-modernbert-bias-step', prefix: 'model.', heads: ['head.dense.weight', 'head.norm.weight', 'decoder.weight', 'decoder.bias'], arch: 'ModernBertModel' },
+  // Qwen3ForCausalLM: the LM head tied to embed_tokens, saved as its own copy.
+  { family: 'qwen3' as const, fixture: 'tiny-qwen3-step', prefix: 'model.', heads: ['lm_head.weight'], arch: 'Qwen3Model' },
 ])('$family model folders', ({ family, fixture, prefix, heads, arch }) => {
   it('load a task checkpoint (prefix, bf16, head and tied decoder) and save the bare encoder under its own keys', async () => {
     const config = JSON.parse(await readFile(`test/fixtures/${fixture}/config.json`, 'utf8'));
@@ -66,7 +68,7 @@ describe.each([
     const tensors: [string, TensorToWrite][] = [...src.tensors].map(([k, t]) => [prefix + k, { dtype: 'BF16', shape: t.shape, data: bf16(toFloat32(t, k)) }]);
     // The MLM head, and the decoder tied to the word embeddings (saved as its own copy): dropped.
     for (const h of heads) {
-      const shape = h === 'decoder.weight' ? [config.vocab_size, config.hidden_size] : [config.hidden_size];
+      const shape = h === 'decoder.weight' || h === 'lm_head.weight' ? [config.vocab_size, config.hidden_size] : [config.hidden_size];
       tensors.push([h, { dtype: 'F32', shape, data: new Float32Array(shape.reduce((a, b) => a * b)) }]);
     }
     await writeFile(join(dir, 'model.safetensors'), writeSafetensors(tensors, { format: 'pt' }));
@@ -132,7 +134,7 @@ describe.each([
 });
 
 describe('training runs on both families', () => {
-  it.each(['mpnet', 'modernbert'] as const)('%s: trainRun takes steps, lowers the loss and saves a model that loads with changed weights', async (family) => {
+  it.each(['mpnet', 'modernbert', 'qwen3'] as const)('%s: trainRun takes steps, lowers the loss and saves a model that loads with changed weights', async (family) => {
     const src = join(tmp, `${family}-train-src`);
     await writeRandomBert(src, { tokenizerDir: TOK, family, seed: 9, layers: family === 'modernbert' ? 4 : 2, maxPositions: 64 });
     const words = 'apple river stone cloud music garden window paper'.split(' ');

@@ -58,14 +58,17 @@ export interface EmbeddingModel {
 /** The encoder spec of a loaded folder: config.json sizes, the sentence-transformers pooling. */
 export function specOfModel(loaded: Pick<LoadedModel, 'config' | 'sentence' | 'dir'>): EncoderSpec {
   const { pooling, normalize } = loaded.sentence;
-  if (pooling === 'lasttoken') {
+  // Last-token pooling is implemented for the decoder family (Qwen3) whose checkpoints use it.
+  if (pooling === 'lasttoken' && loaded.config.family !== 'qwen3') {
     throw new EngineError(
       'UNSUPPORTED',
-      `${loaded.dir}: 1_Pooling/config.json asks for last-token pooling, which the BERT-family encoder graph does not implement; use a model with mean or cls pooling`,
+      `${loaded.dir}: 1_Pooling/config.json asks for last-token pooling, which Embedsmith implements only for Qwen3 (decoder) models, not for ${loaded.config.family}; use a model with mean or cls pooling`,
       { dir: loaded.dir, pooling },
     );
   }
-  return specFromHfConfig(loaded.config.raw, { pooling, normalize });
+  // A Qwen3 folder without sentence-transformers modules: its own last-token pooling, not the mean default.
+  const own = loaded.config.family === 'qwen3' && !loaded.sentence.fromModules;
+  return specFromHfConfig(loaded.config.raw, own ? { pooling: 'lasttoken', normalize } : { pooling, normalize });
 }
 
 export async function openModel(dir: string, opts: OpenModelOptions = {}): Promise<EmbeddingModel> {
@@ -82,8 +85,8 @@ export async function modelFromLoaded(loaded: LoadedModel, spec: EncoderSpec, op
   const tokenizer = await loadModelTokenizer(loaded, opts.maxLength);
   const choice = await selectDevice(opts.device ?? 'auto');
   const precision = await resolvePrecision(opts.precision ?? 'fp32', choice.device);
-  // The frozen graph is the fp32 export; fp16 is built by nn per bucket.
-  const frozen = precision.precision === 'fp32' && (opts.encoder ?? (choice.device === 'cpu' ? 'frozen' : 'buckets')) === 'frozen';
+  const weightBytes = [...loaded.params.values()].reduce((n, p) => n + p.byteLength, 0);
+  const frozen = encoderKind(choice.device, precision.precision, opts.encoder, weightBytes, loaded.dir) === 'frozen';
   // Inference never drops out: the graph ignores dropout, but keep the spec honest.
   const inference = { ...spec, hiddenDropout: 0, attentionDropout: 0 };
   const encoder = frozen
@@ -103,6 +106,30 @@ export async function modelFromLoaded(loaded: LoadedModel, spec: EncoderSpec, op
     dynamicShapes: frozen,
     dispose: () => encoder.dispose(),
   };
+}
+
+/**
+ * Weight bytes the frozen graph can hold: its weights sit inside one ONNX protobuf message,
+ * which cannot exceed 2 GiB (onnxruntime refuses it). Qwen3-Embedding-0.6B takes 2.38 GB in
+ * float32, so past this the bucketed encoder, which feeds the weights as inputs, serves instead.
+ */
+export const FROZEN_WEIGHT_LIMIT = 2e9;
+
+/**
+ * Which encoder serves: the frozen graph on the CPU in fp32 when the weights fit in it (the
+ * fp16 graph is built by nn per bucket), else the bucketed one; an explicit 'frozen' that cannot
+ * hold the weights is refused rather than failing inside onnxruntime.
+ */
+export function encoderKind(device: Device, precision: Precision, requested: 'frozen' | 'buckets' | undefined, weightBytes: number, dir: string): 'frozen' | 'buckets' {
+  const fits = weightBytes <= FROZEN_WEIGHT_LIMIT;
+  if (requested === 'frozen' && !fits) {
+    throw new EngineError(
+      'BAD_INPUT',
+      `${dir}: the frozen encoder holds the weights inside one ONNX message, which cannot exceed 2 GiB, and these take ${(weightBytes / 1e9).toFixed(2)} GB; use the bucketed encoder (the default for a model this large)`,
+      { dir, weightBytes },
+    );
+  }
+  return precision === 'fp32' && (requested ?? (device === 'cpu' && fits ? 'frozen' : 'buckets')) === 'frozen' ? 'frozen' : 'buckets';
 }
 
 /** The embedding width a caller gets: `dims` (checked), else the folder's truncate_dim, else the full width. */

@@ -1,4 +1,4 @@
-// Seeded random model folders (BERT, RoBERTa, MPNet, ModernBERT), written by our own saveModelFolder: the tiny models the
+// Seeded random model folders (BERT, RoBERTa, MPNet, ModernBERT, Qwen3), written by our own saveModelFolder: the tiny models the
 // tests embed and export, and the MiniLM-shape model the embed bench times. Weights follow
 // BERT's init (N(0, 0.02²); LayerNorm weight 1, bias 0, with a little noise so no symmetry
 // hides a bug); the same seed writes the same bytes (STYLE habit 7).
@@ -23,12 +23,13 @@ export interface RandomBertOptions {
   /**
    * 'bert' (token types, positions from 0), 'roberta' (no types, positions after the pad id),
    * 'mpnet' (RoBERTa's positions + relative bias) or 'modernbert' (rotary; global layers 0, 3 …,
-   * sliding window 4 elsewhere, bias-free).
+   * sliding window 4 elsewhere, bias-free) or 'qwen3' (causal, rotary, 2 kv heads, head_dim
+   * 12, last-token pooling unless `pooling` says otherwise).
    */
-  family?: 'bert' | 'roberta' | 'mpnet' | 'modernbert';
+  family?: 'bert' | 'roberta' | 'mpnet' | 'modernbert' | 'qwen3';
   /** Extra config.json fields (e.g. ModernBERT's switches). */
   config?: Record<string, unknown>;
-  pooling?: 'mean' | 'cls';
+  pooling?: 'mean' | 'cls' | 'lasttoken';
   normalize?: boolean;
   maxSeqLength?: number;
   prompts?: Record<string, string>;
@@ -61,7 +62,7 @@ export async function writeRandomBert(dir: string, o: RandomBertOptions): Promis
     throw new EngineError('NOT_FOUND', `${o.tokenizerDir} has no tokenizer files (${TOKENIZER_FILES.slice(0, 4).join(', ')} …); give a tokenizer folder`, { dir: o.tokenizerDir });
   }
   const sentence: SentenceConfig = {
-    pooling: o.pooling ?? 'mean',
+    pooling: o.pooling ?? (family === 'qwen3' ? 'lasttoken' : 'mean'),
     normalize: o.normalize ?? true,
     maxSeqLength: o.maxSeqLength ?? o.maxPositions ?? 128,
     doLowerCase: false,
@@ -88,6 +89,26 @@ function randomConfig(family: NonNullable<RandomBertOptions['family']>, o: Rando
     num_attention_heads: o.heads ?? 4,
     intermediate_size: o.intermediate ?? 64,
   };
+  if (family === 'qwen3') {
+    return {
+      architectures: ['Qwen3Model'],
+      model_type: 'qwen3',
+      ...sizes,
+      num_key_value_heads: 2,
+      head_dim: 12,
+      hidden_act: 'silu',
+      max_position_embeddings: o.maxPositions ?? 128,
+      rms_norm_eps: 1e-6,
+      rope_theta: 1000000,
+      rope_scaling: null,
+      attention_bias: false,
+      attention_dropout: 0,
+      use_sliding_window: false,
+      sliding_window: null,
+      tie_word_embeddings: true,
+      pad_token_id: 0, // the WordPiece fixture's [PAD]
+    };
+  }
   if (family === 'modernbert') {
     return {
       architectures: ['ModernBertModel'],

@@ -129,7 +129,7 @@ describe('a whole tiny encoder passes finite differences in float64', () => {
     attentionDropout: 0,
     ...over,
   });
-  const cases: [string, EncoderSpec, number[]][] = [
+  const cases: [string, EncoderSpec, number[], number[]?][] = [
     // RoBERTa: pad id 1 on the padded tail; positions computed in the graph.
     ['roberta, mean pooling, normalised', tiny('roberta'), [0, 3, 4, 2, 0, 5, 2, 1]],
     ['bert, cls pooling, token types, unnormalised', tiny('bert', { pooling: 'cls', normalize: false }), [2, 3, 3, 4, 2, 6, 5, 0]],
@@ -146,14 +146,22 @@ describe('a whole tiny encoder passes finite differences in float64', () => {
       }),
       [1, 3, 4, 2, 1, 5, 2, 0],
     ]),
+    // Qwen3: causal attention, RMSNorm, q/k norms, rotary, 4 query heads on 2 kv heads of width
+    // 4 (≠ hidden / heads = 1), SwiGLU, last-token pooling; right padding, then left padding.
+    ...[[1, 1, 1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 0, 0, 1, 1]].map((mask): [string, EncoderSpec, number[], number[]] => [
+      `qwen3, causal GQA, last-token pooling, ${mask[4] ? 'right' : 'left'} padding`,
+      tiny('qwen3', { layers: 2, heads: 4, maxPositions: 8, pooling: 'lasttoken', padTokenId: 0, qwen3: { kvHeads: 2, headDim: 4, ropeTheta: 100 } }),
+      mask[4] ? [1, 3, 4, 2, 1, 5, 2, 0] : [1, 3, 4, 2, 0, 0, 2, 5],
+      mask,
+    ]),
   ];
-  for (const [name, spec, ids] of cases) {
+  for (const [name, spec, ids, mask] of cases) {
     it(name, async () => {
       const params = paramSpecs(spec);
       const inputs: GradInput[] = [
         ...params.map((p): GradInput => ({ name: p.key, shape: p.shape, range: /norm\.weight/i.test(p.key) ? [0.8, 1.2] : [-0.5, 0.5] })),
         { name: 'input_ids', shape: [2, 4], dtype: 'int32', values: ids },
-        { name: 'attention_mask', shape: [2, 4], dtype: 'int32', values: [1, 1, 1, 1, 1, 1, 1, 0] },
+        { name: 'attention_mask', shape: [2, 4], dtype: 'int32', values: mask ?? [1, 1, 1, 1, 1, 1, 1, 0] },
         ...(spec.typeVocabSize > 1 ? [{ name: 'token_type_ids', shape: [2, 4], dtype: 'int32', values: [0, 0, 1, 1, 0, 1, 1, 0] } as GradInput] : []),
       ];
       const r = await checkGradients(inputs, (...ts: Tensor[]) => {

@@ -26,8 +26,9 @@ import {
 import { additiveMask, dropout, embedding, paddingPositions } from './layers.js';
 import { MODERNBERT } from './modernbert.js';
 import { MPNET } from './mpnet.js';
+import { QWEN3 } from './qwen3.js';
 import type { FusedParams } from './flat-params.js';
-import { clsPool, l2Normalize, meanPool } from './pooling.js';
+import { clsPool, l2Normalize, lastTokenPool, meanPool } from './pooling.js';
 
 export {
   type ConfigReader,
@@ -74,10 +75,10 @@ const BERT: EncoderFamily = {
 };
 
 /** The families, by the arch a spec names. */
-const FAMILIES: Record<EncoderArch, EncoderFamily> = { bert: BERT, roberta: BERT, mpnet: MPNET, modernbert: MODERNBERT };
+const FAMILIES: Record<EncoderArch, EncoderFamily> = { bert: BERT, roberta: BERT, mpnet: MPNET, modernbert: MODERNBERT, qwen3: QWEN3 };
 
 /** config.json model_type → the family that builds it. */
-const MODEL_TYPES: Record<string, EncoderArch> = { bert: 'bert', roberta: 'roberta', 'xlm-roberta': 'roberta', mpnet: 'mpnet', modernbert: 'modernbert' };
+const MODEL_TYPES: Record<string, EncoderArch> = { bert: 'bert', roberta: 'roberta', 'xlm-roberta': 'roberta', mpnet: 'mpnet', modernbert: 'modernbert', qwen3: 'qwen3' };
 export const SUPPORTED_MODEL_TYPES = Object.keys(MODEL_TYPES);
 
 /** An EncoderSpec from a Hugging Face config.json object (missing fields take HF's defaults). */
@@ -199,6 +200,6 @@ export function dropoutSites(spec: EncoderSpec, rows: number, length: number): D
 
 /** The sentence embedding [B, D]: pooled as the spec says, then normalised if it says so. */
 export function sentenceEmbedding(spec: EncoderSpec, hidden: Tensor, attentionMask: Tensor): Tensor {
-  const pooled = spec.pooling === 'cls' ? clsPool(hidden) : meanPool(hidden, attentionMask);
+  const pooled = spec.pooling === 'cls' ? clsPool(hidden) : spec.pooling === 'lasttoken' ? lastTokenPool(hidden, attentionMask) : meanPool(hidden, attentionMask);
   return spec.normalize ? l2Normalize(pooled) : pooled;
 }

@@ -58,7 +58,7 @@ const webgpu = await probeDevice('webgpu');
 const profiles = mkdtempSync(join(tmpdir(), 'embedsmith-families-'));
 afterAll(() => rmSync(profiles, { recursive: true, force: true }));
 
-for (const name of ['tiny-mpnet-step', 'tiny-modernbert-step', 'tiny-modernbert-bias-step']) {
+for (const name of ['tiny-mpnet-step', 'tiny-modernbert-step', 'tiny-modernbert-bias-step', 'tiny-qwen3-step']) {
   describe(`${name} parity (float32 engine vs float64 torch)`, () => {
     const dir = `test/fixtures/${name}`;
     const expected = json(`${dir}/expected.json`);

@@ -9,8 +9,9 @@ import type { ParamSpec } from '../runtime/contract.js';
 import { decays } from './adamw.js';
 import { type EncoderLayerWeights, encoderLayer } from './layers.js';
 import type { ModernBertOptions } from './modernbert.js';
+import type { Qwen3Options } from './qwen3.js';
 
-export type EncoderArch = 'bert' | 'roberta' | 'mpnet' | 'modernbert';
+export type EncoderArch = 'bert' | 'roberta' | 'mpnet' | 'modernbert' | 'qwen3';
 
 export interface EncoderSpec {
   /**
@@ -36,8 +37,8 @@ export interface EncoderSpec {
   layerNormEps: number;
   /** The padding id; RoBERTa's and MPNet's position ids start after it (padding_idx). */
   padTokenId: number;
-  /** Sentence pooling: mean over attention-mask tokens, or the first token. */
-  pooling: 'mean' | 'cls';
+  /** Sentence pooling: mean over attention-mask tokens, the first token, or the last real token (Qwen3). */
+  pooling: 'mean' | 'cls' | 'lasttoken';
   /** L2-normalise the sentence embedding (sentence-transformers' Normalize module). */
   normalize: boolean;
   /** Dropout after the embeddings LayerNorm, the attention output and the FFN output (hidden_dropout_prob; ModernBERT: embedding_dropout = mlp_dropout). */
@@ -48,11 +49,13 @@ export interface EncoderSpec {
   relativeBuckets?: number;
   /** ModernBERT's switches (modernbert.ts). */
   modernBert?: ModernBertOptions;
+  /** Qwen3's grouped-query attention, head width and rotary base (qwen3.ts). */
+  qwen3?: Qwen3Options;
 }
 
 /** Settings config.json does not hold: they come from sentence-transformers' module files. */
 export interface PoolingOptions {
-  pooling?: 'mean' | 'cls';
+  pooling?: 'mean' | 'cls' | 'lasttoken';
   normalize?: boolean;
 }
 

@@ -17,7 +17,7 @@ export {
   maskFill,
   multiHeadAttention,
 } from './layers.js';
-export { clsPool, l2Normalize, meanPool } from './pooling.js';
+export { clsPool, l2Normalize, lastTokenPool, meanPool } from './pooling.js';
 export { type InfoNce, infoNce } from './loss.js';
 export { type AdamWOptions, type AdamWResult, type AdamWScalars, type AdamWState, adamwUpdate, decays } from './adamw.js';
 export {
@@ -38,6 +38,7 @@ export {
 } from './encoder.js';
 export { type ModernBertOptions } from './modernbert.js';
 export { relativeBucket } from './mpnet.js';
+export { type Qwen3Options } from './qwen3.js';
 export {
   type EncodeShape,
   type StepShape,

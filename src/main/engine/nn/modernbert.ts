@@ -180,7 +180,7 @@ export const MODERNBERT: EncoderFamily = {
 };
 
 /** cos and sin of each position's rotation angles, [L, dh/2]. */
-interface Rotary {
+export interface Rotary {
   cos: Tensor;
   sin: Tensor;
 }
@@ -192,7 +192,7 @@ interface Rotary {
  * which is what the checkpoints were trained with; exact angles would differ by up to a few
  * float32 ulps of the angle at long positions.
  */
-function rotaryTables(like: Tensor, theta: number, dh: number, maxPositions: number, l: number): Rotary {
+export function rotaryTables(like: Tensor, theta: number, dh: number, maxPositions: number, l: number): Rotary {
   const f = Math.fround;
   const half = dh / 2;
   const n = Math.max(maxPositions, l);
@@ -212,7 +212,7 @@ function rotaryTables(like: Tensor, theta: number, dh: number, maxPositions: num
 }
 
 /** x·cos + rotate_half(x)·sin with rotate_half(x) = [-x2, x1]: [.., L, dh] -> [.., L, dh]. */
-function rotate(x: Tensor, r: Rotary): Tensor {
+export function rotate(x: Tensor, r: Rotary): Tensor {
   const dh = x.shape[x.rank - 1];
   const ax = x.rank - 1;
   const x1 = o.slice(x, [0], [dh / 2], [ax]);
