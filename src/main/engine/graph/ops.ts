@@ -5,7 +5,7 @@
 
 import { EngineError } from '../../../shared/errors.js';
 import { type DType, ONNX_DTYPE } from './dtype.js';
-import { type Graph, type Tensor, attr } from './graph.js';
+import { type Graph, type Tensor, attr, intsAttr } from './graph.js';
 import { type Shape, normAxes, resolveReshape, sameShape } from './shape.js';
 
 export type Operand = Tensor | number;
@@ -136,6 +136,9 @@ export const reduceMax = reduction('ReduceMax');
 
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   const p = perm ?? x.shape.map((_, i) => x.rank - 1 - i);
+  // Undoing a Transpose (a MatMul gradient through k's transpose in attention): its input, no node.
+  const inner = x.producer?.op === 'Transpose' ? intsAttr(x.producer, 'perm') : null;
+  if (inner && p.every((axis, i) => inner[axis] === i)) return x.producer!.inputs[0];
   return one(x.graph, 'Transpose', [x], { perm: attr.ints(p) });
 }
 
