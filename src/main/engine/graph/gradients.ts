@@ -143,7 +143,7 @@ export const GRADIENTS: Readonly<Record<string, GradRule>> = {
     const beta = floatAttr(node, 'beta', 1);
     const da = ta ? o.gemm(b, dy, null, { transA: tb, transB: true, alpha }) : o.gemm(dy, b, null, { transB: !tb, alpha });
     const db = tb ? o.gemm(dy, a, null, { transA: true, transB: ta, alpha }) : o.gemm(a, dy, null, { transA: !ta, alpha });
-    const dc = c ? o.sumToShape(beta === 1 ? dy : o.mul(dy, beta), c.shape) : null;
+    const dc = c ? (beta === 1 ? o.sumToShape(dy, c.shape) : o.mul(o.sumToShape(dy, c.shape), beta)) : null;
     return [da, db, dc];
   },
   ReduceSum: ({ node, x: [a], dy }) => [

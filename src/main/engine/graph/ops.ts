@@ -103,7 +103,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 }
 
 /**
- * ONNX Gemm: alpha·op(A)·op(B) (+ C), 2-D, op = transpose where asked: torch.nn.Linear on [N, in]
+ * ONNX Gemm: alpha·op(A)·op(B) (+ beta·C), 2-D, op = transpose where asked: torch.nn.Linear on [N, in]
  * rows is gemm(x, W, b, { transB: true }) in one node, where MatMul needs a Transpose of W and
  * an Add (and their gradients three more nodes).
  */
@@ -111,14 +111,15 @@ export function gemm(
   a: Tensor,
   b: Tensor,
   c: Tensor | null,
-  t: { transA?: boolean; transB?: boolean; alpha?: number } = {},
+  t: { transA?: boolean; transB?: boolean; alpha?: number; beta?: number } = {},
 ): Tensor {
-  // alpha scales the product inside the kernel (a float32 attribute): a scale that would
-  // otherwise be a Mul node of its own.
+  // alpha scales the product and beta C inside the kernel (float32 attributes): scales that
+  // would otherwise be Mul nodes of their own.
   const attrs = {
     ...(t.transA ? { transA: attr.int(1) } : {}),
     ...(t.transB ? { transB: attr.int(1) } : {}),
     ...(t.alpha !== undefined && t.alpha !== 1 ? { alpha: attr.float(t.alpha) } : {}),
+    ...(c && t.beta !== undefined && t.beta !== 1 ? { beta: attr.float(t.beta) } : {}),
   };
   return one(a.graph, 'Gemm', c ? [a, b, c] : [a, b], attrs);
 }
