@@ -25,6 +25,20 @@ describe('backward', () => {
     expect(toNumbers(out.dw)).toEqual(xs);
   });
 
+  it('adds no node for a Transpose that undoes another, and differentiates through the pair', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float64', [2, 3, 4]);
+    const t = o.transpose(x, [1, 2, 0]); // [3, 4, 2]
+    expect(o.transpose(t, [2, 0, 1])).toBe(x);
+    expect(o.transpose(t, [0, 2, 1]).shape).toEqual([3, 2, 4]); // not an inverse: a node
+    // q^T k with k transposed first: the MatMul rule's transpose of k^T is k itself.
+    const result = await checkGradients([{ name: 'q', shape: [2, 3, 4] }, { name: 'k', shape: [2, 5, 4] }], (q, k) => {
+      const s = o.matmul(q, o.transposeLast2(k));
+      return o.reduceSum(o.mul(s, s));
+    });
+    expect(result.maxError).toBeLessThan(1e-6);
+  });
+
   it('reduces broadcast gradients back to the operand shape', async () => {
     const random = rng(3);
     const r = uniform(random, 24);

@@ -72,13 +72,13 @@ const CASES: Record<string, Case> = {
     build: (x, scale, bias) => o.layerNormalization(x, scale, bias, 1e-5).y,
   },
   MatMul: { inputs: [f('a', [2, 3, 4]), f('b', [4, 5])], build: (a, b) => o.matmul(a, b) },
-  // Every transpose combination, with a row-vector and a full C.
+  // Every transpose combination, with a row-vector and a full C, alpha and beta.
   Gemm: {
     inputs: [f('a', [3, 4]), f('b', [4, 5]), f('c', [5]), f('at', [4, 3]), f('bt', [5, 4]), f('cf', [3, 5])],
     build: (a, b, c, at, bt, cf) =>
       o.add(
         o.add(o.gemm(a, b, c), o.gemm(at, bt, cf, { transA: true, transB: true })),
-        o.add(o.gemm(at, b, null, { transA: true }), o.gemm(a, bt, c, { transB: true })),
+        o.add(o.gemm(at, b, null, { transA: true, alpha: 0.75 }), o.gemm(a, bt, c, { transB: true, alpha: 1.25, beta: 0.5 })),
       ),
   },
   // Pieces used differently, one not at all (its gradient is zeros).

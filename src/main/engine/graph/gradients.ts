@@ -12,7 +12,7 @@
 
 import { EngineError } from '../../../shared/errors.js';
 import { hostTensor, isFloat, numel } from './dtype.js';
-import { type Node, type Tensor, intAttr, intsAttr, stringAttr } from './graph.js';
+import { type Node, type Tensor, floatAttr, intAttr, intsAttr, stringAttr } from './graph.js';
 import { constInts } from './infer.js';
 import * as o from './ops.js';
 import { invertPerm, normAxes, normAxis, sliceRange } from './shape.js';
@@ -124,7 +124,7 @@ export const GRADIENTS: Readonly<Record<string, GradRule>> = {
 
   // Fused rather than composed (DESIGN §3): the composite costs ~5 forward and ~11 backward
   // full-size ops per layer norm and keeps its intermediates for backward; one kernel and the
-  // rule below (7 full-size ops, reusing Mean/InvStdDev) cut the MiniLM step's (32 pairs × 64
+  // rule below (8 full-size ops, reusing Mean/InvStdDev) cut the MiniLM step's (32 pairs × 64
   // tokens, 2-core CPU EP) non-matmul kernel time by ~50-100 ms and peak RSS from 2.65 to
   // 2.51 GiB.
   LayerNormalization: ({ node, x: [a, scale], dy }) => layerNormGradient(node, a, scale, dy),
@@ -133,15 +133,18 @@ export const GRADIENTS: Readonly<Record<string, GradRule>> = {
     o.sumToShape(o.matmul(dy, o.transposeLast2(b)), a.shape), // [..,M,N] x [..,N,K] -> [..,M,K]
     o.sumToShape(o.matmul(o.transposeLast2(a), dy), b.shape), // [..,K,M] x [..,M,N] -> [..,K,N]
   ],
-  // Y = op(A)·op(B) + C: each operand's gradient is one Gemm again, its transposes chosen so
-  // no Transpose node is needed (dA = dY·op(B)ᵀ, dB = op(A)ᵀ·dY, transposed back where the
-  // operand itself was transposed).
+  // Y = alpha·op(A)·op(B) + beta·C: each operand's gradient is one Gemm again, its transposes
+  // chosen so no Transpose node is needed (dA = alpha·dY·op(B)ᵀ, dB = alpha·op(A)ᵀ·dY,
+  // transposed back where the operand itself was transposed).
   Gemm: ({ node, x: [a, b, c], dy }) => {
     const ta = intAttr(node, 'transA', 0) === 1;
     const tb = intAttr(node, 'transB', 0) === 1;
-    const da = ta ? o.gemm(b, dy, null, { transA: tb, transB: true }) : o.gemm(dy, b, null, { transB: !tb });
-    const db = tb ? o.gemm(dy, a, null, { transA: true, transB: ta }) : o.gemm(a, dy, null, { transA: !ta });
-    return [da, db, c ? o.sumToShape(dy, c.shape) : null];
+    const alpha = floatAttr(node, 'alpha', 1);
+    const beta = floatAttr(node, 'beta', 1);
+    const da = ta ? o.gemm(b, dy, null, { transA: tb, transB: true, alpha }) : o.gemm(dy, b, null, { transB: !tb, alpha });
+    const db = tb ? o.gemm(dy, a, null, { transA: true, transB: ta, alpha }) : o.gemm(a, dy, null, { transA: !ta, alpha });
+    const dc = c ? (beta === 1 ? o.sumToShape(dy, c.shape) : o.mul(o.sumToShape(dy, c.shape), beta)) : null;
+    return [da, db, dc];
   },
   ReduceSum: ({ node, x: [a], dy }) => [
     o.expand(intAttr(node, 'keepdims', 1) ? dy : keptDims(node, dy), a.shape),
@@ -236,12 +239,13 @@ export const GRADIENTS: Readonly<Record<string, GradRule>> = {
 };
 
 /**
- * LayerNormalization over the last axis. With c = x - mean, r = InvStdDev, xhat = c r and
- * g = dy * scale (torch's formulas):  dBias = sum dy,  dScale = sum dy * xhat  (over rows),
- *   dx = r (g - mean(g) - xhat mean(g xhat))   (means over the last axis, D)
- *      = g r - c (r^3 sum(dy c scale) / D) - r sum(dy scale) / D.
- * Rows are flattened to [N, D]; sums against scale and r are matrix-vector products, so the
- * full-size work is 7 elementwise ops (c, dy c, g, g r, c k, two Subs) and 4 reading passes.
+ * LayerNormalization over the last axis, torch's closed form. With xhat = (x - mean) r
+ * (r = InvStdDev, both read from the forward node) and g = dy * scale:
+ *   dBias = sum dy,  dScale = sum dy xhat  (over rows),
+ *   dx = r (g - mean(g) - xhat mean(g xhat))   (means over the last axis, D).
+ * Rows are flattened to [N, D]. The row means are matrix-vector products against scale with
+ * 1/D as Gemm's alpha (sum_j g_j xhat_j = (dy xhat) . scale), and dy xhat serves dScale too:
+ * 13 nodes, 8 of them full-size elementwise, where the form with c = x - mean and r^3 took 19.
  */
 function layerNormGradient(node: Node, a: Tensor, scale: Tensor, dy: Tensor): Tensor[] {
   const [, meanOut, invOut] = node.outputs;
@@ -250,15 +254,14 @@ function layerNormGradient(node: Node, a: Tensor, scale: Tensor, dy: Tensor): Te
   const x = o.reshape(a, [n, d]); // [..., D] -> [N, D]
   const dy2 = o.reshape(dy, [n, d]); // [..., D] -> [N, D]
   const r = o.reshape(invOut, [n, 1]); // [..., 1] -> [N, 1]
-  const c = o.sub(x, o.reshape(meanOut, [n, 1]));
-  const dyc = o.mul(dy2, c);
-  const dScale = o.reshape(o.matmul(o.reshape(r, [1, n]), dyc), [d]); // [1, N] x [N, D] -> [1, D] -> [D]
+  const xhat = o.mul(o.sub(x, o.reshape(meanOut, [n, 1])), r);
+  const dyXhat = o.mul(dy2, xhat);
+  const dScale = o.reduceSum(dyXhat, [0]); // [N, D] -> [D]
   const dBias = o.reduceSum(dy2, [0]); // [N, D] -> [D]
   const s = o.reshape(scale, [d, 1]); // [D] -> [D, 1]
-  const rd = o.mul(r, 1 / d); // [N, 1], shared by both row factors
-  const k = o.mul(o.matmul(dyc, s), o.mul(o.mul(r, r), rd)); // [N, D] x [D, 1] -> [N, 1]
-  const shift = o.mul(o.matmul(dy2, s), rd); // [N, 1]
-  const dx = o.sub(o.sub(o.mul(o.mul(dy2, scale), r), o.mul(c, k)), shift);
+  const meanGXhat = o.gemm(dyXhat, s, null, { alpha: 1 / d }); // [N, D] x [D, 1] -> [N, 1]
+  const meanG = o.gemm(dy2, s, null, { alpha: 1 / d }); // [N, 1]
+  const dx = o.mul(o.sub(o.sub(o.mul(dy2, scale), o.mul(xhat, meanGXhat)), meanG), r);
   return [o.reshape(dx, a.shape), dScale, dBias]; // [N, D] -> [..., D]
 }
 

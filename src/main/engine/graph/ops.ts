@@ -5,7 +5,7 @@
 
 import { EngineError } from '../../../shared/errors.js';
 import { type DType, ONNX_DTYPE } from './dtype.js';
-import { type Graph, type Tensor, attr } from './graph.js';
+import { type Graph, type Tensor, attr, intsAttr } from './graph.js';
 import { type Shape, normAxes, resolveReshape, sameShape } from './shape.js';
 
 export type Operand = Tensor | number;
@@ -103,12 +103,24 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 }
 
 /**
- * ONNX Gemm: op(A)·op(B) (+ C), 2-D, op = transpose where asked: torch.nn.Linear on [N, in]
+ * ONNX Gemm: alpha·op(A)·op(B) (+ beta·C), 2-D, op = transpose where asked: torch.nn.Linear on [N, in]
  * rows is gemm(x, W, b, { transB: true }) in one node, where MatMul needs a Transpose of W and
  * an Add (and their gradients three more nodes).
  */
-export function gemm(a: Tensor, b: Tensor, c: Tensor | null, t: { transA?: boolean; transB?: boolean } = {}): Tensor {
-  const attrs = { ...(t.transA ? { transA: attr.int(1) } : {}), ...(t.transB ? { transB: attr.int(1) } : {}) };
+export function gemm(
+  a: Tensor,
+  b: Tensor,
+  c: Tensor | null,
+  t: { transA?: boolean; transB?: boolean; alpha?: number; beta?: number } = {},
+): Tensor {
+  // alpha scales the product and beta C inside the kernel (float32 attributes): scales that
+  // would otherwise be Mul nodes of their own.
+  const attrs = {
+    ...(t.transA ? { transA: attr.int(1) } : {}),
+    ...(t.transB ? { transB: attr.int(1) } : {}),
+    ...(t.alpha !== undefined && t.alpha !== 1 ? { alpha: attr.float(t.alpha) } : {}),
+    ...(c && t.beta !== undefined && t.beta !== 1 ? { beta: attr.float(t.beta) } : {}),
+  };
   return one(a.graph, 'Gemm', c ? [a, b, c] : [a, b], attrs);
 }
 
@@ -125,6 +137,9 @@ export const reduceMax = reduction('ReduceMax');
 
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   const p = perm ?? x.shape.map((_, i) => x.rank - 1 - i);
+  // Undoing a Transpose (a MatMul gradient through k's transpose in attention): its input, no node.
+  const inner = x.producer?.op === 'Transpose' ? intsAttr(x.producer, 'perm') : null;
+  if (inner && p.every((axis, i) => inner[axis] === i)) return x.producer!.inputs[0];
   return one(x.graph, 'Transpose', [x], { perm: attr.ints(p) });
 }
 

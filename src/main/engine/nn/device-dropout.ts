@@ -95,9 +95,11 @@ export class DeviceDropout {
       x = o.add(o.div(sq, 65536), o.mul(sq, 65536)); // rot16, from the int32 ops the WebGPU EP has
     }
     x = o.add(o.mul(x, x), y);
-    const u = o.cast(x, 'float32'); // [sites, ...shape]
+    // [sites, n0, ...] -> [sites·n0, ...]: one Reshape, and the Split along rows gives each
+    // site its own shape (a Reshape per site otherwise).
+    const u = o.reshape(o.cast(x, 'float32'), [group.length * n0, ...shape.slice(1)]);
     // Split while float32 (the kernels the placement test has seen on WebGPU), compared per site.
-    const parts = group.length === 1 ? [u] : o.split(u, group.map(() => 1), 0);
-    group.forEach((s, i) => this.#masks.set(s.name, o.less(o.reshape(parts[i], shape), threshold(s.p)))); // [1, ...shape] -> shape, bool
+    const parts = group.length === 1 ? [u] : o.split(u, group.map(() => n0), 0);
+    group.forEach((s, i) => this.#masks.set(s.name, o.less(parts[i], threshold(s.p)))); // shape, bool
   }
 }

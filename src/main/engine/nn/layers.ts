@@ -20,17 +20,22 @@ export interface LinearWeights {
 }
 
 /**
- * torch.nn.Linear: y = x·Wᵀ + b over the last axis, any leading axes: one Gemm (transB, bias
- * as its C) on [N, in] rows, so W needs no Transpose node and the weight gradient is one 2-D
- * product (the Gemm rule) rather than a batched one plus a ReduceSum over the batch. The
- * encoder keeps its hidden state as [B·L, D] rows, so no Reshape is needed either.
+ * torch.nn.Linear: y = x·Wᵀ + b over the last axis, any leading axes, then dropout where `keep`
+ * is given: one Gemm (transB, bias as its C) on [N, in] rows, so W needs no Transpose node and
+ * the weight gradient is one 2-D product (the Gemm rule) rather than a batched one plus a
+ * ReduceSum over the batch. The encoder keeps its hidden state as [B·L, D] rows, so no Reshape
+ * is needed either.
  */
-export function linear(x: Tensor, w: LinearWeights): Tensor {
+export function linear(x: Tensor, w: LinearWeights, keep: KeepMask | null = null): Tensor {
   const [out, inp] = w.weight.shape;
   const lead = x.shape.slice(0, -1);
   const x2 = o.reshape(x, [-1, inp]); // [..., in] -> [N, in] (no node when 2-D)
-  const y = o.gemm(x2, w.weight, w.bias ?? null, { transB: true }); // [N, in] x [out, in]ᵀ -> [N, out]
-  return o.reshape(y, [...lead, out]); // [N, out] -> [..., out]
+  // dropout(linear(x)) with its 1/(1-p) as Gemm's alpha and beta: one Where, not a Mul and a
+  // Where, and the gradient's scale rides in the weight-gradient Gemms (the Gemm rule).
+  const s = keep ? 1 / (1 - keep.p) : 1;
+  const y = o.gemm(x2, w.weight, w.bias ?? null, { transB: true, alpha: s, beta: s }); // [N, in] x [out, in]ᵀ -> [N, out]
+  const shaped = o.reshape(y, [...lead, out]); // [N, out] -> [..., out]
+  return keep ? o.where(keep.keep, shaped, 0) : shaped;
 }
 
 /**
@@ -91,7 +96,8 @@ export interface AttentionWeights {
  * softmax(q·kᵀ / sqrt(dh) + maskAdd) · v, heads concatenated, then projected.
  * `maskAdd` is additiveMask's [B, 1, 1, L], applied AFTER the 1/sqrt(dh) scale as HF does; it
  * also gives B and L, so `x` may be [B, L, D] or the encoder's [B·L, D] rows (same rank out).
- * `probsKeep` is the attention-probs dropout mask, bool [B, H, L, L] (or null).
+ * `probsKeep` is the attention-probs dropout mask, bool [B, H, L, L] (or null); `outputKeep`
+ * the dropout after the output dense, bool, x's shape (or null).
  */
 export function multiHeadAttention(
   x: Tensor,
@@ -99,6 +105,7 @@ export function multiHeadAttention(
   w: AttentionWeights,
   heads: number,
   probsKeep: KeepMask | null = null,
+  outputKeep: KeepMask | null = null,
 ): Tensor {
   const [b, , , l] = maskAdd.shape;
   const d = x.shape[x.rank - 1];
@@ -124,7 +131,8 @@ export function multiHeadAttention(
   const probs = dropout(o.softmax(scores, -1), probsKeep);
   const ctxHeads = o.matmul(probs, v); // [(1,) B, H, L, dh]
   const ctx = o.transpose(ctxHeads, ctxHeads.rank === 5 ? [0, 1, 3, 2, 4] : [0, 2, 1, 3]); // -> [(1,) B, L, H, dh]
-  const out = linear(o.reshape(ctx, [b * l, d]), w.output); // [B, L, H, dh] -> [B·L, D]
+  const rowsKeep = outputKeep && { ...outputKeep, keep: o.reshape(outputKeep.keep, [b * l, d]) }; // x's shape -> [B·L, D]
+  const out = linear(o.reshape(ctx, [b * l, d]), w.output, rowsKeep); // [B, L, H, dh] -> [B·L, D]
   return o.reshape(out, x.shape); // [B·L, D] -> x's shape
 }
 
@@ -157,8 +165,8 @@ export function encoderLayer(
 ): Tensor {
   const [b, , , l] = maskAdd.shape;
   const probsKeep = drop('attention.probs', [b, heads, l, l]);
-  const attn = dropout(multiHeadAttention(x, maskAdd, w.attention, heads, probsKeep), drop('attention.output', x.shape));
+  const attn = multiHeadAttention(x, maskAdd, w.attention, heads, probsKeep, drop('attention.output', x.shape));
   const h = layerNorm(o.add(attn, x), w.attentionNorm.weight, w.attentionNorm.bias, eps);
-  const ffn = linear(gelu(linear(h, w.intermediate)), w.output);
-  return layerNorm(o.add(dropout(ffn, drop('output', h.shape)), h), w.outputNorm.weight, w.outputNorm.bias, eps);
+  const ffn = linear(gelu(linear(h, w.intermediate)), w.output, drop('output', h.shape));
+  return layerNorm(o.add(ffn, h), w.outputNorm.weight, w.outputNorm.bias, eps);
 }
