@@ -21,6 +21,18 @@ export function defaultLearningRate(hidden: number): number {
   return 2e-3;
 }
 
+/** Above this many parameters the app advises LoRA (issue 17): full fine-tuning in float32 with AdamW keeps ~16 bytes per parameter (weights, gradients, two moments) before activations. */
+export const LORA_ADVISED_PARAMS = 100e6;
+
+/** What the Models page says about fine-tuning a model of this size: its AdamW state, and whether LoRA is advised. */
+export function fineTuningAdvice(params: number): { lora: boolean; text: string } {
+  const gib = (params * 16) / 2 ** 30;
+  const state = `about ${gib.toFixed(gib < 10 ? 1 : 0)} GiB of weights, gradients and AdamW moments before activations`;
+  return params > LORA_ADVISED_PARAMS
+    ? { lora: true, text: `LoRA advised (train --lora 16): full fine-tuning keeps ${state}; adapters train a few million parameters instead` }
+    : { lora: false, text: `Full fine-tuning fits: it keeps ${state}` };
+}
+
 /** A blank "evaluate every": about five points on the chart, whatever the run's length. */
 export function autoEvalEvery(steps: number): number {
   return Math.max(1, Math.ceil(steps / 5));
