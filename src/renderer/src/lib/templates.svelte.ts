@@ -117,7 +117,9 @@ export function loadProjectTemplate(engine: EngineApi, projectDir: string, store
     }
   })();
   reading.set(projectDir, read);
-  void read.finally(() => reading.delete(projectDir)).catch(() => {});
+  // Forget the read either way; its failure reaches the callers through `read` itself.
+  const forget = () => void reading.delete(projectDir);
+  void read.then(forget, forget);
   return read;
 }
 

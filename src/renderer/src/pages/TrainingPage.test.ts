@@ -107,6 +107,13 @@ describe('Training page: settings and pre-flight', () => {
     expect(main()).toContain('Custom: the settings below no longer match a preset.');
   });
 
+  it('says so when the chosen dataset cannot be read, instead of an empty pre-flight', async () => {
+    const engine = setUp();
+    engine.datasetDetails.delete(MINED); // the fake engine answers NOT_FOUND for it
+    await start(engine);
+    expect(main()).toContain('The dataset cannot be read');
+  });
+
   it('checks rows and steps, text lengths, duplicates and memory before the run', async () => {
     const engine = setUp();
     await start(engine);
