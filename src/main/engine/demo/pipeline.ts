@@ -13,12 +13,10 @@ import { DEMO_STAGES } from '../../../shared/jobs.js';
 import { importDataset, splitDataset } from '../data/index.js';
 import { type EvalResult, evaluateDataset } from '../eval/evaluate.js';
 import { exportOnnx } from '../model/export-onnx.js';
-import { loadModelFolder } from '../model/load.js';
-import { specOfModel } from '../model/open-model.js';
+import { specOfModel, loadEncoderFolder } from '../model/open-model.js';
 import { openModelTools } from '../mining/embedder.js';
 import { mineDataset } from '../mining/mine-dataset.js';
 import { createSearcher } from '../mining/search.js';
-import { paramSpecs, specFromHfConfig } from '../nn/index.js';
 import type { DevicePref } from '../runtime/index.js';
 import { trainingEvaluator } from '../train/evaluator.js';
 import { trainRun } from '../train/run.js';
@@ -150,7 +148,7 @@ export async function runDemoPipeline(o: DemoOptions): Promise<DemoResult> {
     }
     o.onProgress?.(0.97, 1, `${DEMO_STAGES[5]}…`);
     const exportDir = join(ws, 'export');
-    const loaded = await loadModelFolder(r.modelDir, { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
+    const loaded = await loadEncoderFolder(r.modelDir);
     await rm(exportDir, { recursive: true, force: true });
     await cp(r.modelDir, exportDir, { recursive: true });
     await exportOnnx({ spec: specOfModel(loaded), loaded }, exportDir, { fp32: true, fp16: false });

@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { exportOnnx } from '../model/export-onnx.js';
-import { specOfModel } from '../model/open-model.js';
+import { specOfModel, loadEncoderFolder } from '../model/open-model.js';
 import { saveModelFolder } from '../model/save.js';
 import { EngineError } from '../../../shared/errors.js';
 import type {
@@ -17,11 +17,9 @@ import { mergeCurve } from '../eval/merge-curve.js';
 import { mergeModels } from '../model/merge.js';
 import { modelDir as modelFolderOf } from '../cli/commands/export.js';
 import { evaluateDataset } from '../eval/evaluate.js';
-import { loadModelFolder } from '../model/load.js';
 import { openModelTools } from '../mining/embedder.js';
 import { mineDataset } from '../mining/mine-dataset.js';
 import { createSearcher } from '../mining/search.js';
-import { paramSpecs, specFromHfConfig } from '../nn/index.js';
 import { umapJson } from '../projection/projection-file.js';
 import { embedByRole, projectionTexts } from '../projection/texts.js';
 import { projectUmapWithNeighbours } from '../projection/umap.js';
@@ -118,7 +116,7 @@ export async function umapJob(r: UmapRequest, { signal, progress }: JobContext):
 }
 
 export async function exportJob(r: ExportRequest): Promise<ExportJobResult> {
-  const loaded = await loadModelFolder(r.model, { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
+  const loaded = await loadEncoderFolder(r.model);
   const files: string[] = [];
   if (r.formats.includes('sentence-transformers')) {
     await saveModelFolder(loaded, r.out, { cardFrom: loaded.dir });
@@ -133,7 +131,7 @@ export async function exportJob(r: ExportRequest): Promise<ExportJobResult> {
 
 /** Loads a model folder (or a run folder's model/) with its weights checked against its config. */
 async function loadForMerge(dir: string) {
-  return loadModelFolder(await modelFolderOf(dir), { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
+  return loadEncoderFolder(await modelFolderOf(dir));
 }
 
 export async function mergeCurveJob(r: MergeCurveRequest, { signal, progress }: JobContext): Promise<MergeCurveJobResult> {

@@ -2,6 +2,7 @@
 // rows with edits applied), models, template and import previews, runs and projections —
 // what the engine wrote (or would write), read back as plain objects. The last dataset read is kept in memory (keyed
 // by the files' mtimes) so paging through 100k rows does not re-read the file per page.
+import { loadEncoderFolder } from '../model/open-model.js';
 import { existsSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -23,8 +24,7 @@ import { editHistory } from '../data/edits.js';
 import { readRowsWithEdits } from '../data/store.js';
 import { applyTemplate } from '../data/templates.js';
 import { modelTokenizer } from '../data/token-lengths.js';
-import { loadModelFolder, positionLimit } from '../model/load.js';
-import { paramSpecs, specFromHfConfig } from '../nn/index.js';
+import { positionLimit } from '../model/load.js';
 import { projectionView } from '../projection/projection-file.js';
 import { liveIssues, liveSummary } from './live-counts.js';
 import { listCheckpoints } from '../train/checkpoint.js';
@@ -111,7 +111,7 @@ export async function split(dir: string, o: { evalFraction: number; seed: number
 }
 
 export async function describeModel(dir: string): Promise<ModelSummary> {
-  const m = await loadModelFolder(dir, { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
+  const m = await loadEncoderFolder(dir);
   const c = m.config;
   return {
     dir, family: c.family, hidden: c.hiddenSize, layers: c.numLayers, heads: c.numHeads, vocabSize: c.vocabSize,

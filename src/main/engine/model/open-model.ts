@@ -71,9 +71,14 @@ export function specOfModel(loaded: Pick<LoadedModel, 'config' | 'sentence' | 'd
   return specFromHfConfig(loaded.config.raw, own ? { pooling: 'lasttoken', normalize } : { pooling, normalize });
 }
 
+/** A model folder with the encoder parameters its config calls for (nn's specs; pooling does not change them). */
+export function loadEncoderFolder(dir: string): Promise<LoadedModel> {
+  return loadModelFolder(dir, { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
+}
+
 export async function openModel(dir: string, opts: OpenModelOptions = {}): Promise<EmbeddingModel> {
   // The parameter list depends on config sizes only; pooling does not change it.
-  const loaded = await loadModelFolder(dir, { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
+  const loaded = await loadEncoderFolder(dir);
   return modelFromLoaded(loaded, specOfModel(loaded), opts);
 }
 

@@ -9,10 +9,10 @@ import { appendFile, mkdir, readFile, rmdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { applyTemplate, templateToPrompts } from '../data/templates.js';
-import { loadModelFolder, loadModelTokenizer, positionLimit, type LoadedModel } from '../model/load.js';
-import { specOfModel } from '../model/open-model.js';
+import { loadModelTokenizer, positionLimit, type LoadedModel } from '../model/load.js';
+import { specOfModel, loadEncoderFolder } from '../model/open-model.js';
 import { saveModelFolder } from '../model/save.js';
-import { type EncoderSpec, buildTrainStep, paramSpecs, specFromHfConfig } from '../nn/index.js';
+import { type EncoderSpec, buildTrainStep, paramSpecs } from '../nn/index.js';
 import { LOGIT_SCALE_KEY, type LossKind, MAX_SCALE } from '../nn/graphs.js';
 import { gradCacheGraphs } from '../nn/grad-cache.js';
 import { loraSpecOf, loraStep, mergedParams } from '../nn/lora-step.js';
@@ -140,7 +140,7 @@ async function trainLocked(settings: TrainSettings, runDir: string, opts: { resu
     if (diff) throw new EngineError('BAD_INPUT', `--resume: the settings differ from the run's config.json (${diff}); resume with the same settings or start a new run`, { path: configPath });
   }
 
-  const loaded = await loadModelFolder(settings.model, { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
+  const loaded = await loadEncoderFolder(settings.model);
   const base = specOfModel(loaded);
   const spec: EncoderSpec = settings.dropout === null ? base : { ...base, hiddenDropout: settings.dropout, attentionDropout: settings.dropout };
   const tokenizer = await loadModelTokenizer(loaded, settings.maxLength);

@@ -8,10 +8,8 @@ import { access, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../../../../shared/errors.js';
 import { exportOnnx } from '../../model/export-onnx.js';
-import { loadModelFolder } from '../../model/load.js';
-import { outputDims, specOfModel } from '../../model/open-model.js';
+import { outputDims, specOfModel, loadEncoderFolder } from '../../model/open-model.js';
 import { saveModelFolder } from '../../model/save.js';
-import { paramSpecs, specFromHfConfig } from '../../nn/index.js';
 import { exportRecipe } from '../../train/recipe.js';
 import { checkOutPath } from '../../workspace/out-path.js';
 import { type Out, UsageError, intOption, parseOptions, reportError } from './common.js';
@@ -45,7 +43,7 @@ export async function exportCommand(args: string[], out: Out): Promise<number> {
     if (want('sentence-transformers') && (await nonEmpty(v.out))) {
       throw new EngineError('ALREADY_EXISTS', `${v.out} already exists and is not empty; choose a new --out folder (or export only onnx,fp16 into an existing model folder)`, { path: v.out });
     }
-    const loaded = await loadModelFolder(dir, { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
+    const loaded = await loadEncoderFolder(dir);
     const dims = intOption('dims', v.dims);
     if (dims !== undefined) {
       // Written as sentence-transformers' truncate_dim: loaders keep the first N dimensions.

@@ -1,9 +1,8 @@
 // `embedsmith merge --base MODEL_DIR --tuned MODEL_DIR|RUN_DIR --alpha A --out DIR`: the
 // forgetting guard's weight interpolation (model/merge.ts) written as a complete model folder.
-import { loadModelFolder } from '../../model/load.js';
+import { loadEncoderFolder } from '../../model/open-model.js';
 import { mergeModels } from '../../model/merge.js';
 import { saveModelFolder } from '../../model/save.js';
-import { paramSpecs, specFromHfConfig } from '../../nn/index.js';
 import { modelDir } from './export.js';
 import { type Out, UsageError, intOption, parseOptions, reportError } from './common.js';
 import { deviceOption } from './mine.js';
@@ -17,7 +16,7 @@ export async function mergeCommand(args: string[], out: Out): Promise<number> {
       base: { type: 'string' }, tuned: { type: 'string' }, alpha: { type: 'string' }, out: { type: 'string' },
       sweep: { type: 'string' }, data: { type: 'string' }, device: { type: 'string' }, json: { type: 'boolean' },
     });
-    const load = async (dir: string) => loadModelFolder(await modelDir(dir), { expected: (c) => paramSpecs(specFromHfConfig(c.raw)) });
+    const load = async (dir: string) => loadEncoderFolder(await modelDir(dir));
     if (v.sweep !== undefined) {
       // The merge slider's curve: domain and general nDCG@10 at each α.
       if (!v.base || !v.tuned || !v.data) throw new UsageError('--sweep needs --base, --tuned and --data (the dataset to score the domain on)');
