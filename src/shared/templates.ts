@@ -4,7 +4,10 @@
 //   E5 (intfloat/e5-*): "query: " / "passage: ", and "query: " for symmetric tasks;
 //   BGE v1.5 (BAAI/bge-*-en-v1.5): an instruction on queries only;
 //   Nomic (nomic-embed-text-v1*): "search_query: " / "search_document: " / "classification: ";
-//   INSTRUCTOR (hkunlp/instructor-*): "Represent the … for …: " instructions.
+//   INSTRUCTOR (hkunlp/instructor-*): "Represent the … for …: " instructions;
+//   Qwen3-Embedding: "Instruct: {task}\nQuery:" on queries (no space after the colon), documents bare;
+//   EmbeddingGemma: "task: search result | query: " / "title: none | text: ", and
+//   "task: classification | query: " for labelled texts (its config_sentence_transformers.json).
 // The rules a saved template must meet live here too, so the Templates page flags a problem as
 // it is typed with the same words the engine refuses the save with.
 
@@ -22,8 +25,32 @@ export const TEMPLATE_PRESETS = {
     document: 'Represent the document for retrieval: ',
     text: 'Represent the text for classification: ',
   },
+  qwen3: {
+    query: 'Instruct: Given a web search query, retrieve relevant passages that answer the query\nQuery:',
+    document: '',
+    text: 'Instruct: Retrieve semantically similar text\nQuery:',
+  },
+  embeddinggemma: { query: 'task: search result | query: ', document: 'title: none | text: ', text: 'task: classification | query: ' },
 } as const satisfies Record<string, InstructionTemplate>;
 export type PresetName = keyof typeof TEMPLATE_PRESETS;
+
+/**
+ * The preset a model family was trained with, or null where it depends on the checkpoint (a
+ * BERT or ModernBERT may be E5, BGE, Nomic or none: its own config_sentence_transformers.json
+ * prompts say, and the Models page shows them). Keys are config.json's model_type.
+ */
+export const FAMILY_PRESETS: Readonly<Record<string, PresetName>> = { qwen3: 'qwen3', gemma3_text: 'embeddinggemma' };
+
+/** The preset to suggest for a model: the family's own, else the preset its saved prompts match, else null. */
+export function suggestedPreset(family: string, prompts: Readonly<Record<string, string>>): PresetName | null {
+  const own = Object.hasOwn(FAMILY_PRESETS, family) ? FAMILY_PRESETS[family] : null;
+  if (own) return own;
+  const q = prompts.query ?? '';
+  const d = prompts.document ?? prompts.passage ?? '';
+  if (q === '' && d === '') return null;
+  const names = Object.keys(TEMPLATE_PRESETS) as PresetName[];
+  return names.find((n) => TEMPLATE_PRESETS[n].query === q && TEMPLATE_PRESETS[n].document === d) ?? null;
+}
 
 /** A problem with one role's template, or null: {text} at most once, so the text is not repeated by accident. */
 export function templateProblem(template: string): string | null {
