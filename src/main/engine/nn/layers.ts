@@ -19,6 +19,25 @@ export interface LinearWeights {
   bias?: Tensor;
 }
 
+/** A LoRA-adapted weight's parts (nn/lora.ts): the frozen base W [out, in], A [r, in], B [out, r] and alpha / r. */
+export interface LowRankParts {
+  base: Tensor;
+  a: Tensor;
+  b: Tensor;
+  scale: number;
+}
+
+// Adapted weights, by the tensor W + scale·B·A that stands for them in the parameter record.
+// Whatever reads that tensor directly still gets the adapted weight; linear() looks here first
+// and takes the cheaper path on the activations.
+const LOW_RANK = new WeakMap<Tensor, LowRankParts>();
+
+/** Registers `adapted` (= base + scale·b·a) so linear() computes it on the activations instead. */
+export function markLowRank(adapted: Tensor, parts: LowRankParts): Tensor {
+  LOW_RANK.set(adapted, parts);
+  return adapted;
+}
+
 /**
  * torch.nn.Linear: y = x·Wᵀ + b over the last axis, any leading axes, then dropout where `keep`
  * is given: one Gemm (transB, bias as its C) on [N, in] rows, so W needs no Transpose node and
@@ -33,7 +52,18 @@ export function linear(x: Tensor, w: LinearWeights, keep: KeepMask | null = null
   // dropout(linear(x)) with its 1/(1-p) as Gemm's alpha and beta: one Where, not a Mul and a
   // Where, and the gradient's scale rides in the weight-gradient Gemms (the Gemm rule).
   const s = keep ? 1 / (1 - keep.p) : 1;
-  const y = o.gemm(x2, w.weight, w.bias ?? null, { transB: true, alpha: s, beta: s }); // [N, in] x [out, in]ᵀ -> [N, out]
+  const low = LOW_RANK.get(w.weight);
+  let y: Tensor;
+  if (low) {
+    // LoRA on the activations: x·Wᵀ + scale·(x·Aᵀ)·Bᵀ. The adapted weight W + scale·B·A is never
+    // formed (its nodes are left dead and dropped), so neither is its [out, in] gradient: the
+    // frozen W gets no gradient at all, and A, B get theirs from two thin [N, r] products.
+    const main = o.gemm(x2, low.base, w.bias ?? null, { transB: true, alpha: s, beta: s }); // [N, in] x [out, in]ᵀ -> [N, out]
+    const down = o.gemm(x2, low.a, null, { transB: true }); // [N, in] x [r, in]ᵀ -> [N, r]
+    y = o.gemm(down, low.b, main, { transB: true, alpha: s * low.scale, beta: 1 }); // [N, r] x [out, r]ᵀ + main -> [N, out]
+  } else {
+    y = o.gemm(x2, w.weight, w.bias ?? null, { transB: true, alpha: s, beta: s }); // [N, in] x [out, in]ᵀ -> [N, out]
+  }
   const shaped = o.reshape(y, [...lead, out]); // [N, out] -> [..., out]
   return keep ? o.where(keep.keep, shaped, 0) : shaped;
 }

@@ -3,7 +3,9 @@
 // on a tiny ModernBERT (fused Wqkv) and a tiny MPNet (q and v separately).
 
 import { describe, expect, it } from 'vitest';
-import { Graph, type Tensor, hostTensor } from '../graph/index.js';
+import { Graph, type Tensor, backward, hostTensor, ops as o, serialize } from '../graph/index.js';
+import { ModelProto } from '../graph/onnx-schema.js';
+import { linear } from './layers.js';
 import { type GradInput, checkGradients, evaluate, rng, uniform } from '../graph/testing.js';
 import { type EncoderSpec, encoderForward, paramSpecs, sentenceEmbedding } from './encoder.js';
 import { type LoraSpec, loraAdapters, mergeLora, withLora } from './lora.js';
@@ -78,5 +80,54 @@ describe.each([
     let gap = 0;
     for (let i = 0; i < plain.length; i++) gap = Math.max(gap, Math.abs(withoutAdapters[i] - unmerged[i]));
     expect(gap).toBeGreaterThan(1e-3);
+  });
+});
+
+describe('LoRA on the activations', () => {
+  it('adds s·(x·Aᵀ)·Bᵀ to x·Wᵀ without forming W + s·B·A or a gradient for the frozen W', async () => {
+    const [n, inp, out, r] = [5, 4, 3, 2];
+    const g = new Graph('lora-linear');
+    const x = g.input('x', 'float32', [n, inp]);
+    const w = g.input('l.weight', 'float32', [out, inp]);
+    const a = g.input('l.lora_A.weight', 'float32', [r, inp]);
+    const b = g.input('l.lora_B.weight', 'float32', [out, r]);
+    const spec: LoraSpec = { rank: r, alpha: 6, targets: ['l'] };
+    const record = withLora({ 'l.weight': w, 'l.lora_A.weight': a, 'l.lora_B.weight': b }, [{ module: 'l', a: 'l.lora_A.weight', b: 'l.lora_B.weight', weight: 'l.weight' }], spec);
+    const y = linear(x, { weight: record['l.weight'] });
+    const [ga, gb] = backward(o.reduceSum(o.mul(y, y), [0, 1], false), [a, b]);
+    g.output(y, 'y');
+    g.output(ga, 'gA');
+    g.output(gb, 'gB');
+    const proto = ModelProto.toObject(ModelProto.decode(serialize(g)), { longs: Number }) as { graph: { node: { op_type: string }[] } };
+    // The merged weight would need a MatMul B·A; only the Gemms of the activation path remain.
+    expect(proto.graph.node.map((nd) => nd.op_type)).not.toContain('MatMul');
+    const random = rng(5);
+    const v = (k: number) => Float32Array.from(uniform(random, k, -1, 1));
+    const [X, W, A, B] = [v(n * inp), v(out * inp), v(r * inp), v(out * r)];
+    const got = await evaluate(g, {
+      x: hostTensor('float32', [n, inp], X), 'l.weight': hostTensor('float32', [out, inp], W),
+      'l.lora_A.weight': hostTensor('float32', [r, inp], A), 'l.lora_B.weight': hostTensor('float32', [out, r], B),
+    });
+    // float64 reference: y = x·(W + s·B·A)ᵀ, dL/dY = 2y, dA = s·Bᵀ·dYᵀ·X, dB = s·dYᵀ·X·Aᵀ.
+    const s = spec.alpha / r;
+    const weff = (i: number, j: number) => W[i * inp + j] + s * Array.from({ length: r }, (_, k) => B[i * r + k] * A[k * inp + j]).reduce((p, q) => p + q, 0);
+    const yRef = Array.from({ length: n * out }, (_, t) => Array.from({ length: inp }, (_, j) => X[Math.floor(t / out) * inp + j] * weff(t % out, j)).reduce((p, q) => p + q, 0));
+    const dy = yRef.map((u) => 2 * u);
+    const gARef = Array.from({ length: r * inp }, (_, t) => {
+      const [k, j] = [Math.floor(t / inp), t % inp];
+      let acc = 0;
+      for (let q = 0; q < n; q++) for (let i = 0; i < out; i++) acc += B[i * r + k] * dy[q * out + i] * X[q * inp + j];
+      return s * acc;
+    });
+    const gBRef = Array.from({ length: out * r }, (_, t) => {
+      const [i, k] = [Math.floor(t / r), t % r];
+      let acc = 0;
+      for (let q = 0; q < n; q++) for (let j = 0; j < inp; j++) acc += dy[q * out + i] * X[q * inp + j] * A[k * inp + j];
+      return s * acc;
+    });
+    const close = (got: Float32Array, want: number[]) => want.forEach((u, i) => expect(Math.abs(got[i] - u)).toBeLessThan(1e-4 * (1 + Math.abs(u))));
+    close(got.y.data as Float32Array, yRef);
+    close(got.gA.data as Float32Array, gARef);
+    close(got.gB.data as Float32Array, gBRef);
   });
 });

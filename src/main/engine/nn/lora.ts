@@ -1,9 +1,10 @@
 // LoRA (Hu et al. 2021, "LoRA: Low-Rank Adaptation of Large Language Models"), the graph side:
 // a targeted linear's weight W [out, in] becomes W + (alpha / r)·B·A with A [r, in] and
 // B [out, r] trained and W frozen, so AdamW keeps state for r·(in + out) numbers instead of
-// in·out. The adapted weight is formed once per step and fed to the family's forward unchanged
-// (encoderForward takes the parameter record), so every family gets LoRA without a line of its
-// own; the weight gradient reaches A and B through the MatMul rule. mergeLora folds the
+// in·out. The record handed to the family's forward (encoderForward takes the parameter record)
+// holds W + (alpha/r)·B·A for each adapted weight, marked so that linear() computes
+// x·Wᵀ + (alpha/r)·(x·Aᵀ)·Bᵀ instead: every family gets LoRA without a line of its own, and no
+// [out, in] product or gradient is formed (the frozen W needs none). mergeLora folds the
 // adapters into the weights for save and export, so the result loads anywhere as a plain model.
 // Keys follow PEFT: '<module>.lora_A.weight', '<module>.lora_B.weight' beside '<module>.weight'.
 // The step graph and trainer wiring (frozen inputs without optimiser state) is nn/lora-step.ts.
@@ -11,6 +12,7 @@
 import { EngineError } from '../../../shared/errors.js';
 import { type Tensor, ops as o } from '../graph/index.js';
 import type { ParamSpec } from '../runtime/contract.js';
+import { markLowRank } from './layers.js';
 
 export interface LoraSpec {
   /** r: the adapters' rank. */
@@ -64,7 +66,9 @@ export function withLora(params: Readonly<Record<string, Tensor>>, adapters: rea
   for (const ad of adapters) {
     const [w, a, b] = [params[ad.weight], params[ad.a], params[ad.b]];
     if (!w || !a || !b) throw new EngineError('INTERNAL', `LoRA adapter of '${ad.module}' lacks a tensor`);
-    out[ad.weight] = o.add(w, o.mul(o.matmul(b, a), lora.alpha / lora.rank)); // [out, r] x [r, in] -> [out, in]
+    const scale = lora.alpha / lora.rank;
+    // [out, r] x [r, in] -> [out, in]; linear() reads the parts instead (nn/layers.ts markLowRank)
+    out[ad.weight] = markLowRank(o.add(w, o.mul(o.matmul(b, a), scale)), { base: w, a, b, scale });
   }
   return out;
 }
