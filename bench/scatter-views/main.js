@@ -2,7 +2,7 @@
 // Points: 40 Gaussian blobs of different sizes plus 2 % uniform noise, seeded, with 12
 // categories — what a UMAP of a labelled dataset looks like.
 import { mount, tick } from 'svelte';
-import { GridIndex, PALETTE, boundsOf } from '../../src/renderer/src/lib/scatter.ts';
+import { GridIndex, PALETTE, boundsOf } from '../../src/renderer/src/pages/embeddings/scatter.ts';
 import Ours from './Ours.svelte';
 
 const params = new URLSearchParams(location.search);

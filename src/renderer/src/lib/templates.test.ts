@@ -5,7 +5,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ProjectInfo } from '../../../shared/api.js';
 import { FakeEngine } from '../testing/fake-engine.js';
-import { TemplatePreview, roleTexts } from './template-preview.svelte.js';
+import { TemplatePreview, roleTexts } from '../pages/templates/template-preview.svelte.js';
 import { TEMPLATE_PRESETS, TemplateStore, loadProjectTemplate, presetOf, templateProblem } from './templates.svelte.js';
 
 beforeEach(() => localStorage.clear());

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ImportJobResult, ImportPreview, ImportPreviewRequest } from '../../../../shared/api.js';
 import { button, queryButton } from '../../testing/dom.js';
-import { DIR, JournalEngine, PROJECT, act, control, describedBy, goTo, settled, setValue, start, stop } from './data-testing.js';
+import { DIR, JournalEngine, PROJECT, act, control, describedBy, goTo, settled, setValue, start, stop } from '../../testing/data-testing.js';
 
 afterEach(stop);
 

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EngineError } from '../../../../shared/api.js';
 import { button } from '../../testing/dom.js';
-import { DIR, JournalEngine, act, control, describedBy, pairs, settled, setValue, start, stop } from './data-testing.js';
+import { DIR, JournalEngine, act, control, describedBy, pairs, settled, setValue, start, stop } from '../../testing/data-testing.js';
 
 afterEach(stop);
 

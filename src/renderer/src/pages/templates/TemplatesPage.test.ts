@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ModelSummary } from '../../../../shared/api.js';
 import { button } from '../../testing/dom.js';
-import { DIR, JournalEngine, PROJECT, act, control, pairs, settled, setValue, start, stop } from '../data/data-testing.js';
+import { DIR, JournalEngine, PROJECT, act, control, pairs, settled, setValue, start, stop } from '../../testing/data-testing.js';
 
 afterEach(stop);
 

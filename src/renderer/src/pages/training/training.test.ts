@@ -1,0 +1,165 @@
+// The Training page's rules: presets against DESIGN §6's `embedsmith train` defaults, the
+// request, resume from config.json, the memory estimate and ETA against figures worked out by
+// hand. (The renderer's type-check cannot reach engine code, so the defaults are restated.)
+import { describe, expect, it } from 'vitest';
+import type { RunView } from '../../../../shared/api.js';
+import {
+  PRESETS,
+  estimateMemory,
+  etaSeconds,
+  evalSeries,
+  formFromPreset,
+  labelImbalance,
+  matchingPreset,
+  plannedSteps,
+  resumeRequest,
+  runName,
+  series,
+  trainFormProblem,
+  trainRequest,
+} from './training.js';
+
+describe('presets', () => {
+  it('balanced is the command line’s default recipe', () => {
+    // --epochs 1 --batch-size 32 --lr 2e-5 --warmup 0.1 --max-length 128
+    expect(PRESETS.balanced.settings).toEqual({ epochs: 1, batchSize: 32, lr: 2e-5, maxLength: 128, warmup: 0.1 });
+  });
+
+  it('quick is cheaper per step and thorough sees more, for longer', () => {
+    expect(PRESETS.quick.settings).toEqual({ epochs: 1, batchSize: 16, lr: 5e-5, maxLength: 64, warmup: 0.1 });
+    expect(PRESETS.thorough.settings).toEqual({ epochs: 3, batchSize: 64, lr: 2e-5, maxLength: 256, warmup: 0.1 });
+  });
+
+  it('names the preset the fields still match, none once one changed', () => {
+    expect(matchingPreset(formFromPreset('quick'))).toBe('quick');
+    expect(matchingPreset({ ...formFromPreset('quick'), batchSize: 17 })).toBeNull();
+  });
+});
+
+describe('the request', () => {
+  const io = { model: '/m', dataset: '/p/datasets/d', out: '/p/runs/r', canEvaluate: true, steps: 12 };
+
+  it('evaluates on the dataset itself, about five times a run unless told', () => {
+    const r = trainRequest(formFromPreset('balanced'), io);
+    expect(r).toEqual({
+      model: '/m',
+      dataset: '/p/datasets/d',
+      out: '/p/runs/r',
+      settings: { epochs: 1, maxSteps: null, batchSize: 32, lr: 2e-5, maxLength: 128, warmup: 0.1, seed: 42, device: 'auto', precision: 'fp32', checkpointEvery: 0, eval: '/p/datasets/d', evalEvery: 3 },
+    });
+    expect(trainRequest({ ...formFromPreset('balanced'), evalEvery: 0 }, io).settings?.evalEvery).toBe(0);
+    const noSplit = trainRequest(formFromPreset('balanced'), { ...io, canEvaluate: false }).settings!;
+    expect([noSplit.eval, noSplit.evalEvery]).toEqual([null, 0]);
+  });
+
+  it('sends the Templates page’s template, or none so the model’s own prompts apply', () => {
+    const t = { query: 'query: ', document: 'passage: ', text: 'query: ' };
+    expect(trainRequest(formFromPreset('quick'), { ...io, template: t }).settings?.template).toEqual({ query: 'query: ', document: 'passage: ' });
+    expect(trainRequest(formFromPreset('quick'), { ...io, template: { query: '', document: '' } }).settings).not.toHaveProperty('template');
+  });
+
+  it('checks the fields with the fix in the message', () => {
+    expect(trainFormProblem(formFromPreset('quick'))).toBeNull();
+    expect(trainFormProblem({ ...formFromPreset('quick'), batchSize: 0 })).toContain('Batch size');
+    expect(trainFormProblem({ ...formFromPreset('quick'), maxSteps: 2.5 })).toContain('Max steps');
+    expect(trainFormProblem({ ...formFromPreset('quick'), lr: 0 })).toContain('2e-5');
+    expect(trainFormProblem({ ...formFromPreset('quick'), maxLength: 2 })).toContain('at least 3');
+  });
+
+  it('plans ceil(rows / batch) steps per epoch, or max steps', () => {
+    expect(plannedSteps(100, { batchSize: 32, epochs: 3, maxSteps: null })).toBe(12); // 4 × 3
+    expect(plannedSteps(100, { batchSize: 32, epochs: 3, maxSteps: 7 })).toBe(7);
+  });
+
+  it('resumes with the settings of config.json, which the engine compares', () => {
+    // config.json as train/settings.ts writes it: every setting, plus what the engine decides.
+    const config = {
+      eval: '/d', epochs: 1, maxSteps: 6, batchSize: 32, lr: 2e-5, warmup: 0.1, schedule: 'linear', weightDecay: 0.01, temperature: 0.05,
+      maxLength: 128, dropout: null, seed: 42, shuffle: true, negatives: null, maxGradNorm: 1, evalEvery: 2, metric: 'ndcg@10', patience: 0,
+      checkpointEvery: 0, keepCheckpoints: 2, device: 'auto', model: '/m', data: '/d', template: { query: 'q: ', document: '' }, threads: 16,
+    };
+    const run: RunView = { dir: '/p/runs/r', config, metrics: [], checkpoints: [2], modelDir: null };
+    const r = resumeRequest(run);
+    expect(r).toMatchObject({ model: '/m', dataset: '/d', out: '/p/runs/r', resume: true });
+    expect(r.settings).toMatchObject({ maxSteps: 6, batchSize: 32, lr: 2e-5, template: { query: 'q: ', document: '' }, eval: '/d', evalEvery: 2, device: 'auto' });
+    // Not request settings: the engine sets these itself.
+    for (const k of ['threads', 'model', 'data']) expect(r.settings).not.toHaveProperty(k);
+  });
+
+  it('resumes a run trained with a loss and options the form does not set (--loss supcon --symmetric …)', () => {
+    // A CLI run's config.json: each of these is compared on resume, so leaving one out made the
+    // engine refuse ("loss was "supcon", now "auto"").
+    const config = {
+      eval: null, epochs: 1, maxSteps: 6, batchSize: 32, lr: 2e-5, warmup: 0.1, schedule: 'constant', weightDecay: 0.01, temperature: 0.07,
+      maxLength: 64, dropout: 0.1, seed: 7, shuffle: false, negatives: 1, maxGradNorm: 5, evalEvery: 0, metric: 'ndcg@10', patience: 0,
+      checkpointEvery: 3, keepCheckpoints: 4, device: 'cpu', model: '/m', data: '/d', template: { query: '', document: '' }, threads: 2,
+      loss: 'supcon', symmetric: true, learnTemperature: true, gradCacheRows: 8,
+    };
+    const r = resumeRequest({ dir: '/p/runs/r', config, metrics: [], checkpoints: [3], modelDir: null });
+    expect(r.settings).toMatchObject({
+      loss: 'supcon', symmetric: true, learnTemperature: true, gradCacheRows: 8, maxGradNorm: 5, keepCheckpoints: 4,
+      schedule: 'constant', temperature: 0.07, dropout: 0.1, shuffle: false, negatives: 1, checkpointEvery: 3, device: 'cpu',
+    });
+  });
+
+  it('suggests a run name past the ones that exist', () => {
+    expect(runName('faq-mined', 'quick', [])).toBe('faq-mined-quick');
+    expect(runName('faq-mined', 'quick', ['faq-mined-quick', 'faq-mined-quick-2'])).toBe('faq-mined-quick-3');
+  });
+});
+
+describe('pre-flight', () => {
+  it('estimates memory from the fitted per-unit bytes', () => {
+    // all-MiniLM-L6-v2: 22,713,216 params, width 384, 12 heads, 6 layers; batch 32, 3 negatives, 128 tokens.
+    const m = estimateMemory({ params: 22_713_216, hidden: 384, layers: 6, heads: 12 }, { batchSize: 32, negatives: 3, maxLength: 128 });
+    expect(m.weights).toBe(22_713_216 * 28 + 400e6);
+    expect(m.activations).toBe(160 * 128 * 6 * (384 * 36 + 12 * 128 * 33)); // 160 texts
+    expect(m.total).toBe(m.weights + m.activations);
+  });
+
+  it('lands within 10 % of the peak RSS measured for MiniLM steps (bench/README.md, session 3)', () => {
+    const minilm = { params: 22_713_216, hidden: 384, layers: 6, heads: 12 };
+    const GiB = 2 ** 30;
+    for (const [batchSize, maxLength, measured] of [[16, 64, 1.41], [32, 64, 1.85], [64, 64, 2.76], [32, 128, 3.92]]) {
+      const { total } = estimateMemory(minilm, { batchSize, negatives: 0, maxLength });
+      expect(Math.abs(total / GiB - measured) / measured, `${batchSize}×${maxLength}`).toBeLessThan(0.1);
+    }
+  });
+
+  it('counts LoRA\'s frozen weights without moments, within 35 % of the measured peak RSS (bench/README.md)', () => {
+    const GiB = 2 ** 30;
+    const step = { batchSize: 8, negatives: 0, maxLength: 64 };
+    const minilm = { params: 22_565_376, hidden: 384, layers: 6, heads: 12 };
+    expect(estimateMemory(minilm, { ...step, trainedParams: minilm.params })).toEqual(estimateMemory(minilm, step));
+    const modern = { params: 149_014_272, hidden: 768, layers: 22, heads: 12 };
+    for (const [model, trainedParams, measured] of [[minilm, 663_552, 0.64], [modern, 3_379_200, 3.49]] as const) {
+      const lora = estimateMemory(model, { ...step, trainedParams });
+      expect(lora.weights).toBe(trainedParams * 28 + (model.params - trainedParams) * 12 + 400e6);
+      expect(Math.abs(lora.total / GiB - measured) / measured).toBeLessThan(0.35);
+      expect(lora.total).toBeLessThan(estimateMemory(model, step).total);
+    }
+  });
+
+  it('measures label balance as largest over smallest', () => {
+    expect(labelImbalance({ billing: 50, login: 5, empty: 0 })).toEqual({ ratio: 10, largest: 'billing', smallest: 'login' });
+    expect(labelImbalance({ one: 3 })).toBeNull();
+    expect(labelImbalance(null)).toBeNull();
+  });
+});
+
+describe('live numbers', () => {
+  it('ETA from the rate since first seen: 5 steps in 10 s, 20 to go → 40 s', () => {
+    expect(etaSeconds({ t: 0, done: 2 }, { t: 10_000, done: 7 }, 27)).toBe(40);
+    expect(etaSeconds({ t: 0, done: 2 }, { t: 10_000, done: 2 }, 27)).toBeNull(); // no step yet
+  });
+
+  it('reads series from metrics.jsonl, with gaps for missing values', () => {
+    const metrics = [
+      { step: 1, loss: 2.5, lr: 1e-5, gradNorm: 0.9, pairsPerSec: 40 },
+      { step: 2, loss: null, lr: 2e-5, gradNorm: null, pairsPerSec: 41, skipped: true },
+      { step: 3, loss: 2.1, lr: 2e-5, gradNorm: 0.7, pairsPerSec: 42, eval: { 'ndcg@10': 0.41, 'mrr@10': 0.3 } },
+    ];
+    expect(series(metrics, 'loss')).toEqual([{ x: 1, y: 2.5 }, { x: 2, y: NaN }, { x: 3, y: 2.1 }]);
+    expect(evalSeries(metrics, 'ndcg@10')).toEqual([{ x: 3, y: 0.41 }]);
+  });
+});
