@@ -1,6 +1,7 @@
 // Long work as jobs (DESIGN §2, EngineApi's job methods): what each job is asked to do, what it
 // leaves when done, and the progress events that report it. Folders are absolute paths.
 import type { ErrorData } from './errors.js';
+import type { TrainRequestSettings } from './train-settings.js';
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -18,7 +19,8 @@ export interface PulledModel {
 }
 
 /** Which device a compute job runs on ('auto' probes cuda → webgpu → cpu). */
-export type DeviceChoice = 'auto' | 'cpu' | 'webgpu' | 'cuda';
+export const DEVICE_CHOICES = ['auto', 'cpu', 'webgpu', 'cuda'] as const;
+export type DeviceChoice = (typeof DEVICE_CHOICES)[number];
 
 /**
  * Numeric precision of a compute job: 'fp16' runs activations and matmuls in float16 with
@@ -74,16 +76,8 @@ export interface TrainRequest {
   resume?: boolean;
   /** Evaluate the base and the trained model on the shipped general set after training (RUN/general-eval.json); default true. */
   generalEval?: boolean;
-  settings?: Partial<{
-    epochs: number; maxSteps: number | null; batchSize: number; lr: number; warmup: number; schedule: 'linear' | 'constant';
-    weightDecay: number; temperature: number; maxLength: number; dropout: number | null; seed: number; shuffle: boolean;
-    negatives: number | null; eval: string | null; evalEvery: number; metric: string; patience: number; checkpointEvery: number;
-    device: DeviceChoice; precision: PrecisionChoice; template: { query: string; document: string };
-    maxGradNorm: number; keepCheckpoints: number; loss: 'auto' | 'infonce' | 'supcon' | 'cosent'; symmetric: boolean;
-    learnTemperature: boolean; gradCacheRows: number | null; matryoshka: number[] | null; matryoshkaWeights: number[] | null;
-    guide: string | null; guideMargin: number; guideMarginStrategy: 'absolute' | 'relative';
-    lora: number | null; loraAlpha: number | null; loraDropout: number; loraTargets: string[] | null;
-  }>;
+  /** Any training setting but model, data and threads (train-settings.ts, the one table). */
+  settings?: TrainRequestSettings;
 }
 /** What a training run with these settings will do, planned by the engine exactly as the run plans it. */
 export interface TrainPlanRequest {
@@ -111,22 +105,6 @@ export interface TrainPlan {
   evaluations: number;
 }
 
-/**
- * Settings a resumed run must repeat exactly: the engine refuses a resume when one differs from
- * the run's config.json (train/settings.ts compares these, plus model, data and threads). Declared
- * once here so the engine's check and the app's Resume button cannot drift apart.
- */
-export const RESUME_MATCHED_SETTINGS = [
-  'epochs', 'maxSteps', 'batchSize', 'lr', 'warmup', 'schedule', 'weightDecay', 'temperature', 'maxLength', 'dropout', 'seed',
-  'shuffle', 'negatives', 'maxGradNorm', 'template', 'loss', 'symmetric', 'learnTemperature', 'gradCacheRows',
-  'matryoshka', 'matryoshkaWeights', 'guide', 'guideMargin', 'guideMarginStrategy', 'precision',
-  'lora', 'loraAlpha', 'loraDropout', 'loraTargets',
-] as const satisfies readonly (keyof NonNullable<TrainRequest['settings']>)[];
-
-/** What a resume takes from config.json: the matched settings and those that shape the rest of the run. */
-export const RESUME_REPEATED_SETTINGS = [
-  ...RESUME_MATCHED_SETTINGS, 'eval', 'evalEvery', 'metric', 'patience', 'checkpointEvery', 'keepCheckpoints', 'device',
-] as const satisfies readonly (keyof NonNullable<TrainRequest['settings']>)[];
 export interface TrainJobResult {
   runDir: string;
   /** RUN/model, or null when the run was stopped (a checkpoint holds its state: resume it). */

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { EVAL_RANGES, MINE_RANGES, PRETRAIN_RANGES, TRAIN_RANGES, rangeProblem, type SettingRange } from './setting-ranges.js';
+import { EVAL_RANGES, MINE_RANGES, PRETRAIN_RANGES, rangeProblem, type SettingRange } from './setting-ranges.js';
+import { trainRanges } from './train-settings.js';
+
+// train's ranges are rows of the settings table (train-settings.ts).
+const TRAIN_RANGES = trainRanges();
 
 const ctx = { cores: 2 };
 

@@ -16,16 +16,19 @@ import { exportCommand } from './commands/export.js';
 import { pullCommand } from './commands/pull.js';
 import { importCommand } from './commands/import.js';
 import { datasetCommand } from './commands/dataset.js';
-import { TRAIN_USAGE, trainCommand } from './commands/train.js';
+import { trainCommand, trainOptionsHelp, trainUsage } from './commands/train.js';
 import { demoCommand } from './commands/demo.js';
 import { MINE_USAGE, mineCommand } from './commands/mine.js';
 import { EVAL_USAGE, evalCommand } from './commands/eval.js';
 import { UMAP_USAGE, umapCommand } from './commands/umap.js';
-import { PRETRAIN_USAGE, pretrainCommand } from './commands/pretrain.js';
+import { PRETRAIN_USAGE, PRETRAIN_OWN_HELP, pretrainCommand } from './commands/pretrain.js';
 import { MERGE_USAGE, mergeCommand } from './commands/merge.js';
 import { explainFsError } from '../workspace/fs-errors.js';
 
-export const HELP = wrapLong(`embedsmith ${ENGINE_VERSION} — fine-tune text-embedding models on your own data
+/** The top-level help; train's options come from the settings table, so it is made when asked. */
+export function helpText(): string {
+  const TRAIN_USAGE = trainUsage();
+  return wrapLong(`embedsmith ${ENGINE_VERSION} — fine-tune text-embedding models on your own data
 
 Usage: embedsmith <command> [options]
 
@@ -80,7 +83,7 @@ Commands available now:
   train    --model MODEL_DIR --data DATASET_DIR --out RUN_DIR [options]
            Contrastive fine-tuning (InfoNCE, in-batch + mined negatives, AdamW); writes
            config.json, metrics.jsonl, checkpoints/ and model/. Ctrl-C checkpoints; --resume
-           continues exactly. Options: ${TRAIN_USAGE.slice(TRAIN_USAGE.indexOf('[--epochs'))}
+           continues exactly. Options: ${TRAIN_USAGE.slice(TRAIN_USAGE.indexOf('--out RUN_DIR ') + 14)}
   pretrain --model MODEL_DIR --input FILE_OR_DIR --out RUN_DIR [options]
            Domain pre-training from unlabelled .txt/.md/.jsonl documents (E5's recipe): weak
            pairs, in-batch training at batch 64, consistency filtering with that model, a
@@ -99,6 +102,7 @@ Options: -h, --help   this text (\`embedsmith COMMAND --help\`: that command's) 
          --verbose    with any command: the raw text behind short reasons (e.g. why a device was passed over)
 Exit codes: 0 success, 1 failure, 2 bad usage or bad input.
 `);
+}
 
 /** Lines past 100 characters (the option lists pasted in from each command's usage) wrap under the description column. */
 function wrapLong(text: string): string {
@@ -123,22 +127,25 @@ function wrapLong(text: string): string {
 
 class UsageError extends Error {}
 
-/** Every command runCli dispatches, in HELP's order. */
+/** Every command runCli dispatches, in the help's order. */
 export const COMMANDS = ['serve', 'pull', 'embed', 'export', 'import', 'dataset', 'project', 'mine', 'eval', 'umap', 'train', 'pretrain', 'merge', 'demo'] as const;
 
 /**
- * One command's part of HELP: each entry whose first word is the command, with its indented
- * description. Cut from HELP itself, so the two never disagree.
+ * One command's part of the help: each entry whose first word is the command, with its indented
+ * description. Cut from the help itself, so the two never disagree.
  */
 export function commandHelp(command: string): string {
   const blocks: string[] = [];
   let keep = false;
-  for (const line of HELP.split('\n')) {
+  for (const line of helpText().split('\n')) {
     const entry = /^ {2}(\S+)/.exec(line);
     if (entry) keep = entry[1] === command;
     else if (!line.startsWith('   ')) keep = false;
     if (keep) blocks.push(line);
   }
+  // train and pretrain: one line per option, from the settings table.
+  const options = command === 'train' ? trainOptionsHelp() : command === 'pretrain' ? [...PRETRAIN_OWN_HELP, ...trainOptionsHelp(['data'])] : [];
+  if (options.length) blocks.push('', 'Options:', ...options.map((o) => `    ${o}`));
   return `Usage: embedsmith ${command} [options]   (embedsmith ${ENGINE_VERSION})\n\n${blocks.join('\n')}\n\nExit codes: 0 success, 1 failure, 2 bad usage or bad input.\n`;
 }
 
@@ -151,7 +158,7 @@ export async function runCli(argv: string[], out: Out = console): Promise<number
   const [command, ...rest] = argv.filter((a) => a !== '--verbose');
   try {
     if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
-      out.log(HELP);
+      out.log(helpText());
       return command === undefined ? 2 : 0;
     }
     if (command === '-v' || command === '--version') {

@@ -25,7 +25,8 @@ import { embedByRole, projectionTexts } from '../projection/texts.js';
 import { projectUmapWithNeighbours } from '../projection/umap.js';
 import { trainingEvaluator } from '../train/evaluator.js';
 import { trainRun } from '../train/run.js';
-import { TRAIN_DEFAULTS, type TrainSettings, modelTemplate } from '../train/settings.js';
+import { type TrainSettings, modelTemplate } from '../train/settings.js';
+import { settingsFromJson, trainDefaults } from '../../../shared/train-settings.js';
 import { modelTrainDefaults, readModelLimits } from '../train/model-defaults.js';
 import { writeFileAtomic } from '../workspace/atomic.js';
 import type { JobContext } from './jobs.js';
@@ -60,11 +61,12 @@ export async function evaluateJob(r: EvaluateRequest, { signal, progress }: JobC
 }
 
 export async function trainJob(r: TrainRequest, { signal, progress }: JobContext): Promise<TrainJobResult> {
-  const s = r.settings ?? {};
+  // JSON carries no Infinity (--max-grad-norm Infinity arrives as null through the web bridge).
+  const s = settingsFromJson(r.settings ?? {});
   const template = s.template ?? (await modelTemplate(r.model));
   // Length and learning rate left out follow the base model, as `embedsmith train` does.
   const own = modelTrainDefaults(await readModelLimits(r.model));
-  const settings: TrainSettings = { ...TRAIN_DEFAULTS, ...own, ...s, model: r.model, data: r.dataset, template, threads: availableParallelism() };
+  const settings: TrainSettings = { ...trainDefaults(), ...own, ...s, model: r.model, data: r.dataset, template, threads: availableParallelism() };
   const searcher = settings.eval ? createSearcher({ device: 'cpu' }) : null;
   try {
     const t = await trainRun(settings, r.out, {

@@ -15,7 +15,8 @@ import { DEFAULT_CUTOFFS, metricKeys } from '../eval/metrics.js';
 import { parseJsonFile } from '../workspace/json-file.js';
 import { type Example, loadExamples } from './examples.js';
 import { REQUIREMENTS, recipeReadme, trainPy, type RecipeCounts } from './recipe-script.js';
-import { TRAIN_DEFAULTS, type TrainSettings, checkSettings } from './settings.js';
+import { settingsFromJson, trainDefaults, trainSettingRows } from '../../../shared/train-settings.js';
+import { type TrainSettings, checkSettings } from './settings.js';
 
 export const RECIPE_SCHEMA_VERSION = 1;
 /** The InformationRetrievalEvaluator's name: its metrics are `<name>_cosine_<metric>`. */
@@ -68,10 +69,10 @@ export async function readRunSettings(runDir: string): Promise<{ settings: Train
   if (missing.length) {
     throw new EngineError('SCHEMA', `${path} lacks ${missing.join(' and ')}, so the recipe cannot repeat the run. Fix: add the values the run used, or train again.`, { path });
   }
-  const filled = Object.keys(TRAIN_DEFAULTS).filter((k) => !(k in raw));
-  const merged = { ...TRAIN_DEFAULTS, threads: 1, ...raw } as unknown as TrainSettings;
+  const defaults = trainDefaults();
+  const filled = Object.keys(defaults).filter((k) => !(k in raw));
   // JSON has no Infinity: --max-grad-norm Infinity (clipping off) is stored as null.
-  if (raw.maxGradNorm === null) merged.maxGradNorm = Infinity;
+  const merged = settingsFromJson({ ...defaults, threads: 1, ...raw }) as unknown as TrainSettings;
   return { settings: checkSettings(merged), filled };
 }
 
@@ -269,7 +270,9 @@ export async function exportRecipe(runDir: string, outDir: string): Promise<Reci
   const counts: RecipeCounts = { trainRows: examples.length, negatives, evalQueries: ir ? Object.keys(ir.queries).length : 0, evalCorpus: ir ? Object.keys(ir.corpus).length : 0 };
 
   const files = ['train.jsonl', 'train.py', 'requirements.txt', 'recipe.json', 'README.md'];
-  const config = JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8')) as unknown;
+  // Every setting of the table, as the run used it (those config.json lacked at their defaults).
+  const resolved = settings as unknown as Record<string, unknown>;
+  const config = Object.fromEntries(trainSettingRows().map((r) => [r.key, resolved[r.key]]));
   // Into a temp folder, fsynced, renamed into place: an interrupted export leaves no half recipe.
   await writeDatasetFolder(outDir, async (temp) => {
     await writeJsonl(join(temp, 'train.jsonl'), examples.map((e) => trainRow(e, recipe.columns)));

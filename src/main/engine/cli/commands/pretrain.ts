@@ -16,6 +16,17 @@ export const PRETRAIN_USAGE =
   '[--keep 0.5] [--top-k 2] [--min-chars 10] [--max-chars 1000] [--max-pairs-per-doc 32] [--batch-size 64] [--max-steps N] [--epochs 1] ' +
   '[--lr R (default by model width, as train)] [--seed 42] [--resume] [--device auto|cpu|webgpu|cuda] [--precision fp32|fp16|auto] [every `embedsmith train` option but --data]';
 
+/** pretrain's own flags, for `embedsmith pretrain --help` (train's follow, from the settings table). */
+export const PRETRAIN_OWN_HELP = [
+  '--input FILE_OR_DIR  .txt/.md/.jsonl documents to build weak pairs from (required)',
+  `--pairs KINDS  pair kinds, separated by commas: ${PAIR_KINDS.join(', ')} (default: ${WEAK_PAIR_DEFAULTS.kinds.join(',')})`,
+  `--keep F  the fraction of pairs the consistency filter keeps (default: ${PRETRAIN_DEFAULTS.keep})`,
+  `--top-k K  a pair is consistent when its positive ranks within the top K (default: ${PRETRAIN_DEFAULTS.topK})`,
+  `--min-chars N / --max-chars N  text lengths kept (default: ${WEAK_PAIR_DEFAULTS.minChars} / ${WEAK_PAIR_DEFAULTS.maxChars})`,
+  `--max-pairs-per-doc N  pairs taken from one document (default: ${WEAK_PAIR_DEFAULTS.maxPairsPerDoc})`,
+  `--batch-size N  as train's, with pretrain's default ${PRETRAIN_DEFAULTS.batchSize} (in-batch negatives)`,
+];
+
 /** pretrain's own flags (all take a value); the rest go to train's parser. */
 const OWN = new Set(['input', 'pairs', 'keep', 'top-k', 'min-chars', 'max-chars', 'max-pairs-per-doc']);
 

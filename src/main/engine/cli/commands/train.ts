@@ -2,152 +2,77 @@
 // flags → TrainSettings (train/settings.ts) → trainRun. Ctrl-C stops after the running step
 // and writes a checkpoint; `--resume` continues it exactly.
 import { availableParallelism } from 'node:os';
-import { TRAIN_RANGES, rangeText, type SettingRange } from '../../../../shared/setting-ranges.js';
+import { cliFlag, helpLine, parseSettingWord, requiredFirst, usageToken, type SettingRow } from '../../../../shared/setting-table.js';
+import { trainSettingRows } from '../../../../shared/train-settings.js';
 import { templateByName } from '../../data/templates.js';
-import type { DevicePref } from '../../runtime/index.js';
 import { type Searcher, createSearcher } from '../../mining/search.js';
 import { describeGeneral, guardForgetting } from '../../eval/general.js';
 import { trainingEvaluator } from '../../train/evaluator.js';
 import { type Evaluate, trainRun } from '../../train/run.js';
-import { TRAIN_DEFAULTS, type TrainSettings, modelTemplate } from '../../train/settings.js';
+import { type TrainSettings, modelTemplate } from '../../train/settings.js';
 import { modelTrainDefaults, readModelLimits } from '../../train/model-defaults.js';
 import { projectHolding } from '../../workspace/project.js';
-import { type Out, UsageError, parseOptions, precisionOption, reportError } from './common.js';
+import { type Out, UsageError, parseOptions, reportError } from './common.js';
 
-export const TRAIN_USAGE =
-  'usage: embedsmith train --model MODEL_DIR --data DATASET_DIR --out RUN_DIR [--epochs 1] [--max-steps N] [--batch-size 32] ' +
-  '[--lr R (default by model width: 2e-5 from 768 wide … 2e-3 below 128)] [--warmup 0.1] [--schedule linear|constant] [--weight-decay 0.01] [--temperature 0.05] ' +
-  "[--max-length N (default: the model's max_seq_length)] " +
-  '[--dropout FROM_CONFIG|P] [--seed 42] [--no-shuffle] [--negatives N] [--template PRESET|SAVED_NAME] [--eval DATASET_DIR] [--eval-every N] ' +
-  '[--metric ndcg@10] [--patience N] [--checkpoint-every N] [--keep-checkpoints 2] [--resume] [--device auto|cpu|webgpu|cuda] [--precision fp32|fp16|auto] [--threads N] ' +
-  '[--loss auto|infonce|supcon|cosent] [--symmetric] [--learn-temperature] [--grad-cache ROWS] [--matryoshka 256,128,64 [--matryoshka-weights 1,1,1]] [--guide base|MODEL_DIR [--guide-margin 0] [--guide-margin-strategy absolute|relative]] [--lora R [--lora-alpha 2R] [--lora-targets NAME,…]] [--no-general-eval]';
+/** train's own flags beside the settings: where the run goes and how it starts. */
+const COMMAND_FLAGS = ['--out RUN_DIR', '[--resume]', '[--no-general-eval]'];
+const COMMAND_HELP = [
+  '--out RUN_DIR  the run folder: config.json, metrics.jsonl, checkpoints/, model/ (required)',
+  '--resume  continue the run in --out from its last checkpoint, with the same settings',
+  "--no-general-eval  skip the forgetting guard (the general set's scores before and after)",
+];
 
-const OPTIONS = {
-  model: { type: 'string' },
-  data: { type: 'string' },
-  out: { type: 'string' },
-  epochs: { type: 'string' },
-  'max-steps': { type: 'string' },
-  'batch-size': { type: 'string' },
-  lr: { type: 'string' },
-  warmup: { type: 'string' },
-  schedule: { type: 'string' },
-  'weight-decay': { type: 'string' },
-  temperature: { type: 'string' },
-  'max-length': { type: 'string' },
-  dropout: { type: 'string' },
-  seed: { type: 'string' },
-  'no-shuffle': { type: 'boolean' },
-  negatives: { type: 'string' },
-  template: { type: 'string' },
-  eval: { type: 'string' },
-  'eval-every': { type: 'string' },
-  metric: { type: 'string' },
-  patience: { type: 'string' },
-  'checkpoint-every': { type: 'string' },
-  'keep-checkpoints': { type: 'string' },
-  'max-grad-norm': { type: 'string' },
-  resume: { type: 'boolean' },
-  device: { type: 'string' },
-  precision: { type: 'string' },
-  threads: { type: 'string' },
-  loss: { type: 'string' },
-  symmetric: { type: 'boolean' },
-  'learn-temperature': { type: 'boolean' },
-  'grad-cache': { type: 'string' },
-  matryoshka: { type: 'string' },
-  'matryoshka-weights': { type: 'string' },
-  'no-general-eval': { type: 'boolean' },
-  guide: { type: 'string' },
-  'guide-margin': { type: 'string' },
-  'guide-margin-strategy': { type: 'string' },
-  lora: { type: 'string' },
-  'lora-alpha': { type: 'string' },
-  'lora-dropout': { type: 'string' },
-  'lora-targets': { type: 'string' },
-} as const;
-
-/** A comma-separated list of numbers, or null when the flag is absent. */
-function numList(name: string, v: string | undefined): number[] | null {
-  if (v === undefined) return null;
-  return v.split(',').map((x) => num(name, x.trim(), 0));
+/** The usage line, from the settings table (rows registered at run time included). */
+export function trainUsage(): string {
+  const tokens = requiredFirst(trainSettingRows()).map(usageToken);
+  const required = tokens.filter((t) => !t.startsWith('['));
+  return `usage: embedsmith train ${[...required, COMMAND_FLAGS[0], ...tokens.slice(required.length), ...COMMAND_FLAGS.slice(1)].join(' ')}`;
 }
 
-function num(name: string, v: string | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (v.trim() === '' || Number.isNaN(n)) {
-    const range = (Object.values(TRAIN_RANGES) as SettingRange[]).find((r) => r.flag === name);
-    throw new UsageError(`--${name} must be a number${range ? ` in ${rangeText(range, { cores: availableParallelism() })}` : ''}, got '${v}'`);
-  }
-  return n;
+/** One line per option, for `embedsmith train --help`. */
+export function trainOptionsHelp(except: readonly string[] = []): string[] {
+  const rows = requiredFirst(trainSettingRows()).filter((r) => !except.includes(r.flag));
+  const required = rows.filter((r) => r.defaultFrom === 'required').length;
+  return [...rows.slice(0, required).map(helpLine), COMMAND_HELP[0], ...rows.slice(required).map(helpLine), ...COMMAND_HELP.slice(1)];
+}
+
+function options(rows: readonly SettingRow[]) {
+  const o: Record<string, { type: 'string' | 'boolean' }> = { out: { type: 'string' }, resume: { type: 'boolean' }, 'no-general-eval': { type: 'boolean' } };
+  for (const r of rows) o[cliFlag(r)] = { type: r.kind === 'boolean' ? 'boolean' : 'string' };
+  return o;
 }
 
 /** Flags → settings; `evaluate` comes from the caller (the eval set needs the engine's embedder). */
 export async function trainSettingsFromArgs(args: string[]): Promise<{ settings: TrainSettings; resume: boolean; out: string; generalEval: boolean }> {
-  const v = parseOptions(args, OPTIONS);
-  if (!v.model || !v.data || !v.out) throw new UsageError('--model, --data and --out are required');
-  const device = v.device ?? 'auto';
-  if (!['auto', 'cpu', 'webgpu', 'cuda'].includes(device)) throw new UsageError(`--device must be auto, cpu, webgpu or cuda, got '${device}'`);
-  const schedule = v.schedule ?? 'linear';
-  if (schedule !== 'linear' && schedule !== 'constant') throw new UsageError(`--schedule must be linear or constant, got '${schedule}'`);
-  const dropout = v.dropout === undefined || v.dropout === 'FROM_CONFIG' || v.dropout === 'config' ? null : num('dropout', v.dropout, 0);
-  let template: TrainSettings['template'];
-  if (v.template !== undefined) {
-    // A preset, or a template saved in the project the data (else the run) lies in.
-    const project = (await projectHolding(v.data)) ?? (await projectHolding(v.out));
-    const t = await templateByName(v.template, project);
-    template = { query: t.query, document: t.document };
-  } else {
-    template = await modelTemplate(v.model);
-  }
-  const d = TRAIN_DEFAULTS;
+  const rows = trainSettingRows();
+  const v = parseOptions(args, options(rows)) as Record<string, string | boolean | undefined>;
+  const word = (flag: string) => v[flag] as string | undefined;
+  if (!word('model') || !word('data') || !word('out')) throw new UsageError('--model, --data and --out are required');
+  const ctx = { cores: availableParallelism() };
   // Length and learning rate follow the base model unless given (issue 15 §1–2).
-  const own = modelTrainDefaults(await readModelLimits(v.model));
-  const maxSteps = v['max-steps'] === undefined ? null : num('max-steps', v['max-steps'], 0);
-  const settings: TrainSettings = {
-    ...d,
-    model: v.model,
-    data: v.data,
-    eval: v.eval ?? null,
-    epochs: num('epochs', v.epochs, d.epochs),
-    maxSteps,
-    batchSize: num('batch-size', v['batch-size'], d.batchSize),
-    lr: num('lr', v.lr, own.lr),
-    warmup: num('warmup', v.warmup, d.warmup),
-    schedule,
-    weightDecay: num('weight-decay', v['weight-decay'], d.weightDecay),
-    temperature: num('temperature', v.temperature, d.temperature),
-    maxLength: num('max-length', v['max-length'], own.maxLength),
-    dropout,
-    seed: num('seed', v.seed, d.seed),
-    shuffle: !v['no-shuffle'],
-    negatives: v.negatives === undefined ? null : num('negatives', v.negatives, 0),
-    maxGradNorm: num('max-grad-norm', v['max-grad-norm'], d.maxGradNorm),
-    evalEvery: num('eval-every', v['eval-every'], d.evalEvery),
-    metric: v.metric ?? d.metric,
-    patience: num('patience', v.patience, d.patience),
-    checkpointEvery: num('checkpoint-every', v['checkpoint-every'], d.checkpointEvery),
-    keepCheckpoints: num('keep-checkpoints', v['keep-checkpoints'], d.keepCheckpoints),
-    device: device as DevicePref,
-    precision: precisionOption(v.precision),
-    template,
-    threads: num('threads', v.threads, availableParallelism()),
-    loss: (v.loss ?? 'auto') as TrainSettings['loss'],
-    symmetric: v.symmetric === true,
-    learnTemperature: v['learn-temperature'] === true,
-    gradCacheRows: v['grad-cache'] === undefined ? null : num('grad-cache', v['grad-cache'], 0),
-    matryoshka: numList('matryoshka', v.matryoshka),
-    matryoshkaWeights: numList('matryoshka-weights', v['matryoshka-weights']),
-    guide: v.guide ?? null,
-    guideMargin: num('guide-margin', v['guide-margin'], d.guideMargin),
-    guideMarginStrategy: (v['guide-margin-strategy'] ?? d.guideMarginStrategy) as TrainSettings['guideMarginStrategy'],
-    lora: v.lora === undefined ? null : num('lora', v.lora, 0),
-    loraAlpha: v['lora-alpha'] === undefined ? null : num('lora-alpha', v['lora-alpha'], 0),
-    loraDropout: num('lora-dropout', v['lora-dropout'], d.loraDropout),
-    loraTargets: v['lora-targets'] === undefined ? null : v['lora-targets'].split(',').map((t) => t.trim()),
-  };
-  return { settings, resume: v.resume === true, out: v.out, generalEval: v['no-general-eval'] !== true };
+  const own: Record<string, unknown> = modelTrainDefaults(await readModelLimits(word('model')!));
+  const values: Record<string, unknown> = {};
+  for (const r of rows) {
+    const given = v[cliFlag(r)];
+    if (r.kind === 'boolean') values[r.key] = given === undefined ? r.default : r.default !== true;
+    else if (r.kind === 'template') values[r.key] = await templateFromArgs(given as string | undefined, word('model')!, word('data')!, word('out')!);
+    else if (given !== undefined) {
+      const read = parseSettingWord(r, given as string, ctx);
+      if ('problem' in read) throw new UsageError(read.problem);
+      values[r.key] = read.value;
+    } else if (r.defaultFrom === 'model') values[r.key] = own[r.key] ?? r.default;
+    else if (r.defaultFrom === 'machine') values[r.key] = availableParallelism();
+    else values[r.key] = r.default;
+  }
+  return { settings: values as unknown as TrainSettings, resume: v.resume === true, out: word('out')!, generalEval: v['no-general-eval'] !== true };
+}
+
+/** --template: a preset, or a template saved in the project the data (else the run) lies in; absent, the model's own prompts. */
+async function templateFromArgs(name: string | undefined, model: string, data: string, out: string): Promise<TrainSettings['template']> {
+  if (name === undefined) return modelTemplate(model);
+  const project = (await projectHolding(data)) ?? (await projectHolding(out));
+  const t = await templateByName(name, project);
+  return { query: t.query, document: t.document };
 }
 
 export async function trainCommand(args: string[], out: Out): Promise<number> {
@@ -202,7 +127,7 @@ export async function trainCommand(args: string[], out: Out): Promise<number> {
     }
     return 0;
   } catch (err) {
-    return reportError('train', TRAIN_USAGE, err, out);
+    return reportError('train', trainUsage(), err, out);
   } finally {
     process.off('SIGINT', onSigint);
     await searcher?.dispose();

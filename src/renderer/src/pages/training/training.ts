@@ -1,7 +1,9 @@
 // The Training page's rules without the markup: presets, the form and the TrainRequest it
 // makes (DESIGN §6 `embedsmith train`), the pre-flight memory estimate, the ETA, the series
 // the charts draw from metrics.jsonl, and the request that resumes a stopped run.
-import { RESUME_REPEATED_SETTINGS, type DeviceChoice, type PrecisionChoice, type RunView, type TrainRequest } from '../../../../shared/api.js';
+import type { RunView, TrainRequest } from '../../../../shared/api.js';
+import { rangeWords, settingProblem, type SettingRow, type SettingUi } from '../../../../shared/setting-table.js';
+import { resumeRepeatedKeys, settingsFromJson, trainSettingRow, type TrainRequestSettings } from '../../../../shared/train-settings.js';
 import { autoEvalEvery } from '../../../../shared/train-defaults.js';
 
 export type PresetId = 'quick' | 'balanced' | 'thorough';
@@ -39,20 +41,32 @@ export const PRESETS: Record<PresetId, { label: string; why: string; settings: P
   },
 };
 
-export interface TrainForm extends PresetSettings {
-  /** Blank: whole epochs. */
-  maxSteps: number | null;
-  /** Evaluate on the dataset's held-out rows (split.json) every N steps; 0: only at the end; null: about 5 times a run. */
+/**
+ * The form holds every request setting of the settings table (src/shared/train-settings.ts) at
+ * its default, a preset's on top; the page shows the rows marked for it (trainFormFields).
+ * `evaluate` is the page's own switch: on the dataset's held-out rows (split.json), every
+ * `evalEvery` steps; 0: only at the end; null: about five times a run.
+ */
+export type TrainForm = Required<Omit<TrainRequestSettings, 'eval' | 'template' | 'evalEvery'>> & {
   evaluate: boolean;
   evalEvery: number | null;
-  checkpointEvery: number;
-  seed: number;
-  device: DeviceChoice;
-  precision: PrecisionChoice;
+};
+
+/** The table's rows the form holds: every request setting but `eval` and `template`, which come from the page. */
+function formRows(): SettingRow[] {
+  return resumeRepeatedKeys()
+    .filter((k) => k !== 'eval' && k !== 'template')
+    .map((k) => trainSettingRow(k)!);
+}
+
+/** The fields the page shows, from the table (rows registered at run time included), in its order. */
+export function trainFormFields(): (SettingRow & { ui: SettingUi })[] {
+  return formRows().filter((r): r is SettingRow & { ui: SettingUi } => r.ui !== undefined);
 }
 
 export function formFromPreset(id: PresetId): TrainForm {
-  return { ...PRESETS[id].settings, maxSteps: null, evaluate: true, evalEvery: null, checkpointEvery: 0, seed: 42, device: 'auto', precision: 'fp32' };
+  const defaults = Object.fromEntries(formRows().map((r) => [r.key, r.default]));
+  return { ...defaults, ...PRESETS[id].settings, evaluate: true, evalEvery: null } as TrainForm;
 }
 
 /** The preset the settings still match, or null once the user changed one of them. */
@@ -61,27 +75,60 @@ export function matchingPreset(f: PresetSettings): PresetId | null {
   return (Object.keys(PRESETS) as PresetId[]).find((id) => keys.every((k) => PRESETS[id].settings[k] === f[k])) ?? null;
 }
 
+const CTX = { cores: 1 };
+
+/**
+ * The first field the engine would refuse, said with the field's label and the fix: each row's
+ * own check (kind, range, choices), as the engine applies it. A blank "evaluate every" is
+ * allowed: it means about five times a run.
+ */
 export function trainFormProblem(f: TrainForm): string | null {
-  const posInt = (v: number | null) => v !== null && Number.isInteger(v) && v >= 1;
-  if (!posInt(f.epochs)) return 'Epochs must be a whole number of at least 1.';
-  if (f.maxSteps != null && !posInt(f.maxSteps)) return 'Max steps must be a whole number of at least 1, or blank for whole epochs.';
-  if (!posInt(f.batchSize)) return 'Batch size must be a whole number of at least 1, e.g. 32.';
-  if (!(f.lr > 0)) return 'The learning rate must be a positive number, e.g. 2e-5.';
-  if (!Number.isInteger(f.maxLength) || f.maxLength < 3) return 'Max length must be a whole number of tokens, at least 3, e.g. 128.';
-  if (!(f.warmup >= 0)) return 'Warmup must be at least 0: a fraction of the run (0.1) or a number of steps.';
-  if (f.evalEvery != null && (!Number.isInteger(f.evalEvery) || f.evalEvery < 0)) return 'Evaluate every must be a whole number of steps (0: only at the end), or blank for about five times a run.';
-  if (!Number.isInteger(f.checkpointEvery) || f.checkpointEvery < 0) return 'Checkpoint every must be a whole number of steps (0: only at the end).';
-  if (!Number.isInteger(f.seed)) return 'The seed must be a whole number.';
+  const values = f as unknown as Record<string, unknown>;
+  for (const row of formRows()) {
+    // A cleared number field binds as null or undefined: blank, a value where the row allows null.
+    const raw = values[row.key] ?? (row.nullable || row.key === 'evalEvery' ? null : undefined);
+    const v = row.key === 'evalEvery' && raw === null ? 0 : raw;
+    const problem = settingProblem(row, v, CTX);
+    if (problem === null) continue;
+    const label = row.ui?.label ?? row.key;
+    if (row.kind === 'int' || row.kind === 'number') {
+      const range = rangeWords(row, CTX);
+      const eg = row.example ?? (row.default !== null && row.default !== undefined ? String(row.default) : null);
+      return `${label} must be ${row.kind === 'int' ? 'a whole number' : 'a number'}${range ? ` ${range}` : ''}${row.nullable ? ', or blank' : ''}${eg ? `, e.g. ${eg}` : ''}.`;
+    }
+    return `${label}: ${problem.replace(/^--\S+:? ?/, '')}`;
+  }
   return null;
 }
 
 export { autoEvalEvery };
 
+/** A text, list or number field's value as the input shows it ('' for unset). */
+export function fieldText(row: SettingRow, value: unknown): string {
+  return value === null || value === undefined ? '' : Array.isArray(value) ? value.join(',') : String(value);
+}
+
+/**
+ * What the user typed as the row's value: '' is null where the row allows it; lists split at
+ * commas. A word that is not a number stays NaN, for trainFormProblem to name.
+ */
+export function fieldValue(row: SettingRow, text: string): unknown {
+  const t = text.trim();
+  if (t === '' && row.nullable) return null;
+  if (row.kind === 'int' || row.kind === 'number') return t === '' ? NaN : Number(t);
+  if (row.kind === 'numbers') return t.split(',').map((w) => (w.trim() === '' ? NaN : Number(w)));
+  if (row.kind === 'names') return t.split(',').map((w) => w.trim());
+  return t;
+}
+
+
 /**
  * `eval` is the dataset itself: the engine evaluates on its split.json held-out rows (and
  * trains on the rest). `steps` is plannedSteps, for the automatic evaluation interval.
  * `template` is the Templates page's; with both roles empty it is left out, so the engine
- * applies the model's own prompts (an empty template would turn those off too).
+ * applies the model's own prompts (an empty template would turn those off too). The fields the
+ * page shows up front are always sent; the others only where they differ from the table's
+ * default, so the request says what the user chose.
  */
 export function trainRequest(
   f: TrainForm,
@@ -89,23 +136,28 @@ export function trainRequest(
 ): TrainRequest {
   const evaluate = f.evaluate && io.canEvaluate;
   const template = io.template && (io.template.query || io.template.document) ? { template: { query: io.template.query, document: io.template.document } } : {};
+  const values = f as unknown as Record<string, unknown>;
+  const sent = formRows().filter((r) => r.key !== 'evalEvery' && (r.ui?.advanced === false || JSON.stringify(values[r.key] ?? null) !== JSON.stringify(r.default)));
   return {
     model: io.model,
     dataset: io.dataset,
     out: io.out,
     settings: {
-      epochs: f.epochs, maxSteps: f.maxSteps ?? null, batchSize: f.batchSize, lr: f.lr, maxLength: f.maxLength, warmup: f.warmup,
-      seed: f.seed, device: f.device, precision: f.precision, checkpointEvery: f.checkpointEvery,
-      eval: evaluate ? io.dataset : null, evalEvery: evaluate ? (f.evalEvery ?? autoEvalEvery(io.steps)) : 0,
+      ...Object.fromEntries(sent.map((r) => [r.key, values[r.key] ?? null])),
+      eval: evaluate ? io.dataset : null,
+      evalEvery: evaluate ? (f.evalEvery ?? autoEvalEvery(io.steps)) : 0,
       ...template,
     },
   };
 }
 
-/** Resuming must repeat the run's settings exactly (the engine refuses otherwise): taken from its config.json. */
+/**
+ * Resuming must repeat the run's settings exactly (the engine refuses otherwise): every request
+ * setting of the table, taken from its config.json.
+ */
 export function resumeRequest(run: RunView): TrainRequest {
-  const c = run.config;
-  const settings = Object.fromEntries(RESUME_REPEATED_SETTINGS.filter((k) => k in c).map((k) => [k, c[k]])) as TrainRequest['settings'];
+  const c = settingsFromJson(run.config);
+  const settings = Object.fromEntries(resumeRepeatedKeys().filter((k) => k in c).map((k) => [k, c[k]])) as TrainRequest['settings'];
   return { model: String(c.model), dataset: String(c.data), out: run.dir, resume: true, settings };
 }
 
