@@ -8,7 +8,8 @@
 //     [--device cpu] [--threads N] [--query-tile 1024] [--corpus-tile 16384] [--brute 20] [--seed 1]
 import { DEFAULT_CORPUS_TILE, DEFAULT_QUERY_TILE, createSearcher, tilePlan } from '../mining/search.js';
 import { bruteForceTopK } from '../mining/top-k.js';
-import { type Device, mulberry32 } from '../runtime/index.js';
+import { type Device } from '../runtime/index.js';
+import { mulberry32 } from '../../../shared/random.js';
 
 const opt = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);

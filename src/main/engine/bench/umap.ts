@@ -20,7 +20,8 @@ import { parseArgs } from 'node:util';
 import { UMAP } from 'umap-js';
 import { createSearcher } from '../mining/search.js';
 import { type UmapProgress, projectUmap } from '../projection/umap.js';
-import { type Device, mulberry32 } from '../runtime/index.js';
+import { type Device } from '../runtime/index.js';
+import { mulberry32 } from '../../../shared/random.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -15,7 +15,7 @@
 import { MINE_RANGES, rangeProblem } from '../../../shared/setting-ranges.js';
 import { EngineError } from '../../../shared/errors.js';
 import { normalizeText } from '../data/validate.js';
-import { mixSeed, mulberry32 } from '../runtime/dropout.js';
+import { mixSeed, mulberry32 } from '../../../shared/random.js';
 import type { SearchFn } from './top-k.js';
 
 export interface MineOptions {

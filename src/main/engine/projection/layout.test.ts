@@ -4,7 +4,7 @@ import { UMAP } from 'umap-js';
 import { findABParams } from 'umap-js/dist/umap.js';
 import { describe, expect, it } from 'vitest';
 import { bruteForceTopK, type SearchFn } from '../mining/top-k.js';
-import { mulberry32 } from '../runtime/dropout.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { fuzzySimplicialSet } from './fuzzy-graph.js';
 import { defaultEpochs, optimizeLayout } from './layout.js';
 import { type KnnGraph, knnGraph } from './umap.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../runtime/dropout.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { alignProcrustes } from './procrustes.js';
 
 function cloud(n: number, seed: number): Float32Array {

@@ -29,7 +29,7 @@
 import { EngineError } from '../../../shared/errors.js';
 import { normalizeRows } from '../eval/embed-rows.js';
 import type { SearchFn } from '../mining/top-k.js';
-import { mulberry32 } from '../runtime/dropout.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { fuzzySimplicialSet } from './fuzzy-graph.js';
 import { cancelled, checkMinDist, optimizeLayout } from './layout.js';
 

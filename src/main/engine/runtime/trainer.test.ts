@@ -8,7 +8,8 @@ import { createEncoder } from './encoder.js';
 import { TOY, type ToyConfig, buildToyEncode, buildToyStep, toyBatch, toyInitialParams } from './toy.js';
 import { type RefBatch, refEmbed, refInit, refStep } from './toy-reference.js';
 import { type Trainer, createTrainer } from './trainer.js';
-import { fillKeepMask, mulberry32 } from './dropout.js';
+import { fillKeepMask } from './dropout.js';
+import { mulberry32 } from '../../../shared/random.js';
 
 // Clip at 0.1 so the clipping branch is exercised (the toy's gradient norms are ~0.1-0.5).
 const CFG: ToyConfig = { ...TOY, maxGradNorm: 0.1 };
