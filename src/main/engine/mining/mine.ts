@@ -16,7 +16,7 @@ import { MINE_RANGES, rangeProblem } from '../../../shared/setting-ranges.js';
 import { EngineError } from '../../../shared/errors.js';
 import { normalizeText } from '../data/validate.js';
 import { mixSeed, mulberry32 } from '../../../shared/random.js';
-import type { SearchFn } from './top-k.js';
+import type { SearchFn } from '../search/top-k.js';
 
 export interface MineOptions {
   /** Negatives to mine per anchor, on top of any it already has (default 3). */

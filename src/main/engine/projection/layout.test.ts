@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { UMAP } from 'umap-js';
 import { findABParams } from 'umap-js/dist/umap.js';
 import { describe, expect, it } from 'vitest';
-import { bruteForceTopK, type SearchFn } from '../mining/top-k.js';
+import { bruteForceTopK, type SearchFn } from '../search/top-k.js';
 import { mulberry32 } from '../../../shared/random.js';
 import { fuzzySimplicialSet } from './fuzzy-graph.js';
 import { defaultEpochs, optimizeLayout } from './layout.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bruteForceTopK, type SearchFn, type TopK } from '../mining/top-k.js';
+import { bruteForceTopK, type SearchFn, type TopK } from '../search/top-k.js';
 import { mulberry32 } from '../../../shared/random.js';
 import { type UmapProgress, knnGraph, projectUmap, projectUmapWithNeighbours } from './umap.js';
 

@@ -1,5 +1,5 @@
 // 2-D UMAP (McInnes, Healy & Melville 2018, arXiv:1802.03426) in three stages, each ours:
-//   1. knnGraph: exact k nearest neighbours from our top-k searcher (mining/search.ts, on the
+//   1. knnGraph: exact k nearest neighbours from our top-k searcher (search/search.ts, on the
 //      device), not umap-js's random-projection forest and NN-descent;
 //   2. fuzzy-graph.ts: the fuzzy simplicial set (σ/ρ calibration, membership strengths, fuzzy
 //      union) in CSR typed arrays;
@@ -28,7 +28,7 @@
 // and translation, exactly the freedoms a UMAP layout leaves arbitrary.
 import { EngineError } from '../../../shared/errors.js';
 import { normalizeRows } from '../eval/embed-rows.js';
-import type { SearchFn } from '../mining/top-k.js';
+import type { SearchFn } from '../search/top-k.js';
 import { mulberry32 } from '../../../shared/random.js';
 import { fuzzySimplicialSet } from './fuzzy-graph.js';
 import { cancelled, checkMinDist, optimizeLayout } from './layout.js';
@@ -50,7 +50,7 @@ export interface UmapOptions {
   nEpochs?: number;
   /** Seeds the initial layout and the negative sampling. Default 42. */
   seed?: number;
-  /** Finds each point's nNeighbors nearest (itself first); bruteForceTopK in tests, mining/search.ts in use. */
+  /** Finds each point's nNeighbors nearest (itself first); bruteForceTopK in tests, search/search.ts in use. */
   search: SearchFn;
   /**
    * projectUmapWithNeighbours only: how many nearest other points (cosine, in the embedding

@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { TRAIN_RANGES, rangeText, type SettingRange } from '../../../../shared/setting-ranges.js';
 import { templateByName } from '../../data/templates.js';
 import type { DevicePref } from '../../runtime/index.js';
-import { type Searcher, createSearcher } from '../../mining/search.js';
+import { type Searcher, createSearcher } from '../../search/search.js';
 import { describeGeneral, guardForgetting } from '../../eval/general.js';
 import { trainingEvaluator } from '../../train/evaluator.js';
 import { type Evaluate, trainRun } from '../../train/run.js';
