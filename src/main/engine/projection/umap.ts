@@ -24,7 +24,7 @@
 // Before/after views: projectUmap takes no initial layout (umap-js draws it uniformly in
 // [-10, 10]², and so do we), and with the same seed two different graphs still diverge after
 // the first epoch. So both views use the same seed and the after-layout is aligned to the
-// before-layout with alignProcrustes (procrustes.ts) — rotation or reflection, uniform scale
+// before-layout with alignByText (shared/procrustes.ts) — rotation or reflection, uniform scale
 // and translation, exactly the freedoms a UMAP layout leaves arbitrary.
 import { EngineError } from '../../../shared/errors.js';
 import { normalizeRows } from '../eval/embed-rows.js';
@@ -32,8 +32,6 @@ import type { SearchFn } from '../search/top-k.js';
 import { mulberry32 } from '../../../shared/random.js';
 import { fuzzySimplicialSet } from './fuzzy-graph.js';
 import { cancelled, checkMinDist, optimizeLayout } from './layout.js';
-
-export { alignProcrustes, type Alignment } from './procrustes.js';
 
 export interface UmapProgress {
   phase: 'knn' | 'graph' | 'layout';
