@@ -13,7 +13,7 @@ import { type EncoderSpec, buildTrainStep, paramSpecs } from '../nn/index.js';
 import { dropoutKey } from '../runtime/dropout.js';
 import { mulberry32 } from '../../../shared/random.js';
 import { type HostTensor } from '../graph/dtype.js';
-import { flatFeeds } from '../nn/state-testing.js';
+import { flatFeeds } from '../runtime/contract.js';
 import { createSession, defaultThreads } from '../runtime/session.js';
 
 const opt = (name: string, fallback: string): string => {

@@ -4,7 +4,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { Graph, type Tensor, hostTensor } from '../graph/index.js';
-import { type GradInput, checkGradients, evaluate, rng, uniform } from '../graph/testing.js';
+import { type GradInput, checkGradients, evaluate, uniform } from '../../../../test/support/grad-check.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { type EncoderSpec, encoderForward, paramSpecs, sentenceEmbedding } from './encoder.js';
 import { type LoraSpec, loraAdapters, mergeLora, withLora } from './lora.js';
 
@@ -47,7 +48,7 @@ describe.each([
   });
 
   it('merged weights embed as the unmerged adapters do, within 1e-5', async () => {
-    const random = rng(3);
+    const random = mulberry32(3);
     const values = new Map(all.map((p) => [p.key, Float32Array.from(uniform(random, p.shape.reduce((a, b) => a * b, 1), -0.5, 0.5), (v) => (/norm\.weight/i.test(p.key) ? 1 + v / 5 : v))]));
     const shapes = new Map(all.map((p) => [p.key, p.shape]));
     const run = async (keys: readonly { key: string; shape: readonly number[] }[], adapted: boolean) => {

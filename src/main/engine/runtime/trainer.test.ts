@@ -1,12 +1,12 @@
 // The trainer and encoder on the CPU EP with the toy step graph, against the independent
-// float64 reference (toy-reference.ts): losses, pre-clip gradient norms, parameters and
+// float64 reference (test/support/toy-reference.ts): losses, pre-clip gradient norms, parameters and
 // AdamW moments over several steps and two shape buckets; checkpoint round trips; errors.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BucketShape, PaddedBatch } from './buckets.js';
 import { createEncoder } from './encoder.js';
 import { TOY, type ToyConfig, buildToyEncode, buildToyStep, toyBatch, toyInitialParams } from './toy.js';
-import { type RefBatch, refEmbed, refInit, refStep } from './toy-reference.js';
+import { type RefBatch, refEmbed, refInit, refStep } from '../../../../test/support/toy-reference.js';
 import { type Trainer, createTrainer } from './trainer.js';
 import { fillKeepMask } from './dropout.js';
 import { mulberry32 } from '../../../shared/random.js';

@@ -9,7 +9,7 @@ import { importDataset } from '../data/index.js';
 import { loadModelFolder } from '../model/load.js';
 import { writeRandomBert } from '../model/random-model.js';
 import { Graph, hostTensor } from '../graph/index.js';
-import { evaluate } from '../graph/testing.js';
+import { evaluate } from '../../../../test/support/grad-check.js';
 import { encoderForward, paramSpecs, sentenceEmbedding, specFromHfConfig } from '../nn/index.js';
 import { loraSpecOf, loraStep } from '../nn/lora-step.js';
 import { withLora } from '../nn/lora.js';

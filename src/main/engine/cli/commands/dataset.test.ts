@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readDatasetRows } from '../../data/store.js';
 import { saveTemplate } from '../../data/templates.js';
 import { createProject } from '../../workspace/project.js';
-import { writeTinyModel } from '../../model/testing.js';
+import { writeTinyModel } from '../../../../../test/support/tiny-model.js';
 import { datasetCommand } from './dataset.js';
 import { importCommand } from './import.js';
 
