@@ -21,4 +21,5 @@ export { type BucketShape, type PadOptions, type PaddedBatch, LENGTH_BUCKETS, bu
 export { KeepMaskBuffers, dropoutKey, fillKeepMask, keepThreshold } from './dropout.js';
 export { type OptimizerState, type StepResult, type Trainer, type TrainerOptions, createTrainer } from './trainer.js';
 export { type Encoder, type EncoderOptions, createEncoder } from './encoder.js';
+export { OneAtATime } from './one-at-a-time.js';
 export { type Precision, type PrecisionResolution, float16Problem, resolvePrecision } from './precision.js';
