@@ -1,6 +1,7 @@
 // Lint, with the layer rules of DESIGN §2 as errors:
 //   shared imports nothing; renderer imports only shared (and svelte);
-//   the engine never imports electron; only engine/runtime imports onnxruntime-node.
+//   the engine never imports electron; only engine/runtime imports onnxruntime-node;
+//   the engine's code (not its tests) never imports test support, so the build leaves it out.
 // test/lint-layers.test.ts plants violations and checks each is caught.
 import tseslint from 'typescript-eslint';
 import svelte from 'eslint-plugin-svelte';
@@ -8,6 +9,13 @@ import globals from 'globals';
 
 const ORT = { name: 'onnxruntime-node', message: 'only src/main/engine/runtime may import onnxruntime-node (DESIGN §2)' };
 const ELECTRON = { name: 'electron', message: 'the engine runs under plain Node (CLI, worker, tests): never import electron here' };
+// Test support lives in test/support/ (or, beside code, in *testing.ts / test-*.ts files that
+// tsconfig.cli.json leaves out of dist/); an import from engine code would pull it into the build.
+const TEST_SUPPORT = {
+  regex: '(^|/)test/support/|testing(\\.js)?$|/test-[^/]*$',
+  message: 'test support is for tests: engine code never imports it (it stays out of dist/)',
+};
+const ENGINE_TESTS = ['src/main/engine/**/*.test.ts', 'src/main/engine/**/*testing.ts', 'src/main/engine/**/test-*.ts'];
 
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-results/**', 'resources/**', '.gpu/**', 'scripts/**/*.py'] },
@@ -40,10 +48,19 @@ export default tseslint.config(
   },
   {
     files: ['src/main/engine/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: [ORT, ELECTRON] }] },
+    rules: { 'no-restricted-imports': ['error', { paths: [ORT, ELECTRON], patterns: [TEST_SUPPORT] }] },
   },
   {
     files: ['src/main/engine/runtime/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [ELECTRON], patterns: [TEST_SUPPORT] }] },
+  },
+  {
+    files: ENGINE_TESTS,
+    ignores: ['src/main/engine/runtime/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [ORT, ELECTRON] }] },
+  },
+  {
+    files: ENGINE_TESTS.map((p) => p.replace('engine/**', 'engine/runtime/**')),
     rules: { 'no-restricted-imports': ['error', { paths: [ELECTRON] }] },
   },
   {

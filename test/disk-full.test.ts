@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pullModel } from '../src/main/engine/model/hub.js';
-import { startFakeHub, type FakeHub } from '../src/main/engine/model/hub-testing.js';
+import { startFakeHub, type FakeHub } from './support/fake-hub.js';
 
 const mountPoint = join(tmpdir(), `es-disk-full-${process.pid}`);
 const canMount = (() => {

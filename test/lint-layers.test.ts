@@ -20,6 +20,9 @@ describe('layer rules', () => {
     ['onnxruntime-node in main', 'src/main/planted.ts', "import * as ort from 'onnxruntime-node';\nvoid ort;\n"],
     ['shared imports node', 'src/shared/planted.ts', "import { join } from 'node:path';\nvoid join;\n"],
     ['shared imports engine', 'src/shared/planted.ts', "import { x } from '../main/engine/version.js';\nvoid x;\n"],
+    ['engine code imports test support', 'src/main/engine/nn/planted.ts', "import { evaluate } from '../../../../test/support/grad-check.js';\nvoid evaluate;\n"],
+    ['runtime code imports a *-testing file', 'src/main/engine/runtime/planted.ts', "import { x } from '../train/recipe-testing.js';\nvoid x;\n"],
+    ['engine test imports onnxruntime-node outside runtime', 'src/main/engine/nn/planted.test.ts', "import * as ort from 'onnxruntime-node';\nvoid ort;\n"],
   ];
   for (const [name, file, code] of cases) {
     it(`catches: ${name}`, async () => {
@@ -32,6 +35,8 @@ describe('layer rules', () => {
     ['runtime imports onnxruntime-node', 'src/main/engine/runtime/planted.ts', "import * as ort from 'onnxruntime-node';\nvoid ort;\n"],
     ['main imports electron', 'src/main/planted.ts', "import { app } from 'electron';\nvoid app;\n"],
     ['shared imports shared', 'src/shared/planted.ts', "import { EngineError } from './errors.js';\nvoid EngineError;\n"],
+    ['engine tests import test support', 'src/main/engine/nn/planted.test.ts', "import { evaluate } from '../../../../test/support/grad-check.js';\nvoid evaluate;\n"],
+    ['runtime tests import test support', 'src/main/engine/runtime/planted.test.ts', "import { refInit } from '../../../../test/support/toy-reference.js';\nvoid refInit;\n"],
   ];
   for (const [name, file, code] of allowed) {
     it(`allows: ${name}`, async () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEngineProxy, jobResult, type EngineApi, type JobProgress } from '../src/shared/api.js';
 import { EngineHost, type WorkerFactory } from '../src/main/engine/host/engine-host.js';
 import { createEngineService, type EngineService, type EngineServiceOptions } from '../src/main/engine/host/engine-service.js';
-import { HUB_BIG, HUB_COMMIT, sha256, startFakeHub, type FakeHub } from '../src/main/engine/model/hub-testing.js';
+import { HUB_BIG, HUB_COMMIT, sha256, startFakeHub, type FakeHub } from './support/fake-hub.js';
 
 const realWorker: WorkerFactory = (o) => new Worker(new URL('../dist/main/engine/host/host-worker.js', import.meta.url), o);
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HUB_BIG, sha256, startFakeHub, type FakeHub } from '../../src/main/engine/model/hub-testing.js';
+import { HUB_BIG, sha256, startFakeHub, type FakeHub } from '../support/fake-hub.js';
 import { checkPrerequisites, launchBrowser, ROOT, startServe, stopServe, watch, type Served } from './harness.js';
 
 const SHOTS = join(ROOT, 'test-results');

@@ -9,7 +9,7 @@
 // embedding table. MiniLM step figures come from train-step once engine/nn exists.
 
 import { probeDevice, selectDevice } from '../runtime/device.js';
-import { mulberry32 } from '../runtime/dropout.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { DEVICES } from '../runtime/session.js';
 import { TOY, buildToyStep, toyBatch, toyInitialParams } from '../runtime/toy.js';
 import { type StepTimings, fmtMs, maxParamDiff, shapeLabel, timeSteps } from './step-timer.js';

@@ -8,7 +8,8 @@
 //       [--layers 6] [--hidden 384] [--dropout 0.1] [--steps 7]
 
 import { trainStepGraph, type EncoderSpec } from '../nn/index.js';
-import { KeepMaskBuffers, mixSeed } from '../runtime/dropout.js';
+import { KeepMaskBuffers } from '../runtime/dropout.js';
+import { mixSeed } from '../../../shared/random.js';
 import { fmtMs } from './step-timer.js';
 
 const opt = (name: string, fallback: number): number => {

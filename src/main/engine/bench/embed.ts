@@ -18,7 +18,8 @@ import { type EmbedOptions, embed } from '../model/embed.js';
 import { exportOnnx } from '../model/export-onnx.js';
 import { type EmbeddingModel, openModel } from '../model/open-model.js';
 import { MINILM_L6, writeRandomBert } from '../model/random-model.js';
-import { type DevicePref, mulberry32 } from '../runtime/index.js';
+import { type DevicePref } from '../runtime/index.js';
+import { mulberry32 } from '../../../shared/random.js';
 
 const opt = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);

@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { MINILM_L6 } from '../model/random-model.js';
 import { type EncoderSpec, buildTrainStep, paramSpecs } from '../nn/index.js';
 import { gradCacheGraphs } from '../nn/grad-cache.js';
-import { mulberry32 } from '../runtime/dropout.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { createGradCacheTrainer } from '../runtime/grad-cache.js';
 import type { Device } from '../runtime/session.js';
 import { type Trainer, type TrainerBaseOptions, createTrainer } from '../runtime/trainer.js';

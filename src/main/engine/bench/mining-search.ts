@@ -1,4 +1,4 @@
-// Bench: exact top-k search for hard-negative mining (mining/search.ts) at the size DESIGN's
+// Bench: exact top-k search for hard-negative mining (search/search.ts) at the size DESIGN's
 // users bring: 10,000 queries × 100,000 corpus rows, D 384, k 100, seeded random unit vectors.
 // Prints wall seconds (session creation included), queries/s, the tile plan and the process's
 // peak RSS; then times bruteForceTopK (JS, float64, full sort) on a few queries for a ratio
@@ -6,9 +6,10 @@
 //
 //   bench/run.sh mining-search [--queries 10000] [--corpus 100000] [--dim 384] [--k 100]
 //     [--device cpu] [--threads N] [--query-tile 1024] [--corpus-tile 16384] [--brute 20] [--seed 1]
-import { DEFAULT_CORPUS_TILE, DEFAULT_QUERY_TILE, createSearcher, tilePlan } from '../mining/search.js';
-import { bruteForceTopK } from '../mining/top-k.js';
-import { type Device, mulberry32 } from '../runtime/index.js';
+import { DEFAULT_CORPUS_TILE, DEFAULT_QUERY_TILE, createSearcher, tilePlan } from '../search/search.js';
+import { bruteForceTopK } from '../search/top-k.js';
+import { type Device } from '../runtime/index.js';
+import { mulberry32 } from '../../../shared/random.js';
 
 const opt = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);

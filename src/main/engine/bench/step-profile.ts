@@ -10,9 +10,10 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EncoderSpec, buildTrainStep, paramSpecs } from '../nn/index.js';
-import { dropoutKey, mulberry32 } from '../runtime/dropout.js';
+import { dropoutKey } from '../runtime/dropout.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { type HostTensor } from '../graph/dtype.js';
-import { flatFeeds } from '../nn/state-testing.js';
+import { flatFeeds } from '../runtime/contract.js';
 import { createSession, defaultThreads } from '../runtime/session.js';
 
 const opt = (name: string, fallback: string): string => {

@@ -9,7 +9,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importDataset } from '../data/index.js';
 import { MINILM_L6, writeRandomBert } from '../model/random-model.js';
-import { type DevicePref, mulberry32 } from '../runtime/index.js';
+import { type DevicePref } from '../runtime/index.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { trainRun } from '../train/run.js';
 import { TRAIN_DEFAULTS } from '../train/settings.js';
 

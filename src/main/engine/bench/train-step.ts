@@ -21,7 +21,7 @@
 import { spawnSync } from 'node:child_process';
 import { ModelProto } from '../graph/onnx-schema.js';
 import { selectDevice, probeDevice } from '../runtime/device.js';
-import { mulberry32 } from '../runtime/dropout.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { DEVICES, type Device } from '../runtime/session.js';
 import { type EncoderSpec, buildEncode, buildTrainStep, paramSpecs, specFromHfConfig } from '../nn/index.js';
 import { createEncoder } from '../runtime/encoder.js';

@@ -1,6 +1,6 @@
 // Bench: 2-D UMAP of --points L2-normalised Gaussian blobs (default 20,000 × 384, 20 blobs),
 // two ways in the same process:
-//   - ours: projectUmap — exact k-NN graph from mining/search.ts (ONNX MatMul + TopK tiles on
+//   - ours: projectUmap — exact k-NN graph from search/search.ts (ONNX MatMul + TopK tiles on
 //     --device), then the fuzzy graph (projection/fuzzy-graph.ts) and the SGD layout
 //     (projection/layout.ts) in typed arrays
 //   - umap-js alone: its random-projection forest + NN-descent on the same rows (its default
@@ -18,9 +18,10 @@
 // --epochs defaults to umap-js's own rule (200 above 7,500 points).
 import { parseArgs } from 'node:util';
 import { UMAP } from 'umap-js';
-import { createSearcher } from '../mining/search.js';
+import { createSearcher } from '../search/search.js';
 import { type UmapProgress, projectUmap } from '../projection/umap.js';
-import { type Device, mulberry32 } from '../runtime/index.js';
+import { type Device } from '../runtime/index.js';
+import { mulberry32 } from '../../../shared/random.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -8,7 +8,7 @@ import { EngineError } from '../../../shared/errors.js';
 import { writeJsonAtomic } from '../workspace/atomic.js';
 import { readDatasetMeta, readRowsWithEdits, withDatasetLock } from './store.js';
 import { normalizeText } from './validate.js';
-import { mulberry32 } from '../runtime/dropout.js';
+import { mulberry32 } from '../../../shared/random.js';
 
 export interface SplitOptions {
   /** Share of groups (per label) that go to eval, in (0, 1). */

@@ -153,7 +153,7 @@ describe('templates.json', () => {
       expect(await templateByName('bge', null)).toEqual(TEMPLATE_PRESETS.bge);
       await expect(templateByName('toString', null)).rejects.toThrow(/no template 'toString'/);
       await expect(templateByName('medical', dir)).rejects.toThrow(
-        `no template 'medical': presets are none, e5, bge, nomic, instructor; ${join(dir, 'templates.json')} holds legal. Fix: give one of those names.`,
+        `no template 'medical': presets are none, e5, bge, nomic, instructor, qwen3, embeddinggemma; ${join(dir, 'templates.json')} holds legal. Fix: give one of those names.`,
       );
       await expect(templateByName('legal', null)).rejects.toThrow('a name saved on the Templates page is found when the data lies inside its project');
     } finally {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { writeTinyModel } from '../model/testing.js';
+import { writeTinyModel } from '../../../../test/support/tiny-model.js';
 import { loadTokenizer, type Tokenizer } from '../tokenize/tokenizer.js';
 import { applyEdit } from './edits.js';
 import { importDataset } from './import.js';

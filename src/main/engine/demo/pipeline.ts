@@ -16,7 +16,7 @@ import { exportOnnx } from '../model/export-onnx.js';
 import { specOfModel, loadEncoderFolder } from '../model/open-model.js';
 import { openModelTools } from '../mining/embedder.js';
 import { mineDataset } from '../mining/mine-dataset.js';
-import { createSearcher } from '../mining/search.js';
+import { createSearcher } from '../search/search.js';
 import type { DevicePref } from '../runtime/index.js';
 import { trainingEvaluator } from '../train/evaluator.js';
 import { trainRun } from '../train/run.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bruteForceTopK, type SearchFn } from '../mining/top-k.js';
+import { bruteForceTopK, type SearchFn } from '../search/top-k.js';
 import { classificationReport, knnClassify, majorityVote } from './classification.js';
 
 /** Unit vectors at the given angles (degrees), [n, 2]. */

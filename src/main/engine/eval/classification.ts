@@ -5,7 +5,7 @@
 // no predictions has precision 0, one with no true rows recall 0, and F1 = 0 when P + R = 0;
 // the macro average runs over the union of true and predicted labels.
 import { EngineError } from '../../../shared/errors.js';
-import type { SearchFn } from '../mining/top-k.js';
+import type { SearchFn } from '../search/top-k.js';
 
 /**
  * Majority vote over neighbour labels given nearest first. Tie-break: of the labels with the

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import type { SplitFile } from '../data/split.js';
-import type { SearchFn, TopK } from '../mining/top-k.js';
+import type { SearchFn, TopK } from '../search/top-k.js';
 import { parseJsonFile } from '../workspace/json-file.js';
 import { ioError } from '../workspace/fs-errors.js';
 

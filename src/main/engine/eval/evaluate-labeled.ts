@@ -7,7 +7,7 @@
 import { EngineError } from '../../../shared/errors.js';
 import { normalizeText } from '../data/validate.js';
 import type { DatasetRow } from '../data/types.js';
-import type { SearchFn } from '../mining/top-k.js';
+import type { SearchFn } from '../search/top-k.js';
 import { classificationReport, knnClassify } from './classification.js';
 import { type EvalProgress, embedChunked, searchChunked, throwIfCancelled } from './embed-rows.js';
 import type { EvalResult, EvaluateOptions } from './evaluate.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATASET_SCHEMA_VERSION, type DatasetFormat, type DatasetRow } from '../data/types.js';
-import { bruteForceTopK, type SearchFn } from '../mining/top-k.js';
+import { bruteForceTopK, type SearchFn } from '../search/top-k.js';
 import { type EmbedFn, type EvalProgress, evaluateDataset } from './evaluate.js';
 
 let tmp: string;

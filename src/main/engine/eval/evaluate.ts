@@ -14,7 +14,7 @@ import { EngineError } from '../../../shared/errors.js';
 import { EVAL_RANGES, rangeProblem } from '../../../shared/setting-ranges.js';
 import { readDatasetMeta, readRows } from '../data/store.js';
 import type { DatasetFormat, DatasetRow } from '../data/types.js';
-import type { SearchFn } from '../mining/top-k.js';
+import type { SearchFn } from '../search/top-k.js';
 import type { ClassificationReport } from './classification.js';
 import { readRowsWithEdits } from '../data/store.js';
 import { type EmbedFn, type EvalProgress, embedChunked, readEvalRows, searchChunked, throwIfCancelled } from './embed-rows.js';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { importDataset } from '../data/index.js';
 import type { EmbedRole } from '../model/embed.js';
 import { openModelTools } from '../mining/embedder.js';
-import type { SearchFn } from '../mining/top-k.js';
+import type { SearchFn } from '../search/top-k.js';
 import type { DevicePref } from '../runtime/index.js';
 import { writeFileAtomic } from '../workspace/atomic.js';
 import { type EvalResult, evaluateDataset } from './evaluate.js';

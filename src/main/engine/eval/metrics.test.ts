@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../runtime/dropout.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { type Cutoffs, DEFAULT_CUTOFFS, cutoffsFor, dcgAtK, metricKeys, retrievalMetrics, scoreQuery, searchDepth } from './metrics.js';
 
 const C: Cutoffs = { accuracy: [1, 3, 5], precisionRecall: [1, 3, 5, 10], mrr: [1, 10], ndcg: [5], map: [2, 100] };

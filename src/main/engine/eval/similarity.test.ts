@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../runtime/dropout.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { distribution, labelPairSimilarities, rocAuc, similarityReport } from './similarity.js';
 
 describe('distribution', () => {

@@ -5,7 +5,7 @@
 // the Mann–Whitney U statistic over n_pos · n_neg, computed exactly (sort, binary search), not
 // from the binned histogram.
 import { EngineError } from '../../../shared/errors.js';
-import { mulberry32 } from '../runtime/dropout.js';
+import { mulberry32 } from '../../../shared/random.js';
 
 export const DEFAULT_BINS = 40;
 // Cosines of unit float32 rows overshoot ±1 by rounding (1.0000001); further out means the

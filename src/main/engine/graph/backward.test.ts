@@ -6,7 +6,8 @@ import { backward } from './backward.js';
 import { hostTensor, toNumbers } from './dtype.js';
 import { Graph } from './graph.js';
 import * as o from './ops.js';
-import { checkGradients, evaluate, rng, uniform } from './testing.js';
+import { checkGradients, evaluate, uniform } from '../../../../test/support/grad-check.js';
+import { mulberry32 } from '../../../shared/random.js';
 
 describe('backward', () => {
   it('sums the gradients of a tensor used several times (fan-out)', async () => {
@@ -40,7 +41,7 @@ describe('backward', () => {
   });
 
   it('reduces broadcast gradients back to the operand shape', async () => {
-    const random = rng(3);
+    const random = mulberry32(3);
     const r = uniform(random, 24);
     const g = new Graph();
     const x = g.input('x', 'float64', [2, 3, 4]);

@@ -8,7 +8,8 @@ import { composedGelu, composedLayerNorm, gelu, layerNorm, logSoftmax } from './
 import { type DType, hostTensor, toNumbers } from './dtype.js';
 import { Graph, type Tensor } from './graph.js';
 import * as o from './ops.js';
-import { checkGradients, evaluate, rng, uniform } from './testing.js';
+import { checkGradients, evaluate, uniform } from '../../../../test/support/grad-check.js';
+import { mulberry32 } from '../../../shared/random.js';
 
 function maxRelDiff(a: number[], b: number[]): number {
   const scale = Math.max(...b.map(Math.abs), 1e-12);
@@ -36,7 +37,7 @@ describe('composites', () => {
 
   // float32 runs onnxruntime's LayerNormalization kernel, float64 its composed expansion.
   it('layerNorm and logSoftmax match plain-JS references, in float64 and float32', async () => {
-    const random = rng(7);
+    const random = mulberry32(7);
     const x = uniform(random, 8, -3, 3);
     const gamma = uniform(random, 4, 0.5, 1.5);
     const beta = uniform(random, 4);
@@ -61,7 +62,7 @@ describe('composites', () => {
   // The fused nodes and their hand-written rules against the composed forms and autodiff, on
   // the same float32 inputs: forward values and every gradient.
   it('fused layerNorm and gelu equal their composed forms in float32, forward and gradients', async () => {
-    const random = rng(5);
+    const random = mulberry32(5);
     const shapes = { x: [2, 3, 8], gamma: [8], beta: [8] };
     const values = { x: uniform(random, 48, -3, 3), gamma: uniform(random, 8, 0.5, 1.5), beta: uniform(random, 8) };
     const weights = uniform(random, 48, 0.5, 1.5);
@@ -105,7 +106,7 @@ describe('composites', () => {
   });
 
   it('float32 agrees with float64 on the chain, forward and gradients', async () => {
-    const random = rng(11);
+    const random = mulberry32(11);
     const values = { x: uniform(random, 24, -2, 2), gamma: uniform(random, 4, 0.5, 1.5), beta: uniform(random, 4), w: uniform(random, 12) };
     const shapes = { x: [2, 3, 4], gamma: [4], beta: [4], w: [4, 3] };
     const run = async (dtype: DType) => {

@@ -8,7 +8,7 @@ import type { Tensor } from './graph.js';
 import { GRADIENTS } from './gradients.js';
 import { INFERRED_OPS } from './infer.js';
 import * as o from './ops.js';
-import { type GradInput, checkGradients } from './testing.js';
+import { type GradInput, checkGradients } from '../../../../test/support/grad-check.js';
 
 interface Case {
   inputs: GradInput[];

@@ -216,7 +216,7 @@ export function gatherElements(x: Tensor, indices: Tensor, axis: number): Tensor
 /**
  * The k largest (or smallest) entries along `axis`, sorted, with their int64 positions. Ties
  * keep the lower index first (ONNX TopK's rule; the CPU and WebGPU kernels follow it, see
- * mining/search.test.ts). Not differentiable here: its rule refuses a loss that reaches
+ * search/search.test.ts). Not differentiable here: its rule refuses a loss that reaches
  * `values`; a loss may still use `indices` through Gather/GatherElements.
  */
 export function topK(x: Tensor, k: number, axis = -1, largest = true): { values: Tensor; indices: Tensor } {

@@ -9,7 +9,7 @@ import { OPSET } from './infer.js';
 import { ModelProto } from './onnx-schema.js';
 import * as o from './ops.js';
 import { IR_VERSION, serialize } from './serialize.js';
-import { evaluate } from './testing.js';
+import { evaluate } from '../../../../test/support/grad-check.js';
 
 interface Decoded {
   ir_version: number;

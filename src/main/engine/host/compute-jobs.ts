@@ -19,7 +19,7 @@ import { modelDir as modelFolderOf } from '../cli/commands/export.js';
 import { evaluateDataset } from '../eval/evaluate.js';
 import { openModelTools } from '../mining/embedder.js';
 import { mineDataset } from '../mining/mine-dataset.js';
-import { createSearcher } from '../mining/search.js';
+import { createSearcher } from '../search/search.js';
 import { umapJson } from '../projection/projection-file.js';
 import { embedByRole, projectionTexts } from '../projection/texts.js';
 import { projectUmapWithNeighbours } from '../projection/umap.js';

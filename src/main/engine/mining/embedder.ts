@@ -8,8 +8,8 @@ import { type EmbeddingModel, openModel } from '../model/open-model.js';
 import type { PrecisionChoice } from '../../../shared/jobs.js';
 import type { DevicePref } from '../runtime/index.js';
 import { cachedEmbeddings, modelHash } from './embedding-cache.js';
-import { createSearcher } from './search.js';
-import type { SearchFn } from './top-k.js';
+import { createSearcher } from '../search/search.js';
+import type { SearchFn } from '../search/top-k.js';
 
 export interface ModelToolsOptions {
   device?: DevicePref;

@@ -12,7 +12,7 @@ import { readDatasetMeta, readRows } from '../data/store.js';
 import { DATASET_SCHEMA_VERSION, type DatasetFormat, type DatasetMeta, type DatasetRow } from '../data/types.js';
 import { type EmbedFn, type MineDatasetArgs, mineDataset } from './mine-dataset.js';
 import type { MineReport } from './mine-report.js';
-import { bruteForceTopK } from './top-k.js';
+import { bruteForceTopK } from '../search/top-k.js';
 
 let tmp: string;
 beforeEach(async () => void (tmp = await mkdtemp(join(tmpdir(), 'mine-'))));

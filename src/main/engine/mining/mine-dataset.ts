@@ -32,7 +32,7 @@ import { ENGINE_VERSION } from '../version.js';
 import { writeJsonAtomic } from '../workspace/atomic.js';
 import { buildMineReport, type MineReport } from './mine-report.js';
 import { type MineAnchor, type MineOptions, type ResolvedMineOptions, gatherRows, mineNegatives, resolveMineOptions } from './mine.js';
-import type { SearchFn } from './top-k.js';
+import type { SearchFn } from '../search/top-k.js';
 
 /** Texts → float32 [texts, dim] embeddings under the mining model; the role picks its instruction template. */
 export type EmbedFn = (texts: string[], role: 'query' | 'document') => Promise<Float32Array>;

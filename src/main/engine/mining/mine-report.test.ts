@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { type MineResult, mineNegatives, resolveMineOptions } from './mine.js';
 import { ANCHOR_CHARS, HISTOGRAM_BINS, SHORT_LISTED, buildMineReport, scoreHistogram, scoreStats, summarizeMineReport, summarizeRules } from './mine-report.js';
-import { bruteForceTopK } from './top-k.js';
+import { bruteForceTopK } from '../search/top-k.js';
 
 describe('scoreHistogram', () => {
   it('puts scores in 0.05-wide bins over [-1, 1], the ends included', () => {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../../shared/errors.js';
 import { type MineInput, type MineOptions, mineNegatives, resolveMineOptions } from './mine.js';
-import { type SearchFn, bruteForceTopK } from './top-k.js';
+import { type SearchFn, bruteForceTopK } from '../search/top-k.js';
 
 const rad = (deg: number) => (deg * Math.PI) / 180;
 const search: SearchFn = async (q, c, d, k) => bruteForceTopK(q, c, d, k);

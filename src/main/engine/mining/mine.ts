@@ -15,8 +15,8 @@
 import { MINE_RANGES, rangeProblem } from '../../../shared/setting-ranges.js';
 import { EngineError } from '../../../shared/errors.js';
 import { normalizeText } from '../data/validate.js';
-import { mixSeed, mulberry32 } from '../runtime/dropout.js';
-import type { SearchFn } from './top-k.js';
+import { mixSeed, mulberry32 } from '../../../shared/random.js';
+import type { SearchFn } from '../search/top-k.js';
 
 export interface MineOptions {
   /** Negatives to mine per anchor, on top of any it already has (default 3). */

@@ -6,7 +6,7 @@
 // embedding: on the 2-core CPU VM, MiniLM shape, this is ~1.5× faster at equal padding
 // (bench/embed). Static buckets remain available (openModel { encoder: 'buckets' }).
 import { EngineError } from '../../../shared/errors.js';
-import { type Device, type Encoder, createSession } from '../runtime/index.js';
+import { type Device, type Encoder, OneAtATime, createSession } from '../runtime/index.js';
 
 export interface FrozenEncoderOptions {
   device: Device;
@@ -17,8 +17,8 @@ export interface FrozenEncoderOptions {
 
 export async function createFrozenEncoder(opts: FrozenEncoderOptions): Promise<Encoder> {
   const session = await createSession(opts.model, { device: opts.device, threads: opts.threads });
-  let disposed = false;
-  let queue: Promise<unknown> = Promise.resolve();
+  // One run at a time: session.run blocks the thread anyway, and order stays the caller's.
+  const calls = new OneAtATime('encoder', 'open the model again');
   const run = async (data: Readonly<Record<string, Int32Array>>, shape: { batch: number; length: number }): Promise<Float32Array> => {
     const feeds = Object.fromEntries(
       session.inputNames.map((name) => {
@@ -35,16 +35,10 @@ export async function createFrozenEncoder(opts: FrozenEncoderOptions): Promise<E
   return {
     device: opts.device,
     embed(data, shape) {
-      if (disposed) return Promise.reject(new EngineError('BAD_INPUT', 'the encoder was disposed; open the model again'));
-      // One run at a time: session.run blocks the thread anyway, and order stays the caller's.
-      const next = queue.then(() => run(data, shape));
-      queue = next.catch(() => undefined);
-      return next;
+      return calls.run(() => run(data, shape));
     },
     async dispose() {
-      if (disposed) return;
-      disposed = true;
-      await queue;
+      if (!(await calls.close())) return;
       await session.release();
     },
   };

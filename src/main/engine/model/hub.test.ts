@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { pullCommand } from '../cli/commands/pull.js';
 import { pullModel, type PullProgress } from './hub.js';
-import { gitOid, HUB_BIG as big, HUB_COMMIT as COMMIT, HUB_FILES as FILES, sha256, startFakeHub, type FakeHub } from './hub-testing.js';
+import { gitOid, HUB_BIG as big, HUB_COMMIT as COMMIT, HUB_FILES as FILES, sha256, startFakeHub, type FakeHub } from '../../../../test/support/fake-hub.js';
 
-// The local stand-in for the hub (hub-testing.ts): model info, tree, resolve with a CDN
+// The local stand-in for the hub (test/support/fake-hub.ts): model info, tree, resolve with a CDN
 // redirect for LFS files, Range requests, and the failure modes set through `hub.mode`.
 let hub: FakeHub;
 let base: string;

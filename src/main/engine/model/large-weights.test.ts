@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseModelConfig } from './config.js';
 import { loadModelFolder } from './load.js';
 import { parseSafetensors, toFloat32 } from './safetensors.js';
-import { bertExpected, tinyConfig, writeTinyModel } from './testing.js';
+import { bertExpected, tinyConfig, writeTinyModel } from '../../../../test/support/tiny-model.js';
 
 let tmp: string;
 let n = 0;

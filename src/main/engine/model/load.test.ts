@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFolder, loadModelTokenizer } from './load.js';
 import { parseSafetensors, writeSafetensors } from './safetensors.js';
-import { bertExpected, writeTinyModel } from './testing.js';
+import { bertExpected, writeTinyModel } from '../../../../test/support/tiny-model.js';
 
 const BERT_TOK = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../test/fixtures/models/bert-wordpiece-uncased');
 let tmp: string;

@@ -5,7 +5,7 @@
 import { readdir } from 'node:fs/promises';
 import { EngineError } from '../../../shared/errors.js';
 import { paramSpecs, specFromHfConfig } from '../nn/index.js';
-import { mulberry32 } from '../runtime/index.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { parseModelConfig } from './config.js';
 import { TOKENIZER_FILES } from './load.js';
 import { saveModelFolder } from './save.js';

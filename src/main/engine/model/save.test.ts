@@ -9,7 +9,7 @@ import { parseSafetensors } from './safetensors.js';
 import { TEMPLATE_PRESETS, templateToPrompts } from '../data/templates.js';
 import { saveModelFolder } from './save.js';
 import { readSentenceConfig } from './sentence-config.js';
-import { bertExpected, writeTinyModel } from './testing.js';
+import { bertExpected, writeTinyModel } from '../../../../test/support/tiny-model.js';
 
 const BERT_TOK = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../test/fixtures/models/bert-wordpiece-uncased');
 let tmp: string;

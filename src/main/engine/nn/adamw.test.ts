@@ -3,7 +3,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { Graph, hostTensor, toNumbers } from '../graph/index.js';
-import { evaluate, rng, uniform } from '../graph/testing.js';
+import { evaluate, uniform } from '../../../../test/support/grad-check.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { adamwUpdate, decays } from './adamw.js';
 
 const SHAPES = [[3, 4], [4], [2, 2]];
@@ -31,7 +32,7 @@ function reference(p: number[][], m: number[][], v: number[][], g: number[][], l
 describe('adamwUpdate', () => {
   for (const [label, maxNorm] of [['clipping', 0.5], ['no clipping', 100]] as const) {
     it(`matches torch's AdamW with ${label} (float64)`, async () => {
-      const random = rng(label.length);
+      const random = mulberry32(label.length);
       const n = SHAPES.map((s) => s.reduce((a, b) => a * b, 1));
       const [p, m, g] = [0, 1, 2].map(() => n.map((k) => uniform(random, k)));
       const v = n.map((k) => uniform(random, k, 0, 0.1));

@@ -7,8 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { type HostTensor, hostTensor, serialize } from '../graph/index.js';
 import { liveNodes } from '../graph/legalize.js';
-import { rng } from '../graph/testing.js';
-import { flatFeeds } from './state-testing.js';
+import { mulberry32 } from '../../../shared/random.js';
+import { flatFeeds } from '../runtime/contract.js';
 import { createSession } from '../runtime/session.js';
 import { type EncoderSpec, paramSpecs } from './encoder.js';
 import { trainStepGraph } from './graphs.js';
@@ -32,7 +32,7 @@ const MINILM: EncoderSpec = {
 const SHAPE = { queries: 4, negativesPerQuery: 1, length: 32 };
 
 function feeds(): Record<string, HostTensor> {
-  const random = rng(20261127);
+  const random = mulberry32(20261127);
   const normalish = () => (random() + random() + random() - 1.5) * 0.04; // ~N(0, 0.02²)
   const P = new Map<string, Float32Array>();
   const M = new Map<string, Float32Array>();

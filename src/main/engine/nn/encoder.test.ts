@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../../shared/errors.js';
 import type { Tensor } from '../graph/index.js';
-import { type GradInput, checkGradients } from '../graph/testing.js';
+import { type GradInput, checkGradients } from '../../../../test/support/grad-check.js';
 import { type EncoderSpec, dataInputs, encoderForward, paramSpecs, sentenceEmbedding, specFromHfConfig } from './encoder.js';
 import { trainStepGraph } from './graphs.js';
 

@@ -12,13 +12,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type HostTensor, hostTensor } from '../graph/index.js';
 import { parseSafetensors, toFloat32 } from '../model/safetensors.js';
-import { type ParamSpec, nextName } from '../runtime/contract.js';
+import { type ParamSpec, flatFeeds, flatValues, nextName } from '../runtime/contract.js';
 import { probeDevice } from '../runtime/device.js';
 import { createSession } from '../runtime/session.js';
 import { specFromHfConfig } from './encoder.js';
 import { buildEncode, buildTrainStep } from './graphs.js';
 import { relativeBucket } from './mpnet.js';
-import { flatFeeds, flatValues } from './state-testing.js';
 
 const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 function tensors(path: string): Map<string, Float32Array> {

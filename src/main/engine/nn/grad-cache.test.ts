@@ -4,8 +4,8 @@
 // runtime/grad-cache.test.ts checks whole steps against trainStepGraph.
 import { describe, expect, it } from 'vitest';
 import { type HostTensor, serialize } from '../graph/index.js';
-import { rng } from '../graph/testing.js';
-import { flatFeeds, flatValues } from './state-testing.js';
+import { mulberry32 } from '../../../shared/random.js';
+import { flatFeeds, flatValues } from '../runtime/contract.js';
 import { dropoutKey } from '../runtime/dropout.js';
 import { createSession } from '../runtime/session.js';
 import { type EncoderSpec, paramSpecs } from './encoder.js';
@@ -58,7 +58,7 @@ async function run(graph: ReturnType<typeof lossGraph>['graph'], feeds: Record<s
 describe('grad-cache graphs', () => {
   it('the loss pass gives InfoNCE and dLoss/dE as a float64 reference does, masked negatives included', async () => {
     const [b, n, d, tau] = [4, 2, SPEC.hidden, 0.05];
-    const random = rng(3);
+    const random = mulberry32(3);
     const e = new Float32Array(b * (2 + n) * d);
     for (let r = 0; r < b * (2 + n); r++) {
       const v = Array.from({ length: d }, () => random() - 0.5);
@@ -95,7 +95,7 @@ describe('grad-cache graphs', () => {
 
   it('pass 3 replays pass 1: same masks, same embeddings and loss; other masks, other embeddings', async () => {
     const [rows, length] = [6, 8];
-    const random = rng(11);
+    const random = mulberry32(11);
     const init = new Map<string, Float32Array>();
     for (const p of paramSpecs(SPEC)) {
       const n = p.shape.reduce((a, x) => a * x, 1);

@@ -1,9 +1,10 @@
-// Layers, pooling and InfoNCE against central finite differences in float64 (graph/testing.ts)
+// Layers, pooling and InfoNCE against central finite differences in float64 (test/support/grad-check.ts)
 // and against plain-JS forward references.
 
 import { describe, expect, it } from 'vitest';
 import { Graph, type Tensor, hostTensor, ops as o, toNumbers } from '../graph/index.js';
-import { type GradInput, checkGradients, evaluate, rng, uniform } from '../graph/testing.js';
+import { type GradInput, checkGradients, evaluate, uniform } from '../../../../test/support/grad-check.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { additiveMask, dropout, encoderLayer, linear, multiHeadAttention } from './layers.js';
 import { infoNce } from './loss.js';
 import { clsPool, l2Normalize, meanPool } from './pooling.js';
@@ -59,7 +60,7 @@ describe('layers pass finite differences in float64', () => {
   });
 
   it('padded keys do not influence unpadded outputs (forward)', async () => {
-    const random = rng(3);
+    const random = mulberry32(3);
     const run = async (x: number[]) => {
       const g = new Graph();
       const tx = g.input('x', 'float64', [B, L, D]);
@@ -151,7 +152,7 @@ describe('pooling and InfoNCE', () => {
   });
 
   it('mean pooling ignores padded tokens and L2 norm gives unit rows (forward vs plain JS)', async () => {
-    const h = uniform(rng(5), B * L * D);
+    const h = uniform(mulberry32(5), B * L * D);
     const g = new Graph();
     const th = g.input('h', 'float64', [B, L, D]);
     const tm = g.input('mask', 'int32', [B, L]);
@@ -178,7 +179,7 @@ describe('pooling and InfoNCE', () => {
     console.log('FD InfoNCE', r.maxError);
     expect(r.maxError).toBeLessThan(FD_TOL);
 
-    const random = rng(9);
+    const random = mulberry32(9);
     const q = uniform(random, Bq * D);
     const docs = uniform(random, C * D);
     const g = new Graph();

@@ -3,13 +3,12 @@
 // family, and the trainer: base weights unchanged and without moments, bit-exact resume.
 import { afterEach, describe, expect, it } from 'vitest';
 import { type HostTensor, serialize } from '../graph/index.js';
-import { rng } from '../graph/testing.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { createSession } from '../runtime/session.js';
 import { type Trainer, createTrainer } from '../runtime/trainer.js';
-import { frozenName } from '../runtime/contract.js';
+import { flatFeeds, frozenName } from '../runtime/contract.js';
 import { type EncoderSpec, paramSpecs } from './encoder.js';
 import { buildTrainStep, trainStepGraph } from './graphs.js';
-import { flatFeeds } from './state-testing.js';
 import { defaultLoraTargets, loraSpecOf, loraStep, mergedParams } from './lora-step.js';
 import { initialAdapters } from '../train/lora-adapter.js';
 import type { LoraSpec } from './lora.js';
@@ -25,7 +24,7 @@ const LORA: LoraSpec = loraSpecOf({ rank: 2, alpha: 6, dropout: 0, targets: null
 const STEP = loraStep(BASE, LORA);
 
 function baseValues(): Map<string, Float32Array> {
-  const random = rng(7);
+  const random = mulberry32(7);
   return new Map(BASE.map((p) => {
     const n = p.shape.reduce((a, b) => a * b, 1);
     return [p.key, Float32Array.from({ length: n }, () => (p.key.includes('LayerNorm.weight') ? 1 : 0) + (random() - 0.5) * 0.2)];
@@ -34,12 +33,12 @@ function baseValues(): Map<string, Float32Array> {
 
 /** Adapters with B nonzero too (PEFT's start has B = 0, which would hide half of the check). */
 function adapterValues(): Map<string, Float32Array> {
-  const random = rng(11);
+  const random = mulberry32(11);
   return new Map(STEP.params.map((p) => [p.key, Float32Array.from({ length: p.shape[0] * p.shape[1] }, () => (random() - 0.5) * 0.4)]));
 }
 
 function data(seed: number): Record<string, Int32Array> {
-  const random = rng(seed);
+  const random = mulberry32(seed);
   const n = 2 * B;
   return {
     input_ids: Int32Array.from({ length: n * L }, (_, i) => (i % L === 0 ? 2 : 5 + Math.floor(random() * 40))),

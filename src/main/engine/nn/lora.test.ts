@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { Graph, type Tensor, backward, hostTensor, ops as o, serialize } from '../graph/index.js';
 import { ModelProto } from '../graph/onnx-schema.js';
 import { linear } from './layers.js';
-import { type GradInput, checkGradients, evaluate, rng, uniform } from '../graph/testing.js';
+import { type GradInput, checkGradients, evaluate, uniform } from '../../../../test/support/grad-check.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { type EncoderSpec, encoderForward, paramSpecs, sentenceEmbedding } from './encoder.js';
 import { type LoraSpec, loraAdapters, mergeLora, withLora } from './lora.js';
 
@@ -49,7 +50,7 @@ describe.each([
   });
 
   it('merged weights embed as the unmerged adapters do, within 1e-5', async () => {
-    const random = rng(3);
+    const random = mulberry32(3);
     const values = new Map(all.map((p) => [p.key, Float32Array.from(uniform(random, p.shape.reduce((a, b) => a * b, 1), -0.5, 0.5), (v) => (/norm\.weight/i.test(p.key) ? 1 + v / 5 : v))]));
     const shapes = new Map(all.map((p) => [p.key, p.shape]));
     const run = async (keys: readonly { key: string; shape: readonly number[] }[], adapted: boolean) => {
@@ -101,7 +102,7 @@ describe('LoRA on the activations', () => {
     const proto = ModelProto.toObject(ModelProto.decode(serialize(g)), { longs: Number }) as { graph: { node: { op_type: string }[] } };
     // The merged weight would need a MatMul B·A; only the Gemms of the activation path remain.
     expect(proto.graph.node.map((nd) => nd.op_type)).not.toContain('MatMul');
-    const random = rng(5);
+    const random = mulberry32(5);
     const v = (k: number) => Float32Array.from(uniform(random, k, -1, 1));
     const [X, W, A, B] = [v(n * inp), v(out * inp), v(r * inp), v(out * r)];
     const got = await evaluate(g, {

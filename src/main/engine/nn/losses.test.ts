@@ -2,7 +2,8 @@
 // papers' formulas, gradients against central finite differences in float64.
 import { describe, expect, it } from 'vitest';
 import { Graph, type Tensor, hostTensor, ops as o, toNumbers } from '../graph/index.js';
-import { checkGradients, evaluate, rng, uniform } from '../graph/testing.js';
+import { checkGradients, evaluate, uniform } from '../../../../test/support/grad-check.js';
+import { mulberry32 as rng } from '../../../shared/random.js';
 import { cosentBias, cosentLoss, infoNce, matryoshkaLoss, supConLoss, supConWeights } from './loss.js';
 import { l2Normalize } from './pooling.js';
 

@@ -3,8 +3,8 @@
 // leaves every parameter and moment unchanged (the run reports the step as skipped).
 import { describe, expect, it } from 'vitest';
 import { type HostTensor, serialize } from '../graph/index.js';
-import { rng } from '../graph/testing.js';
-import { flatFeeds } from './state-testing.js';
+import { mulberry32 } from '../../../shared/random.js';
+import { flatFeeds } from '../runtime/contract.js';
 import { createSession } from '../runtime/session.js';
 import { type EncoderSpec, paramSpecs } from './encoder.js';
 import { NEGATIVE_FILL, trainStepGraph } from './graphs.js';
@@ -17,7 +17,7 @@ const B = 3;
 const L = 6;
 
 function params(poison = false): Record<string, HostTensor> {
-  const random = rng(7);
+  const random = mulberry32(7);
   const P = new Map<string, Float32Array>();
   const M = new Map<string, Float32Array>();
   const V = new Map<string, Float32Array>();
@@ -37,7 +37,7 @@ function params(poison = false): Record<string, HostTensor> {
 }
 
 function rows(n: number, seed: number): Record<string, HostTensor> {
-  const random = rng(seed);
+  const random = mulberry32(seed);
   const ids = Int32Array.from({ length: n * L }, (_, i) => (i % L === 0 ? 2 : 5 + Math.floor(random() * 40)));
   return {
     input_ids: { dtype: 'int32', shape: [n, L], data: ids },

@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { LOSS_SCALE } from '../runtime/contract.js';
-import { mulberry32 } from '../runtime/dropout.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { createTrainer } from '../runtime/trainer.js';
 import { type EncoderSpec, paramSpecs } from './index.js';
 import { createEncoder } from '../runtime/encoder.js';

@@ -6,11 +6,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type HostTensor, hostTensor } from '../graph/index.js';
 import { parseSafetensors, toFloat32 } from '../model/safetensors.js';
-import { nextName } from '../runtime/contract.js';
+import { flatFeeds, flatValues, nextName } from '../runtime/contract.js';
 import { createSession } from '../runtime/session.js';
 import { specFromHfConfig } from './encoder.js';
 import { buildEncode, buildTrainStep } from './graphs.js';
-import { flatFeeds, flatValues } from './state-testing.js';
 
 const BERT = 'test/fixtures/tiny-bert-step';
 const ROBERTA = 'test/fixtures/tiny-roberta-forward';

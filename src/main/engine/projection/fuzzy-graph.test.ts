@@ -1,7 +1,7 @@
 import { UMAP } from 'umap-js';
 import { describe, expect, it } from 'vitest';
-import { bruteForceTopK, type SearchFn } from '../mining/top-k.js';
-import { mulberry32 } from '../runtime/dropout.js';
+import { bruteForceTopK, type SearchFn } from '../search/top-k.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { fuzzySimplicialSet, smoothKnnDistance } from './fuzzy-graph.js';
 import { type KnnGraph, knnGraph } from './umap.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bruteForceTopK, type SearchFn, type TopK } from '../mining/top-k.js';
-import { mulberry32 } from '../runtime/dropout.js';
+import { bruteForceTopK, type SearchFn, type TopK } from '../search/top-k.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { type UmapProgress, knnGraph, projectUmap, projectUmapWithNeighbours } from './umap.js';
 
 const DIM = 16;

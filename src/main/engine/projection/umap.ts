@@ -1,5 +1,5 @@
 // 2-D UMAP (McInnes, Healy & Melville 2018, arXiv:1802.03426) in three stages, each ours:
-//   1. knnGraph: exact k nearest neighbours from our top-k searcher (mining/search.ts, on the
+//   1. knnGraph: exact k nearest neighbours from our top-k searcher (search/search.ts, on the
 //      device), not umap-js's random-projection forest and NN-descent;
 //   2. fuzzy-graph.ts: the fuzzy simplicial set (σ/ρ calibration, membership strengths, fuzzy
 //      union) in CSR typed arrays;
@@ -24,16 +24,14 @@
 // Before/after views: projectUmap takes no initial layout (umap-js draws it uniformly in
 // [-10, 10]², and so do we), and with the same seed two different graphs still diverge after
 // the first epoch. So both views use the same seed and the after-layout is aligned to the
-// before-layout with alignProcrustes (procrustes.ts) — rotation or reflection, uniform scale
+// before-layout with alignByText (shared/procrustes.ts) — rotation or reflection, uniform scale
 // and translation, exactly the freedoms a UMAP layout leaves arbitrary.
 import { EngineError } from '../../../shared/errors.js';
 import { normalizeRows } from '../eval/embed-rows.js';
-import type { SearchFn } from '../mining/top-k.js';
-import { mulberry32 } from '../runtime/dropout.js';
+import type { SearchFn } from '../search/top-k.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { fuzzySimplicialSet } from './fuzzy-graph.js';
 import { cancelled, checkMinDist, optimizeLayout } from './layout.js';
-
-export { alignProcrustes, type Alignment } from './procrustes.js';
 
 export interface UmapProgress {
   phase: 'knn' | 'graph' | 'layout';
@@ -50,7 +48,7 @@ export interface UmapOptions {
   nEpochs?: number;
   /** Seeds the initial layout and the negative sampling. Default 42. */
   seed?: number;
-  /** Finds each point's nNeighbors nearest (itself first); bruteForceTopK in tests, mining/search.ts in use. */
+  /** Finds each point's nNeighbors nearest (itself first); bruteForceTopK in tests, search/search.ts in use. */
   search: SearchFn;
   /**
    * projectUmapWithNeighbours only: how many nearest other points (cosine, in the embedding

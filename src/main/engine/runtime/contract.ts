@@ -2,6 +2,8 @@
 // (engine/runtime): what a training-step graph and an encoder graph take and give, by name.
 // nn implements it, runtime's trainer and encoder consume it; neither knows the other's insides.
 
+import type { HostTensor } from '../graph/dtype.js';
+
 export interface ParamSpec {
   /** The Hugging Face checkpoint key, e.g. 'encoder.layer.0.attention.self.query.weight'. */
   key: string;
@@ -133,6 +135,30 @@ export function unpackSlot(slot: StateSlot, data: Float32Array, into: Map<string
     into.set(e.key, data.slice(e.offset, e.offset + n));
   }
   return into;
+}
+
+/** The state kinds a step graph feeds per slot: parameters, AdamW moments, gradient accumulators. */
+export type StateKind = 'p' | 'm' | 'v' | 'acc';
+
+/**
+ * Feeds '<kind>.<slot>' for every kind given, packed from per-key values (flat slots): for
+ * running a step graph by hand (benches, tests) with per-key references such as torch fixtures.
+ */
+export function flatFeeds(params: readonly ParamSpec[], values: Partial<Record<StateKind, ReadonlyMap<string, Float32Array>>>): Record<string, HostTensor> {
+  const out: Record<string, HostTensor> = {};
+  for (const slot of flatSlots(params)) {
+    for (const [kind, map] of Object.entries(values)) {
+      out[`${kind}.${slot.name}`] = { dtype: 'float32', shape: slot.shape, data: packSlot(slot, map) };
+    }
+  }
+  return out;
+}
+
+/** Per-key values of `kind` from tensors named '<kind>.<slot><suffix>' (e.g. suffix '.next' for a step's outputs). */
+export function flatValues(params: readonly ParamSpec[], tensors: Readonly<Record<string, HostTensor>>, kind: StateKind, suffix = ''): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const slot of flatSlots(params)) unpackSlot(slot, tensors[`${kind}.${slot.name}${suffix}`].data as Float32Array, out);
+  return out;
 }
 
 export const STEP_SCALARS = ['adam_step_size', 'adam_inv_bias2', 'decay_factor'] as const;

@@ -4,7 +4,8 @@
 
 import { describe, expect, it } from 'vitest';
 import type { DropoutSpec } from './contract.js';
-import { KeepMaskBuffers, fillKeepMask, keepThreshold, mixSeed, mulberry32 } from './dropout.js';
+import { KeepMaskBuffers, fillKeepMask, keepThreshold } from './dropout.js';
+import { mixSeed, mulberry32 } from '../../../shared/random.js';
 
 const count = (m: Uint8Array): number => m.reduce((s, v) => s + v, 0);
 

@@ -15,32 +15,9 @@
 // 605 ms with dropout 0.1 (842 ms in an earlier session), bool masks 248 ms, dropout 0 120 ms.
 
 import { EngineError } from '../../../shared/errors.js';
+import { mixSeed } from '../../../shared/random.js';
 import { numel } from '../graph/dtype.js';
 import type { DropoutSpec } from './contract.js';
-
-/** mulberry32 from a 32-bit state: small, fast, seeded; floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Mixes several integers into one 32-bit seed (murmur3's finaliser after each word). */
-export function mixSeed(...words: number[]): number {
-  let h = 0x9e3779b9;
-  for (const w of words) {
-    h = Math.imul(h ^ (w >>> 0), 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-  }
-  return h >>> 0;
-}
 
 /**
  * The int32 scalar a graph with in-graph dropout (contract.ts DropoutSpec) hashes its masks
@@ -64,7 +41,7 @@ export function keepThreshold(p: number): number {
 // Packed stores write element 4j+b as byte b of word j, which is that element's address on a
 // little-endian machine only; elsewhere (or for an unaligned view) a byte loop writes the same mask.
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-/** What mulberry32 adds to its state before each output. */
+/** What mulberry32 (shared/random.ts) adds to its state before each output. */
 const STREAM_INC = 0x6d2b79f5;
 
 /**

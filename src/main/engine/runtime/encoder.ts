@@ -5,6 +5,7 @@ import { EngineError } from '../../../shared/errors.js';
 import type { BucketShape } from './buckets.js';
 import type { EncodeGraph, ParamSpec } from './contract.js';
 import { checkParamKeys, checkShape, dataFeeds, paramFromHost } from './params.js';
+import { OneAtATime } from './one-at-a-time.js';
 import { SessionCache } from './session-cache.js';
 import type { Device } from './session.js';
 import { StateStore } from './state.js';
@@ -32,8 +33,7 @@ export async function createEncoder(opts: EncoderOptions): Promise<Encoder> {
   const state = new StateStore(device);
   const graphs = new Map<string, Omit<EncodeGraph, 'model'>>();
   let specs: ParamSpec[] | null = null;
-  let disposed = false;
-  let queue: Promise<unknown> = Promise.resolve();
+  const calls = new OneAtATime('encoder');
 
   async function embedOnce(data: Readonly<Record<string, Int32Array>>, shape: BucketShape): Promise<Float32Array> {
     checkShape(shape);
@@ -60,15 +60,10 @@ export async function createEncoder(opts: EncoderOptions): Promise<Encoder> {
   return {
     device,
     embed(data, shape) {
-      if (disposed) return Promise.reject(new EngineError('BAD_INPUT', 'the encoder was disposed; create a new one'));
-      const next = queue.then(() => embedOnce(data, shape));
-      queue = next.catch(() => undefined);
-      return next;
+      return calls.run(() => embedOnce(data, shape));
     },
     async dispose() {
-      if (disposed) return;
-      disposed = true;
-      await queue;
+      if (!(await calls.close())) return;
       await cache.releaseAll();
       await state.dispose();
     },

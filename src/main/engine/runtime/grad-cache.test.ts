@@ -4,12 +4,11 @@
 // parameters, which gradient accumulation over two 4-query steps does not (Gao et al. 2021).
 import { afterEach, describe, expect, it } from 'vitest';
 import { type HostTensor, serialize } from '../graph/index.js';
-import { rng } from '../graph/testing.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { type EncoderSpec, paramSpecs } from '../nn/encoder.js';
 import { gradCacheGraphs } from '../nn/grad-cache.js';
 import { NEGATIVE_FILL, buildTrainStep, trainStepGraph } from '../nn/graphs.js';
-import { flatFeeds } from '../nn/state-testing.js';
-import { accName, flatSlots, unpackSlot } from './contract.js';
+import { accName, flatFeeds, flatSlots, unpackSlot } from './contract.js';
 import { fillKeepMask } from './dropout.js';
 import { createGradCacheTrainer } from './grad-cache.js';
 import { createSession } from './session.js';
@@ -27,7 +26,7 @@ const lr = (step: number) => 1e-3 * (1 - step / 10);
 type Batch = Record<string, Int32Array | Float32Array>;
 
 function initParams(s: EncoderSpec): Map<string, Float32Array> {
-  const random = rng(7);
+  const random = mulberry32(7);
   return new Map(paramSpecs(s).map((p) => {
     const n = p.shape.reduce((a, b) => a * b, 1);
     return [p.key, Float32Array.from({ length: n }, () => (p.key.includes('LayerNorm.weight') ? 1 : 0) + (random() - 0.5) * 0.4)];
@@ -36,7 +35,7 @@ function initParams(s: EncoderSpec): Map<string, Float32Array> {
 
 /** S rows of ragged length (2..L real tokens), so attention masks and mean pooling matter. */
 function batchOf(seed: number, rows = S, masked = false): Batch {
-  const random = rng(seed);
+  const random = mulberry32(seed);
   const ids = new Int32Array(rows * L);
   const mask = new Int32Array(rows * L);
   for (let r = 0; r < rows; r++) {

@@ -18,7 +18,8 @@ export { type DeviceAttempt, type DeviceChoice, type DevicePref, AUTO_ORDER, pro
 export { type ModelSource, type SessionKey, SessionCache, keyString } from './session-cache.js';
 export { type StateRunOptions, StateStore, Transfer, keepsStateOnDevice, stateOutputLocations } from './state.js';
 export { type BucketShape, type PadOptions, type PaddedBatch, LENGTH_BUCKETS, bucketFor, padToBucket } from './buckets.js';
-export { KeepMaskBuffers, fillKeepMask, keepThreshold, mixSeed, mulberry32 } from './dropout.js';
+export { KeepMaskBuffers, dropoutKey, fillKeepMask, keepThreshold } from './dropout.js';
 export { type OptimizerState, type StepResult, type Trainer, type TrainerOptions, createTrainer } from './trainer.js';
 export { type Encoder, type EncoderOptions, createEncoder } from './encoder.js';
+export { OneAtATime } from './one-at-a-time.js';
 export { type Precision, type PrecisionResolution, float16Problem, resolvePrecision } from './precision.js';

@@ -17,7 +17,7 @@ import * as o from '../graph/ops.js';
 import { serialize } from '../graph/serialize.js';
 import { type BucketShape, type PaddedBatch, padToBucket } from './buckets.js';
 import type { EncodeGraph, ParamSpec, StepGraph } from './contract.js';
-import { mulberry32 } from './dropout.js';
+import { mulberry32 } from '../../../shared/random.js';
 
 export interface ToyConfig {
   vocab: number;

@@ -1,14 +1,15 @@
 // The trainer and encoder on the CPU EP with the toy step graph, against the independent
-// float64 reference (toy-reference.ts): losses, pre-clip gradient norms, parameters and
+// float64 reference (test/support/toy-reference.ts): losses, pre-clip gradient norms, parameters and
 // AdamW moments over several steps and two shape buckets; checkpoint round trips; errors.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BucketShape, PaddedBatch } from './buckets.js';
 import { createEncoder } from './encoder.js';
 import { TOY, type ToyConfig, buildToyEncode, buildToyStep, toyBatch, toyInitialParams } from './toy.js';
-import { type RefBatch, refEmbed, refInit, refStep } from './toy-reference.js';
+import { type RefBatch, refEmbed, refInit, refStep } from '../../../../test/support/toy-reference.js';
 import { type Trainer, createTrainer } from './trainer.js';
-import { fillKeepMask, mulberry32 } from './dropout.js';
+import { fillKeepMask } from './dropout.js';
+import { mulberry32 } from '../../../shared/random.js';
 
 // Clip at 0.1 so the clipping branch is exercised (the toy's gradient norms are ~0.1-0.5).
 const CFG: ToyConfig = { ...TOY, maxGradNorm: 0.1 };

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hostTensor } from '../graph/dtype.js';
 import { probeDevice } from './device.js';
-import { mulberry32 } from './dropout.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { createEncoder } from './encoder.js';
 import { stateSlots } from './contract.js';
 import { stateNameMaps } from './params.js';

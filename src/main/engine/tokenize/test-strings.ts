@@ -1,6 +1,8 @@
 // Varied test strings for the tokenizer agreement tests: hand-picked hard cases plus seeded
 // random mixes of them. Deterministic (seeded), so a mismatch names the same string every run.
 
+import { mulberry32 } from '../../../shared/random.js';
+
 const HAND: string[] = [
   '',
   ' ',
@@ -64,17 +66,6 @@ const HAND: string[] = [
 ];
 
 const POOL = HAND.filter((s) => s.length > 0 && s.length < 120).flatMap((s) => s.split(/(\s+)/));
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The hand-picked strings plus `random` seeded mixes of their pieces. */
 export function tokenizerTestStrings(random = 240, seed = 7): string[] {

@@ -6,7 +6,7 @@ import { applyTemplate } from '../data/templates.js';
 import { type EmbedFn, evaluateDataset } from '../eval/evaluate.js';
 import { embedTexts } from '../model/embed.js';
 import { type EmbeddingModel, modelFromLoaded } from '../model/open-model.js';
-import type { SearchFn } from '../mining/top-k.js';
+import type { SearchFn } from '../search/top-k.js';
 import type { DevicePref } from '../runtime/index.js';
 import type { Evaluate } from './run.js';
 import type { TrainSettings } from './settings.js';

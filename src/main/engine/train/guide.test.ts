@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importDataset } from '../data/index.js';
 import { Graph, hostTensor, toNumbers } from '../graph/index.js';
-import { evaluate } from '../graph/testing.js';
+import { evaluate } from '../../../../test/support/grad-check.js';
 import { writeRandomBert } from '../model/random-model.js';
 import { NEGATIVE_FILL } from '../nn/graphs.js';
 import { infoNce } from '../nn/loss.js';

@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type TensorToWrite, writeSafetensors } from '../model/safetensors.js';
 import type { LoraStep } from '../nn/lora-step.js';
-import { mulberry32 } from '../runtime/index.js';
+import { mulberry32 } from '../../../shared/random.js';
 import type { LoraSpec } from '../nn/lora.js';
 import { writeFileAtomic, writeJsonAtomic } from '../workspace/atomic.js';
 import { withIo } from '../workspace/fs-errors.js';

@@ -1,47 +1,35 @@
 // `train --lora`: a run that trains adapters only resumes bit-exactly, keeps AdamW moments for
 // the adapters alone, and saves a plain model (no LoRA keys) whose embeddings match the
 // unmerged adapters' within 1e-5.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importDataset } from '../data/index.js';
 import { loadModelFolder } from '../model/load.js';
-import { writeRandomBert } from '../model/random-model.js';
 import { Graph, hostTensor } from '../graph/index.js';
-import { evaluate } from '../graph/testing.js';
+import { evaluate } from '../../../../test/support/grad-check.js';
 import { encoderForward, paramSpecs, sentenceEmbedding, specFromHfConfig } from '../nn/index.js';
 import { loraSpecOf, loraStep } from '../nn/lora-step.js';
 import { withLora } from '../nn/lora.js';
 import { parseSafetensors, toFloat32 } from '../model/safetensors.js';
 import { listCheckpoints, loadCheckpoint, checkpointDir } from './checkpoint.js';
-import { type StepRecord, trainRun } from './run.js';
-import { TRAIN_DEFAULTS, type TrainSettings } from './settings.js';
+import { trainRun } from './run.js';
+import type { TrainSettings } from './settings.js';
+import { WORD_PAIRS, importCsvLines, readMetrics, tempDir, trainSettings, writeTinyBert } from '../../../../test/support/train-fixture.js';
 
-const TOK = join(import.meta.dirname, '../../../../test/fixtures/models/bert-wordpiece-uncased');
-const WORDS = 'apple river stone cloud music garden window paper silver engine forest candle ocean pencil winter button'.split(' ');
 let root: string;
 let model: string;
 let pairs: string;
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'es-lora-'));
-  model = join(root, 'model');
-  await writeRandomBert(model, { tokenizerDir: TOK, hidden: 32, layers: 2, heads: 4, intermediate: 64, seed: 3 });
-  const lines = ['anchor,positive'];
-  for (let i = 0; i < WORDS.length; i++) lines.push(`what is ${WORDS[i]},${WORDS[i]} is a thing number ${i}`);
-  await writeFile(join(root, 'pairs.csv'), lines.join('\n') + '\n');
-  pairs = join(root, 'pairs');
-  await importDataset(join(root, 'pairs.csv'), pairs);
+  root = await tempDir('es-lora-');
+  model = await writeTinyBert(join(root, 'model'));
+  pairs = await importCsvLines(root, 'pairs', WORD_PAIRS);
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
 
-const settings = (o: Partial<TrainSettings> = {}): TrainSettings => ({
-  ...TRAIN_DEFAULTS, model, data: pairs, threads: 1, template: { query: '', document: '' }, device: 'cpu', batchSize: 4, lr: 1e-2, maxLength: 16,
-  maxSteps: 6, checkpointEvery: 2, dropout: 0.1, lora: 4, ...o,
-});
-const metrics = async (run: string) =>
-  (await readFile(join(run, 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as StepRecord).map(({ pairsPerSec: _, ...r }) => r);
+const settings = (o: Partial<TrainSettings> = {}): TrainSettings =>
+  trainSettings({ model, data: pairs, batchSize: 4, lr: 1e-2, maxLength: 16, maxSteps: 6, checkpointEvery: 2, dropout: 0.1, lora: 4, ...o });
+const metrics = async (run: string) => (await readMetrics(run)).map(({ pairsPerSec: _, ...r }) => r);
 
 describe('train --lora', () => {
   it('resumes bit-exactly and keeps moments for the adapters only', async () => {

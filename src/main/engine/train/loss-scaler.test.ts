@@ -3,7 +3,7 @@
 // and the growth tracker is the trailing clean run modulo the interval.
 
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../runtime/dropout.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { GRAD_SCALER_DEFAULTS, type LossScalerOptions, initialScalerState, updateScale } from './loss-scaler.js';
 
 function reference(flags: readonly boolean[], o: LossScalerOptions): { scale: number; growthTracker: number } {

@@ -1,33 +1,25 @@
 // The pre-flight's step plan against a real run: on mined-style data (each row's negative is
 // another row's positive) batches shrink under the no-duplicates rule, so rows / batch
 // undercounts; planTraining must give the run's own steps and evaluations (issue 15 §6).
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importDataset } from '../data/index.js';
-import { writeRandomBert } from '../model/random-model.js';
 import { evaluationSteps, planTraining } from './plan.js';
-import { type StepRecord, trainRun } from './run.js';
-import { TRAIN_DEFAULTS } from './settings.js';
+import { trainRun } from './run.js';
+import { WORDS, importCsvLines, readMetrics, tempDir, trainSettings, writeTinyBert } from '../../../../test/support/train-fixture.js';
 
-const TOK = join(import.meta.dirname, '../../../../test/fixtures/models/bert-wordpiece-uncased');
-const WORDS = 'apple river stone cloud music garden window paper silver engine forest candle ocean pencil winter button'.split(' ');
 let root: string;
 let model: string;
 let mined: string;
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'es-plan-'));
-  model = join(root, 'model');
-  await writeRandomBert(model, { tokenizerDir: TOK, hidden: 32, layers: 1, heads: 4, intermediate: 64, seed: 3 });
+  root = await tempDir('es-plan-');
+  model = await writeTinyBert(join(root, 'model'), { layers: 1 });
   // 16 triplets whose negatives are the next rows' positives, as mining picks them.
   const lines = ['anchor,positive,negative_1,negative_2'];
   const pos = (i: number) => `${WORDS[i % 16]} is a thing`;
   for (let i = 0; i < 16; i++) lines.push(`what is ${WORDS[i]},${pos(i)},${pos(i + 1)},${pos(i + 2)}`);
-  await writeFile(join(root, 'mined.csv'), lines.join('\n') + '\n');
-  mined = join(root, 'mined');
-  await importDataset(join(root, 'mined.csv'), mined);
+  mined = await importCsvLines(root, 'mined', lines);
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
 
@@ -42,12 +34,12 @@ describe('planTraining', () => {
 
     let evaluations = 0;
     const r = await trainRun(
-      { ...TRAIN_DEFAULTS, model, data: mined, threads: 1, template: { query: '', document: '' }, device: 'cpu', batchSize: 8, epochs: 2, lr: 1e-3, maxLength: 16, evalEvery: plan.evalEvery },
+      trainSettings({ model, data: mined, batchSize: 8, epochs: 2, lr: 1e-3, maxLength: 16, evalEvery: plan.evalEvery }),
       join(root, 'run'),
       { evaluate: async () => ({ 'ndcg@10': evaluations++ / 100 }) },
     );
     expect(r.steps).toBe(plan.steps);
-    const metrics = (await readFile(join(root, 'run', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as StepRecord);
+    const metrics = await readMetrics(join(root, 'run'));
     expect(metrics.filter((m) => m.eval).map((m) => m.step)).toEqual(evaluationSteps(plan.steps, plan.evalEvery));
     // One more: the base model's, for the model card's "before".
     expect(evaluations).toBe(plan.evaluations + 1);

@@ -6,12 +6,9 @@
 // EMBEDSMITH_NO_WEBGPU=1 skips it on purpose.
 
 import { readFileSync, readdirSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importDataset } from '../data/index.js';
-import { writeRandomBert } from '../model/random-model.js';
 import { parseSafetensors, toFloat32 } from '../model/safetensors.js';
 import { buildTrainStep, paramSpecs } from '../nn/index.js';
 import { LOSS_SCALE, packSlot, stateSlots } from '../runtime/contract.js';
@@ -23,33 +20,23 @@ import { StateStore, stateOutputLocations } from '../runtime/state.js';
 import { resolvePrecision } from '../runtime/precision.js';
 import { checkpointDir } from './checkpoint.js';
 import { type StepRecord, trainRun } from './run.js';
-import { TRAIN_DEFAULTS, type TrainSettings } from './settings.js';
+import type { TrainSettings } from './settings.js';
+import { WORD_PAIRS, importCsvLines, readMetrics, tempDir, trainSettings, writeTinyBert } from '../../../../test/support/train-fixture.js';
 
-const TOK = join(import.meta.dirname, '../../../../test/fixtures/models/bert-wordpiece-uncased');
-const WORDS = 'apple river stone cloud music garden window paper silver engine forest candle ocean pencil winter button'.split(' ');
 const webgpu = await probeDevice('webgpu');
 let root: string;
 let model: string;
 let pairs: string;
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'es-precision-'));
-  model = join(root, 'model');
-  await writeRandomBert(model, { tokenizerDir: TOK, hidden: 32, layers: 2, heads: 4, intermediate: 64, seed: 3 });
-  const lines = ['anchor,positive'];
-  for (let i = 0; i < WORDS.length; i++) lines.push(`what is ${WORDS[i]},${WORDS[i]} is a thing number ${i}`);
-  await writeFile(join(root, 'pairs.csv'), lines.join('\n') + '\n');
-  pairs = join(root, 'pairs');
-  await importDataset(join(root, 'pairs.csv'), pairs);
+  root = await tempDir('es-precision-');
+  model = await writeTinyBert(join(root, 'model'));
+  pairs = await importCsvLines(root, 'pairs', WORD_PAIRS);
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
 
 function settings(o: Partial<TrainSettings> = {}): TrainSettings {
-  return { ...TRAIN_DEFAULTS, model, data: pairs, threads: 1, template: { query: '', document: '' }, device: 'webgpu', batchSize: 4, lr: 1e-3, maxLength: 32, warmup: 0, dropout: 0, ...o };
-}
-
-async function metrics(run: string): Promise<StepRecord[]> {
-  return (await readFile(join(run, 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as StepRecord);
+  return trainSettings({ model, data: pairs, device: 'webgpu', batchSize: 4, lr: 1e-3, maxLength: 32, warmup: 0, dropout: 0, ...o });
 }
 
 describe('precision on the CPU', () => {
@@ -114,7 +101,7 @@ describe.skipIf(!webgpu.ok)('precision on WebGPU', () => {
     await trainRun({ ...s, precision: 'fp32' }, join(root, 'run-fp32'));
     const r = await trainRun({ ...s, precision: 'fp16' }, join(root, 'run-fp16'));
     expect(r.precision).toBe('fp16');
-    const [a, b] = [await metrics(join(root, 'run-fp32')), await metrics(join(root, 'run-fp16'))];
+    const [a, b] = [await readMetrics(join(root, 'run-fp32')), await readMetrics(join(root, 'run-fp16'))];
     expect(b).toHaveLength(20);
     const worst = Math.max(...a.map((x, i) => Math.abs(b[i].loss - x.loss) / x.loss));
     expect(worst).toBeLessThan(0.01);
@@ -136,7 +123,7 @@ describe.skipIf(!webgpu.ok)('precision on WebGPU', () => {
     // of this test differ by ~2e-7 in the weights on lavapipe, fp16 ones by ~1e-9), so here
     // "exact" means: the same scale at every step, and numbers within that run-to-run noise.
     // Bit-exact resume itself is the CPU's test (train.test.ts); the scaler rides in the same loop state.
-    const [a, b] = [await metrics(full), await metrics(cut)];
+    const [a, b] = [await readMetrics(full), await readMetrics(cut)];
     expect(b.map((x) => [x.step, x.lossScale, x.skipped])).toEqual(a.map((x) => [x.step, x.lossScale, x.skipped]));
     b.forEach((x, i) => expect(Math.abs(x.loss - a[i].loss), `step ${x.step}`).toBeLessThan(1e-5 * a[i].loss));
     const weights = async (run: string) => parseSafetensors(await readFile(join(run, 'model', 'model.safetensors'))).tensors;
@@ -159,7 +146,7 @@ describe.skipIf(!webgpu.ok)('precision on WebGPU', () => {
     expect(state.scaler).toEqual({ scale: 2 ** 16, growthTracker: 2 });
     await writeFile(stateFile, JSON.stringify({ ...state, scaler: { scale: 2 ** 60, growthTracker: 2 } }));
     const r = await trainRun(s, edited, { resume: true });
-    const m = await metrics(edited);
+    const m = await readMetrics(edited);
     expect(m[2]).toMatchObject({ step: 3, lossScale: 2 ** 60, skipped: true });
     expect(Number.isFinite(m[2].loss)).toBe(true);
     expect(m[3].lossScale).toBe(2 ** 59);

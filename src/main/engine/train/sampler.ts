@@ -5,7 +5,7 @@
 // kept (drop_last false). Shuffling is seeded per epoch; --no-shuffle keeps file order.
 
 import { EngineError } from '../../../shared/errors.js';
-import { mulberry32 } from '../runtime/dropout.js';
+import { mulberry32 } from '../../../shared/random.js';
 
 export interface SamplerOptions {
   batchSize: number;

@@ -1,34 +1,28 @@
 // What training says when there is nothing to do or its files are bad: resuming a finished
 // run, a damaged trainer-state.json, a full disk.
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importDataset } from '../data/index.js';
-import { writeRandomBert } from '../model/random-model.js';
 import { checkpointDir, listCheckpoints } from './checkpoint.js';
-import { type StepRecord, trainRun } from './run.js';
-import { TRAIN_DEFAULTS, type TrainSettings } from './settings.js';
+import { trainRun } from './run.js';
+import type { TrainSettings } from './settings.js';
+import { importCsvLines, readMetrics, tempDir, trainSettings, writeTinyBert } from '../../../../test/support/train-fixture.js';
 
-const TOK = join(import.meta.dirname, '../../../../test/fixtures/models/bert-wordpiece-uncased');
 let root: string;
 let model: string;
 let pairs: string;
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'es-train-msg-'));
-  model = join(root, 'model');
-  await writeRandomBert(model, { tokenizerDir: TOK, hidden: 16, layers: 1, heads: 2, intermediate: 32, seed: 5 });
-  const lines = ['anchor,positive'];
-  for (let i = 0; i < 8; i++) lines.push(`question ${i},answer number ${i}`);
-  await writeFile(join(root, 'pairs.csv'), lines.join('\n') + '\n');
-  pairs = join(root, 'pairs');
-  await importDataset(join(root, 'pairs.csv'), pairs);
+  root = await tempDir('es-train-msg-');
+  model = await writeTinyBert(join(root, 'model'), { hidden: 16, layers: 1, heads: 2, intermediate: 32, seed: 5 });
+  pairs = await importCsvLines(root, 'pairs', ['anchor,positive', ...Array.from({ length: 8 }, (_, i) => `question ${i},answer number ${i}`)]);
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
 
-const settings = (o: Partial<TrainSettings> = {}): TrainSettings => ({ ...TRAIN_DEFAULTS, model, data: pairs, threads: 1, template: { query: '', document: '' }, device: 'cpu', batchSize: 4, maxLength: 16, maxSteps: 2, ...o });
+const settings = (o: Partial<TrainSettings> = {}): TrainSettings => trainSettings({ model, data: pairs, batchSize: 4, maxLength: 16, maxSteps: 2, ...o });
 
 describe('training messages', () => {
   it('--resume of a finished run says so and reports the loss it ended with', async () => {
@@ -37,7 +31,7 @@ describe('training messages', () => {
     const logs: string[] = [];
     const again = await trainRun(settings(), run, { resume: true, log: (s) => logs.push(s) });
     expect(again.alreadyFinished).toBe(true);
-    const last = (await readFile(join(run, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as StepRecord).at(-1)!;
+    const last = (await readMetrics(run)).at(-1)!;
     expect(again.finalLoss).toBe(last.loss);
     expect(again.finalLoss).toBe(first.finalLoss);
     expect(logs.join('\n')).toMatch(/was already finished: all 2 steps ran before this --resume, so there is nothing to resume/);

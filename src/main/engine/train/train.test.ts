@@ -1,48 +1,33 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importDataset } from '../data/index.js';
 import { loadModelFolder } from '../model/load.js';
-import { writeRandomBert } from '../model/random-model.js';
 import { parseSafetensors, toFloat32, writeSafetensors, type TensorToWrite } from '../model/safetensors.js';
 import { paramSpecs, specFromHfConfig } from '../nn/index.js';
 import { listCheckpoints, loadCheckpoint } from './checkpoint.js';
 import { type StepRecord, trainRun } from './run.js';
-import { TRAIN_DEFAULTS, type TrainSettings } from './settings.js';
+import type { TrainSettings } from './settings.js';
+import { WORDS, WORD_PAIRS, importCsvLines, readMetrics as metrics, tempDir, trainSettings, writeTinyBert } from '../../../../test/support/train-fixture.js';
 
-const TOK = join(import.meta.dirname, '../../../../test/fixtures/models/bert-wordpiece-uncased');
 let root: string;
 let model: string;
 let pairs: string;
 let ragged: string;
 
-const WORDS = 'apple river stone cloud music garden window paper silver engine forest candle ocean pencil winter button'.split(' ');
-
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'es-train-'));
-  model = join(root, 'model');
-  await writeRandomBert(model, { tokenizerDir: TOK, hidden: 32, layers: 2, heads: 4, intermediate: 64, seed: 3 });
-  const lines = ['anchor,positive'];
-  for (let i = 0; i < WORDS.length; i++) lines.push(`what is ${WORDS[i]},${WORDS[i]} is a thing number ${i}`);
-  await writeFile(join(root, 'pairs.csv'), lines.join('\n') + '\n');
-  pairs = join(root, 'pairs');
-  await importDataset(join(root, 'pairs.csv'), pairs);
+  root = await tempDir('es-train-');
+  model = await writeTinyBert(join(root, 'model'));
+  pairs = await importCsvLines(root, 'pairs', WORD_PAIRS);
   // Triplets where some rows have fewer negatives: filler slots get masked.
   const t = ['anchor,positive,negative_1,negative_2'];
   for (let i = 0; i < 8; i++) t.push(`q ${WORDS[i]},d ${WORDS[i]},n ${WORDS[(i + 3) % 16]},${i % 2 ? '' : `m ${WORDS[(i + 5) % 16]}`}`);
-  await writeFile(join(root, 'ragged.csv'), t.join('\n') + '\n');
-  ragged = join(root, 'ragged');
-  await importDataset(join(root, 'ragged.csv'), ragged);
+  ragged = await importCsvLines(root, 'ragged', t);
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
 
 function settings(o: Partial<TrainSettings> = {}): TrainSettings {
-  return { ...TRAIN_DEFAULTS, model, data: pairs, threads: 1, template: { query: '', document: '' }, device: 'cpu', batchSize: 4, lr: 1e-3, maxLength: 32, ...o };
-}
-
-async function metrics(run: string): Promise<StepRecord[]> {
-  return (await readFile(join(run, 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as StepRecord);
+  return trainSettings({ model, data: pairs, batchSize: 4, lr: 1e-3, maxLength: 32, ...o });
 }
 
 describe('trainRun', () => {
@@ -105,7 +90,7 @@ describe('trainRun', () => {
     // Query and key weights of 1e30 (finite, but q·k overflows float32): every step's loss and gradient
     // are non-finite, and the guard must catch each. (An lr of 1e30 did this before settings had ranges.)
     const blown = join(root, 'model-blown');
-    await writeRandomBert(blown, { tokenizerDir: TOK, hidden: 32, layers: 2, heads: 4, intermediate: 64, seed: 3 });
+    await writeTinyBert(blown);
     const file = join(blown, 'model.safetensors');
     const { tensors } = parseSafetensors(await readFile(file));
     const entries = [...tensors].map(([k, t]) => {
@@ -205,7 +190,7 @@ describe('trainRun', () => {
 
   it("warns when max length reaches past the model's trained length; the saved max_seq_length is the run's", async () => {
     const short = join(root, 'short-model');
-    await writeRandomBert(short, { tokenizerDir: TOK, hidden: 32, layers: 1, heads: 4, intermediate: 64, seed: 5, maxPositions: 128, maxSeqLength: 16 });
+    await writeTinyBert(short, { layers: 1, seed: 5, maxPositions: 128, maxSeqLength: 16 });
     const saved = async (dir: string) => (JSON.parse(await readFile(join(dir, 'sentence_bert_config.json'), 'utf8')) as { max_seq_length: number }).max_seq_length;
     const longer: string[] = [];
     const a = await trainRun(settings({ model: short, maxSteps: 1, maxLength: 32 }), join(root, 'run-longer'), { log: (l) => longer.push(l) });

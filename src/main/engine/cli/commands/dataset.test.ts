@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readDatasetRows } from '../../data/store.js';
 import { saveTemplate } from '../../data/templates.js';
 import { createProject } from '../../workspace/project.js';
-import { writeTinyModel } from '../../model/testing.js';
+import { writeTinyModel } from '../../../../../test/support/tiny-model.js';
 import { datasetCommand } from './dataset.js';
 import { importCommand } from './import.js';
 
@@ -123,7 +123,7 @@ describe('embedsmith dataset retrieval / check', () => {
     expect(await datasetCommand(['check', dir], s.out)).toBe(2);
     expect(s.errors.at(-1)).toContain('--model MODEL_DIR is required');
     expect(await datasetCommand(['check', dir, '--model', model, '--template', 'nope'], s.out)).toBe(2);
-    expect(s.errors.at(-1)).toContain("no template 'nope': presets are none, e5, bge, nomic, instructor; a name saved on the Templates page is found when the data lies inside its project");
+    expect(s.errors.at(-1)).toContain("no template 'nope': presets are none, e5, bge, nomic, instructor, qwen3, embeddinggemma; a name saved on the Templates page is found when the data lies inside its project");
   });
 
   it('check --template takes a template saved in the project the dataset lies in', async () => {

@@ -1,10 +1,9 @@
 // `embedsmith pretrain` as a user runs it: its own flags split from train's, the defaults it
 // changes (batch 64), usage errors with exit code 2, and one tiny run through to the summary.
-import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeRandomBert } from '../../model/random-model.js';
+import { tempDir, writeTinyBert } from '../../../../../test/support/train-fixture.js';
 import type { PretrainReport } from '../../train/pretrain/pretrain.js';
 import { pretrainCommand, pretrainSettingsFromArgs } from './pretrain.js';
 
@@ -12,9 +11,8 @@ let tmp: string;
 let model: string;
 let docs: string;
 beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'embedsmith-cli-pretrain-'));
-  model = join(tmp, 'model');
-  await writeRandomBert(model, { tokenizerDir: 'test/fixtures/models/bert-wordpiece-uncased', hidden: 32, layers: 1, seed: 9 });
+  tmp = await tempDir('embedsmith-cli-pretrain-');
+  model = await writeTinyBert(join(tmp, 'model'), { layers: 1, seed: 9 });
   docs = join(tmp, 'docs.jsonl');
   const topics = ['harbour cranes', 'violin strings', 'desert roads', 'glass bottles'];
   await writeFile(docs, topics.map((t) => JSON.stringify({ title: `Notes on ${t}`, text: `What ${t} are used for.\n\nHow ${t} are made and kept.` })).join('\n'));

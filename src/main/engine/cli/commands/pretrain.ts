@@ -3,7 +3,7 @@
 // say how pairs are built and filtered; every other flag is `embedsmith train`'s and is parsed
 // by train's own parser, so the two commands cannot drift apart. Ctrl-C stops after the
 // running step with a checkpoint; the same command with --resume continues it.
-import { createSearcher, type Searcher } from '../../mining/search.js';
+import { createSearcher, type Searcher } from '../../search/search.js';
 import { trainingEvaluator } from '../../train/evaluator.js';
 import { PRETRAIN_DEFAULTS, type PretrainSettings, pretrainRun } from '../../train/pretrain/pretrain.js';
 import { PAIR_KINDS, type PairKind, WEAK_PAIR_DEFAULTS } from '../../train/pretrain/weak-pairs.js';

@@ -45,11 +45,11 @@ describe('embedsmith train --template', () => {
       await saveTemplate(dir, 'clauses', { query: 'Q: ', document: '', text: '' });
       await expect(trainSettingsFromArgs(args(join(dir, 'datasets', 'faq'), join(dir, 'runs', 'r'), 'medical'))).rejects.toMatchObject({
         code: 'BAD_INPUT',
-        message: `no template 'medical': presets are none, e5, bge, nomic, instructor; ${join(dir, 'templates.json')} holds clauses. Fix: give one of those names.`,
+        message: `no template 'medical': presets are none, e5, bge, nomic, instructor, qwen3, embeddinggemma; ${join(dir, 'templates.json')} holds clauses. Fix: give one of those names.`,
       });
       // Outside every project a saved name is not found, and the message says why.
       await expect(trainSettingsFromArgs(args(join(tmp, 'd'), join(tmp, 'r'), 'clauses'))).rejects.toThrow(
-        "no template 'clauses': presets are none, e5, bge, nomic, instructor; a name saved on the Templates page is found when the data lies inside its project.",
+        "no template 'clauses': presets are none, e5, bge, nomic, instructor, qwen3, embeddinggemma; a name saved on the Templates page is found when the data lies inside its project.",
       );
     } finally {
       await project.close();

@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { cliFlag, helpLine, parseSettingWord, requiredFirst, usageToken, type SettingRow } from '../../../../shared/setting-table.js';
 import { trainSettingRows } from '../../../../shared/train-settings.js';
 import { templateByName } from '../../data/templates.js';
-import { type Searcher, createSearcher } from '../../mining/search.js';
+import { type Searcher, createSearcher } from '../../search/search.js';
 import { describeGeneral, guardForgetting } from '../../eval/general.js';
 import { trainingEvaluator } from '../../train/evaluator.js';
 import { type Evaluate, trainRun } from '../../train/run.js';

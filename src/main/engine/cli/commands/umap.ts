@@ -8,11 +8,12 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { EngineError } from '../../../../shared/errors.js';
+import { alignByText, applyAlignment } from '../../../../shared/procrustes.js';
 import { openModelTools } from '../../mining/embedder.js';
 import { renderScatterPng } from '../../projection/png.js';
 import { umapJson, type UmapJson } from '../../projection/projection-file.js';
 import { embedByRole, projectionTexts } from '../../projection/texts.js';
-import { alignProcrustes, projectUmapWithNeighbours, type EmbeddingNeighbours } from '../../projection/umap.js';
+import { projectUmapWithNeighbours, type EmbeddingNeighbours } from '../../projection/umap.js';
 import { writeFileAtomic } from '../../workspace/atomic.js';
 import { checkOutPath } from '../../workspace/out-path.js';
 import { type Out, UsageError, intOption, parseOptions, reportError } from './common.js';
@@ -75,25 +76,19 @@ export async function umapCommand(args: string[], out: Out): Promise<number> {
 /** Procrustes onto an earlier projection of the same texts (matched by text). */
 async function alignTo(file: string, texts: string[], points: Float32Array): Promise<Float32Array> {
   const prev = JSON.parse(await readFile(file, 'utf8')) as UmapJson;
-  const at = new Map(prev.texts.map((t, i) => [t, i]));
-  const common = texts.flatMap((t, i) => (at.has(t) ? [i] : []));
-  if (common.length < 3) throw new EngineError('BAD_INPUT', `--align ${file}: only ${common.length} texts in common; align projections of the same dataset`);
-  const ref = new Float32Array(common.length * 2);
-  const mov = new Float32Array(common.length * 2);
-  common.forEach((i, j) => {
-    const p = prev.points[at.get(texts[i])!];
-    ref.set(p, j * 2);
-    mov.set(points.subarray(i * 2, i * 2 + 2), j * 2);
-  });
-  const a = alignProcrustes(ref, mov);
-  const [r00, r01, r10, r11] = a.rotation;
-  // The fitted transform on every point, as procrustes.ts defines it: aligned = scale · [x y] · R + translation.
+  const known = new Set(prev.texts);
+  const common = texts.filter((t) => known.has(t)).length;
+  if (common < 3) throw new EngineError('BAD_INPUT', `--align ${file}: only ${common} texts in common; align projections of the same dataset`);
+  const x = points.filter((_, i) => i % 2 === 0);
+  const y = points.filter((_, i) => i % 2 === 1);
+  const before = { texts: prev.texts, x: prev.points.map((p) => p[0]), y: prev.points.map((p) => p[1]) };
+  const al = alignByText(before, { texts, x, y });
+  if (!al) throw new EngineError('BAD_INPUT', `--align ${file}: the ${common} shared texts sit on one spot in one of the projections: there is no rotation or scale to find`);
+  const moved = applyAlignment(al, x, y);
   const out = new Float32Array(points.length);
-  for (let i = 0; i < points.length; i += 2) {
-    const x = points[i];
-    const y = points[i + 1];
-    out[i] = a.scale * (x * r00 + y * r10) + a.translation[0];
-    out[i + 1] = a.scale * (x * r01 + y * r11) + a.translation[1];
+  for (let i = 0; i < moved.x.length; i++) {
+    out[2 * i] = moved.x[i];
+    out[2 * i + 1] = moved.y[i];
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bruteForceTopK } from '../../mining/top-k.js';
+import { bruteForceTopK } from '../../search/top-k.js';
 import { consistencyFilter } from './consistency.js';
 
 // Documents are one-hot rows, so an anchor's row lists its score against each pool document

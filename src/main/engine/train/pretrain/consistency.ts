@@ -12,7 +12,7 @@
 
 import { PRETRAIN_RANGES, rangeProblem } from '../../../../shared/setting-ranges.js';
 import { EngineError } from '../../../../shared/errors.js';
-import type { SearchFn } from '../../mining/top-k.js';
+import type { SearchFn } from '../../search/top-k.js';
 
 export interface ConsistencyOptions {
   /** Embeddings of `texts` for a role, [texts.length, dim] row-major, L2-normalised. */

@@ -1,28 +1,25 @@
 // The two-stage run end to end on a tiny random BERT: files, counts, the hand-over between
 // stages, and a run stopped in stage 2 that --resume finishes with the same final model.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDatasetRows } from '../../data/store.js';
 import { embed } from '../../model/embed.js';
 import { openModel } from '../../model/open-model.js';
-import { writeRandomBert } from '../../model/random-model.js';
-import { TRAIN_DEFAULTS, type TrainSettings } from '../settings.js';
+import type { TrainSettings } from '../settings.js';
+import { tempDir, trainSettings, writeTinyBert } from '../../../../../test/support/train-fixture.js';
 import { type PretrainReport, type PretrainSettings, pretrainRun } from './pretrain.js';
 import { WEAK_PAIR_DEFAULTS } from './weak-pairs.js';
 
-const TOK = join(import.meta.dirname, '../../../../../test/fixtures/models/bert-wordpiece-uncased');
 const TOPICS = ['solar panels', 'river boats', 'winter gardens', 'paper lanterns', 'silver coins', 'forest trails'];
 let root: string;
 let model: string;
 let corpus: string;
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'es-pretrain-'));
-  model = join(root, 'base');
-  await writeRandomBert(model, { tokenizerDir: TOK, hidden: 32, layers: 1, heads: 4, intermediate: 64, seed: 5 });
+  root = await tempDir('es-pretrain-');
+  model = await writeTinyBert(join(root, 'base'), { layers: 1, seed: 5 });
   corpus = join(root, 'corpus');
   await mkdir(corpus);
   for (const [i, t] of TOPICS.slice(0, 4).entries()) {
@@ -37,10 +34,7 @@ beforeAll(async () => {
 afterAll(() => rm(root, { recursive: true, force: true }));
 
 function settings(): PretrainSettings {
-  const train: TrainSettings = {
-    ...TRAIN_DEFAULTS, model, data: '', threads: 1, template: { query: '', document: '' }, device: 'cpu',
-    batchSize: 8, maxSteps: 3, lr: 1e-3, warmup: 0, maxLength: 32, dropout: 0,
-  };
+  const train = trainSettings({ model, data: '', batchSize: 8, maxSteps: 3, lr: 1e-3, warmup: 0, maxLength: 32, dropout: 0 });
   // top-k as large as the pool: every pair survives ranking, so --keep alone decides stage 2's size.
   return { input: corpus, pairs: { ...WEAK_PAIR_DEFAULTS, seed: 42 }, topK: 1000, keep: 0.5, train };
 }

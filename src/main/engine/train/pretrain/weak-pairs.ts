@@ -15,7 +15,7 @@
 import { PRETRAIN_RANGES, rangeProblem } from '../../../../shared/setting-ranges.js';
 import { EngineError } from '../../../../shared/errors.js';
 import { normalizeText } from '../../data/validate.js';
-import { mixSeed, mulberry32 } from '../../runtime/dropout.js';
+import { mixSeed, mulberry32 } from '../../../../shared/random.js';
 
 export const PAIR_KINDS = ['title-body', 'heading-section', 'adjacent', 'adjacent-sentences'] as const;
 export type PairKind = (typeof PAIR_KINDS)[number];

@@ -1,5 +1,5 @@
 // The Embeddings page's state: the before and after UMAP projections read from the engine,
-// the after one aligned onto the before one (procrustes.ts) so the two views share axes and
+// the after one aligned onto the before one (shared/procrustes.ts) so the two views share axes and
 // scale, and what the user picked, searched and lassoed. Points are matched across the views
 // by text (both projections come from the same dataset), so a selection in one view shows in
 // the other too. Big arrays are $state.raw: replaced whole, never proxied.
@@ -10,7 +10,7 @@
 // fall back to the nearest points in the 2-D layout (which UMAP distorts; the page says so).
 import { SvelteSet } from 'svelte/reactivity';
 import { EngineError, type EngineApi, type ErrorData, type ProjectionNeighbours, type ProjectionView } from '../../../../shared/api.js';
-import { alignByText, applyAlignment, type Alignment } from '../../lib/procrustes.js';
+import { alignByText, applyAlignment, type Alignment } from '../../../../shared/procrustes.js';
 import { boundsOf, cloudFromPoints, colourByLabel, GridIndex, PALETTE, type Bounds, type Cloud, type Zoom } from './scatter.js';
 
 export type Side = 'before' | 'after';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Graph } from '../graph/graph.js';
 import * as o from '../graph/ops.js';
-import { mulberry32 } from '../runtime/dropout.js';
+import { mulberry32 } from '../../../shared/random.js';
 import { probeDevice } from '../runtime/device.js';
 import { type Device, createSession } from '../runtime/session.js';
 import { type SearchOptions, buildSearchGraph, createSearcher, searchTopK, tilePlan } from './search.js';

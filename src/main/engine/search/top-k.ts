@@ -1,6 +1,7 @@
 // Exact top-k similarity search: the result shape every searcher returns, and the plain
-// brute-force reference the device search (search.ts) is tested against. Scores are dot
-// products; callers pass L2-normalised embeddings, so they are cosine similarities.
+// brute-force reference the device search (search.ts) is tested against. Its own room because
+// mining, eval, projection and training's evaluator all search; none of them owns it. Scores
+// are dot products; callers pass L2-normalised embeddings, so they are cosine similarities.
 import { EngineError } from '../../../shared/errors.js';
 
 export interface TopK {

@@ -1,10 +1,10 @@
-// An independent float64 reference for the toy model (toy.ts): forward and backward written
+// An independent float64 reference for the toy model (engine/runtime/toy.ts): forward and backward written
 // out by hand in plain JS, then clip_grad_norm_ and AdamW exactly as torch.optim.AdamW
 // computes them (bias corrections applied the textbook way, not through the runtime's
 // pre-combined scalars), so the graph, the scalars and the state plumbing are all checked
 // against something that shares none of their code.
 
-import { TOY, type ToyConfig, toyParams, toyTarget } from './toy.js';
+import { TOY, type ToyConfig, toyParams, toyTarget } from '../../src/main/engine/runtime/toy.js';
 
 export interface RefBatch {
   ids: Int32Array;

@@ -1,4 +1,4 @@
-// Test helpers shared by graph/ and nn/ tests: a seeded generator, "build, serialise and run"
+// Test helpers shared by graph/ and nn/ tests: uniform test data, "build, serialise and run"
 // in one call, and the finite-difference gradient check (micrograd's reference-checked tests,
 // with central differences in float64 as the independent reference).
 //
@@ -7,25 +7,14 @@
 // the onnxruntime CPU EP; then perturbs each float input element by ±eps and compares
 // (L(x+eps) - L(x-eps)) / 2eps with the analytic gradient.
 
-import { createSession } from '../runtime/session.js';
-import { backward } from './backward.js';
-import { type DType, type HostTensor, hostTensor, numel, toNumbers } from './dtype.js';
-import { Graph, type Tensor } from './graph.js';
-import * as o from './ops.js';
-import { serialize } from './serialize.js';
-import type { Shape } from './shape.js';
-
-/** mulberry32: small, seeded, good enough for test data. Returns floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { createSession } from '../../src/main/engine/runtime/session.js';
+import { backward } from '../../src/main/engine/graph/backward.js';
+import { type DType, type HostTensor, hostTensor, numel, toNumbers } from '../../src/main/engine/graph/dtype.js';
+import { Graph, type Tensor } from '../../src/main/engine/graph/graph.js';
+import * as o from '../../src/main/engine/graph/ops.js';
+import { serialize } from '../../src/main/engine/graph/serialize.js';
+import type { Shape } from '../../src/main/engine/graph/shape.js';
+import { mulberry32 } from '../../src/shared/random.js';
 
 export function uniform(random: () => number, n: number, lo = -1, hi = 1): number[] {
   return Array.from({ length: n }, () => lo + (hi - lo) * random());
@@ -74,7 +63,7 @@ export async function checkGradients(
   opts: GradCheckOptions = {},
 ): Promise<GradCheckResult> {
   const eps = opts.eps ?? 1e-6;
-  const random = rng(opts.seed ?? 1234);
+  const random = mulberry32(opts.seed ?? 1234);
   const g = new Graph('gradcheck');
   const ts = inputs.map((i) => g.input(i.name, i.dtype ?? 'float64', i.shape));
   const y = build(...ts);

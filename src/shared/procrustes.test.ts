@@ -4,22 +4,13 @@
 // mirror), each with its own least-squares scale and shift.
 import { describe, expect, it } from 'vitest';
 import { alignByText, applyAlignment, fitProcrustes, layoutAgreement, mul2, svd2, type Mat2 } from './procrustes.js';
-
-/** Seeded uniform in [0, 1) (mulberry32), so failures reproduce. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from './random.js';
 
 const transpose = (m: Mat2): Mat2 => [m[0], m[2], m[1], m[3]];
 const close = (p: Mat2, q: Mat2, digits = 9) => p.forEach((v, i) => expect(v).toBeCloseTo(q[i], digits));
 
 describe('svd2 (closed-form 2x2 SVD)', () => {
-  const random = rng(7);
+  const random = mulberry32(7);
   const cases: Mat2[] = [
     [1, 0, 0, 1],
     [0, 0, 0, 0],
@@ -46,7 +37,7 @@ describe('svd2 (closed-form 2x2 SVD)', () => {
 
 /** Points with some structure (three blobs), flat [x, y, …]. */
 function cloud(n: number, seed: number): number[] {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const c = i % 3;
@@ -56,7 +47,7 @@ function cloud(n: number, seed: number): number[] {
 }
 
 function transform(p: number[], deg: number, mirror: boolean, s: number, t: [number, number], noise = 0, seed = 1): number[] {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const a = (deg * Math.PI) / 180;
   const out: number[] = [];
   for (let i = 0; i < p.length; i += 2) {
@@ -168,7 +159,7 @@ describe('layoutAgreement', () => {
     const b = cloud(400, 21);
     expect(layoutAgreement(fitProcrustes(transform(b, 33, true, 2.5, [4, -1], 0, 1), b)!)).toEqual({ percent: 100, words: 'nearly the same picture' });
     // Independent clouds: the least-squares scale all but vanishes, so nothing is explained.
-    const r = rng(22);
+    const r = mulberry32(22);
     const uniform = (n: number) => Array.from({ length: 2 * n }, () => r() * 10);
     const unrelated = fitProcrustes(uniform(400), uniform(400))!;
     expect(unrelated.relativeError).toBeGreaterThan(0.95);

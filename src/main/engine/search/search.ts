@@ -26,6 +26,7 @@ import { EngineError } from '../../../shared/errors.js';
 import { Graph } from '../graph/graph.js';
 import * as o from '../graph/ops.js';
 import { serialize } from '../graph/serialize.js';
+import { OneAtATime } from '../runtime/one-at-a-time.js';
 import { SessionCache } from '../runtime/session-cache.js';
 import { type Device, defaultThreads } from '../runtime/session.js';
 import { type TopK, checkSearchInput } from './top-k.js';
@@ -151,8 +152,7 @@ export function createSearcher(opts: SearchOptions = {}): Searcher {
   const maxTq = checkTile(opts.queryTile, DEFAULT_QUERY_TILE, 'queryTile');
   const maxTc = checkTile(opts.corpusTile, DEFAULT_CORPUS_TILE, 'corpusTile');
   const cache = new SessionCache({ device, threads: opts.threads ?? defaultThreads() });
-  let queue: Promise<unknown> = Promise.resolve();
-  let disposed = false;
+  const calls = new OneAtATime('searcher');
 
   async function searchOnce(queries: Float32Array, corpus: Float32Array, dim: number, kAsked: number, run: SearchRunOptions): Promise<TopK> {
     const { nq, nc, k } = checkSearchInput(queries, corpus, dim, kAsked);
@@ -220,15 +220,10 @@ export function createSearcher(opts: SearchOptions = {}): Searcher {
 
   return {
     search(queries, corpus, dim, k, run = {}) {
-      if (disposed) return Promise.reject(new EngineError('BAD_INPUT', 'the searcher was disposed; create a new one'));
-      const next = queue.then(() => searchOnce(queries, corpus, dim, k, run));
-      queue = next.catch(() => undefined);
-      return next;
+      return calls.run(() => searchOnce(queries, corpus, dim, k, run));
     },
     async dispose() {
-      if (disposed) return;
-      disposed = true;
-      await queue;
+      if (!(await calls.close())) return;
       await cache.releaseAll();
     },
   };

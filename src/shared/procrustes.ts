@@ -3,7 +3,8 @@
 // another in the least-squares sense, min Σ‖s·R·bᵢ + t − aᵢ‖². The engine projects 'before'
 // and 'after' with separate UMAP runs, whose layouts are equal only up to such a transform
 // (UMAP fixes neither orientation nor handedness), so the after view is aligned onto the
-// before view here, matching points by their text.
+// before view, matching points by their text: in the renderer's Embeddings page and in the
+// CLI's `umap --align` (one implementation, here in shared, for both).
 //
 // With A, B the centred sets, M = Σ aᵢ·bᵢᵀ = U·S·Vᵀ gives R = U·Vᵀ, s = tr(S)/Σ‖bᵢ‖² and
 // t = ā − s·R·b̄. Reflections are allowed on purpose: a mirrored UMAP layout is as good as the

@@ -2,9 +2,9 @@
 // transformers' modeling_bert.py) and a writer of tiny model folders with seeded random weights.
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ModelConfig } from './config.js';
-import { writeSafetensors, type TensorToWrite } from './safetensors.js';
-import type { ParamSpec } from './weights.js';
+import type { ModelConfig } from '../../src/main/engine/model/config.js';
+import { writeSafetensors, type TensorToWrite } from '../../src/main/engine/model/safetensors.js';
+import type { ParamSpec } from '../../src/main/engine/model/weights.js';
 
 /** BertModel's parameters (RoBERTa / XLM-R have the same names), pooler excluded. */
 export function bertExpected(c: ModelConfig): ParamSpec[] {
