@@ -100,6 +100,9 @@ describe('compute jobs', () => {
     expect(proj.neighbours!.scores.every((s, e) => s <= 1.0001 && (e % 10 === 0 || s <= proj.neighbours!.scores[e - 1]))).toBe(true);
     const ms = await engine.describeModel(model);
     expect(ms).toMatchObject({ hidden: 32, layers: 1, heads: 4, pooling: 'mean' });
+    // LoRA's default targets in one BERT layer: query, key, value and attention.output.dense
+    // (32 → 32: 64 each), intermediate.dense (32 → 64: 96) and output.dense (64 → 32: 96).
+    expect(ms.loraParamsPerRank).toBe(4 * 64 + 96 + 96);
     const pv = await engine.previewTemplate({ template: 'query: {text}', texts: ['hello world'], model });
     expect(pv[0]).toEqual({ final: 'query: hello world', tokens: 6, truncated: false }); // [CLS] query : hello world [SEP]
   });

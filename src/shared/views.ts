@@ -86,6 +86,8 @@ export interface ModelSummary {
   vocabSize: number;
   /** Encoder parameters. */
   params: number;
+  /** Σ (in + out) over the linears LoRA adapts by default (every linear of a layer): `--lora R` trains R × this parameters. */
+  loraParamsPerRank: number;
   maxLength: number | null;
   positions: number;
   pooling: string;

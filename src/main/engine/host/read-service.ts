@@ -25,6 +25,8 @@ import { readRowsWithEdits } from '../data/store.js';
 import { applyTemplate } from '../data/templates.js';
 import { modelTokenizer } from '../data/token-lengths.js';
 import { positionLimit } from '../model/load.js';
+import { loraAdapters } from '../nn/lora.js';
+import { defaultLoraTargets } from '../nn/lora-step.js';
 import { projectionView } from '../projection/projection-file.js';
 import { liveIssues, liveSummary } from './live-counts.js';
 import { listCheckpoints } from '../train/checkpoint.js';
@@ -110,12 +112,18 @@ export async function split(dir: string, o: { evalFraction: number; seed: number
   return (await splitDataset(dir, o)).counts;
 }
 
+/** Σ (in + out) over the default LoRA targets: one rank's worth of A [1, in] and B [out, 1] per adapted linear. */
+function loraParamsPerRank(shapes: ReadonlyMap<string, readonly number[]>): number {
+  const specs = [...shapes].map(([key, shape]) => ({ key, shape: [...shape], decay: true }));
+  return loraAdapters(specs, { rank: 1, alpha: 1, targets: defaultLoraTargets(specs) }).specs.reduce((s, p) => s + p.shape[0] * p.shape[1], 0);
+}
+
 export async function describeModel(dir: string): Promise<ModelSummary> {
   const m = await loadEncoderFolder(dir);
   const c = m.config;
   return {
     dir, family: c.family, hidden: c.hiddenSize, layers: c.numLayers, heads: c.numHeads, vocabSize: c.vocabSize,
-    params: [...m.params.values()].reduce((s, a) => s + a.length, 0), maxLength: m.sentence.maxSeqLength, positions: positionLimit(c),
+    params: [...m.params.values()].reduce((s, a) => s + a.length, 0), loraParamsPerRank: loraParamsPerRank(m.shapes), maxLength: m.sentence.maxSeqLength, positions: positionLimit(c),
     pooling: m.sentence.pooling, normalize: m.sentence.normalize, prompts: m.sentence.prompts, notes: m.notes,
   };
 }

@@ -173,7 +173,7 @@ describe('Evaluate page: merge slider', () => {
 describe('Evaluate page: shorter embeddings', () => {
   it('evaluates both models at D, D/2, D/4 and D/8 and shows the share of the full-width score each keeps', async () => {
     const engine = engineWithProject();
-    engine.models.set(CHOICES.model, { dir: CHOICES.model, family: 'bert', hidden: 384, layers: 1, heads: 4, vocabSize: 100, params: 1, maxLength: 128, positions: 128, pooling: 'mean', normalize: true, prompts: {}, notes: [] });
+    engine.models.set(CHOICES.model, { dir: CHOICES.model, family: 'bert', hidden: 384, layers: 1, heads: 4, vocabSize: 100, params: 1, loraParamsPerRank: 3072, maxLength: 128, positions: 128, pooling: 'mean', normalize: true, prompts: {}, notes: [] });
     const requests: EvaluateRequest[] = [];
     const original = engine.evaluateModel.bind(engine);
     engine.evaluateModel = (r) => (requests.push(r), original(r));

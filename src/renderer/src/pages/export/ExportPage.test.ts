@@ -13,7 +13,7 @@ const PROJECT: ProjectInfo = { dir: '/p/legal', name: 'Legal', schemaVersion: 1,
 const TRAINED = '/p/legal/runs/contracts-v2/model';
 const BASE = '/hf/models--BAAI--bge-small-en-v1.5/snapshots/abc';
 const SUMMARY: ModelSummary = {
-  dir: TRAINED, family: 'bert', hidden: 384, layers: 12, heads: 12, vocabSize: 30522, params: 33_360_000, maxLength: 512, positions: 512,
+  dir: TRAINED, family: 'bert', hidden: 384, layers: 12, heads: 12, vocabSize: 30522, params: 33_360_000, loraParamsPerRank: 36864, maxLength: 512, positions: 512,
   pooling: 'cls', normalize: true, prompts: { query: 'Represent this sentence for searching relevant passages: ' }, notes: ['pooling from modules.json'],
 };
 

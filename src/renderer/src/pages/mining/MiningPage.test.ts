@@ -40,7 +40,7 @@ function engineWithProject(choices: Record<string, string>): FakeEngine {
   engine.projects.set(P, project);
   engine.open = project;
   engine.datasets = [summary(FAQ)];
-  engine.models.set('/models/mini', { dir: '/models/mini', family: 'bert', hidden: 32, layers: 1, heads: 4, vocabSize: 100, params: 120_000, maxLength: 128, positions: 128, pooling: 'mean', normalize: true, prompts: {}, notes: [] });
+  engine.models.set('/models/mini', { dir: '/models/mini', family: 'bert', hidden: 32, layers: 1, heads: 4, vocabSize: 100, params: 120_000, loraParamsPerRank: 256, maxLength: 128, positions: 128, pooling: 'mean', normalize: true, prompts: {}, notes: [] });
   localStorage.setItem(`embedsmith.workbench.${P}`, JSON.stringify(choices));
   return engine;
 }

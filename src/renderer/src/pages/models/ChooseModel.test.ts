@@ -15,7 +15,7 @@ afterEach(() => {
 });
 
 const SUMMARY = {
-  dir: '/m/minilm', family: 'bert', hidden: 384, layers: 6, heads: 12, vocabSize: 30522, params: 22_700_000, maxLength: 256, positions: 512,
+  dir: '/m/minilm', family: 'bert', hidden: 384, layers: 6, heads: 12, vocabSize: 30522, params: 22_700_000, loraParamsPerRank: 18432, maxLength: 256, positions: 512,
   pooling: 'mean', normalize: true, prompts: { query: 'query: ' }, notes: [],
 };
 

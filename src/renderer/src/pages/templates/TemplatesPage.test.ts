@@ -11,7 +11,7 @@ afterEach(stop);
 
 const MODEL = '/home/ada/models/tiny-bert';
 const SUMMARY: ModelSummary = {
-  dir: MODEL, family: 'bert', hidden: 32, layers: 2, heads: 4, vocabSize: 30522, params: 1_000_000, maxLength: 128, positions: 128,
+  dir: MODEL, family: 'bert', hidden: 32, layers: 2, heads: 4, vocabSize: 30522, params: 1_000_000, loraParamsPerRank: 512, maxLength: 128, positions: 128,
   pooling: 'mean', normalize: true, prompts: {}, notes: [],
 };
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));

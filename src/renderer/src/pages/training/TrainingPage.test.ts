@@ -36,7 +36,7 @@ function setUp(): FakeEngine {
   ]);
   // As the engine plans it: the mined negatives keep rows apart, so three times rows / batch (issue 15 §6).
   engine.plans.set(MINED, (r) => ({ examples: 40, heldOut: 10, negativesPerQuery: 3, steps: 3 * Math.ceil(40 / r.batchSize) * r.epochs }));
-  engine.models.set('/models/mini', { dir: '/models/mini', family: 'bert', hidden: 32, layers: 1, heads: 4, vocabSize: 100, params: 1_000_000, maxLength: 128, positions: 128, pooling: 'mean', normalize: true, prompts: {}, notes: [] });
+  engine.models.set('/models/mini', { dir: '/models/mini', family: 'bert', hidden: 32, layers: 1, heads: 4, vocabSize: 100, params: 1_000_000, loraParamsPerRank: 256, maxLength: 128, positions: 128, pooling: 'mean', normalize: true, prompts: {}, notes: [] });
   localStorage.setItem(`embedsmith.workbench.${P}`, JSON.stringify({ model: '/models/mini', mined: MINED }));
   return engine;
 }
@@ -105,6 +105,25 @@ describe('Training page: settings and pre-flight', () => {
     await act(() => type(byLabel('Batch size'), '24'));
     expect(radio('Quick').checked).toBe(false);
     expect(main()).toContain('Custom: the settings below no longer match a preset.');
+  });
+
+  it('trains LoRA adapters for a model above 100 M parameters, and says what they cost', async () => {
+    const engine = setUp();
+    const sent = recordTrains(engine);
+    // EmbeddingGemma-300m's shape: 307.6 M parameters; 24 layers of q, k, v, o (768 ↔ 768/256) and the MLP.
+    engine.models.set('/models/big', { dir: '/models/big', family: 'gemma3_text', hidden: 768, layers: 24, heads: 3, vocabSize: 262144, params: 307_600_000, loraParamsPerRank: 490_000, maxLength: 2048, positions: 2048, pooling: 'mean', normalize: true, prompts: {}, notes: [] });
+    localStorage.setItem(`embedsmith.workbench.${P}`, JSON.stringify({ model: '/models/big', mined: MINED }));
+    await start(engine);
+    expect(radio('Balanced').checked).toBe(true);
+    expect(byLabel('LoRA rank').value).toBe('16');
+    expect(main()).toContain('This model has 308 M parameters: the presets train LoRA adapters of rank 16 (7.8 M parameters)');
+    expect(main()).toContain('LoRA rank 16: 7.8 M adapter parameters train, the other 300 M stay frozen');
+    await act(() => button('Start training').click());
+    expect(sent.at(-1)?.settings?.lora).toBe(16);
+    // Cleared, the run trains every weight and the form no longer matches a preset.
+    await act(() => type(byLabel('LoRA rank'), ''));
+    expect(radio('Balanced').checked).toBe(false);
+    expect(main()).toContain('for weights, gradients, Adam and the runtime');
   });
 
   it('says so when the chosen dataset cannot be read, instead of an empty pre-flight', async () => {

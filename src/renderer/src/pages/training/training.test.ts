@@ -12,6 +12,7 @@ import {
   labelImbalance,
   matchingPreset,
   plannedSteps,
+  presetLora,
   resumeRequest,
   runName,
   series,
@@ -33,6 +34,22 @@ describe('presets', () => {
   it('names the preset the fields still match, none once one changed', () => {
     expect(matchingPreset(formFromPreset('quick'))).toBe('quick');
     expect(matchingPreset({ ...formFromPreset('quick'), batchSize: 17 })).toBeNull();
+  });
+
+  it('choose LoRA rank 16 for a model above 100 M parameters and full fine-tuning below', () => {
+    const small = { params: 22_700_000 };
+    const large = { params: 307_600_000 }; // EmbeddingGemma-300m
+    expect(formFromPreset('balanced', small).lora).toBeNull();
+    expect(formFromPreset('balanced', large).lora).toBe(16);
+    expect(formFromPreset('quick', { params: 100e6 }).lora).toBeNull(); // "above" 100 M
+    expect(presetLora(null)).toBeNull();
+    // A preset matches only with the LoRA choice it makes for this model.
+    expect(matchingPreset(formFromPreset('thorough', large), large)).toBe('thorough');
+    expect(matchingPreset({ ...formFromPreset('thorough', large), lora: null }, large)).toBeNull();
+    expect(matchingPreset(formFromPreset('thorough', large), small)).toBeNull();
+    // The request carries it: the engine trains adapters.
+    const r = trainRequest(formFromPreset('balanced', large), { model: '/m', dataset: '/d', out: '/r', canEvaluate: true, steps: 10 });
+    expect(r.settings?.lora).toBe(16);
   });
 });
 

@@ -4,7 +4,7 @@
 import type { RunView, TrainRequest } from '../../../../shared/api.js';
 import { rangeWords, settingProblem, type SettingRow, type SettingUi } from '../../../../shared/setting-table.js';
 import { resumeRepeatedKeys, settingsFromJson, trainSettingRow, type TrainRequestSettings } from '../../../../shared/train-settings.js';
-import { autoEvalEvery } from '../../../../shared/train-defaults.js';
+import { LORA_ADVISED_PARAMS, autoEvalEvery } from '../../../../shared/train-defaults.js';
 
 export type PresetId = 'quick' | 'balanced' | 'thorough';
 
@@ -64,15 +64,34 @@ export function trainFormFields(): (SettingRow & { ui: SettingUi })[] {
   return formRows().filter((r): r is SettingRow & { ui: SettingUi } => r.ui !== undefined);
 }
 
-export function formFromPreset(id: PresetId): TrainForm {
-  const defaults = Object.fromEntries(formRows().map((r) => [r.key, r.default]));
-  return { ...defaults, ...PRESETS[id].settings, evaluate: true, evalEvery: null } as TrainForm;
+/** The LoRA rank the presets choose: adapters of rank 16 (PEFT's usual choice for encoders). */
+export const PRESET_LORA_RANK = 16;
+
+/**
+ * LoRA or full fine-tuning for this model: every preset adapts a model above
+ * LORA_ADVISED_PARAMS (the Models page's advice, shared/train-defaults) with rank-16 adapters,
+ * since full fine-tuning would keep 16 bytes of weights, gradients and AdamW moments per
+ * parameter; smaller models train every weight. Null model (none chosen yet): full.
+ */
+export function presetLora(model: { params: number } | null): number | null {
+  return model && model.params > LORA_ADVISED_PARAMS ? PRESET_LORA_RANK : null;
 }
 
-/** The preset the settings still match, or null once the user changed one of them. */
-export function matchingPreset(f: PresetSettings): PresetId | null {
+/** A preset's settings for this model: its own, and LoRA where the model is large. */
+export function presetSettings(id: PresetId, model: { params: number } | null): PresetSettings & { lora: number | null } {
+  return { ...PRESETS[id].settings, lora: presetLora(model) };
+}
+
+export function formFromPreset(id: PresetId, model: { params: number } | null = null): TrainForm {
+  const defaults = Object.fromEntries(formRows().map((r) => [r.key, r.default]));
+  return { ...defaults, ...presetSettings(id, model), evaluate: true, evalEvery: null } as TrainForm;
+}
+
+/** The preset the settings still match for this model (LoRA included), or null once the user changed one of them. */
+export function matchingPreset(f: PresetSettings & { lora?: number | null }, model: { params: number } | null = null): PresetId | null {
   const keys = Object.keys(PRESETS.quick.settings) as (keyof PresetSettings)[];
-  return (Object.keys(PRESETS) as PresetId[]).find((id) => keys.every((k) => PRESETS[id].settings[k] === f[k])) ?? null;
+  const lora = presetLora(model);
+  return (Object.keys(PRESETS) as PresetId[]).find((id) => keys.every((k) => PRESETS[id].settings[k] === f[k]) && (f.lora ?? null) === lora) ?? null;
 }
 
 const CTX = { cores: 1 };
