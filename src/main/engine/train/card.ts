@@ -9,7 +9,7 @@ import type { LoadedModel } from '../model/load.js';
 import { ONNXRUNTIME_VERSION } from '../runtime/index.js';
 import { ENGINE_VERSION } from '../version.js';
 import type { RunPlan } from './plan.js';
-import { cliFlag, settingWord } from '../../../shared/setting-table.js';
+import { cliFlag, settingWord, type SettingRow } from '../../../shared/setting-table.js';
 import { trainSettingRows } from '../../../shared/train-settings.js';
 import type { TrainSettings } from './settings.js';
 
@@ -43,13 +43,14 @@ export function reproduceCommand(s: TrainSettings, runDir: string, ownTemplate: 
   const q = (v: string) => (/^[\w./@:=,+-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
   const values = s as unknown as Record<string, unknown>;
   const parts = ['embedsmith train', `--model ${q(s.model)}`, `--data ${q(s.data)}`, `--out ${q(runDir)}`];
-  for (const row of trainSettingRows()) {
-    const v = values[row.key];
-    if (row.defaultFrom === 'required' || row.kind === 'template' || v === null || v === undefined) continue;
-    const atDefault = JSON.stringify(v) === JSON.stringify(row.default);
+  const rows = trainSettingRows().filter((r) => r.defaultFrom !== 'required' && r.kind !== 'template' && values[r.key] !== null && values[r.key] !== undefined);
+  const atDefault = (r: SettingRow) => JSON.stringify(values[r.key]) === JSON.stringify(r.default);
+  // --max-steps wins over --epochs: a default epoch count beside it is left out, as people write it.
+  const shown = (r: SettingRow) => (r.resume === 'match' ? !(r.key === 'epochs' && s.maxSteps !== null && atDefault(r)) : !atDefault(r));
+  for (const row of [...rows.filter((r) => r.resume === 'match'), ...rows.filter((r) => r.resume !== 'match')]) {
     if (row.kind === 'boolean') {
-      if (!atDefault) parts.push(`--${cliFlag(row)}`);
-    } else if (row.resume === 'match' || !atDefault) parts.push(`--${row.flag} ${q(settingWord(row, v))}`);
+      if (!atDefault(row)) parts.push(`--${cliFlag(row)}`);
+    } else if (shown(row)) parts.push(`--${row.flag} ${q(settingWord(row, values[row.key]))}`);
   }
   const own = s.template.query === ownTemplate.query && s.template.document === ownTemplate.document;
   if (!own && s.template.query === '' && s.template.document === '') parts.push('--template none');
