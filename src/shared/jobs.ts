@@ -1,5 +1,6 @@
 // Long work as jobs (DESIGN §2, EngineApi's job methods): what each job is asked to do, what it
 // leaves when done, and the progress events that report it. Folders are absolute paths.
+import type { EncodingChoice, RowFormat } from './dataset-formats.js';
 import type { ErrorData } from './errors.js';
 import type { TrainRequestSettings } from './train-settings.js';
 
@@ -185,11 +186,11 @@ export interface UmapJobResult {
 export interface ImportRequest {
   file: string;
   out: string;
-  format?: 'auto' | 'pairs' | 'triplets' | 'labeled' | 'scored';
+  format?: 'auto' | RowFormat;
   /** 'role=column,…' as --map. */
   map?: string;
   delimiter?: string;
-  encoding?: 'auto' | 'utf8' | 'utf16le' | 'utf16be' | 'latin1';
+  encoding?: EncodingChoice;
 }
 export interface ImportJobResult {
   dataset: string;

@@ -3,6 +3,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ENCODING_CHOICES, ROW_FORMATS } from '../../../shared/dataset-formats.js';
 import { EngineError } from '../../../shared/errors.js';
 import { EngineHost } from '../host/engine-host.js';
 import { createEngineService, defaultStateDir } from '../host/engine-service.js';
@@ -51,8 +52,8 @@ Commands available now:
            train.jsonl + eval.json + train.py for accelerate launch on a multi-GPU machine.
            --dims N (here, embed and eval): keep the first N dimensions (Matryoshka), written
            as sentence-transformers' truncate_dim.
-  import   FILE --out DATASET_DIR [--format auto|pairs|triplets|labeled|scored]
-           [--map role=column,…] [--delimiter C] [--encoding auto|utf8|utf16le|latin1] [--json]
+  import   FILE --out DATASET_DIR [--format auto|${ROW_FORMATS.join('|')}]
+           [--map role=column,…] [--delimiter C] [--encoding ${ENCODING_CHOICES.join('|')}] [--json]
            Import CSV/TSV/JSONL/Parquet with a validation report; bad rows are skipped and listed.
   import   --queries FILE --corpus FILE --qrels FILE --out DATASET_DIR [--delimiter C] [--encoding …] [--json]
            A retrieval set (BEIR queries.jsonl / corpus.jsonl / qrels/*.tsv, or CSV/TSV/Parquet).
