@@ -89,7 +89,7 @@ Commands available now:
            Domain pre-training from unlabelled .txt/.md/.jsonl documents (E5's recipe): weak
            pairs, in-batch training at batch 64, consistency filtering with that model, a
            second round on the kept pairs. Ctrl-C checkpoints; --resume continues.
-           Options: ${PRETRAIN_USAGE.slice(PRETRAIN_USAGE.indexOf('[--pairs'))}
+           Options: ${PRETRAIN_USAGE.slice(PRETRAIN_USAGE.indexOf('--out RUN_DIR ') + 14)}
   merge    ${MERGE_USAGE.slice(23)}
            Interpolate every weight as (1 - A)·base + A·tuned (LM-Cocktail / WiSE-FT):
            a forgetting guard between the base model (A 0) and the fine-tuned one (A 1).
@@ -145,7 +145,7 @@ export function commandHelp(command: string): string {
     if (keep) blocks.push(line);
   }
   // train and pretrain: one line per option, from the settings table.
-  const options = command === 'train' ? trainOptionsHelp() : command === 'pretrain' ? [...PRETRAIN_OWN_HELP, ...trainOptionsHelp(['data'])] : [];
+  const options = command === 'train' ? trainOptionsHelp() : command === 'pretrain' ? [...PRETRAIN_OWN_HELP, ...trainOptionsHelp(['data', 'batch-size'])] : [];
   if (options.length) blocks.push('', 'Options:', ...options.map((o) => `    ${o}`));
   return `Usage: embedsmith ${command} [options]   (embedsmith ${ENGINE_VERSION})\n\n${blocks.join('\n')}\n\nExit codes: 0 success, 1 failure, 2 bad usage or bad input.\n`;
 }
