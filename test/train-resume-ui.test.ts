@@ -31,7 +31,7 @@ afterAll(() => rm(root, { recursive: true, force: true }));
 
 const losses = async (run: string) => (await readFile(join(run, 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { loss: number }).loss);
 
-describe('resuming from the Training page', () => {
+describe("the Training page's requests to the train job", () => {
   it('accepts a --loss supcon run with settings only the command line sets, and ends as the uninterrupted run', { timeout: 120_000 }, async () => {
     // Settings the form never shows: each is compared on resume.
     const flags = ['--model', model, '--data', data, '--loss', 'supcon', '--temperature', '0.07', '--max-grad-norm', 'Infinity', '--keep-checkpoints', '3',
@@ -49,5 +49,13 @@ describe('resuming from the Training page', () => {
     expect([done.steps, done.totalSteps]).toEqual([6, 6]);
     // Bit-exact with the run that was never stopped: the same settings really were repeated.
     expect(await losses(join(root, 'cut'))).toEqual(await losses(join(root, 'full')));
+  });
+
+  it('a request naming a setting the table does not have is refused, naming it, before anything runs', async () => {
+    const request = { model, dataset: data, out: join(root, 'typo'), settings: { lr: 1e-3, learningRate: 1e-3 } as never };
+    await expect(trainJob(request, { jobId: 'j', signal: new AbortController().signal, progress: () => {} })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringMatching(/^training has no setting 'learningRate'; the settings are eval, epochs, .*lr.*Fix: drop or rename it\.$/),
+    });
   });
 });

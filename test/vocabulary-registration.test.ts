@@ -14,6 +14,7 @@ import { commandHelp } from '../src/main/engine/cli/main.js';
 import { trainSettingsFromArgs } from '../src/main/engine/cli/commands/train.js';
 import { importDataset } from '../src/main/engine/data/index.js';
 import { writeRandomBert } from '../src/main/engine/model/random-model.js';
+import { reproduceCommand } from '../src/main/engine/train/card.js';
 import { exportRecipe } from '../src/main/engine/train/recipe.js';
 import { TRAIN_DEFAULTS, type TrainSettings, checkSettings, resumeMismatch } from '../src/main/engine/train/settings.js';
 import { formFromPreset, resumeRequest, trainFormFields, trainFormProblem, trainRequest } from '../src/renderer/src/pages/training/training.js';
@@ -79,6 +80,13 @@ describe('a training setting registered at run time', () => {
     await expect(where.cliSettings('--dummy-knob', 'loud')).rejects.toThrow("--dummy-knob must be a number in [1, 9], got 'loud'");
     expect(() => checkSettings(runSettings({ dummyKnob: 12 }))).toThrow(/^--dummy-knob 12 is out of range: it must be a whole number in \[1, 9\]; a dummy has nine positions/);
     expect(checkSettings(runSettings({ dummyKnob: 9 }))).toMatchObject({ dummyKnob: 9 });
+  });
+
+  it("is spelt out in the model card's reproduce command, which parses back to the same value", async () => {
+    const command = reproduceCommand(runSettings({ dummyKnob: 7 }), join(root, 'r'));
+    expect(command).toContain('--dummy-knob 7');
+    const args = command.replace(/ \\\n {2}/g, ' ').split(' ').slice(2);
+    expect((await trainSettingsFromArgs(args)).settings).toMatchObject({ dummyKnob: 7 });
   });
 
   it('blocks --resume when it changed, and a run saved before it existed reads as its default', () => {

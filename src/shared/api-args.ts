@@ -11,7 +11,8 @@
 // rules (settings table, row validation); here they only have to be objects.
 import type { EngineApi, EngineMethod } from './api.js';
 import type { ErrorData } from './errors.js';
-import type { DeviceChoice, EvaluateRequest, ExportRequest, ImportRequest, MergeCurveRequest, MergeRequest, MineRequest, TrainPlanRequest, TrainRequest, UmapRequest } from './jobs.js';
+import { ENCODING_CHOICES, ROW_FORMATS } from './dataset-formats.js';
+import { DEVICE_CHOICES, type DeviceChoice, type EvaluateRequest, type ExportRequest, type ImportRequest, type MergeCurveRequest, type MergeRequest, type MineRequest, type TrainPlanRequest, type TrainRequest, type UmapRequest } from './jobs.js';
 import type { InstructionTemplate } from './templates.js';
 import type { DatasetRowsQuery, ImportPreviewRequest, TemplatePreviewRequest } from './views.js';
 
@@ -42,9 +43,9 @@ function fields<T>() {
   return (spec: { [K in keyof T]-?: Shape }, optional: readonly OptionalKeys<T>[] = []): Shape => ({ kind: 'fields', fields: spec, optional: optional as readonly string[] });
 }
 
-const device = oneOf<DeviceChoice>()(['auto', 'cpu', 'webgpu', 'cuda']);
-const importFormat = oneOf<NonNullable<ImportRequest['format']>>()(['auto', 'pairs', 'triplets', 'labeled', 'scored']);
-const encoding = oneOf<NonNullable<ImportRequest['encoding']>>()(['auto', 'utf8', 'utf16le', 'utf16be', 'latin1']);
+const device = oneOf<DeviceChoice>()(DEVICE_CHOICES);
+const importFormat = oneOf<NonNullable<ImportRequest['format']>>()(['auto', ...ROW_FORMATS]);
+const encoding = oneOf<NonNullable<ImportRequest['encoding']>>()(ENCODING_CHOICES);
 const template = fields<InstructionTemplate>()({ query: str, document: str, text: str });
 
 type Arg = readonly [name: string, shape: Shape, optional?: 'optional'];

@@ -1,7 +1,8 @@
 // Long work as jobs (DESIGN §2, EngineApi's job methods): what each job is asked to do, what it
 // leaves when done, and the progress events that report it. Folders are absolute paths.
+import type { EncodingChoice, RowFormat } from './dataset-formats.js';
 import type { ErrorData } from './errors.js';
-import type { TrainRequestSettings } from './train-settings.js';
+import type { TrainRequestSettings, TrainSettingValues } from './train-settings.js';
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -80,14 +81,9 @@ export interface TrainRequest {
   settings?: TrainRequestSettings;
 }
 /** What a training run with these settings will do, planned by the engine exactly as the run plans it. */
-export interface TrainPlanRequest {
+export interface TrainPlanRequest
+  extends Pick<TrainSettingValues, 'batchSize' | 'epochs'>, Partial<Pick<TrainSettingValues, 'maxSteps' | 'seed' | 'shuffle' | 'negatives'>> {
   dataset: string;
-  batchSize: number;
-  epochs: number;
-  maxSteps?: number | null;
-  seed?: number;
-  shuffle?: boolean;
-  negatives?: number | null;
   /** Evaluate every N steps; 0: only at the end; null or absent: about five times (autoEvalEvery). */
   evalEvery?: number | null;
 }
@@ -185,11 +181,11 @@ export interface UmapJobResult {
 export interface ImportRequest {
   file: string;
   out: string;
-  format?: 'auto' | 'pairs' | 'triplets' | 'labeled' | 'scored';
+  format?: 'auto' | RowFormat;
   /** 'role=column,…' as --map. */
   map?: string;
   delimiter?: string;
-  encoding?: 'auto' | 'utf8' | 'utf16le' | 'utf16be' | 'latin1';
+  encoding?: EncodingChoice;
 }
 export interface ImportJobResult {
   dataset: string;

@@ -1,6 +1,7 @@
 // What EngineApi's read side returns for the pages: datasets (summary, report, rows), models,
 // template previews, saved templates, training runs and projections — plain objects, read back
 // from the engine's folders — and the one edit a dataset row can take.
+import type { DatasetRow, EncodingName, RoleColumns, RowFormat } from './dataset-formats.js';
 import type { GeneralEvalReport, ImportRequest } from './jobs.js';
 import type { InstructionTemplate } from './templates.js';
 
@@ -28,18 +29,8 @@ export interface DatasetSummary {
 }
 
 /** One stored row as the UI shows it; `index` is stable across edits. */
-export interface DatasetRowView {
+export interface DatasetRowView extends DatasetRow {
   index: number;
-  /** Source line (0 for rows added by an edit). */
-  line: number;
-  anchor?: string;
-  positive?: string;
-  negatives?: string[];
-  negativeScores?: number[];
-  negativeRanks?: number[];
-  text?: string;
-  label?: string;
-  score?: number;
   side: 'train' | 'eval';
 }
 
@@ -113,16 +104,8 @@ export type ImportPreviewRequest = Omit<ImportRequest, 'out'> & {
 };
 
 /** One source row as the import would store it; `skipped` rows are left out (the issues say why). */
-export interface ImportPreviewRow {
-  /** 1-based line (CSV/TSV/JSONL) or row (Parquet) where it starts. */
-  line: number;
+export interface ImportPreviewRow extends Omit<DatasetRow, 'negativeScores' | 'negativeRanks'> {
   skipped: boolean;
-  anchor?: string;
-  positive?: string;
-  negatives?: string[];
-  text?: string;
-  label?: string;
-  score?: number;
 }
 
 /** The engine's own reading of a file's first rows, as importDataset with the same options would do it. */
@@ -131,13 +114,13 @@ export interface ImportPreview {
   file: string;
   kind: 'csv' | 'tsv' | 'jsonl' | 'parquet';
   /** Null for Parquet. */
-  encoding: 'utf8' | 'utf16le' | 'utf16be' | 'latin1' | null;
+  encoding: EncodingName | null;
   /** The delimiter given or sniffed (CSV/TSV); null otherwise. */
   delimiter: string | null;
   columns: string[];
-  format: 'pairs' | 'triplets' | 'labeled' | 'scored';
+  format: RowFormat;
   /** Role → column(s) the import would use; negative lists its columns in order. */
-  roles: { anchor?: string; positive?: string; negative?: string[]; text?: string; label?: string; score?: string };
+  roles: RoleColumns;
   /** Columns no role uses. */
   ignoredColumns: string[];
   rows: ImportPreviewRow[];

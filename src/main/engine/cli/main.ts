@@ -3,6 +3,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ENCODING_CHOICES, ROW_FORMATS } from '../../../shared/dataset-formats.js';
 import { EngineError } from '../../../shared/errors.js';
 import { EngineHost } from '../host/engine-host.js';
 import { createEngineService, defaultStateDir } from '../host/engine-service.js';
@@ -51,8 +52,8 @@ Commands available now:
            train.jsonl + eval.json + train.py for accelerate launch on a multi-GPU machine.
            --dims N (here, embed and eval): keep the first N dimensions (Matryoshka), written
            as sentence-transformers' truncate_dim.
-  import   FILE --out DATASET_DIR [--format auto|pairs|triplets|labeled|scored]
-           [--map role=column,…] [--delimiter C] [--encoding auto|utf8|utf16le|latin1] [--json]
+  import   FILE --out DATASET_DIR [--format auto|${ROW_FORMATS.join('|')}]
+           [--map role=column,…] [--delimiter C] [--encoding ${ENCODING_CHOICES.join('|')}] [--json]
            Import CSV/TSV/JSONL/Parquet with a validation report; bad rows are skipped and listed.
   import   --queries FILE --corpus FILE --qrels FILE --out DATASET_DIR [--delimiter C] [--encoding …] [--json]
            A retrieval set (BEIR queries.jsonl / corpus.jsonl / qrels/*.tsv, or CSV/TSV/Parquet).
@@ -88,7 +89,7 @@ Commands available now:
            Domain pre-training from unlabelled .txt/.md/.jsonl documents (E5's recipe): weak
            pairs, in-batch training at batch 64, consistency filtering with that model, a
            second round on the kept pairs. Ctrl-C checkpoints; --resume continues.
-           Options: ${PRETRAIN_USAGE.slice(PRETRAIN_USAGE.indexOf('[--pairs'))}
+           Options: ${PRETRAIN_USAGE.slice(PRETRAIN_USAGE.indexOf('--out RUN_DIR ') + 14)}
   merge    ${MERGE_USAGE.slice(23)}
            Interpolate every weight as (1 - A)·base + A·tuned (LM-Cocktail / WiSE-FT):
            a forgetting guard between the base model (A 0) and the fine-tuned one (A 1).
@@ -144,7 +145,7 @@ export function commandHelp(command: string): string {
     if (keep) blocks.push(line);
   }
   // train and pretrain: one line per option, from the settings table.
-  const options = command === 'train' ? trainOptionsHelp() : command === 'pretrain' ? [...PRETRAIN_OWN_HELP, ...trainOptionsHelp(['data'])] : [];
+  const options = command === 'train' ? trainOptionsHelp() : command === 'pretrain' ? [...PRETRAIN_OWN_HELP, ...trainOptionsHelp(['data', 'batch-size'])] : [];
   if (options.length) blocks.push('', 'Options:', ...options.map((o) => `    ${o}`));
   return `Usage: embedsmith ${command} [options]   (embedsmith ${ENGINE_VERSION})\n\n${blocks.join('\n')}\n\nExit codes: 0 success, 1 failure, 2 bad usage or bad input.\n`;
 }

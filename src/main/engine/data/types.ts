@@ -5,52 +5,20 @@
 // the user's edits on top of rows.jsonl, which is never rewritten. A retrieval set keeps
 // queries.jsonl, corpus.jsonl and qrels.jsonl (retrieval.ts) instead of rows.jsonl.
 
+import type { DatasetFormat, EncodingName, RoleColumns } from '../../../shared/dataset-formats.js';
+
+// Formats, roles, required roles, encodings and the row type are the shared vocabulary (the UI
+// and the CLI use the same words).
+export { DATASET_FORMATS as FORMATS, REQUIRED_ROLES, ROLES, type DatasetFormat, type DatasetRow, type EncodingName, type Role } from '../../../shared/dataset-formats.js';
+
 export const DATASET_SCHEMA_VERSION = 1;
-
-export const FORMATS = ['pairs', 'triplets', 'labeled', 'scored', 'retrieval'] as const;
-export type DatasetFormat = (typeof FORMATS)[number];
-
-/** Roles a column can play. `negative` may be played by several columns (negative_1 …). */
-export const ROLES = ['anchor', 'positive', 'negative', 'text', 'label', 'score'] as const;
-export type Role = (typeof ROLES)[number];
-
-/**
- * The roles each format needs; scored pairs reuse anchor/positive so export has one layout.
- * A retrieval set's queries play the anchor role and its corpus documents the positive role
- * (the retrieval evaluator's reading of pairs), so templates apply to them the same way; its
- * three files are not a column mapping of one file (importRetrievalSet reads them).
- */
-export const REQUIRED_ROLES: Record<DatasetFormat, Role[]> = {
-  pairs: ['anchor', 'positive'],
-  triplets: ['anchor', 'positive', 'negative'],
-  labeled: ['text', 'label'],
-  scored: ['anchor', 'positive', 'score'],
-  retrieval: ['anchor', 'positive'],
-};
-
-export type EncodingName = 'utf8' | 'utf16le' | 'utf16be' | 'latin1';
 
 export interface ColumnMapping {
   format: DatasetFormat;
   /** Role → source column name(s); negative lists its columns in order. */
-  roles: { anchor?: string; positive?: string; negative?: string[]; text?: string; label?: string; score?: string };
+  roles: RoleColumns;
   /** Source columns no role uses (recorded, never silently discarded). */
   ignored: string[];
-}
-
-export interface DatasetRow {
-  /** 1-based line (CSV/TSV/JSONL) or row (Parquet) of the source where the row starts; 0 for a row added by an edit. */
-  line: number;
-  anchor?: string;
-  positive?: string;
-  negatives?: string[];
-  /** After mining: each negative's similarity to the anchor under the mining model. */
-  negativeScores?: number[];
-  /** After mining: each negative's 1-based rank in the anchor's corpus ranking. */
-  negativeRanks?: number[];
-  text?: string;
-  label?: string;
-  score?: number;
 }
 
 export type Severity = 'error' | 'warning' | 'info';

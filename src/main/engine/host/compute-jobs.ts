@@ -26,7 +26,7 @@ import { projectUmapWithNeighbours } from '../projection/umap.js';
 import { trainingEvaluator } from '../train/evaluator.js';
 import { trainRun } from '../train/run.js';
 import { type TrainSettings, modelTemplate } from '../train/settings.js';
-import { settingsFromJson, trainDefaults } from '../../../shared/train-settings.js';
+import { resumeRepeatedKeys, settingsFromJson, trainDefaults } from '../../../shared/train-settings.js';
 import { modelTrainDefaults, readModelLimits } from '../train/model-defaults.js';
 import { writeFileAtomic } from '../workspace/atomic.js';
 import type { JobContext } from './jobs.js';
@@ -63,6 +63,12 @@ export async function evaluateJob(r: EvaluateRequest, { signal, progress }: JobC
 export async function trainJob(r: TrainRequest, { signal, progress }: JobContext): Promise<TrainJobResult> {
   // JSON carries no Infinity (--max-grad-norm Infinity arrives as null through the web bridge).
   const s = settingsFromJson(r.settings ?? {});
+  // A name the settings table does not know would be written to config.json and do nothing.
+  const known = resumeRepeatedKeys();
+  const unknown = Object.keys(s).filter((k) => !known.includes(k));
+  if (unknown.length) {
+    throw new EngineError('BAD_INPUT', `training has no setting ${unknown.map((k) => `'${k}'`).join(', ')}; the settings are ${known.join(', ')}. Fix: drop or rename it.`, { setting: unknown[0] });
+  }
   const template = s.template ?? (await modelTemplate(r.model));
   // Length and learning rate left out follow the base model, as `embedsmith train` does.
   const own = modelTrainDefaults(await readModelLimits(r.model));

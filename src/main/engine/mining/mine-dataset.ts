@@ -23,6 +23,7 @@
 // model's score for each; negativeRanks the mined rank, 0 for own negatives (not mined here).
 import { copyFile, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { ROW_FORMATS } from '../../../shared/dataset-formats.js';
 import { EngineError } from '../../../shared/errors.js';
 import { readDatasetMeta, readRowsWithEdits, type IndexedRow } from '../data/store.js';
 import type { SplitFile } from '../data/split.js';
@@ -87,13 +88,11 @@ export interface MineDatasetResult {
   report: MineReport;
 }
 
-const MINABLE: readonly string[] = ['pairs', 'triplets', 'scored', 'labeled'];
-
 export async function mineDataset(args: MineDatasetArgs): Promise<MineDatasetResult> {
   const options = resolveMineOptions(args.options); // a bad setting costs no embedding
   const meta = await readDatasetMeta(args.dataDir);
   const labeled = meta.format === 'labeled';
-  if (!MINABLE.includes(meta.format)) {
+  if (!(ROW_FORMATS as readonly string[]).includes(meta.format)) {
     throw new EngineError('UNSUPPORTED', `${args.dataDir} is a '${meta.format}' dataset; mining takes pairs, triplets, scored or labeled rows. Fix: mine the pairs it was made from.`, { dir: args.dataDir });
   }
   if (labeled && (options.margin !== undefined || options.relativeMargin !== undefined)) {

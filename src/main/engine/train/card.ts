@@ -9,7 +9,9 @@ import type { LoadedModel } from '../model/load.js';
 import { ONNXRUNTIME_VERSION } from '../runtime/index.js';
 import { ENGINE_VERSION } from '../version.js';
 import type { RunPlan } from './plan.js';
-import { TRAIN_DEFAULTS, type TrainSettings } from './settings.js';
+import { cliFlag, settingWord, type SettingRow } from '../../../shared/setting-table.js';
+import { trainSettingRows } from '../../../shared/train-settings.js';
+import type { TrainSettings } from './settings.js';
 
 const LOSS_NAMES = {
   infonce: 'InfoNCE (sentence-transformers\' MultipleNegativesRankingLoss): cosine similarity / temperature, in-batch negatives',
@@ -32,28 +34,24 @@ async function cardLicense(modelDir: string): Promise<string | null> {
 }
 
 /**
- * `embedsmith train` with every setting that shapes the numbers spelt out. `ownTemplate` is the
- * base model's own prompts (what the command uses without --template).
+ * `embedsmith train` with every setting that shapes the numbers spelt out (the table's
+ * resume-matched rows; a switch only when it is not at its default, null ones by their absence)
+ * and the others where they differ from the default. `ownTemplate` is the base model's own
+ * prompts (what the command uses without --template).
  */
 export function reproduceCommand(s: TrainSettings, runDir: string, ownTemplate: TrainSettings['template'] = s.template): string {
   const q = (v: string) => (/^[\w./@:=,+-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
+  const values = s as unknown as Record<string, unknown>;
   const parts = ['embedsmith train', `--model ${q(s.model)}`, `--data ${q(s.data)}`, `--out ${q(runDir)}`];
-  parts.push(s.maxSteps !== null ? `--max-steps ${s.maxSteps}` : `--epochs ${s.epochs}`);
-  parts.push(`--batch-size ${s.batchSize}`, `--lr ${s.lr}`, `--warmup ${s.warmup}`, `--schedule ${s.schedule}`, `--weight-decay ${s.weightDecay}`);
-  parts.push(`--temperature ${s.temperature}`, `--max-length ${s.maxLength}`, `--seed ${s.seed}`, `--loss ${s.loss}`);
-  if (s.dropout !== null) parts.push(`--dropout ${s.dropout}`);
-  if (s.negatives !== null) parts.push(`--negatives ${s.negatives}`);
-  if (!s.shuffle) parts.push('--no-shuffle');
-  if (s.symmetric) parts.push('--symmetric');
-  if (s.learnTemperature) parts.push('--learn-temperature');
-  if (s.gradCacheRows !== null) parts.push(`--grad-cache ${s.gradCacheRows}`);
-  if (s.matryoshka !== null) parts.push(`--matryoshka ${s.matryoshka.join(',')}`, ...(s.matryoshkaWeights ? [`--matryoshka-weights ${s.matryoshkaWeights.join(',')}`] : []));
-  if (s.guide !== null) parts.push(`--guide ${q(s.guide)}`, `--guide-margin ${s.guideMargin}`, `--guide-margin-strategy ${s.guideMarginStrategy}`);
-  if (s.lora !== null) parts.push(`--lora ${s.lora}`, ...(s.loraAlpha !== null ? [`--lora-alpha ${s.loraAlpha}`] : []), ...(s.loraTargets ? [`--lora-targets ${s.loraTargets.join(',')}`] : []));
-  if (s.maxGradNorm !== TRAIN_DEFAULTS.maxGradNorm) parts.push(`--max-grad-norm ${s.maxGradNorm}`);
-  if (s.eval) parts.push(`--eval ${q(s.eval)}`, `--eval-every ${s.evalEvery}`, `--metric ${s.metric}`, ...(s.patience ? [`--patience ${s.patience}`] : []));
-  if (s.device !== 'auto') parts.push(`--device ${s.device}`);
-  parts.push(`--threads ${s.threads}`);
+  const rows = trainSettingRows().filter((r) => r.defaultFrom !== 'required' && r.kind !== 'template' && values[r.key] !== null && values[r.key] !== undefined);
+  const atDefault = (r: SettingRow) => JSON.stringify(values[r.key]) === JSON.stringify(r.default);
+  // --max-steps wins over --epochs: a default epoch count beside it is left out, as people write it.
+  const shown = (r: SettingRow) => (r.resume === 'match' ? !(r.key === 'epochs' && s.maxSteps !== null && atDefault(r)) : !atDefault(r));
+  for (const row of [...rows.filter((r) => r.resume === 'match'), ...rows.filter((r) => r.resume !== 'match')]) {
+    if (row.kind === 'boolean') {
+      if (!atDefault(row)) parts.push(`--${cliFlag(row)}`);
+    } else if (shown(row)) parts.push(`--${row.flag} ${q(settingWord(row, values[row.key]))}`);
+  }
   const own = s.template.query === ownTemplate.query && s.template.document === ownTemplate.document;
   if (!own && s.template.query === '' && s.template.document === '') parts.push('--template none');
   else if (!own) parts.push('--template NAME   # a template saved with the queries and documents prompts above (Templates page)');

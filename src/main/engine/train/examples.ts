@@ -4,6 +4,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { ROW_FORMATS } from '../../../shared/dataset-formats.js';
 import { EngineError } from '../../../shared/errors.js';
 import { type DatasetMeta, type DatasetRow, readDatasetMeta } from '../data/index.js';
 import { readRowsWithEdits } from '../data/store.js';
@@ -31,7 +32,7 @@ export interface ExampleSet {
 /** The rows of `dir` as examples: pairs/triplets (InfoNCE), labelled texts (SupCon), scored pairs (CoSENT). */
 export async function loadExamples(dir: string, opts: { maxNegatives?: number; useSplit?: boolean } = {}): Promise<ExampleSet> {
   const meta = await readDatasetMeta(dir);
-  if (!['pairs', 'triplets', 'labeled', 'scored'].includes(meta.format)) {
+  if (!(ROW_FORMATS as readonly string[]).includes(meta.format)) {
     throw new EngineError(
       'UNSUPPORTED',
       `${dir} is a '${meta.format}' dataset; training takes pairs, triplets, labeled or scored rows. Fix: derive pairs from it, or import them.`,

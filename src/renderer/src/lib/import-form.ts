@@ -3,20 +3,14 @@
 // importDataset on submit). The engine checks everything again; these catch what can be
 // caught before a job starts.
 import type { ImportPreview, ImportPreviewRequest, ImportRequest } from '../../../shared/api.js';
+import { REQUIRED_ROLES, ROLES, ROW_FORMATS, type Role, type RowFormat } from '../../../shared/dataset-formats.js';
 import { folderNameFor, joinPath } from './paths.js';
 
-export const ROLES = ['anchor', 'positive', 'negative', 'text', 'label', 'score'] as const;
-export type Role = (typeof ROLES)[number];
-export const FORMATS = ['pairs', 'triplets', 'labeled', 'scored'] as const;
-export type ImportFormat = (typeof FORMATS)[number];
-
-/** The roles each format needs (src/main/engine/data/types.ts REQUIRED_ROLES). */
-export const REQUIRED_ROLES: Record<ImportFormat, Role[]> = {
-  pairs: ['anchor', 'positive'],
-  triplets: ['anchor', 'positive', 'negative'],
-  labeled: ['text', 'label'],
-  scored: ['anchor', 'positive', 'score'],
-};
+// The formats, roles and the roles each format needs are the shared vocabulary (the engine's own).
+export { REQUIRED_ROLES, ROLES, type Role };
+/** The formats one file's columns can be imported as (a retrieval set has its own form). */
+export const FORMATS = ROW_FORMATS;
+export type ImportFormat = RowFormat;
 
 export interface ImportForm {
   /** The file's full path on the engine's computer. */
@@ -59,7 +53,7 @@ export const emptyForm = (): ImportForm => ({ file: '', name: '', format: 'auto'
 /** Which roles the mapping shows for a format; a label next to pairs is kept for stratified splits. */
 export function rolesFor(format: ImportForm['format']): Role[] {
   if (format === 'auto') return [...ROLES];
-  return format === 'labeled' ? REQUIRED_ROLES.labeled : [...REQUIRED_ROLES[format], 'label'];
+  return format === 'labeled' ? [...REQUIRED_ROLES.labeled] : [...REQUIRED_ROLES[format], 'label'];
 }
 
 /** POSIX (/…), Windows drive (C:\… or C:/…) or UNC (\\server\…) paths. */

@@ -8,16 +8,15 @@ import { importRetrievalSet } from '../../data/retrieval-import.js';
 import { templateByName } from '../../data/templates.js';
 import { projectHolding } from '../../workspace/project.js';
 import { modelTokenizer, type LengthCheck } from '../../data/token-lengths.js';
-import { FORMATS, type DatasetFormat, type EncodingName } from '../../data/types.js';
+import { ENCODING_CHOICES, ROW_FORMATS, type EncodingChoice } from '../../../../shared/dataset-formats.js';
+import { FORMATS, type DatasetFormat } from '../../data/types.js';
 import { UsageError, intOption, reportError, type Out } from './common.js';
 
-export const IMPORT_USAGE = `Usage: embedsmith import FILE --out DATASET_DIR [--format auto|pairs|triplets|labeled|scored]
-       [--map role=column,…] [--delimiter C] [--encoding auto|utf8|utf16le|latin1] [--json]
+export const IMPORT_USAGE = `Usage: embedsmith import FILE --out DATASET_DIR [--format auto|${ROW_FORMATS.join('|')}]
+       [--map role=column,…] [--delimiter C] [--encoding ${ENCODING_CHOICES.join('|')}] [--json]
        [--model MODEL_DIR [--max-length N] [--template PRESET|SAVED_NAME]]
        embedsmith import --queries FILE --corpus FILE --qrels FILE --out DATASET_DIR [--delimiter C]
        [--encoding …] [--json] [--model MODEL_DIR …]`;
-
-const ENCODINGS = ['auto', 'utf8', 'utf16le', 'utf16be', 'latin1'];
 
 /**
  * The token-length check --model/--max-length/--template ask for (undefined without --model).
@@ -73,9 +72,9 @@ export async function importCommand(args: string[], out: Out): Promise<number> {
       throw new UsageError(`--format must be auto, ${FORMATS.join(', ')}; got '${values.format}'`);
     }
     const encoding = values.encoding === 'utf-8' ? 'utf8' : values.encoding!;
-    if (!ENCODINGS.includes(encoding)) throw new UsageError(`--encoding must be one of ${ENCODINGS.join(', ')}; got '${values.encoding}'`);
+    if (!(ENCODING_CHOICES as readonly string[]).includes(encoding)) throw new UsageError(`--encoding must be one of ${ENCODING_CHOICES.join(', ')}; got '${values.encoding}'`);
     const lengthCheck = await lengthCheckOption(values, values.out);
-    const common = { delimiter: values.delimiter, encoding: encoding as 'auto' | EncodingName, lengthCheck };
+    const common = { delimiter: values.delimiter, encoding: encoding as EncodingChoice, lengthCheck };
     const r = retrieval
       ? await importRetrievalSet({ queries: values.queries!, corpus: values.corpus!, qrels: values.qrels! }, values.out, common)
       : await importDataset(positionals[0], values.out, { ...common, format: values.format as 'auto' | DatasetFormat, map: values.map });

@@ -8,27 +8,33 @@ import { trainingEvaluator } from '../../train/evaluator.js';
 import { PRETRAIN_DEFAULTS, type PretrainSettings, pretrainRun } from '../../train/pretrain/pretrain.js';
 import { PAIR_KINDS, type PairKind, WEAK_PAIR_DEFAULTS } from '../../train/pretrain/weak-pairs.js';
 import type { Evaluate } from '../../train/run.js';
+import { helpLine, usageToken, type SettingRow } from '../../../../shared/setting-table.js';
 import { type Out, UsageError, intOption, reportError } from './common.js';
 import { trainSettingsFromArgs } from './train.js';
 
+/** pretrain's own settings, in the settings table's row shape: its usage line, help and parser read them. */
+const OWN_ROWS: SettingRow[] = [
+  { key: 'input', flag: 'input', kind: 'path', defaultFrom: 'required', arg: 'FILE_OR_DIR', help: '.txt/.md/.jsonl documents to build weak pairs from' },
+  { key: 'pairs', flag: 'pairs', kind: 'names', default: WEAK_PAIR_DEFAULTS.kinds, arg: 'KINDS', help: `pair kinds, separated by commas: ${PAIR_KINDS.join(', ')}` },
+  { key: 'keep', flag: 'keep', kind: 'number', default: PRETRAIN_DEFAULTS.keep, help: 'the fraction of pairs the consistency filter keeps, in (0, 1]' },
+  { key: 'topK', flag: 'top-k', kind: 'int', default: PRETRAIN_DEFAULTS.topK, help: 'a pair is consistent when its positive ranks within the top N' },
+  { key: 'minChars', flag: 'min-chars', kind: 'int', default: WEAK_PAIR_DEFAULTS.minChars, help: 'shortest text kept, in characters' },
+  { key: 'maxChars', flag: 'max-chars', kind: 'int', default: WEAK_PAIR_DEFAULTS.maxChars, help: 'longest text kept, in characters' },
+  { key: 'maxPairsPerDoc', flag: 'max-pairs-per-doc', kind: 'int', default: WEAK_PAIR_DEFAULTS.maxPairsPerDoc, help: 'pairs taken from one document' },
+].map((r) => ({ ...r, doc: r.help, resume: 'match' }) as SettingRow);
+
 export const PRETRAIN_USAGE =
-  'usage: embedsmith pretrain --model MODEL_DIR --input FILE_OR_DIR --out RUN_DIR [--pairs title-body,heading-section,adjacent[,adjacent-sentences]] ' +
-  '[--keep 0.5] [--top-k 2] [--min-chars 10] [--max-chars 1000] [--max-pairs-per-doc 32] [--batch-size 64] [--max-steps N] [--epochs 1] ' +
-  '[--lr R (default by model width, as train)] [--seed 42] [--resume] [--device auto|cpu|webgpu|cuda] [--precision fp32|fp16|auto] [every `embedsmith train` option but --data]';
+  `usage: embedsmith pretrain --model MODEL_DIR ${usageToken(OWN_ROWS[0])} --out RUN_DIR ${OWN_ROWS.slice(1).map(usageToken).join(' ')} [--batch-size ${PRETRAIN_DEFAULTS.batchSize}] ` +
+  '[--max-steps N] [--epochs 1] [--lr R (default by model width, as train)] [--seed 42] [--resume] [every `embedsmith train` option but --data]';
 
 /** pretrain's own flags, for `embedsmith pretrain --help` (train's follow, from the settings table). */
 export const PRETRAIN_OWN_HELP = [
-  '--input FILE_OR_DIR  .txt/.md/.jsonl documents to build weak pairs from (required)',
-  `--pairs KINDS  pair kinds, separated by commas: ${PAIR_KINDS.join(', ')} (default: ${WEAK_PAIR_DEFAULTS.kinds.join(',')})`,
-  `--keep F  the fraction of pairs the consistency filter keeps (default: ${PRETRAIN_DEFAULTS.keep})`,
-  `--top-k K  a pair is consistent when its positive ranks within the top K (default: ${PRETRAIN_DEFAULTS.topK})`,
-  `--min-chars N / --max-chars N  text lengths kept (default: ${WEAK_PAIR_DEFAULTS.minChars} / ${WEAK_PAIR_DEFAULTS.maxChars})`,
-  `--max-pairs-per-doc N  pairs taken from one document (default: ${WEAK_PAIR_DEFAULTS.maxPairsPerDoc})`,
-  `--batch-size N  as train's, with pretrain's default ${PRETRAIN_DEFAULTS.batchSize} (in-batch negatives)`,
+  ...OWN_ROWS.map(helpLine),
+  `--batch-size N  as train's, with pretrain's default ${PRETRAIN_DEFAULTS.batchSize} (in-batch negatives: E5, cpt)`,
 ];
 
 /** pretrain's own flags (all take a value); the rest go to train's parser. */
-const OWN = new Set(['input', 'pairs', 'keep', 'top-k', 'min-chars', 'max-chars', 'max-pairs-per-doc']);
+const OWN = new Set(OWN_ROWS.map((r) => r.flag));
 
 export async function pretrainSettingsFromArgs(args: string[]): Promise<{ settings: PretrainSettings; resume: boolean; out: string }> {
   const own: Record<string, string> = {};

@@ -1,7 +1,8 @@
-// Which fields of a row the table shows and the editor edits, by dataset format (the roles of
-// src/main/engine/data/types.ts REQUIRED_ROLES). A label is shown wherever the dataset has
-// one (pairs may carry a label column, kept for stratified splits); mined pairs gain negatives.
+// Which fields of a row the table shows and the editor edits, by dataset format (the roles each
+// format needs, shared/dataset-formats.ts). A label is shown wherever the dataset has one
+// (pairs may carry a label column, kept for stratified splits); mined pairs gain negatives.
 import type { DatasetRowView, DatasetSummary } from '../../../../shared/api.js';
+import { DATASET_FORMATS, REQUIRED_ROLES, type DatasetFormat } from '../../../../shared/dataset-formats.js';
 
 export type TextField = 'anchor' | 'positive' | 'text';
 export type RowField = TextField | 'negatives' | 'score' | 'label';
@@ -20,11 +21,9 @@ export const FIELD_TITLES: Record<RowField, string> = {
  * while the summary lists labels only for labelled data.
  */
 export function fieldsFor(summary: Pick<DatasetSummary, 'format' | 'labels' | 'mined'>, sample?: DatasetRowView): RowField[] {
-  const base: RowField[] =
-    summary.format === 'labeled' ? ['text']
-    : summary.format === 'triplets' ? ['anchor', 'positive', 'negatives']
-    : summary.format === 'scored' ? ['anchor', 'positive', 'score']
-    : ['anchor', 'positive'];
+  const format: DatasetFormat = (DATASET_FORMATS as readonly string[]).includes(summary.format) ? (summary.format as DatasetFormat) : 'pairs';
+  // The row keeps a negative role's columns as one list; the label is added below.
+  const base = REQUIRED_ROLES[format].filter((r) => r !== 'label').map((r): RowField => (r === 'negative' ? 'negatives' : r));
   if (summary.mined && !base.includes('negatives')) base.push('negatives');
   if (summary.format === 'labeled' || summary.labels || sample?.label !== undefined) base.push('label');
   return base;
