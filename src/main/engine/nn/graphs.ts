@@ -158,25 +158,35 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
     return opts.matryoshka?.length ? matryoshkaLoss(e, opts.matryoshka, lossOf) : lossOf(e);
   });
   const grads = precisionGradients(value, opts.precision, (l) => flat.gradients(l));
-  const { gradNorm, next } = g.scope('adamw', () =>
-    adamwUpdate(state, grads, { stepSize, invBias2, decayFactor }, {
-      maxGradNorm,
+  const { gradNorm, next } = adamwScope(g, state, grads, { stepSize, invBias2, decayFactor }, { ...opts, maxGradNorm });
+
+  g.output(value, 'loss');
+  g.output(gradNorm, 'grad_norm');
+  outputState(g, flat.slots, next);
+  if (opts.exposeGradients) for (const ps of params) g.output(flat.entryOf(grads, ps.key), `grad.${ps.key}`);
+  return { graph: g, params, data, dropout, dropoutInGraph: opts.dropoutMasks !== 'host', state: flat.slots, ...(lora ? { frozen: lora.frozen } : {}) };
+}
+
+/** AdamW with clipping in the graph's 'adamw' scope (adamw.ts), with trainStepGraph's defaults; grad-cache's update graph shares it. */
+export function adamwScope(g: Graph, state: Parameters<typeof adamwUpdate>[0], grads: Parameters<typeof adamwUpdate>[1], scalars: Parameters<typeof adamwUpdate>[2], opts: Pick<TrainStepOptions, 'betas' | 'eps' | 'skipNonFinite'> & { maxGradNorm: number }) {
+  return g.scope('adamw', () =>
+    adamwUpdate(state, grads, scalars, {
+      maxGradNorm: opts.maxGradNorm,
       betas: opts.betas ?? [0.9, 0.999],
       eps: opts.eps ?? 1e-8,
       skipNonFinite: opts.skipNonFinite,
     }),
   );
+}
 
-  g.output(value, 'loss');
-  g.output(gradNorm, 'grad_norm');
-  flat.slots.forEach((slot, i) => {
+/** The updated parameters and moments as the contract's '<name>.next' outputs, slot by slot. */
+export function outputState(g: Graph, slots: readonly { name: string }[], next: ReturnType<typeof adamwUpdate>['next']): void {
+  slots.forEach((slot, i) => {
     const names = stateNames(slot.name);
     g.output(next[i].p, nextName(names.p));
     g.output(next[i].m, nextName(names.m));
     g.output(next[i].v, nextName(names.v));
   });
-  if (opts.exposeGradients) for (const ps of params) g.output(flat.entryOf(grads, ps.key), `grad.${ps.key}`);
-  return { graph: g, params, data, dropout, dropoutInGraph: opts.dropoutMasks !== 'host', state: flat.slots, ...(lora ? { frozen: lora.frozen } : {}) };
 }
 
 /** The serialised training step (contract.ts StepGraph). */
