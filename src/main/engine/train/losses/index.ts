@@ -1,7 +1,7 @@
 // The training losses, as a list (sentence-transformers' losses/__init__.py is the model).
 // Adding a loss: one file beside these (unit.ts says what it holds) and one line below. The
 // run, the plan, `--loss` and its help, the app's picker (EngineInfo.losses), the recipe
-// export and the model card all read this list; none names a loss itself.
+// export and the model card all read this list instead of asking which loss a run has.
 
 import { EngineError } from '../../../../shared/errors.js';
 import { AUTO_LOSS, type LossInfo } from '../../../../shared/losses.js';

@@ -58,7 +58,7 @@ export const infonce: LossUnit = {
 
   check(s) {
     if (s.gradCacheRows && (s.learnTemperature || s.symmetric || s.matryoshka || s.guide)) {
-      throw new EngineError('BAD_INPUT', '--grad-cache works with plain InfoNCE only (not supcon/cosent, --learn-temperature, --symmetric, --matryoshka or --guide); drop one of them', { setting: 'grad-cache' });
+      throw new EngineError('BAD_INPUT', '--grad-cache works with plain InfoNCE only (not with --learn-temperature, --symmetric, --matryoshka or --guide); drop one of them', { setting: 'grad-cache' });
     }
   },
 
