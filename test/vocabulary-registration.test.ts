@@ -17,6 +17,13 @@ import { writeRandomBert } from '../src/main/engine/model/random-model.js';
 import { reproduceCommand } from '../src/main/engine/train/card.js';
 import { exportRecipe } from '../src/main/engine/train/recipe.js';
 import { TRAIN_DEFAULTS, type TrainSettings, checkSettings, resumeMismatch } from '../src/main/engine/train/settings.js';
+import { ops as o } from '../src/main/engine/graph/index.js';
+import { createEngineService } from '../src/main/engine/host/engine-service.js';
+import { l2Normalize } from '../src/main/engine/nn/pooling.js';
+import { tokenFeeds } from '../src/main/engine/train/batch.js';
+import { type LossUnit, registerLoss } from '../src/main/engine/train/losses/index.js';
+import { type StepRecord, trainRun } from '../src/main/engine/train/run.js';
+import { lossOptions } from '../src/shared/losses.js';
 import { formFromPreset, resumeRequest, trainFormFields, trainFormProblem, trainRequest } from '../src/renderer/src/pages/training/training.js';
 
 const TOK = join(import.meta.dirname, 'fixtures/models/bert-wordpiece-uncased');
@@ -124,3 +131,97 @@ describe('after removal', () => {
     expect(trainFormFields().some((f) => f.key === 'dummyKnob')).toBe(false);
   });
 });
+
+describe('a loss registered at run time', () => {
+  /** Mean over pairs of 1 − cos(query, positive): pulls each pair together, pushes nothing apart. One file's worth (train/losses/unit.ts). */
+  const dummy: LossUnit = {
+    name: 'dummy-align',
+    title: 'Dummy alignment',
+    formats: ['pairs'],
+    auto: [],
+    doc: 'mean of 1 − cos(query, positive) over the batch (a test loss)',
+    cite: 'test/vocabulary-registration.test.ts',
+    settings: ['temperature'],
+    step: {
+      name: 'dummy-align',
+      candidates: false,
+      rows: ({ queries: b }) => 2 * b,
+      inputs: () => [],
+      build: ({ shape }) => (e) => {
+        const b = shape.queries;
+        const q = l2Normalize(o.slice(e, [0], [b], [0])); // [2B, D] -> [B, D]
+        const p = l2Normalize(o.slice(e, [b], [2 * b], [0])); // [2B, D] -> [B, D]
+        return o.sub(1, o.div(o.reduceSum(o.mul(q, p)), b)); // -> []
+      },
+    },
+    negativesPerQuery: () => 0,
+    batch({ examples, templates, tokens, hasTokenTypes }, picks) {
+      const rows = picks.map((i) => tokens.ids(templates.query(examples[i].query)));
+      for (const i of picks) rows.push(tokens.ids(templates.document(examples[i].positive)));
+      const { feeds, length } = tokenFeeds(rows, tokens, hasTokenTypes);
+      return { feeds, shape: { batch: picks.length, length }, fillers: 0 };
+    },
+    recipe: (s) => ({ name: 'DummyAlignLoss', kwargs: { scale: 1 / s.temperature } }),
+    card: 'a dummy alignment loss (test)',
+  };
+  let unregister: () => void;
+  beforeAll(() => {
+    unregister = registerLoss(dummy);
+  });
+  afterAll(() => unregister());
+  it('is refused when its name is taken', () => {
+    expect(() => registerLoss({ ...dummy })).toThrow(/'dummy-align' is already registered/);
+    expect(() => registerLoss({ ...dummy, name: 'auto' })).toThrow(/'auto' is already registered/);
+  });
+
+  it('shows in the help (--loss choices and the loss list), is parsed by the CLI and accepted by the engine', async () => {
+    expect(flat(where.trainHelp())).toContain('[--loss auto|infonce|supcon|cosent|dummy-align]');
+    expect(flat(where.trainHelp())).toContain('--loss dummy-align: Dummy alignment on pairs; mean of 1 − cos(query, positive) over the batch (a test loss)');
+    expect((await where.cliSettings('--loss', 'dummy-align')).loss).toBe('dummy-align');
+    expect(checkSettings(runSettings({ loss: 'dummy-align' }))).toMatchObject({ loss: 'dummy-align' });
+  });
+
+  it("reaches the Training page's form model through EngineInfo: offered for pairs, not for labelled data, and sent", async () => {
+    const service = createEngineService({ stateDir: join(root, 'state'), host: 'node' });
+    const info = await service.getEngineInfo();
+    await service.dispose();
+    expect(info.losses.map((l) => l.name)).toEqual(['infonce', 'supcon', 'cosent', 'dummy-align']);
+    expect(trainFormFields().find((f) => f.key === 'loss')?.ui).toEqual({ label: 'Loss', group: 'Loss', advanced: true });
+    expect(lossOptions(info.losses, 'pairs').find((x) => x.value === 'dummy-align')).toMatchObject({ label: 'Dummy alignment', fits: true });
+    expect(lossOptions(info.losses, 'labeled').find((x) => x.value === 'dummy-align')?.fits).toBe(false);
+    const io = { model, dataset: data, out: join(root, 'r'), canEvaluate: false, steps: 1 };
+    expect(trainRequest({ ...formFromPreset('balanced'), loss: 'dummy-align' }, io).settings).toMatchObject({ loss: 'dummy-align' });
+  });
+
+  it('trains (its batches, its graph, its card line), refuses a setting of another loss, and is exported as its recipe loss', async () => {
+    const run = join(root, 'run-dummy-loss');
+    const r = await trainRun(runSettings({ loss: 'dummy-align', batchSize: 2, maxSteps: 2, maxLength: 16 }), run);
+    const steps = (await readFile(join(run, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as StepRecord);
+    expect(steps.map((x) => x.step)).toEqual([1, 2]);
+    // 1 − mean cosine lies in [0, 2]; a random model's pairs are far from both ends.
+    for (const x of steps) {
+      expect(x.loss).toBeGreaterThan(0.01);
+      expect(x.loss).toBeLessThan(1.99);
+    }
+    expect(await readFile(join(r.modelDir!, 'README.md'), 'utf8')).toContain('a dummy alignment loss (test)');
+    await expect(trainRun(runSettings({ loss: 'dummy-align', symmetric: true }), join(root, 'run-dummy-sym'))).rejects.toThrow(/--symmetric is a setting of the infonce loss; the dummy-align loss does not use it/);
+    const out = join(root, 'recipe-dummy-loss');
+    await exportRecipe(run, out);
+    const recipe = JSON.parse(await readFile(join(out, 'recipe.json'), 'utf8')) as { recipe: { loss: unknown } };
+    expect(recipe.recipe.loss).toEqual({ name: 'DummyAlignLoss', kwargs: { scale: 20 } });
+    expect(await readFile(join(out, 'train.py'), 'utf8')).toContain('DummyAlignLoss');
+  });
+});
+
+describe('after the loss is removed', () => {
+  it('it is gone from the help and refused by the engine', () => {
+    expect(flat(where.trainHelp())).toContain('[--loss auto|infonce|supcon|cosent]');
+    expect(where.trainHelp()).not.toContain('dummy');
+    expect(() => checkSettings(runSettings({ loss: 'dummy-align' }))).toThrow(/'dummy-align' is not a loss; use auto, infonce, supcon, cosent/);
+  });
+});
+
+/** Long help lines wrap at 100 characters: compare with the wrapping undone. */
+function flat(text: string): string {
+  return text.replace(/\s+/g, ' ');
+}

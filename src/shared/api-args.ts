@@ -109,8 +109,8 @@ export const ARG_SHAPES = {
     [
       'request',
       fields<TrainPlanRequest>()(
-        { dataset: str, batchSize: num, epochs: num, maxSteps: { kind: 'nullable', of: num }, seed: num, shuffle: bool, negatives: { kind: 'nullable', of: num }, evalEvery: { kind: 'nullable', of: num } },
-        ['maxSteps', 'seed', 'shuffle', 'negatives', 'evalEvery'],
+        { dataset: str, batchSize: num, epochs: num, maxSteps: { kind: 'nullable', of: num }, seed: num, shuffle: bool, negatives: { kind: 'nullable', of: num }, evalEvery: { kind: 'nullable', of: num }, loss: str },
+        ['maxSteps', 'seed', 'shuffle', 'negatives', 'evalEvery', 'loss'],
       ),
     ],
   ],

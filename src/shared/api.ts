@@ -5,12 +5,14 @@
 import { checkCallArgs } from './api-args.js';
 import { EngineError, type ErrorData } from './errors.js';
 import type { DeviceChoice, EvaluateRequest, ExportRequest, ImportRequest, JobProgress, MergeCurveRequest, MergeRequest, MineRequest, TrainPlan, TrainPlanRequest, TrainRequest, UmapRequest } from './jobs.js';
+import type { LossInfo } from './losses.js';
 import type { InstructionTemplate } from './templates.js';
 import type { DatasetDetail, DatasetEdit, DatasetRowView, DatasetRowsQuery, DatasetSummary, ImportPreview, ImportPreviewRequest, ModelSummary, ProjectTemplates, ProjectionView, RunView, TemplatePreviewRequest } from './views.js';
 
 export * from './errors.js';
 export * from './model-id.js';
 export * from './jobs.js';
+export * from './losses.js';
 export * from './views.js';
 
 /** Version of `project.json`; bump with a migration when the shape changes. */
@@ -45,6 +47,8 @@ export interface EngineInfo {
   nativeDialogs: boolean;
   /** Folder new projects go into by default. */
   defaultProjectsDir: string;
+  /** The training losses this engine has (train/losses/index.ts), for the Training page's picker. */
+  losses: LossInfo[];
 }
 
 export interface FolderDialogOptions {

@@ -86,6 +86,8 @@ export interface TrainPlanRequest
   dataset: string;
   /** Evaluate every N steps; 0: only at the end; null or absent: about five times (autoEvalEvery). */
   evalEvery?: number | null;
+  /** The loss the run will train with ('auto' or absent: by the dataset's format); it decides the negatives and batches. */
+  loss?: string;
 }
 export interface TrainPlan {
   /** Training examples (split.json's held-out rows excluded) and the held-out count. */

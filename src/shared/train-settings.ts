@@ -8,11 +8,6 @@ import { DEVICE_CHOICES, PRECISION_CHOICES } from './jobs.js';
 import { MAX_STEPS, SEED_RANGE, STEPS_WHY, type RangeContext, type SettingRange } from './setting-ranges.js';
 import { settingProblem, type SettingRow } from './setting-table.js';
 
-/**
- * The losses --loss names. The one list a loss registry replaces (the engine's losses live in
- * engine/train; this list is what the CLI, the checks and the page offer).
- */
-export const LOSS_CHOICES = ['auto', 'infonce', 'supcon', 'cosent'] as const;
 export const SCHEDULE_CHOICES = ['linear', 'constant'] as const;
 export const GUIDE_MARGIN_STRATEGIES = ['absolute', 'relative'] as const;
 
@@ -80,8 +75,10 @@ const TABLE = {
     help: 'auto tries CUDA, then WebGPU, then the CPU', doc: 'Which device trains.' }),
   precision: row<(typeof PRECISION_CHOICES)[number]>({ flag: 'precision', kind: 'choice', choices: PRECISION_CHOICES, default: 'fp32', resume: MATCH, ui: { label: 'Precision', group: 'Device', advanced: false },
     help: 'fp16: mixed precision; auto: fp16 on WebGPU with shader-f16', doc: 'fp16: float16 activations and matmuls with a dynamic loss scale; auto: fp16 on WebGPU with shader-f16.' }),
-  loss: row<(typeof LOSS_CHOICES)[number]>({ flag: 'loss', kind: 'choice', choices: LOSS_CHOICES, default: 'auto', resume: MATCH, ui: { label: 'Loss', group: 'Loss', advanced: true },
-    help: 'auto: InfoNCE for pairs/triplets, SupCon for labelled texts, CoSENT for scored pairs', doc: "'auto': InfoNCE for pairs/triplets, SupCon for labelled texts, CoSENT for scored pairs." }),
+  // A word, not a choice: the losses are the engine's registry (engine/train/losses/index.ts),
+  // which checks the name and gives the CLI its list; the page gets them through EngineInfo.losses.
+  loss: row<string>({ flag: 'loss', kind: 'text', default: 'auto', arg: 'auto|LOSS', resume: MATCH, ui: { label: 'Loss', group: 'Loss', advanced: true },
+    help: "auto: the loss the data's format calls for; or one of the losses listed below", doc: "'auto' (the loss the dataset's format calls for) or a loss name of the engine's registry." }),
   symmetric: row<boolean>({ flag: 'symmetric', kind: 'boolean', default: false, resume: MATCH, ui: { label: 'Symmetric InfoNCE', group: 'Loss', advanced: true },
     help: 'InfoNCE both ways (queries → documents and positives → queries)', doc: 'InfoNCE both ways (queries → documents and positives → queries).' }),
   learnTemperature: row<boolean>({ flag: 'learn-temperature', kind: 'boolean', default: false, resume: MATCH, ui: { label: 'Learn the temperature', group: 'Loss', advanced: true },

@@ -17,7 +17,7 @@ import { exportCommand } from './commands/export.js';
 import { pullCommand } from './commands/pull.js';
 import { importCommand } from './commands/import.js';
 import { datasetCommand } from './commands/dataset.js';
-import { trainCommand, trainOptionsHelp, trainUsage } from './commands/train.js';
+import { lossHelp, trainCommand, trainOptionsHelp, trainUsage } from './commands/train.js';
 import { demoCommand } from './commands/demo.js';
 import { MINE_USAGE, mineCommand } from './commands/mine.js';
 import { EVAL_USAGE, evalCommand } from './commands/eval.js';
@@ -82,9 +82,10 @@ Commands available now:
            A seeded 2-D projection (our exact k-NN, fuzzy graph and layout (McInnes et al. 2018)) as JSON or a PNG scatter;
            --align fits it onto an earlier projection for before/after comparison.
   train    --model MODEL_DIR --data DATASET_DIR --out RUN_DIR [options]
-           Contrastive fine-tuning (InfoNCE, in-batch + mined negatives, AdamW); writes
+           Contrastive fine-tuning (a loss below, AdamW); writes
            config.json, metrics.jsonl, checkpoints/ and model/. Ctrl-C checkpoints; --resume
            continues exactly. Options: ${TRAIN_USAGE.slice(TRAIN_USAGE.indexOf('--out RUN_DIR ') + 14)}
+${lossHelp()}
   pretrain --model MODEL_DIR --input FILE_OR_DIR --out RUN_DIR [options]
            Domain pre-training from unlabelled .txt/.md/.jsonl documents (E5's recipe): weak
            pairs, in-batch training at batch 64, consistency filtering with that model, a

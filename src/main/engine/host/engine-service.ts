@@ -38,6 +38,7 @@ import { ENGINE_VERSION } from '../version.js';
 import { createProject, openProject, RecentProjects, type OpenProject } from '../workspace/index.js';
 import { setDefaultLockHolder } from '../workspace/lock.js';
 import { planTraining } from '../train/plan.js';
+import { lossInfos } from '../train/losses/index.js';
 
 export interface EngineServiceOptions {
   /** Where app state lives (recent projects); per user by default. */
@@ -114,6 +115,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
         node: process.versions.node,
         nativeDialogs: options.nativeDialogs ?? false,
         defaultProjectsDir: join(homedir(), 'Embedsmith'),
+        losses: lossInfos(),
       };
     },
     async createProject(dir: string, name: string) {

@@ -20,10 +20,9 @@ import {
   nextName,
   stateNames,
 } from '../runtime/contract.js';
-import { adamwUpdate } from './adamw.js';
 import { FlatParams } from './flat-params.js';
 import { type EncoderSpec, checkSpec, dataInputs, dropoutSites, encoderForward, fusedParams, paramSpecs, sentenceEmbedding } from './encoder.js';
-import { type DropoutMasks, type TrainStepOptions, declareInputs } from './graphs.js';
+import { type DropoutMasks, type TrainStepOptions, adamwScope, declareInputs, outputState } from './graphs.js';
 import { infoNce } from './loss.js';
 
 /** A grad-cache graph before serialisation (tests look inside). */
@@ -146,21 +145,9 @@ export function updateGraph(spec: EncoderSpec, opts: GradCacheOptions = {}): Gra
   });
   const grads = flat.slots.map((slot) => input(accName(slot.name), slot.shape));
   const [stepSize, invBias2, decayFactor] = STEP_SCALARS.map((name) => input(name, []));
-  const { gradNorm, next } = g.scope('adamw', () =>
-    adamwUpdate(state, grads, { stepSize, invBias2, decayFactor }, {
-      maxGradNorm,
-      betas: opts.betas ?? [0.9, 0.999],
-      eps: opts.eps ?? 1e-8,
-      skipNonFinite: opts.skipNonFinite,
-    }),
-  );
+  const { gradNorm, next } = adamwScope(g, state, grads, { stepSize, invBias2, decayFactor }, { ...opts, maxGradNorm });
   g.output(gradNorm, 'grad_norm');
-  flat.slots.forEach((slot, i) => {
-    const names = stateNames(slot.name);
-    g.output(next[i].p, nextName(names.p));
-    g.output(next[i].m, nextName(names.m));
-    g.output(next[i].v, nextName(names.v));
-  });
+  outputState(g, flat.slots, next);
   return { graph: g, params, data: [], dropout: [], state: flat.slots };
 }
 

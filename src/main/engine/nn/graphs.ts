@@ -1,11 +1,11 @@
-// The two graphs the runtime runs (runtime/contract.ts): one training step — forward, InfoNCE,
-// backward, clipping and AdamW in ONE ONNX graph (DESIGN §3) — and the encoder alone.
+// The two graphs the runtime runs (runtime/contract.ts): one training step — forward, the loss
+// (step-loss.ts: InfoNCE unless a train/losses unit gives another), backward, clipping and AdamW in ONE ONNX graph (DESIGN §3) — and the encoder alone.
 // Names are the contract's: flat state 'p.<slot>' / 'm.<slot>' / 'v.<slot>' in (flat-params.ts),
 // '<name>.next' out; scalars adam_step_size, adam_inv_bias2, decay_factor; outputs loss and
 // grad_norm. The encoder graph takes one 'p.<key>' per parameter.
 
 import { EngineError } from '../../../shared/errors.js';
-import { Graph, type Tensor, ops as o, serialize } from '../graph/index.js';
+import { Graph, ops as o, serialize } from '../graph/index.js';
 import {
   type DataInputSpec,
   type DropoutSpec,
@@ -20,15 +20,13 @@ import { adamwUpdate } from './adamw.js';
 import { FlatParams } from './flat-params.js';
 import { DeviceDropout } from './device-dropout.js';
 import { type DropoutFn, type EncoderSpec, checkSpec, dataInputs, dropoutSites, encoderForward, fusedParams, paramSpecs, sentenceEmbedding } from './encoder.js';
-import { type MatryoshkaDim, type Scale, cosentLoss, infoNce, matryoshkaLoss, supConLoss } from './loss.js';
+import { type MatryoshkaDim, type Scale, matryoshkaLoss } from './loss.js';
+import { INFONCE_STEP, type StepLoss } from './step-loss.js';
 import { type GraphPrecision, precisionGradients, withPrecision } from './mixed-precision.js';
 import type { LoraSpec } from './lora.js';
 import { loraRecord, loraStep } from './lora-step.js';
 
 export type DropoutMasks = 'graph' | 'host';
-
-/** Which loss the step trains with; each has its own row layout (see trainStepGraph). */
-export type LossKind = 'infonce' | 'supcon' | 'cosent';
 
 /** The learned-temperature parameter: log of the similarity scale (CLIP's logit_scale), not decayed. */
 export const LOGIT_SCALE_KEY = 'loss.logit_scale';
@@ -70,8 +68,8 @@ export interface TrainStepOptions {
   exposeGradients?: boolean;
   /** Leave the state unchanged on a non-finite gradient norm (default true; adamw.ts). */
   skipNonFinite?: boolean;
-  /** Default 'infonce'. */
-  loss?: LossKind;
+  /** The loss and its row layout (step-loss.ts; train/losses/<name>.ts); default InfoNCE. */
+  loss?: StepLoss;
   /** InfoNCE both ways (queries → documents and positives → queries), averaged. */
   symmetric?: boolean;
   /**
@@ -113,9 +111,8 @@ export function declareInputs(g: Graph, data: DataInputSpec[], dropout: readonly
 }
 
 /**
- * The training-step graph. Data rows (S = B·(2+N)) are [queries; positives; negatives
- * query-major (q0n0, q0n1, …, q1n0, …)], so the candidate columns are [B positives, B·N
- * negatives] as in sentence-transformers.
+ * The training-step graph. Its data rows are the loss's (StepLoss.rows): InfoNCE's S = B·(2+N)
+ * are [queries; positives; negatives query-major (q0n0, q0n1, …, q1n0, …)].
  */
 export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainStepOptions = {}): TrainStepBuild {
   const { queries: b, negativesPerQuery: n, length: l } = shape;
@@ -128,27 +125,22 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
   if (!(temperature > 0) || !(maxGradNorm > 0)) {
     throw new EngineError('BAD_INPUT', `temperature (${temperature}) and maxGradNorm (${maxGradNorm}) must be positive; use Infinity to turn clipping off`);
   }
-  const kind = opts.loss ?? 'infonce';
-  if (kind !== 'infonce' && n > 0) throw new EngineError('BAD_INPUT', `the ${kind} loss takes no mined negatives (got ${n} per query); mine only for pairs/triplets`);
-  // Rows: infonce [B queries; B positives; B·N negatives], supcon [B texts], cosent [B first; B second].
-  const rows = kind === 'supcon' ? b : b * (2 + n);
+  const loss = opts.loss ?? INFONCE_STEP;
+  if (!loss.candidates && n > 0) throw new EngineError('BAD_INPUT', `the ${loss.name} loss takes no mined negatives (got ${n} per query); mine only for pairs/triplets`);
+  const rows = loss.rows(shape);
   const g = new Graph('train-step');
   const lora = opts.lora ? loraStep(paramSpecs(spec), opts.lora) : null;
   const params = lora ? lora.params : paramSpecs(spec);
   if (opts.learnTemperature) params.push({ key: LOGIT_SCALE_KEY, shape: [1], decay: false });
   const data = dataInputs(spec, rows, l);
-  const masked = shape.maskNegatives === true && n > 0;
   const dropout = dropoutSites(spec, rows, l);
   const { inputs, drop } = declareInputs(g, data, dropout, rows, false, opts.dropoutMasks);
-  const negBias = masked ? g.input('negative_bias', 'float32', [b * n]) : null;
-  if (negBias) data.push({ name: 'negative_bias', dtype: 'float32', shape: [b * n] });
-  if (shape.guided && kind !== 'infonce') throw new EngineError('BAD_INPUT', `a guide model masks InfoNCE candidates; the ${kind} loss has none`, { setting: 'guide' });
-  const guideBias = shape.guided ? g.input('guide_bias', 'float32', [b, b * (1 + n)]) : null;
-  if (guideBias) data.push({ name: 'guide_bias', dtype: 'float32', shape: [b, b * (1 + n)] });
-  // supcon: label weights; cosent: the gold-order bias (loss.ts supConWeights / cosentBias).
-  const pairInput = kind === 'supcon' ? 'pair_weights' : kind === 'cosent' ? 'pair_bias' : null;
-  const pair = pairInput ? g.input(pairInput, 'float32', [b, b]) : null;
-  if (pairInput) data.push({ name: pairInput, dtype: 'float32', shape: [b, b] });
+  if (shape.guided && !loss.candidates) throw new EngineError('BAD_INPUT', `a guide model masks InfoNCE candidates; the ${loss.name} loss has none`, { setting: 'guide' });
+  // The loss's own inputs (filler and guide masks, SupCon's label weights, CoSENT's gold order), after the tokens.
+  const lossInputs = Object.fromEntries(loss.inputs(shape).map((d) => {
+    data.push(d);
+    return [d.name, g.input(d.name, d.dtype, d.shape)];
+  }));
   const flat = new FlatParams(g, params, (slot) => g.input(stateNames(slot.name).p, 'float32', slot.shape), lora ? [] : fusedParams(spec));
   const state = flat.slots.map((slot, i) => {
     const names = stateNames(slot.name);
@@ -158,42 +150,43 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
   const P = lora ? loraRecord(g, lora, opts.lora!, flat.record()) : flat.record();
 
   const hidden = g.scope('encoder', () => withPrecision(g, opts.precision, () => encoderForward(spec, P, inputs, drop))); // [S, L, D]
-  const { loss } = g.scope('loss', () => {
+  const value = g.scope('loss', () => {
     const e = sentenceEmbedding(spec, hidden, inputs.attentionMask); // [S, D]
     const learned = opts.learnTemperature ? o.min(o.exp(P[LOGIT_SCALE_KEY]), MAX_SCALE) : null; // [1]
-    const k: Scale = learned ? { scale: learned } : { temperature };
-    // [B] zeros for the positives, then the negatives' bias: [B + B·N]; plus the guide's [B, B + B·N].
-    const columns = negBias ? o.concat([o.full(g, [b], 0, 'float32'), negBias], 0) : undefined;
-    const bias = guideBias ? (columns ? o.add(guideBias, columns) : guideBias) : columns;
-    const lossOf = (e: Tensor): Tensor => {
-      if (kind === 'supcon') return supConLoss(e, pair!, k);
-      const q = o.slice(e, [0], [b], [0]); // [B, D]
-      const docs = o.slice(e, [b], [rows], [0]); // [B + B·N, D]
-      if (kind === 'cosent') return cosentLoss(q, docs, pair!, k);
-      return infoNce(q, docs, temperature, bias, { scale: learned ?? undefined, symmetric: opts.symmetric }).loss;
-    };
-    return { loss: opts.matryoshka?.length ? matryoshkaLoss(e, opts.matryoshka, lossOf) : lossOf(e) };
+    const scale: Scale = learned ? { scale: learned } : { temperature };
+    const lossOf = loss.build({ g, shape, inputs: lossInputs, scale, temperature, learned, symmetric: opts.symmetric === true });
+    return opts.matryoshka?.length ? matryoshkaLoss(e, opts.matryoshka, lossOf) : lossOf(e);
   });
-  const grads = precisionGradients(loss, opts.precision, (l) => flat.gradients(l));
-  const { gradNorm, next } = g.scope('adamw', () =>
-    adamwUpdate(state, grads, { stepSize, invBias2, decayFactor }, {
-      maxGradNorm,
+  const grads = precisionGradients(value, opts.precision, (l) => flat.gradients(l));
+  const { gradNorm, next } = adamwScope(g, state, grads, { stepSize, invBias2, decayFactor }, { ...opts, maxGradNorm });
+
+  g.output(value, 'loss');
+  g.output(gradNorm, 'grad_norm');
+  outputState(g, flat.slots, next);
+  if (opts.exposeGradients) for (const ps of params) g.output(flat.entryOf(grads, ps.key), `grad.${ps.key}`);
+  return { graph: g, params, data, dropout, dropoutInGraph: opts.dropoutMasks !== 'host', state: flat.slots, ...(lora ? { frozen: lora.frozen } : {}) };
+}
+
+/** AdamW with clipping in the graph's 'adamw' scope (adamw.ts), with trainStepGraph's defaults; grad-cache's update graph shares it. */
+export function adamwScope(g: Graph, state: Parameters<typeof adamwUpdate>[0], grads: Parameters<typeof adamwUpdate>[1], scalars: Parameters<typeof adamwUpdate>[2], opts: Pick<TrainStepOptions, 'betas' | 'eps' | 'skipNonFinite'> & { maxGradNorm: number }) {
+  return g.scope('adamw', () =>
+    adamwUpdate(state, grads, scalars, {
+      maxGradNorm: opts.maxGradNorm,
       betas: opts.betas ?? [0.9, 0.999],
       eps: opts.eps ?? 1e-8,
       skipNonFinite: opts.skipNonFinite,
     }),
   );
+}
 
-  g.output(loss, 'loss');
-  g.output(gradNorm, 'grad_norm');
-  flat.slots.forEach((slot, i) => {
+/** The updated parameters and moments as the contract's '<name>.next' outputs, slot by slot. */
+export function outputState(g: Graph, slots: readonly { name: string }[], next: ReturnType<typeof adamwUpdate>['next']): void {
+  slots.forEach((slot, i) => {
     const names = stateNames(slot.name);
     g.output(next[i].p, nextName(names.p));
     g.output(next[i].m, nextName(names.m));
     g.output(next[i].v, nextName(names.v));
   });
-  if (opts.exposeGradients) for (const ps of params) g.output(flat.entryOf(grads, ps.key), `grad.${ps.key}`);
-  return { graph: g, params, data, dropout, dropoutInGraph: opts.dropoutMasks !== 'host', state: flat.slots, ...(lora ? { frozen: lora.frozen } : {}) };
 }
 
 /** The serialised training step (contract.ts StepGraph). */

@@ -13,12 +13,6 @@ import { cliFlag, settingWord, type SettingRow } from '../../../shared/setting-t
 import { trainSettingRows } from '../../../shared/train-settings.js';
 import type { TrainSettings } from './settings.js';
 
-const LOSS_NAMES = {
-  infonce: 'InfoNCE (sentence-transformers\' MultipleNegativesRankingLoss): cosine similarity / temperature, in-batch negatives',
-  supcon: 'supervised contrastive loss (Khosla et al. 2020) on label-grouped batches',
-  cosent: 'CoSENT on scored pairs',
-} as const;
-
 /** 'org/name' for a Hugging Face cache snapshot (…/models--org--name/snapshots/…), else the folder as given. */
 export function baseModelName(dir: string): string {
   const m = /models--([^/\\]+?)--([^/\\]+)[/\\]snapshots[/\\]/.exec(dir);
@@ -62,7 +56,7 @@ export interface TrainCardInput {
   settings: TrainSettings;
   runDir: string;
   loaded: LoadedModel;
-  plan: Pick<RunPlan, 'examples' | 'heldOut' | 'meta' | 'kind' | 'negativesPerQuery'>;
+  plan: Pick<RunPlan, 'examples' | 'heldOut' | 'meta' | 'loss' | 'negativesPerQuery'>;
   steps: number;
   /** Evaluation of the base model (before) and of the saved parameters (after), when the run evaluated. */
   before?: Record<string, number>;
@@ -78,7 +72,8 @@ export async function trainCard(c: TrainCardInput): Promise<ModelCardInfo> {
   if (c.before && c.after) {
     for (const k of Object.keys(c.after)) if (c.before[k] !== undefined) metrics[k] = { before: c.before[k], after: c.after[k] };
   }
-  const negatives = c.plan.kind === 'infonce' && c.plan.negativesPerQuery > 0 ? `, plus ${c.plan.negativesPerQuery} hard negative(s) per query from every query in the batch` : '';
+  // Only a loss that scores mined negatives has N > 0 (LossUnit.negativesPerQuery).
+  const negatives = c.plan.negativesPerQuery > 0 ? `, plus ${c.plan.negativesPerQuery} hard negative(s) per query from every query in the batch` : '';
   return {
     baseModel: baseModelName(c.loaded.dir),
     title: `${basename(baseModelName(c.loaded.dir))} fine-tuned on ${basename(s.data)} with Embedsmith`,
@@ -86,7 +81,7 @@ export async function trainCard(c: TrainCardInput): Promise<ModelCardInfo> {
       name: basename(s.data),
       rows: c.plan.examples.length,
       format: meta.format,
-      negativesPerRow: c.plan.kind === 'infonce' && c.plan.negativesPerQuery > 0 ? c.plan.negativesPerQuery : undefined,
+      negativesPerRow: c.plan.negativesPerQuery > 0 ? c.plan.negativesPerQuery : undefined,
       description: `${c.plan.examples.length} training rows from ${s.data}${c.plan.heldOut ? `; ${c.plan.heldOut} rows held out for evaluation (split.json)` : ''}.`,
     },
     settings: {
@@ -105,7 +100,7 @@ export async function trainCard(c: TrainCardInput): Promise<ModelCardInfo> {
     maxSeqLength: s.maxLength,
     prompts: c.prompts,
     template: s.template,
-    loss: `${LOSS_NAMES[c.plan.kind]}${negatives}; temperature ${s.temperature}${s.symmetric ? ', both directions' : ''}.`,
+    loss: `${c.plan.loss.card}${negatives}; temperature ${s.temperature}${s.symmetric ? ', both directions' : ''}.`,
     command: reproduceCommand(s, c.runDir, { query: rolePrompt(c.loaded.sentence, 'query'), document: rolePrompt(c.loaded.sentence, 'document') }),
     licenses: [
       `Base model \`${baseModelName(c.loaded.dir)}\`: ${license ? `${license} (its README.md)` : 'its card states no licence here; check where the model came from'}. A fine-tuned model is a derivative of it.`,

@@ -6,8 +6,8 @@
 // and evaluations every N steps scale with those steps.
 import type { TrainPlan, TrainPlanRequest } from '../../../shared/jobs.js';
 import { autoEvalEvery } from '../../../shared/train-defaults.js';
-import type { LossKind } from '../nn/graphs.js';
 import { type Example, type ExampleSet, loadExamples } from './examples.js';
+import { type LossUnit, resolveLoss } from './losses/index.js';
 import { planSteps } from './sampler.js';
 import { TRAIN_DEFAULTS, type TrainSettings } from './settings.js';
 
@@ -17,7 +17,8 @@ export interface RunPlan {
   examples: Example[];
   heldOut: number;
   meta: ExampleSet['meta'];
-  kind: LossKind;
+  /** The loss (--loss, 'auto' resolved by the data's format). */
+  loss: LossUnit;
   /** Negatives per query in the step graph (InfoNCE), and whether some queries have fewer. */
   negativesPerQuery: number;
   masked: boolean;
@@ -28,13 +29,12 @@ export interface RunPlan {
 export async function planRun(s: PlanSettings, o: { beforePlan?: (examples: number) => void } = {}): Promise<RunPlan> {
   const { examples, heldOut, meta } = await loadExamples(s.data, { maxNegatives: s.negatives ?? undefined });
   o.beforePlan?.(examples.length);
-  const kind: LossKind = s.loss !== 'auto' ? s.loss : meta.format === 'labeled' ? 'supcon' : meta.format === 'scored' ? 'cosent' : 'infonce';
-  const n = kind === 'infonce' ? examples.reduce((m, e) => Math.max(m, e.negatives.length), 0) : 0;
+  const loss = resolveLoss(s.loss, meta.format);
+  const n = loss.negativesPerQuery(examples);
   const masked = examples.some((e) => e.negatives.length < n);
   const texts = (i: number) => [examples[i].query, examples[i].positive, ...examples[i].negatives].filter((t) => t !== '');
-  const labels = kind === 'supcon' ? examples.map((e) => e.label ?? '') : undefined;
-  const steps = planSteps(texts, examples.length, { ...s, maxSteps: s.maxSteps ?? undefined, labels });
-  return { examples, heldOut, meta, kind, negativesPerQuery: n, masked, steps };
+  const steps = planSteps(texts, examples.length, { ...s, maxSteps: s.maxSteps ?? undefined, labels: loss.labels?.(examples) });
+  return { examples, heldOut, meta, loss, negativesPerQuery: n, masked, steps };
 }
 
 /** Steps at which a run evaluates: every `evalEvery` steps and at the end (as trainRun does). */
@@ -47,7 +47,7 @@ export function evaluationSteps(steps: number, evalEvery: number): number[] {
 export async function planTraining(r: TrainPlanRequest): Promise<TrainPlan> {
   const p = await planRun({
     data: r.dataset, batchSize: r.batchSize, epochs: r.epochs, maxSteps: r.maxSteps ?? null, seed: r.seed ?? TRAIN_DEFAULTS.seed,
-    shuffle: r.shuffle ?? TRAIN_DEFAULTS.shuffle, negatives: r.negatives ?? null, loss: 'auto',
+    shuffle: r.shuffle ?? TRAIN_DEFAULTS.shuffle, negatives: r.negatives ?? null, loss: r.loss ?? 'auto',
   });
   const steps = p.steps.length;
   const evalEvery = r.evalEvery ?? autoEvalEvery(steps);

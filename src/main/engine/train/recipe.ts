@@ -14,6 +14,7 @@ import { templateToPrompts } from '../data/templates.js';
 import { DEFAULT_CUTOFFS, metricKeys } from '../eval/metrics.js';
 import { parseJsonFile } from '../workspace/json-file.js';
 import { type Example, loadExamples } from './examples.js';
+import { type RecipeLoss, losses, resolveLoss } from './losses/index.js';
 import { REQUIREMENTS, recipeReadme, trainPy, type RecipeCounts } from './recipe-script.js';
 import { settingsFromJson, trainDefaults, trainSettingRows } from '../../../shared/train-settings.js';
 import { type TrainSettings, checkSettings } from './settings.js';
@@ -34,7 +35,7 @@ export interface Recipe {
   max_seq_length: number;
   dropout: number | null;
   /** A sentence-transformers loss class and its keyword arguments. */
-  loss: { name: string; kwargs: Record<string, unknown>; matryoshka?: { dims: number[]; weights: number[] } };
+  loss: RecipeLoss;
   /** The global batch: per device = batch_size / processes. */
   batch_size: number;
   shuffle: boolean;
@@ -77,33 +78,27 @@ export async function readRunSettings(runDir: string): Promise<{ settings: Train
 }
 
 /**
- * The loss sentence-transformers trains with, the same as the run's (nn/loss.ts): InfoNCE is
- * MultipleNegativesRankingLoss; --symmetric adds its doc → query direction, averaged
- * (per_direction); --grad-cache is the cached variant, which gives the same gradients.
+ * The loss sentence-transformers trains with, the same as the run's: the loss unit's own
+ * (train/losses/<name>.ts recipe), inside MatryoshkaLoss at the run's widths. A loss without
+ * a sentence-transformers equal is refused, naming those that have one.
  */
 export function recipeLoss(s: TrainSettings, format: string): Recipe['loss'] {
-  // As run.ts resolves --loss auto.
-  const kind = s.loss !== 'auto' ? s.loss : format === 'labeled' ? 'supcon' : format === 'scored' ? 'cosent' : 'infonce';
-  if (kind !== 'infonce') {
-    throw new EngineError('UNSUPPORTED', `the run trained with ${kind === 'supcon' ? 'SupCon (labelled texts)' : 'CoSENT (scored pairs)'}; --format recipe covers InfoNCE runs (pairs and triplets: MultipleNegativesRankingLoss). Fix: export a run on pairs or triplets, or train this one with Embedsmith.`, { setting: 'loss' });
+  const unit = resolveLoss(s.loss, format);
+  if (!unit.recipe) {
+    const covered = losses().filter((l) => l.recipe);
+    throw new EngineError(
+      'UNSUPPORTED',
+      `the run trained with ${unit.title} (${unit.formats.join(', ')}); --format recipe covers ${covered.map((l) => l.title).join(', ')} runs (${[...new Set(covered.flatMap((l) => l.formats))].join(', ')}). Fix: export a run with one of those losses, or train this one with Embedsmith.`,
+      { setting: 'loss' },
+    );
   }
-  if (s.learnTemperature) {
-    throw new EngineError('UNSUPPORTED', `the run learned its temperature (--learn-temperature); sentence-transformers' MultipleNegativesRankingLoss has a fixed scale. Fix: train with a fixed --temperature (e.g. the learned one from metrics.jsonl) and export that run.`, { setting: 'learn-temperature' });
-  }
-  if (s.guide !== null) {
-    throw new EngineError('UNSUPPORTED', `the run used a guide model (--guide ${s.guide}); sentence-transformers' GISTEmbedLoss adds query–query and positive–positive candidates that the Embedsmith run did not, so the recipe would train another loss. Fix: export a run without --guide.`, { setting: 'guide' });
-  }
+  const loss = unit.recipe(s);
   if (s.lora !== null) {
     throw new EngineError('UNSUPPORTED', `the run trained LoRA adapters (--lora ${s.lora}); the recipe's train.py fine-tunes every weight, so it would train another model. Fix: export a run without --lora, or train this one with Embedsmith.`, { setting: 'lora' });
   }
-  // One process: the loss sees the step's whole batch. Several: gathering keeps every query's candidates the global batch's.
-  const kwargs: Record<string, unknown> = { scale: 1 / s.temperature, gather_across_devices: true };
-  if (s.symmetric) Object.assign(kwargs, { directions: ['query_to_doc', 'doc_to_query'], partition_mode: 'per_direction' });
-  if (s.gradCacheRows) kwargs.mini_batch_size = s.gradCacheRows;
-  const name = s.gradCacheRows ? 'CachedMultipleNegativesRankingLoss' : 'MultipleNegativesRankingLoss';
   // --matryoshka: sentence-transformers' MatryoshkaLoss wraps the same loss at the same widths.
-  if (s.matryoshka) return { name, kwargs, matryoshka: { dims: [...s.matryoshka], weights: s.matryoshkaWeights ? [...s.matryoshkaWeights] : s.matryoshka.map(() => 1) } };
-  return { name, kwargs };
+  if (s.matryoshka) return { ...loss, matryoshka: { dims: [...s.matryoshka], weights: s.matryoshkaWeights ? [...s.matryoshkaWeights] : s.matryoshka.map(() => 1) } };
+  return loss;
 }
 
 /** ORG/NAME and commit when the base model lies in a Hugging Face cache (model/hub-cache.ts). */

@@ -8,6 +8,7 @@ import { settingProblem } from '../../../shared/setting-table.js';
 import { TRAIN_SETTING_DEFAULTS, resumeMatchedKeys, trainSettingRows, type TrainSettingValues } from '../../../shared/train-settings.js';
 import { rolePrompt } from '../model/embed.js';
 import { readSentenceConfig } from '../model/sentence-config.js';
+import { lossChoices } from './losses/index.js';
 
 /** Every setting of a run (src/shared/train-settings.ts declares each: default, check, flag, doc). */
 export type TrainSettings = TrainSettingValues;
@@ -27,6 +28,8 @@ export function checkSettings(s: TrainSettings): TrainSettings {
     const problem = settingProblem(row, values[row.key], ctx);
     if (problem) throw new EngineError('BAD_INPUT', problem, { setting: row.flag, value: JSON.stringify(values[row.key]) ?? 'undefined' });
   }
+  // The loss registry's names (the table takes any word: the losses are the engine's).
+  if (!lossChoices().includes(s.loss)) throw bad('loss', `'${s.loss}' is not a loss; use ${lossChoices().join(', ')}`);
   // Rules between settings.
   if (s.matryoshkaWeights !== null) {
     if (s.matryoshka === null) throw bad('matryoshka-weights', 'needs --matryoshka (the widths the weights belong to)');

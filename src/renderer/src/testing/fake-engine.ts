@@ -70,6 +70,11 @@ export class FakeEngine implements EngineApi {
       node: 'v20.0.0',
       nativeDialogs: false,
       defaultProjectsDir: '/home/ada/Embedsmith',
+      // A stand-in for the engine's registry (train/losses/index.ts): the page shows whatever list it is given.
+      losses: [
+        { name: 'infonce', title: 'InfoNCE', formats: ['pairs', 'triplets', 'scored'], auto: ['pairs', 'triplets'], doc: 'in-batch and mined negatives', cite: 'van den Oord et al. 2018' },
+        { name: 'supcon', title: 'SupCon', formats: ['labeled'], auto: ['labeled'], doc: 'same-label texts are positives', cite: 'Khosla et al. 2020' },
+      ],
       ...options.info,
     };
     this.chosenFolder = options.chosenFolder ?? null;

@@ -4,6 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { cliFlag, helpLine, parseSettingWord, requiredFirst, usageToken, type SettingRow } from '../../../../shared/setting-table.js';
 import { trainSettingRows } from '../../../../shared/train-settings.js';
+import { lossChoices, losses } from '../../train/losses/index.js';
 import { templateByName } from '../../data/templates.js';
 import { type Searcher, createSearcher } from '../../search/search.js';
 import { describeGeneral, guardForgetting } from '../../eval/general.js';
@@ -22,16 +23,21 @@ const COMMAND_HELP = [
   "--no-general-eval  skip the forgetting guard (the general set's scores before and after)",
 ];
 
+/** The table's rows with --loss's placeholder spelt out from the loss registry (the table cannot know it). */
+function rowsWithLosses(): readonly SettingRow[] {
+  return trainSettingRows().map((r) => (r.key === 'loss' ? { ...r, arg: lossChoices().join('|') } : r));
+}
+
 /** The usage line, from the settings table (rows registered at run time included). */
 export function trainUsage(): string {
-  const tokens = requiredFirst(trainSettingRows()).map(usageToken);
+  const tokens = requiredFirst(rowsWithLosses()).map(usageToken);
   const required = tokens.filter((t) => !t.startsWith('['));
   return `usage: embedsmith train ${[...required, COMMAND_FLAGS[0], ...tokens.slice(required.length), ...COMMAND_FLAGS.slice(1)].join(' ')}`;
 }
 
 /** One line per option, for `embedsmith train --help`. */
 export function trainOptionsHelp(except: readonly string[] = []): string[] {
-  const rows = requiredFirst(trainSettingRows()).filter((r) => !except.includes(r.flag));
+  const rows = requiredFirst(rowsWithLosses()).filter((r) => !except.includes(r.flag));
   const required = rows.filter((r) => r.defaultFrom === 'required').length;
   return [...rows.slice(0, required).map(helpLine), COMMAND_HELP[0], ...rows.slice(required).map(helpLine), ...COMMAND_HELP.slice(1)];
 }
@@ -132,4 +138,11 @@ export async function trainCommand(args: string[], out: Out): Promise<number> {
     process.off('SIGINT', onSigint);
     await searcher?.dispose();
   }
+}
+
+/** The help's list of losses, one line each, from the registry: name, the formats it takes (those --loss auto gives it), what it does. */
+export function lossHelp(): string {
+  return losses()
+    .map((l) => `           --loss ${l.name}: ${l.title} on ${l.formats.join(', ')}${l.auto.length ? ` (auto for ${l.auto.join(', ')})` : ''}; ${l.doc} (${l.cite})`)
+    .join('\n');
 }

@@ -3,6 +3,7 @@
 // hand. (The renderer's type-check cannot reach engine code, so the defaults are restated.)
 import { describe, expect, it } from 'vitest';
 import type { RunView } from '../../../../shared/api.js';
+import { lossOptions } from '../../../../shared/losses.js';
 import {
   PRESETS,
   estimateMemory,
@@ -73,6 +74,23 @@ describe('the request', () => {
     const t = { query: 'query: ', document: 'passage: ', text: 'query: ' };
     expect(trainRequest(formFromPreset('quick'), { ...io, template: t }).settings?.template).toEqual({ query: 'query: ', document: 'passage: ' });
     expect(trainRequest(formFromPreset('quick'), { ...io, template: { query: '', document: '' } }).settings).not.toHaveProperty('template');
+  });
+
+  it('sends the picked loss; Automatic is the engine default and is not sent', () => {
+    expect(trainRequest({ ...formFromPreset('quick'), loss: 'supcon' }, io).settings?.loss).toBe('supcon');
+    expect(trainRequest(formFromPreset('quick'), io).settings).not.toHaveProperty('loss');
+  });
+
+  it('the loss picker lists the engine’s losses, names what Automatic picks, and marks those the dataset cannot train', () => {
+    const losses = [
+      { name: 'infonce', title: 'InfoNCE', formats: ['pairs', 'scored'], auto: ['pairs'], doc: 'in-batch negatives', cite: 'A 2018' },
+      { name: 'cosent', title: 'CoSENT', formats: ['scored'], auto: ['scored'], doc: 'gold order', cite: 'B 2022' },
+    ];
+    const scored = lossOptions(losses, 'scored');
+    expect(scored.map((o) => [o.value, o.label, o.fits])).toEqual([['auto', 'Automatic (CoSENT)', true], ['infonce', 'InfoNCE', true], ['cosent', 'CoSENT', true]]);
+    expect(lossOptions(losses, 'pairs').map((o) => o.fits)).toEqual([true, true, false]);
+    expect(lossOptions(losses, 'labeled')[0]).toMatchObject({ label: 'Automatic', fits: false, why: 'No loss trains on labeled data.' });
+    expect(lossOptions(losses, null).every((o) => o.fits)).toBe(true);
   });
 
   it('checks the fields with the fix in the message', () => {
