@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { type HostTensor, hostTensor } from '../graph/index.js';
 import { flatFeeds, flatValues, nextName } from '../runtime/contract.js';
 import { createSession } from '../runtime/session.js';
-import { int32Rows as int32, maxAbs, maxDiff, readJson as json, readTensors as tensors } from '../../../../test/support/torch-fixture.js';
+import { maxAbs, maxDiff } from '../../../../test/support/measure.js';
+import { int32Rows as int32, readJson as json, readTensors as tensors } from '../../../../test/support/torch-fixture.js';
 import { specFromHfConfig } from './encoder.js';
 import { buildEncode, buildTrainStep } from './graphs.js';
 
