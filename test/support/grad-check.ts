@@ -20,11 +20,11 @@ export function uniform(random: () => number, n: number, lo = -1, hi = 1): numbe
   return Array.from({ length: n }, () => lo + (hi - lo) * random());
 }
 
-/** Serialises `g`, runs it once on the CPU EP (one thread, deterministic) and returns all outputs. */
-export async function evaluate(g: Graph, feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+/** Serialises `g`, runs it once on the CPU EP (one thread, deterministic) and returns the outputs named in `fetch` (all by default). */
+export async function evaluate(g: Graph, feeds: Record<string, HostTensor>, fetch?: string[]): Promise<Record<string, HostTensor>> {
   const session = await createSession(serialize(g), { device: 'cpu', threads: 1, deterministic: true });
   try {
-    return await session.run(feeds);
+    return await session.run(feeds, fetch);
   } finally {
     await session.release();
   }

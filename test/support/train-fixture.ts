@@ -39,6 +39,12 @@ export async function importCsvLines(root: string, name: string, lines: readonly
   return dir;
 }
 
+/** The usual training test folder: a temp root with a tiny BERT at root/model and WORD_PAIRS imported as root/pairs. */
+export async function wordPairsWorkspace(prefix: string): Promise<{ root: string; model: string; pairs: string }> {
+  const root = await tempDir(prefix);
+  return { root, model: await writeTinyBert(join(root, 'model')), pairs: await importCsvLines(root, 'pairs', WORD_PAIRS) };
+}
+
 /** trainRun settings: the defaults, one thread, the CPU, no template, then `o`. */
 export function trainSettings(o: Partial<TrainSettings> & Pick<TrainSettings, 'model' | 'data'>): TrainSettings {
   return { ...TRAIN_DEFAULTS, threads: 1, template: { query: '', document: '' }, device: 'cpu', ...o };

@@ -12,10 +12,11 @@
 // Crash safety: an entry is one write of one line, fsynced before the call returns. A crash
 // mid-write can only leave a torn last line: readers ignore it with a warning, and the next
 // append cuts it off first so the new entry does not land after garbage.
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { ioError } from '../workspace/atomic.js';
+import { readTextIfExists } from '../workspace/fs-errors.js';
 import type { DatasetRow } from './types.js';
 
 export const EDIT_OPS = ['add', 'change', 'delete', 'relabel'] as const;
@@ -49,13 +50,8 @@ export const journalPath = (dir: string) => join(dir, 'edits.jsonl');
 
 export async function readJournal(dir: string): Promise<Journal> {
   const path = journalPath(dir);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { path, entries: [], warnings: [], goodBytes: 0 };
-    throw ioError(e, path, 'read');
-  }
+  const text = await readTextIfExists(path);
+  if (text === undefined) return { path, entries: [], warnings: [], goodBytes: 0 };
   const lines = text.split('\n');
   const complete = lines.pop() === ''; // the text after the last newline: '' unless torn
   const warnings: string[] = [];

@@ -1,12 +1,11 @@
 // The pieces evaluate.ts shares between its retrieval and classification paths: embedding in
 // chunks (progress, cancellation), unit rows, chunked search, and reading split.json.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import type { SplitFile } from '../data/split.js';
 import type { SearchFn, TopK } from '../search/top-k.js';
 import { parseJsonFile } from '../workspace/json-file.js';
-import { ioError } from '../workspace/fs-errors.js';
+import { readTextIfExists } from '../workspace/fs-errors.js';
 
 /** The model, injected: one row per text, in order, [n, dim] row-major. */
 export type EmbedFn = (texts: string[], role: 'query' | 'document' | 'text') => Promise<Float32Array>;
@@ -96,13 +95,8 @@ export async function searchChunked(search: SearchFn, queries: Float32Array, cor
 /** DATASET_DIR/split.json's eval row indices, or null when the dataset has no split. */
 export async function readEvalRows(dataDir: string): Promise<Set<number> | null> {
   const path = join(dataDir, 'split.json');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw ioError(err, path, 'read');
-  }
+  const text = await readTextIfExists(path);
+  if (text === undefined) return null;
   const split = parseJsonFile(path, text) as SplitFile;
   if (!Array.isArray(split?.eval) || !split.eval.every((i) => Number.isInteger(i) && i >= 0)) {
     throw new EngineError('SCHEMA', `${path} has no list of eval row indices. Fix: split the dataset again.`, { path });

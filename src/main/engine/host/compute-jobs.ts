@@ -15,7 +15,7 @@ import type {
 import { guardForgetting } from '../eval/general.js';
 import { mergeCurve } from '../eval/merge-curve.js';
 import { mergeModels } from '../model/merge.js';
-import { modelDir as modelFolderOf } from '../cli/commands/export.js';
+import { modelDir as modelFolderOf } from '../model/load.js';
 import { evaluateDataset } from '../eval/evaluate.js';
 import { openModelTools } from '../mining/embedder.js';
 import { mineDataset } from '../mining/mine-dataset.js';

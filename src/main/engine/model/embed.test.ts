@@ -12,6 +12,7 @@ import { type EmbeddingModel, openModel } from './open-model.js';
 import { writeRandomBert } from './random-model.js';
 import { parseSafetensors, toFloat32 } from './safetensors.js';
 import { saveModelFolder } from './save.js';
+import { cosine } from '../../../../test/support/measure.js';
 
 const FIX = 'test/fixtures/tiny-bert-step';
 const TOK = 'test/fixtures/models/bert-wordpiece-uncased';
@@ -42,16 +43,6 @@ async function tinyBertStepFolder(root: string): Promise<string> {
   // The fixture has raw ids and no tokenizer; a WordPiece one makes the folder complete.
   await saveModelFolder({ ...loaded, hfDir: TOK, tokenizerFiles: ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'], sentence: { ...loaded.sentence, pooling: 'mean', normalize: true, fromModules: true } }, dir, { overwrite: true });
   return dir;
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
 }
 
 describe('embed', () => {

@@ -15,6 +15,7 @@ import { toHalfBits } from '../graph/dtype.js';
 import { ONNX } from './onnx-proto.js';
 import { type EmbeddingModel, openModel } from './open-model.js';
 import { type RandomBertOptions, writeRandomBert } from './random-model.js';
+import { cosine } from '../../../../test/support/measure.js';
 
 const TOK = 'test/fixtures/models/bert-wordpiece-uncased';
 const TEXTS = ['Hello world!', 'The quick brown fox jumps over the lazy dog, twice, without stopping.', 'naïve café', '', 'Support ticket #42: the printer is on fire again and nobody is answering the phone.'];
@@ -37,16 +38,6 @@ async function exported(name: string, o: Partial<RandomBertOptions>, opts: Param
   const out = join(tmp, name);
   const files = await exportOnnx(model, out, opts);
   return { model, out, files };
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
 }
 
 function minRowCosine(a: Float32Array, b: Float32Array, d: number): number {

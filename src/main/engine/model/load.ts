@@ -1,7 +1,7 @@
 // Loading a model folder (DESIGN §5): Hugging Face config + safetensors weights, the
 // sentence-transformers modules around them, and which tokenizer files it has. The encoder's
 // parameter list comes from the caller (`expected`), so this file knows file formats only.
-import { readdir, stat } from 'node:fs/promises';
+import { access, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { readJsonIfExists } from '../tokenize/tokenizer-files.js';
@@ -52,6 +52,14 @@ export interface LoadOptions {
  * Why a model folder gave no config.json. Paths are typed in the browser, so the usual cause is
  * a folder that is not there (a typo), which "has no config.json" hid (issue 15 item 18).
  */
+/** A model folder, or a training run's `model/` (DESIGN §6: RUN_DIR/model/ is a complete model folder). */
+export async function modelDir(dir: string): Promise<string> {
+  const has = (p: string) => access(p).then(() => true, () => false);
+  // A run folder has a config.json too (the run's settings), but no weights beside it.
+  if (!(await has(join(dir, 'model.safetensors'))) && (await has(join(dir, 'model', 'config.json')))) return join(dir, 'model');
+  return dir;
+}
+
 export async function noConfigError(dir: string, needs: string): Promise<EngineError> {
   const found = await stat(dir).catch(() => null);
   if (!found) return new EngineError('NOT_FOUND', `${dir} does not exist; check the path, or give a Hugging Face model folder (${needs}), e.g. from \`embedsmith pull ORG/NAME\``, { dir });

@@ -187,9 +187,10 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-async function readIfExists(path: string): Promise<Uint8Array | undefined> {
+/** What `read` gives for `path`, or undefined when there is no such file (a dangling link counts as none). */
+async function ifExists<T>(path: string, read: (path: string) => Promise<T>): Promise<T | undefined> {
   try {
-    return await readFile(path);
+    return await read(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EISDIR') return undefined;
@@ -197,13 +198,6 @@ async function readIfExists(path: string): Promise<Uint8Array | undefined> {
   }
 }
 
-/** The file's header, or undefined when there is no such file (a dangling link counts as none). */
-async function openIfExists(path: string): Promise<SafetensorsSource | undefined> {
-  try {
-    return await openSafetensors(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EISDIR') return undefined;
-    throw ioError(e, path, 'read');
-  }
-}
+const readIfExists = (path: string): Promise<Uint8Array | undefined> => ifExists(path, (p) => readFile(p));
+/** The file's header, or undefined when there is no such file. */
+const openIfExists = (path: string): Promise<SafetensorsSource | undefined> => ifExists(path, openSafetensors);

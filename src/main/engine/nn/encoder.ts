@@ -21,6 +21,7 @@ import {
   type SiteFn,
   bertLayers,
   bertLikeSpec,
+  paramCollector,
   reader,
 } from './family.js';
 import { additiveMask, dropout, embedding, paddingPositions } from './layers.js';
@@ -50,10 +51,7 @@ const BERT: EncoderFamily = {
   fromConfig: (c, st) => bertLikeSpec(c, c.raw.model_type === 'bert' ? 'bert' : 'roberta', st, 2),
   params(spec) {
     const { hidden: d, intermediate: f } = spec;
-    const out: ParamSpec[] = [];
-    const add = (key: string, shape: number[]) => out.push({ key, shape, decay: decays(key) });
-    const lin = (key: string, o: number, i: number) => (add(`${key}.weight`, [o, i]), add(`${key}.bias`, [o]));
-    const norm = (key: string) => (add(`${key}.weight`, [d]), add(`${key}.bias`, [d]));
+    const { out, add, lin, norm } = paramCollector(d, decays);
     add('embeddings.word_embeddings.weight', [spec.vocabSize, d]);
     add('embeddings.position_embeddings.weight', [spec.maxPositions, d]);
     if (spec.typeVocabSize > 0) add('embeddings.token_type_embeddings.weight', [spec.typeVocabSize, d]);

@@ -11,29 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type HostTensor, hostTensor } from '../graph/index.js';
-import { parseSafetensors, toFloat32 } from '../model/safetensors.js';
 import { type ParamSpec, flatFeeds, flatValues, nextName } from '../runtime/contract.js';
 import { probeDevice } from '../runtime/device.js';
 import { createSession } from '../runtime/session.js';
+import { maxAbs, maxDiff } from '../../../../test/support/measure.js';
+import { int32Rows as int32, readJson as json, readTensors as tensors } from '../../../../test/support/torch-fixture.js';
 import { specFromHfConfig } from './encoder.js';
 import { buildEncode, buildTrainStep } from './graphs.js';
 import { relativeBucket } from './mpnet.js';
 
-const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
-function tensors(path: string): Map<string, Float32Array> {
-  const f = parseSafetensors(new Uint8Array(readFileSync(path)), path);
-  return new Map([...f.tensors].map(([k, t]) => [k, toFloat32(t, k)]));
-}
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-}
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>, skip?: Set<number>): number {
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) if (!skip?.has(i)) worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  return worst;
-}
 function minRowCos(a: ArrayLike<number>, b: number[][]): number {
   const d = b[0].length;
   let worst = 1;
@@ -49,7 +35,6 @@ function minRowCos(a: ArrayLike<number>, b: number[][]): number {
   });
   return worst;
 }
-const int32 = (rows: number[][]) => hostTensor('int32', [rows.length, rows[0].length], rows.flat());
 const scalar = (t: HostTensor) => Number(t.data[0]);
 
 type Rows = { input_ids: number[][]; attention_mask: number[][] };

@@ -146,6 +146,18 @@ export function familyDecays(key: string): boolean {
   return decays(key) && !/(norm|_bias)\./i.test(key);
 }
 
+/**
+ * Collects a family's ParamSpecs in checkpoint order, each with its decay flag: `add` one
+ * tensor, `lin` a linear layer's weight [out, in] and bias, `norm` a norm's weight [d] and bias.
+ */
+export function paramCollector(d: number, decay: (key: string) => boolean = familyDecays) {
+  const out: ParamSpec[] = [];
+  const add = (key: string, shape: number[]) => void out.push({ key, shape, decay: decay(key) });
+  const lin = (key: string, o: number, i: number, bias = true) => (add(`${key}.weight`, [o, i]), bias && add(`${key}.bias`, [o]));
+  const norm = (key: string, bias = true) => (add(`${key}.weight`, [d]), bias && add(`${key}.bias`, [d]));
+  return { out, add, lin, norm };
+}
+
 /** A BERT / RoBERTa / XLM-R spec; MPNet reads the same fields (typeVocabDefault 0: no table). */
 export function bertLikeSpec(c: ConfigReader, arch: EncoderArch, st: PoolingOptions, typeVocabDefault: number): EncoderSpec {
   const roberta = arch !== 'bert';

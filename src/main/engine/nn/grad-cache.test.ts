@@ -3,11 +3,11 @@
 // (the runtime slices the step's masks by row), and pass 3 replaying pass 1 exactly.
 // runtime/grad-cache.test.ts checks whole steps against trainStepGraph.
 import { describe, expect, it } from 'vitest';
-import { type HostTensor, serialize } from '../graph/index.js';
+import { type HostTensor } from '../graph/index.js';
 import { mulberry32 } from '../../../shared/random.js';
+import { evaluate } from '../../../../test/support/grad-check.js';
 import { flatFeeds, flatValues } from '../runtime/contract.js';
 import { dropoutKey } from '../runtime/dropout.js';
-import { createSession } from '../runtime/session.js';
 import { type EncoderSpec, paramSpecs } from './encoder.js';
 import { chunkBackwardGraph, embedChunkGraph, lossGraph } from './grad-cache.js';
 import { NEGATIVE_FILL, trainStepGraph } from './graphs.js';
@@ -46,14 +46,7 @@ function referenceInfoNce(e: Float32Array, b: number, n: number, d: number, tau:
   return { loss, grad };
 }
 
-async function run(graph: ReturnType<typeof lossGraph>['graph'], feeds: Record<string, HostTensor>, fetch: string[]) {
-  const s = await createSession(serialize(graph), { device: 'cpu', threads: 1 });
-  try {
-    return await s.run(feeds, fetch);
-  } finally {
-    await s.release();
-  }
-}
+const run = evaluate;
 
 describe('grad-cache graphs', () => {
   it('the loss pass gives InfoNCE and dLoss/dE as a float64 reference does, masked negatives included', async () => {

@@ -2,10 +2,10 @@
 // the loss and gradients exactly as if the slots did not exist, and a non-finite gradient
 // leaves every parameter and moment unchanged (the run reports the step as skipped).
 import { describe, expect, it } from 'vitest';
-import { type HostTensor, serialize } from '../graph/index.js';
+import { type HostTensor } from '../graph/index.js';
 import { mulberry32 } from '../../../shared/random.js';
+import { evaluate } from '../../../../test/support/grad-check.js';
 import { flatFeeds } from '../runtime/contract.js';
-import { createSession } from '../runtime/session.js';
 import { type EncoderSpec, paramSpecs } from './encoder.js';
 import { NEGATIVE_FILL, trainStepGraph } from './graphs.js';
 
@@ -48,12 +48,7 @@ function rows(n: number, seed: number): Record<string, HostTensor> {
 
 async function run(negatives: number, masked: boolean, feeds: Record<string, HostTensor>, fetch: string[]) {
   const { graph } = trainStepGraph(SPEC, { queries: B, negativesPerQuery: negatives, length: L, maskNegatives: masked }, { exposeGradients: true });
-  const s = await createSession(serialize(graph), { device: 'cpu', threads: 1 });
-  try {
-    return await s.run(feeds, fetch);
-  } finally {
-    await s.release();
-  }
+  return evaluate(graph, feeds, fetch);
 }
 
 describe('train step', () => {

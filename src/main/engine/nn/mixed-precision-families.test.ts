@@ -12,8 +12,8 @@ import { createSession } from '../runtime/session.js';
 import { createTrainer } from '../runtime/trainer.js';
 import { specFromHfConfig } from './encoder.js';
 import { buildEncode, buildTrainStep } from './graphs.js';
+import { readJson as json } from '../../../../test/support/torch-fixture.js';
 
-const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 
 describe('fp16 encoders of every family', () => {
   for (const name of ['tiny-mpnet-step', 'tiny-modernbert-step', 'tiny-modernbert-bias-step', 'tiny-bert-step', 'tiny-qwen3-step']) {

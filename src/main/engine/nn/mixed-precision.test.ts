@@ -6,9 +6,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { LOSS_SCALE } from '../runtime/contract.js';
-import { mulberry32 } from '../../../shared/random.js';
+import { randomBertBatch, randomParams } from '../../../../test/support/tiny-step.js';
 import { createTrainer } from '../runtime/trainer.js';
-import { type EncoderSpec, paramSpecs } from './index.js';
+import { type EncoderSpec } from './index.js';
 import { createEncoder } from '../runtime/encoder.js';
 import { buildEncode, buildTrainStep, trainStepGraph } from './graphs.js';
 
@@ -17,31 +17,10 @@ const SPEC: EncoderSpec = {
   layerNormEps: 1e-12, padTokenId: 0, pooling: 'mean', normalize: true, hiddenDropout: 0, attentionDropout: 0,
 };
 const SHAPE = { batch: 2, length: 8 };
+const initialParams = () => randomParams(SPEC, 0.4);
+const batch = () => randomBertBatch(6, SHAPE.length, SPEC.vocabSize);
 const step = (precision: 'fp32' | 'fp16') => (s: { batch: number; length: number }) =>
   buildTrainStep(SPEC, { queries: s.batch, negativesPerQuery: 1, length: s.length }, { precision, temperature: 0.05 });
-
-function initialParams(): Map<string, Float32Array> {
-  const random = mulberry32(17);
-  return new Map(
-    paramSpecs(SPEC).map((p) => {
-      const n = p.shape.reduce((a, b) => a * b, 1);
-      const ln = p.key.endsWith('LayerNorm.weight');
-      return [p.key, Float32Array.from({ length: n }, () => (ln ? 1 : (random() - 0.5) * 0.4))];
-    }),
-  );
-}
-
-function batch(): Record<string, Int32Array> {
-  const random = mulberry32(23);
-  const rows = 6;
-  const lens = Array.from({ length: rows }, () => 3 + Math.floor(random() * 6));
-  const grid = (f: (r: number, l: number) => number) => Int32Array.from({ length: rows * SHAPE.length }, (_, i) => f(Math.floor(i / SHAPE.length), i % SHAPE.length));
-  return {
-    input_ids: grid((r, l) => (l < lens[r] ? (l === 0 ? 1 : 2 + Math.floor(random() * 38)) : 0)),
-    attention_mask: grid((r, l) => (l < lens[r] ? 1 : 0)),
-    token_type_ids: grid(() => 0),
-  };
-}
 
 async function trainer(precision: 'fp32' | 'fp16', scale: () => number) {
   return createTrainer({ device: 'cpu', buildStep: step(precision), initialParams: initialParams(), lr: () => 1e-2, threads: 1, lossScale: scale });

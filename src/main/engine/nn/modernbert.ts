@@ -14,8 +14,7 @@
 
 import { EngineError } from '../../../shared/errors.js';
 import { type Tensor, hostTensor, layerNorm, ops as o } from '../graph/index.js';
-import type { ParamSpec } from '../runtime/contract.js';
-import { type ConfigReader, type EncoderFamily, type SiteFn, familyDecays, refuseUnknownMath } from './family.js';
+import { type ConfigReader, type EncoderFamily, type SiteFn, paramCollector, refuseUnknownMath } from './family.js';
 import { additiveMask, dropout, embedding, gelu, linear, maskFill } from './layers.js';
 
 export interface ModernBertOptions {
@@ -125,10 +124,8 @@ export const MODERNBERT: EncoderFamily = {
   params(spec) {
     const m = spec.modernBert!;
     const { hidden: d, intermediate: f } = spec;
-    const out: ParamSpec[] = [];
-    const add = (key: string, shape: number[]) => out.push({ key, shape, decay: familyDecays(key) });
-    const lin = (key: string, o: number, i: number, bias: boolean) => (add(`${key}.weight`, [o, i]), bias && add(`${key}.bias`, [o]));
-    const norm = (key: string) => (add(`${key}.weight`, [d]), m.normBias && add(`${key}.bias`, [d]));
+    const { out, add, lin, norm: normOf } = paramCollector(d);
+    const norm = (key: string) => normOf(key, m.normBias);
     add('embeddings.tok_embeddings.weight', [spec.vocabSize, d]);
     norm('embeddings.norm');
     for (let i = 0; i < spec.layers; i++) {

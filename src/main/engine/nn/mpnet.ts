@@ -10,8 +10,7 @@
 
 import { EngineError } from '../../../shared/errors.js';
 import { type Tensor, hostTensor, layerNorm, ops as o } from '../graph/index.js';
-import type { ParamSpec } from '../runtime/contract.js';
-import { type EncoderFamily, type EncoderSpec, type LayerKeys, bertLayers, bertLikeSpec, familyDecays, refuseUnknownMath } from './family.js';
+import { type EncoderFamily, type EncoderSpec, type LayerKeys, bertLayers, bertLikeSpec, paramCollector, refuseUnknownMath } from './family.js';
 import { additiveMask, dropout, embedding, paddingPositions } from './layers.js';
 
 /** The largest distance with its own log bucket: MPNet fixes it at 128 (not a config field). */
@@ -64,10 +63,7 @@ export const MPNET: EncoderFamily = {
   },
   params(spec) {
     const { hidden: d, intermediate: f } = spec;
-    const out: ParamSpec[] = [];
-    const add = (key: string, shape: number[]) => out.push({ key, shape, decay: familyDecays(key) });
-    const lin = (key: string, o: number, i: number) => (add(`${key}.weight`, [o, i]), add(`${key}.bias`, [o]));
-    const norm = (key: string) => (add(`${key}.weight`, [d]), add(`${key}.bias`, [d]));
+    const { out, add, lin, norm } = paramCollector(d);
     add('embeddings.word_embeddings.weight', [spec.vocabSize, d]);
     add('embeddings.position_embeddings.weight', [spec.maxPositions, d]);
     norm('embeddings.LayerNorm');

@@ -2,37 +2,21 @@
 // after three clipped AdamW steps) and the tiny-RoBERTa forward fixture. The references were
 // computed in float64 by torch (test/fixtures/*/README.md); the tolerances are the READMEs'.
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type HostTensor, hostTensor } from '../graph/index.js';
-import { parseSafetensors, toFloat32 } from '../model/safetensors.js';
 import { flatFeeds, flatValues, nextName } from '../runtime/contract.js';
 import { createSession } from '../runtime/session.js';
+import { maxAbs, maxDiff } from '../../../../test/support/measure.js';
+import { int32Rows as int32, readJson as json, readTensors as tensors } from '../../../../test/support/torch-fixture.js';
 import { specFromHfConfig } from './encoder.js';
 import { buildEncode, buildTrainStep } from './graphs.js';
 
 const BERT = 'test/fixtures/tiny-bert-step';
 const ROBERTA = 'test/fixtures/tiny-roberta-forward';
 
-const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
-function tensors(path: string): Map<string, Float32Array> {
-  const f = parseSafetensors(new Uint8Array(readFileSync(path)), path);
-  return new Map([...f.tensors].map(([k, t]) => [k, toFloat32(t, k)]));
-}
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-}
 const scalar = (t: HostTensor): number => Number(t.data[0]);
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>, skip?: Set<number>): number {
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) if (!skip?.has(i)) worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  return worst;
-}
 
 type Rows = { input_ids: number[][]; attention_mask: number[][]; token_type_ids: number[][] };
-const int32 = (rows: number[][]) => hostTensor('int32', [rows.length, rows[0].length], rows.flat());
 
 describe('tiny-bert-step parity (float32 engine vs float64 torch)', () => {
   const expected = json(`${BERT}/expected.json`);

@@ -12,6 +12,7 @@ import { parseSafetensors, toFloat32 } from '../model/safetensors.js';
 import { createSession } from '../runtime/session.js';
 import { paramSpecs, specFromHfConfig } from './encoder.js';
 import { buildEncode } from './graphs.js';
+import { readJson as json } from '../../../../test/support/torch-fixture.js';
 
 // Qwen3-Embedding-0.6B's config.json as published.
 const QWEN3_EMBEDDING_06B = {
@@ -22,7 +23,6 @@ const QWEN3_EMBEDDING_06B = {
   use_sliding_window: false, vocab_size: 151669,
 };
 const FIXTURE = 'test/fixtures/tiny-qwen3-step';
-const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 
 function refused(config: Record<string, unknown>): EngineError {
   try {

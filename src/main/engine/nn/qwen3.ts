@@ -13,8 +13,7 @@
 
 import { EngineError } from '../../../shared/errors.js';
 import { type Tensor, hostTensor, ops as o } from '../graph/index.js';
-import type { ParamSpec } from '../runtime/contract.js';
-import { type ConfigReader, type EncoderFamily, type SiteFn, familyDecays, refuseUnknownMath } from './family.js';
+import { type ConfigReader, type EncoderFamily, type SiteFn, paramCollector, refuseUnknownMath } from './family.js';
 import { additiveMask, dropout, embedding, linear, maskFill } from './layers.js';
 import { type Rotary, rotate, rotaryTables } from './modernbert.js';
 
@@ -99,8 +98,7 @@ export const QWEN3: EncoderFamily = {
   params(spec) {
     const q = spec.qwen3!;
     const { hidden: d, intermediate: f } = spec;
-    const out: ParamSpec[] = [];
-    const add = (key: string, shape: number[]) => out.push({ key, shape, decay: familyDecays(key) });
+    const { out, add } = paramCollector(d);
     add('embed_tokens.weight', [spec.vocabSize, d]);
     for (let i = 0; i < spec.layers; i++) {
       const k = `layers.${i}`;

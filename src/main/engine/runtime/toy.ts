@@ -16,7 +16,7 @@ import { Graph, type Tensor } from '../graph/graph.js';
 import * as o from '../graph/ops.js';
 import { serialize } from '../graph/serialize.js';
 import { type BucketShape, type PaddedBatch, padToBucket } from './buckets.js';
-import type { EncodeGraph, ParamSpec, StepGraph } from './contract.js';
+import type { DataInputSpec, EncodeGraph, ParamSpec, StepGraph } from './contract.js';
 import { mulberry32 } from '../../../shared/random.js';
 
 export interface ToyConfig {
@@ -63,6 +63,12 @@ function dataInputs(g: Graph, { batch, length }: BucketShape): [Tensor, Tensor] 
   return [g.input('input_ids', 'int32', [batch, length]), g.input('attention_mask', 'int32', [batch, length])];
 }
 
+/** The data inputs dataInputs declares, as the contract lists them. */
+const dataSpecs = ({ batch, length }: BucketShape): DataInputSpec[] => [
+  { name: 'input_ids', dtype: 'int32', shape: [batch, length] },
+  { name: 'attention_mask', dtype: 'int32', shape: [batch, length] },
+];
+
 export function buildToyStep(shape: BucketShape, cfg: ToyConfig = TOY): StepGraph {
   const g = new Graph('toy-step');
   const specs = toyParams(cfg);
@@ -101,10 +107,7 @@ export function buildToyStep(shape: BucketShape, cfg: ToyConfig = TOY): StepGrap
   return {
     model: serialize(g),
     params: specs,
-    data: [
-      { name: 'input_ids', dtype: 'int32', shape: [shape.batch, shape.length] },
-      { name: 'attention_mask', dtype: 'int32', shape: [shape.batch, shape.length] },
-    ],
+    data: dataSpecs(shape),
     dropout,
   };
 }
@@ -118,10 +121,7 @@ export function buildToyEncode(shape: BucketShape, cfg: ToyConfig = TOY): Encode
   return {
     model: serialize(g),
     params: specs,
-    data: [
-      { name: 'input_ids', dtype: 'int32', shape: [shape.batch, shape.length] },
-      { name: 'attention_mask', dtype: 'int32', shape: [shape.batch, shape.length] },
-    ],
+    data: dataSpecs(shape),
     output: 'sentence_embedding',
   };
 }

@@ -1,21 +1,14 @@
 // Small readers for the tokenizer side files of a Hugging Face folder: the post-processor of
 // tokenizer.json (which special tokens wrap a single sequence) and the token names of
 // special_tokens_map.json / tokenizer_config.json (a string, or an AddedToken object).
-import { readFile } from 'node:fs/promises';
 import { EngineError } from '../../../shared/errors.js';
-import { ioError } from '../workspace/fs-errors.js';
+import { readTextIfExists } from '../workspace/fs-errors.js';
 import { parseJsonFile } from '../workspace/json-file.js';
 
 /** Parsed JSON of `path`, undefined when the file does not exist; broken JSON is an error. */
 export async function readJsonIfExists(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw ioError(e, path, 'read');
-  }
-  return parseJsonFile(path, text);
+  const text = await readTextIfExists(path);
+  return text === undefined ? undefined : parseJsonFile(path, text);
 }
 
 /** `"[CLS]"` or `{ "content": "[CLS]", … }` → "[CLS]". */

@@ -14,17 +14,10 @@ import { parseSafetensors, toFloat32 } from '../model/safetensors.js';
 import { listCheckpoints, loadCheckpoint, checkpointDir } from './checkpoint.js';
 import { trainRun } from './run.js';
 import type { TrainSettings } from './settings.js';
-import { WORD_PAIRS, importCsvLines, readMetrics, tempDir, trainSettings, writeTinyBert } from '../../../../test/support/train-fixture.js';
+import { readMetrics, trainSettings, wordPairsWorkspace } from '../../../../test/support/train-fixture.js';
 
-let root: string;
-let model: string;
-let pairs: string;
-
-beforeAll(async () => {
-  root = await tempDir('es-lora-');
-  model = await writeTinyBert(join(root, 'model'));
-  pairs = await importCsvLines(root, 'pairs', WORD_PAIRS);
-});
+let root: string, model: string, pairs: string;
+beforeAll(async () => void ({ root, model, pairs } = await wordPairsWorkspace('es-lora-')));
 afterAll(() => rm(root, { recursive: true, force: true }));
 
 const settings = (o: Partial<TrainSettings> = {}): TrainSettings =>

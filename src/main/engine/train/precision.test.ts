@@ -21,18 +21,11 @@ import { resolvePrecision } from '../runtime/precision.js';
 import { checkpointDir } from './checkpoint.js';
 import { type StepRecord, trainRun } from './run.js';
 import type { TrainSettings } from './settings.js';
-import { WORD_PAIRS, importCsvLines, readMetrics, tempDir, trainSettings, writeTinyBert } from '../../../../test/support/train-fixture.js';
+import { readMetrics, trainSettings, wordPairsWorkspace } from '../../../../test/support/train-fixture.js';
 
 const webgpu = await probeDevice('webgpu');
-let root: string;
-let model: string;
-let pairs: string;
-
-beforeAll(async () => {
-  root = await tempDir('es-precision-');
-  model = await writeTinyBert(join(root, 'model'));
-  pairs = await importCsvLines(root, 'pairs', WORD_PAIRS);
-});
+let root: string, model: string, pairs: string;
+beforeAll(async () => void ({ root, model, pairs } = await wordPairsWorkspace('es-precision-')));
 afterAll(() => rm(root, { recursive: true, force: true }));
 
 function settings(o: Partial<TrainSettings> = {}): TrainSettings {

@@ -8,17 +8,11 @@ import { paramSpecs, specFromHfConfig } from '../nn/index.js';
 import { listCheckpoints, loadCheckpoint } from './checkpoint.js';
 import { type StepRecord, trainRun } from './run.js';
 import type { TrainSettings } from './settings.js';
-import { WORDS, WORD_PAIRS, importCsvLines, readMetrics as metrics, tempDir, trainSettings, writeTinyBert } from '../../../../test/support/train-fixture.js';
+import { WORDS, importCsvLines, readMetrics as metrics, trainSettings, writeTinyBert, wordPairsWorkspace } from '../../../../test/support/train-fixture.js';
 
-let root: string;
-let model: string;
-let pairs: string;
-let ragged: string;
-
+let root: string, model: string, pairs: string, ragged: string;
 beforeAll(async () => {
-  root = await tempDir('es-train-');
-  model = await writeTinyBert(join(root, 'model'));
-  pairs = await importCsvLines(root, 'pairs', WORD_PAIRS);
+  ({ root, model, pairs } = await wordPairsWorkspace('es-train-'));
   // Triplets where some rows have fewer negatives: filler slots get masked.
   const t = ['anchor,positive,negative_1,negative_2'];
   for (let i = 0; i < 8; i++) t.push(`q ${WORDS[i]},d ${WORDS[i]},n ${WORDS[(i + 3) % 16]},${i % 2 ? '' : `m ${WORDS[(i + 5) % 16]}`}`);

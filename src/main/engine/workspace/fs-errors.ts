@@ -2,6 +2,7 @@
 // being done, the OS code, and what to do about it. Node's own messages ("ENOSPC: no space
 // left on device, write") name neither the file nor a fix, and a write on an open handle or a
 // stream carries no path at all, so callers pass the path they were writing.
+import { readFile } from 'node:fs/promises';
 import { EngineError } from '../../../shared/errors.js';
 
 const FIXES: Record<string, string> = {
@@ -55,4 +56,14 @@ export async function withIo<T>(path: string, action: string, fn: () => Promise<
 export function explainFsError(err: unknown): unknown {
   if (!isFsError(err)) return err;
   return ioError(err, err.path ?? 'a file (the operating system did not say which)', err.syscall ?? 'use');
+}
+
+/** The UTF-8 text of `path`, or undefined when there is no such file; other failures as ioError(…, action). */
+export async function readTextIfExists(path: string, action = 'read'): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw ioError(err, path, action);
+  }
 }

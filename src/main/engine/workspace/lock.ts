@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
 import { ioError } from './atomic.js';
+import { readTextIfExists } from './fs-errors.js';
 
 export interface LockInfo {
   pid: number;
@@ -203,13 +204,8 @@ async function createInPlace(path: string, text: string): Promise<boolean> {
 /** The lock's text and parsed content (null content when unreadable), or null when absent. */
 export async function readLock(path: string): Promise<{ text: string; info: LockInfo | null } | null> {
   for (let attempt = 0; ; attempt++) {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw ioError(err, path, 'read the lock');
-    }
+    const text = await readTextIfExists(path, 'read the lock');
+    if (text === undefined) return null;
     const info = parseLock(text);
     // An empty or torn file may be an older version's opener between its create and its write; look again.
     if (info !== null || attempt >= 2) return { text, info };

@@ -2,10 +2,11 @@
 // {schemaVersion, projects: [{dir, name, openedAt}]}, newest first. It is a convenience, so
 // a damaged file must never stop the app: it is moved aside to recent.json.bad (for a bug
 // report) and the list starts empty.
-import { mkdir, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, rename, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { EngineError, type ProjectInfo, type RecentProject } from '../../../shared/api.js';
 import { ioError, writeJsonAtomic } from './atomic.js';
+import { readTextIfExists } from './fs-errors.js';
 
 export const RECENT_SCHEMA_VERSION = 1;
 
@@ -56,13 +57,8 @@ export class RecentProjects {
   }
 
   async #load(): Promise<Entry[]> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw ioError(err, this.file, 'read');
-    }
+    const text = await readTextIfExists(this.file);
+    if (text === undefined) return [];
     const entries = parseRecent(text);
     if (entries === null) {
       await rename(this.file, this.file + '.bad').catch(() => {});

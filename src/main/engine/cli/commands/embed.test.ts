@@ -13,6 +13,7 @@ import { writeRandomBert } from '../../model/random-model.js';
 import { paramSpecs, specFromHfConfig } from '../../nn/index.js';
 import { embedCommand } from './embed.js';
 import { exportCommand } from './export.js';
+import { cosine as cos } from '../../../../../test/support/measure.js';
 
 let tmp: string;
 let model: string;
@@ -32,16 +33,6 @@ async function run(cmd: typeof embedCommand, ...args: string[]) {
   return { code, stdout: log.join('\n'), stderr: err.join('\n') };
 }
 const file = async (name: string, text: string) => (await writeFile(join(tmp, name), text), join(tmp, name));
-const cos = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-};
-
 describe('embedsmith embed', () => {
   it('.txt → .jsonl: one object per line in input order, the engine’s embeddings; --role applies the prompt', async () => {
     const texts = ['first line', '', 'a much longer third line with several words in it', 'fourth'];

@@ -4,10 +4,10 @@
 // format the output must be new; ONNX alone may be added to an existing folder (e.g. the
 // model folder itself), replacing only the onnx/ files. recipe (train/recipe.ts): RUN_DIR's data,
 // prompts and settings as a sentence-transformers training folder for a multi-GPU machine.
-import { access, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
 import { EngineError } from '../../../../shared/errors.js';
 import { exportOnnx } from '../../model/export-onnx.js';
+import { modelDir } from '../../model/load.js';
 import { outputDims, specOfModel, loadEncoderFolder } from '../../model/open-model.js';
 import { saveModelFolder } from '../../model/save.js';
 import { exportRecipe } from '../../train/recipe.js';
@@ -67,14 +67,6 @@ export async function exportCommand(args: string[], out: Out): Promise<number> {
   } catch (err) {
     return reportError('export', EXPORT_USAGE, err, out);
   }
-}
-
-/** A model folder, or a training run's `model/` (DESIGN §6: RUN_DIR/model/ is a complete model folder). */
-export async function modelDir(dir: string): Promise<string> {
-  const has = (p: string) => access(p).then(() => true, () => false);
-  // A run folder has a config.json too (the run's settings), but no weights beside it.
-  if (!(await has(join(dir, 'model.safetensors'))) && (await has(join(dir, 'model', 'config.json')))) return join(dir, 'model');
-  return dir;
 }
 
 async function nonEmpty(dir: string): Promise<boolean> {

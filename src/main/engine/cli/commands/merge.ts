@@ -3,7 +3,7 @@
 import { loadEncoderFolder } from '../../model/open-model.js';
 import { mergeModels } from '../../model/merge.js';
 import { saveModelFolder } from '../../model/save.js';
-import { modelDir } from './export.js';
+import { modelDir } from '../../model/load.js';
 import { type Out, UsageError, intOption, parseOptions, reportError } from './common.js';
 import { deviceOption } from './mine.js';
 import { mergeCurve } from '../../eval/merge-curve.js';

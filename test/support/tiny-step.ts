@@ -1,0 +1,33 @@
+// Seeded inputs for running a tiny BERT step or encode graph by hand: starting weights and a
+// batch of token rows. Tests that check plumbing or precision (not parity with torch, which
+// has its own fixtures) share these instead of each drawing its own.
+import type { EncoderSpec } from '../../src/main/engine/nn/encoder.js';
+import { paramSpecs } from '../../src/main/engine/nn/encoder.js';
+import { mulberry32 } from '../../src/shared/random.js';
+
+/** LayerNorm weights 1, every other value uniform in [-spread/2, spread/2), from `seed`. */
+export function randomParams(spec: EncoderSpec, spread: number, seed = 17): Map<string, Float32Array> {
+  const random = mulberry32(seed);
+  return new Map(
+    paramSpecs(spec).map((p) => {
+      const n = p.shape.reduce((a, b) => a * b, 1);
+      const ln = p.key.endsWith('LayerNorm.weight');
+      return [p.key, Float32Array.from({ length: n }, () => (ln ? 1 : (random() - 0.5) * spread))];
+    }),
+  );
+}
+
+/**
+ * `rows` rows of `length` token slots, row-major, BERT's three inputs: each row 3 to 8 real
+ * tokens (id 1 first, then ids in [2, vocab)), the rest padding (id 0, mask 0), token types 0.
+ */
+export function randomBertBatch(rows: number, length: number, vocab: number, seed = 23): Record<string, Int32Array> {
+  const random = mulberry32(seed);
+  const lens = Array.from({ length: rows }, () => 3 + Math.floor(random() * 6));
+  const grid = (f: (r: number, l: number) => number) => Int32Array.from({ length: rows * length }, (_, i) => f(Math.floor(i / length), i % length));
+  return {
+    input_ids: grid((r, l) => (l < lens[r] ? (l === 0 ? 1 : 2 + Math.floor(random() * (vocab - 2))) : 0)),
+    attention_mask: grid((r, l) => (l < lens[r] ? 1 : 0)),
+    token_type_ids: grid(() => 0),
+  };
+}
