@@ -59,8 +59,10 @@ export class JobsState {
       });
       this.#jobs.clear();
       for (const [id, j] of [...kept, ...merged]) this.#jobs.set(id, j);
-    } catch {
-      // Only a refresh: the list stays as events left it, and the next action reports errors.
+    } catch (err) {
+      // Only a refresh: the list stays as events left it, and the next action reports errors
+      // on the page; this one goes to the console.
+      console.warn('embedsmith: the engine’s jobs could not be listed:', EngineError.toData(err).message);
     }
   }
 

@@ -26,6 +26,8 @@ function engineWithProject(): { engine: FakeEngine; requests: EvaluateRequest[] 
     { index: 2, line: 4, anchor: 'cancel plan', positive: 'Billing → Cancel', side: 'eval' },
     { index: 3, line: 5, anchor: 'export data', positive: 'Account → Export', side: 'eval' },
   ]);
+  // The chosen run, finished, without the general-set check (older runs have none).
+  engine.runs.set(CHOICES.run, { dir: CHOICES.run, config: { model: CHOICES.model }, metrics: [], checkpoints: [], modelDir: CHOICES.trained });
   const requests: EvaluateRequest[] = [];
   const original = engine.evaluateModel.bind(engine);
   engine.evaluateModel = (r) => (requests.push(r), original(r));
@@ -207,6 +209,16 @@ describe('Evaluate page', () => {
     expect(refused.textContent).toContain('HOST_CRASHED');
     await act(() => button('Dismiss error').click());
     expect(queryButton('Dismiss error')).toBeNull();
+  });
+
+  it('says so when the chosen run cannot be read for its general-set scores', async () => {
+    const { engine } = engineWithProject();
+    engine.runs.clear();
+    await start(engine);
+    const alert = document.querySelector('[role="alert"]')!;
+    expect(alert.textContent).toContain('The run’s general-set scores could not be read');
+    expect(alert.textContent).toContain('/p/legal/runs/r1');
+    expect(document.querySelector('[data-testid="general-deltas"]')).toBeNull();
   });
 
   it('keeps following the jobs on other pages and after a reload', async () => {

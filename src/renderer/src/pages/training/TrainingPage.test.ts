@@ -114,6 +114,19 @@ describe('Training page: settings and pre-flight', () => {
     expect(main()).toContain('The dataset cannot be read');
   });
 
+  it("says why a pre-flight figure is an estimate or missing when the engine's plan or token count fails", async () => {
+    const engine = setUp();
+    engine.planTraining = async () => {
+      throw new EngineError('HOST_CRASHED', 'the engine host stopped (exit code 1); try again');
+    };
+    engine.previewTemplate = async () => {
+      throw new EngineError('NOT_FOUND', '/models/mini has no tokenizer.json');
+    };
+    await start(engine);
+    expect(main()).toContain('about 2 steps of up to 32. (The engine could not plan the run, so this is an estimate: the engine host stopped (exit code 1); try again)');
+    expect(main()).toContain('Check · Text length: The texts could not be counted with the model’s tokenizer: /models/mini has no tokenizer.json');
+  });
+
   it('checks rows and steps, text lengths, duplicates and memory before the run', async () => {
     const engine = setUp();
     await start(engine);
