@@ -1,47 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { flushSync, mount, unmount } from 'svelte';
+import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../shared/api.js';
-import App from './App.svelte';
+import { act, goTo, startApp, useApp } from './testing/app.js';
 import { PAGES } from './lib/pages.js';
 import { FakeEngine } from './testing/fake-engine.js';
-import { button, byLabel, queryButton, settle, type } from './testing/dom.js';
+import { button, byLabel, queryButton, type } from './testing/dom.js';
 
-let app: Record<string, unknown> | null = null;
-
-async function start(engine: FakeEngine): Promise<HTMLElement> {
-  const target = document.createElement('div');
-  document.body.append(target);
-  app = mount(App, { target, props: { engine } });
-  await settle();
-  flushSync();
-  return target;
-}
-
-async function act(f: () => void): Promise<void> {
-  f();
-  flushSync();
-  await settle();
-  flushSync();
-}
-
-function goTo(hash: string): void {
-  location.hash = hash;
-  window.dispatchEvent(new HashChangeEvent('hashchange'));
-  flushSync();
-}
+const start = (engine: FakeEngine) => startApp(engine, '');
 
 const statusBar = () => document.querySelector('footer[aria-label="Status bar"]')!;
 const heading = () => document.querySelector('h1')!.textContent;
 
-beforeEach(() => {
-  history.replaceState(null, '', '/');
-  localStorage.clear();
-});
-afterEach(() => {
-  if (app) unmount(app);
-  app = null;
-  document.body.innerHTML = '';
-});
+useApp();
 
 describe('App shell', () => {
   it('lists the sections in pipeline order and marks the current one', async () => {
