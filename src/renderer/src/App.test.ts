@@ -1,47 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { flushSync, mount, unmount } from 'svelte';
+import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../shared/api.js';
-import App from './App.svelte';
+import { act, goTo, startApp, useApp } from './testing/app.js';
 import { PAGES } from './lib/pages.js';
 import { FakeEngine } from './testing/fake-engine.js';
-import { button, byLabel, queryButton, settle, type } from './testing/dom.js';
+import { button, byLabel, queryButton, type } from './testing/dom.js';
 
-let app: Record<string, unknown> | null = null;
-
-async function start(engine: FakeEngine): Promise<HTMLElement> {
-  const target = document.createElement('div');
-  document.body.append(target);
-  app = mount(App, { target, props: { engine } });
-  await settle();
-  flushSync();
-  return target;
-}
-
-async function act(f: () => void): Promise<void> {
-  f();
-  flushSync();
-  await settle();
-  flushSync();
-}
-
-function goTo(hash: string): void {
-  location.hash = hash;
-  window.dispatchEvent(new HashChangeEvent('hashchange'));
-  flushSync();
-}
+const start = (engine: FakeEngine) => startApp(engine, '');
 
 const statusBar = () => document.querySelector('footer[aria-label="Status bar"]')!;
 const heading = () => document.querySelector('h1')!.textContent;
 
-beforeEach(() => {
-  history.replaceState(null, '', '/');
-  localStorage.clear();
-});
-afterEach(() => {
-  if (app) unmount(app);
-  app = null;
-  document.body.innerHTML = '';
-});
+useApp();
 
 describe('App shell', () => {
   it('lists the sections in pipeline order and marks the current one', async () => {
@@ -70,20 +39,38 @@ describe('App shell', () => {
     expect(document.activeElement).toBe(links[8]);
   });
 
-  it('every section shows its own heading; a section still to come names its issue and shows no form', async () => {
-    await start(new FakeEngine());
+  it('every section shows its own heading; one that works inside a project says why and links to the Project page while none is open', async () => {
+    await start(new FakeEngine()); // no project open
     for (const p of PAGES) {
       goTo(`#/${p.id}`);
       expect(heading()).toBe(p.label);
       expect(document.querySelector('nav a[aria-current="page"]')!.getAttribute('href')).toBe(`#/${p.id}`);
       const text = document.querySelector('main')!.textContent ?? '';
-      if (p.pending) {
-        expect(text).toContain(`#${p.pending.issue}`);
+      if (p.needsProject) {
+        expect(text).toContain(`${p.needsProject} Open or create a project first.`);
+        expect(document.querySelector('main a[href="#/project"]')).not.toBeNull();
         expect(document.querySelector('main form')).toBeNull();
       } else {
-        expect(text).not.toMatch(/arrives with issue/);
+        expect(document.querySelector('main form')).not.toBeNull();
       }
     }
+    expect(PAGES.filter((p) => !p.needsProject).map((p) => p.id)).toEqual(['project', 'models']);
+  });
+
+  it('shows only the heading and "Connecting…" until the engine first answers', async () => {
+    const engine = new FakeEngine();
+    let answer!: () => void;
+    const info = engine.getEngineInfo.bind(engine);
+    engine.getEngineInfo = () => new Promise((resolve) => (answer = () => resolve(info())));
+    await start(engine);
+    for (const p of PAGES) {
+      goTo(`#/${p.id}`);
+      expect(heading()).toBe(p.label);
+      expect(document.querySelector('main')!.textContent).toContain('Connecting to the engine…');
+      expect(document.querySelector('main form')).toBeNull();
+    }
+    await act(() => answer());
+    expect(document.querySelector('main')!.textContent).not.toContain('Connecting to the engine…');
   });
 
   it('shows engine host and version and the open project in the status bar', async () => {

@@ -1,7 +1,8 @@
-// The engine's jobs as the UI sees them, built once in App so a download (later: mining,
-// training) keeps being followed while the user is on other pages. Events from
-// `onJobProgress` are the truth; `load()` catches up after a page reload or a reconnect,
-// since the jobs live in the engine, not in the page.
+// The engine's jobs as the UI sees them, built once in App so a download, an import, mining
+// or training keeps being followed while the user is on other pages: the one job follower.
+// Events from `onJobProgress` are the truth; `load()` catches up after a page reload or a
+// reconnect, since the jobs live in the engine, not in the page. Pages start jobs through a
+// JobStarter (job-starter.svelte.ts), which hands each new job here.
 import { SvelteMap } from 'svelte/reactivity';
 import { EngineError, type EngineApi, type ErrorData, type JobKind, type JobProgress } from '../../../shared/api.js';
 
@@ -11,9 +12,8 @@ export class JobsState {
   #engine: EngineApi;
   /** By id, in the order first seen (a Map keeps insertion order); each entry is the latest event. */
   #jobs = new SvelteMap<string, JobProgress>();
-  /** A call that failed before a job existed (a bad id, an unreachable engine). */
+  /** A cancel the engine refused (App shows it, whichever page asked). */
   #error = $state.raw<ErrorData | null>(null);
-  #starting = $state(false);
   #unsubscribe: () => void;
 
   constructor(engine: EngineApi) {
@@ -27,11 +27,6 @@ export class JobsState {
   get error(): ErrorData | null {
     return this.#error;
   }
-  /** True while a start call is on its way to the engine (the button should not start two). */
-  get starting(): boolean {
-    return this.#starting;
-  }
-
   get(jobId: string): JobProgress | undefined {
     return this.#jobs.get(jobId);
   }
@@ -59,27 +54,19 @@ export class JobsState {
       });
       this.#jobs.clear();
       for (const [id, j] of [...kept, ...merged]) this.#jobs.set(id, j);
-    } catch {
-      // Only a refresh: the list stays as events left it, and the next action reports errors.
+    } catch (err) {
+      // Only a refresh: the list stays as events left it, and the next action reports errors
+      // on the page; this one goes to the console.
+      console.warn('embedsmith: the engine’s jobs could not be listed:', EngineError.toData(err).message);
     }
   }
 
-  /** Starts a hub download; resolves with its job id, or null when the call failed (`error` says why). */
-  async pullModel(repo: string): Promise<string | null> {
-    if (this.#starting) return null;
-    this.#starting = true;
-    this.#error = null;
-    try {
-      const { jobId } = await this.#engine.pullModel(repo.trim());
-      // Its first event normally came before the answer; if not, show it as starting.
-      if (!this.#jobs.has(jobId)) this.#put({ jobId, kind: 'pull-model', state: 'queued', fraction: null, message: 'Starting…' });
-      return jobId;
-    } catch (err) {
-      this.#error = EngineError.toData(err);
-      return null;
-    } finally {
-      this.#starting = false;
-    }
+  /**
+   * A job a page just started: shown as starting until its first event, which normally came
+   * before the call's answer but, over the web bridge, may follow it.
+   */
+  track(jobId: string, kind: JobKind, subject?: string): void {
+    if (!this.#jobs.has(jobId)) this.#put({ jobId, kind, ...(subject ? { subject } : {}), state: 'queued', fraction: null, message: 'Starting…' });
   }
 
   /** Asks the engine to stop a job; its 'cancelled' event follows. */

@@ -2,15 +2,15 @@
 // project in localStorage. The jobs themselves live in the engine and JobsState follows their
 // events wherever the user is, so leaving the page (or reloading) loses nothing: coming back,
 // the page finds its job ids here and their progress and results in JobsState.
-import { SvelteSet } from 'svelte/reactivity';
-import { EngineError, type ErrorData, type JobProgress } from '../../../shared/api.js';
+import type { ErrorData, JobKind, JobProgress } from '../../../shared/api.js';
+import { JobStarter, type StartCall } from './job-starter.svelte.js';
 import type { JobsState } from './jobs.svelte.js';
 
 const KEY = 'embedsmith.page-jobs.';
 
 export interface StartedJob {
   jobId: string;
-  kind: string;
+  kind: JobKind;
   /** The request's facts the page shows beside the result (model, dataset, destination). */
   about: Record<string, string>;
   /** Its result was taken up (see takeOnce). */
@@ -19,22 +19,20 @@ export interface StartedJob {
 
 export interface JobStart<Slot extends string> {
   slot: Slot;
-  kind: string;
+  kind: JobKind;
   about: Record<string, string>;
-  call: () => Promise<{ jobId: string }>;
+  call: StartCall;
 }
 
 export class PageJobs<Slot extends string> {
   #jobs: JobsState;
   #key: string | null;
   #started = $state.raw<Partial<Record<Slot, StartedJob>>>({});
-  /** Ids started by this object: shown as "Starting…" until their first event arrives. */
-  #startedHere = new SvelteSet<string>();
-  #error = $state.raw<ErrorData | null>(null);
-  #starting = $state(false);
+  #starter: JobStarter;
 
   constructor(jobs: JobsState, page: string, projectDir: string | null) {
     this.#jobs = jobs;
+    this.#starter = new JobStarter(jobs);
     this.#key = projectDir ? `${KEY}${page}.${projectDir}` : null;
     try {
       this.#started = this.#key ? (JSON.parse(localStorage.getItem(this.#key) ?? '{}') as Partial<Record<Slot, StartedJob>>) : {};
@@ -50,11 +48,7 @@ export class PageJobs<Slot extends string> {
   /** The slot's job as JobsState knows it; undefined when none was started or the engine forgot it (restarted). */
   job(slot: Slot): JobProgress | undefined {
     const s = this.#started[slot];
-    if (!s) return undefined;
-    const seen = this.#jobs.get(s.jobId);
-    if (seen || !this.#startedHere.has(s.jobId)) return seen;
-    // Over the web bridge the first event may come after the call's answer.
-    return { jobId: s.jobId, kind: s.kind, state: 'queued', fraction: null, message: 'Starting…' };
+    return s && this.#jobs.get(s.jobId);
   }
 
   live(slot: Slot): boolean {
@@ -63,16 +57,16 @@ export class PageJobs<Slot extends string> {
 
   /** True while any slot's job is queued or running, or a start is on its way. */
   get busy(): boolean {
-    return this.#starting || (Object.keys(this.#started) as Slot[]).some((s) => this.live(s));
+    return this.#starter.starting || (Object.keys(this.#started) as Slot[]).some((s) => this.live(s));
   }
   get starting(): boolean {
-    return this.#starting;
+    return this.#starter.starting;
   }
   get error(): ErrorData | null {
-    return this.#error;
+    return this.#starter.error;
   }
   dismissError(): void {
-    this.#error = null;
+    this.#starter.dismiss();
   }
 
   /**
@@ -81,27 +75,19 @@ export class PageJobs<Slot extends string> {
    * started keep running. Resolves true when all started.
    */
   async start(plan: readonly JobStart<Slot>[], clear: readonly Slot[] = []): Promise<boolean> {
-    if (this.#starting) return false;
-    this.#starting = true;
-    this.#error = null;
-    try {
+    const done = await this.#starter.run(async (start) => {
       // A new plan replaces the old outcome of its slots (and of `clear`), so stale results
       // are not shown beside new ones.
       const next = { ...this.#started };
       for (const slot of [...plan.map((p) => p.slot), ...clear]) delete next[slot];
       this.#save(next);
       for (const p of plan) {
-        const { jobId } = await p.call();
-        this.#startedHere.add(jobId);
+        const jobId = await start(p.kind, p.call);
         this.#save({ ...this.#started, [p.slot]: { jobId, kind: p.kind, about: p.about } });
       }
       return true;
-    } catch (err) {
-      this.#error = EngineError.toData(err);
-      return false;
-    } finally {
-      this.#starting = false;
-    }
+    });
+    return done === true;
   }
 
   /**

@@ -27,10 +27,11 @@ export class ProjectState {
     this.#unsubscribe = engine.onProjectChanged((project) => {
       this.#current = project;
       // A background refresh: if it fails the list is only stale, and the next action that
-      // lists recents reports the error; showing it here would blame an unrelated click.
+      // lists recents reports the error; showing it here would blame an unrelated click, so
+      // it goes to the console.
       engine.listRecentProjects().then(
         (recents) => (this.#recents = recents),
-        () => {},
+        (err: unknown) => console.warn('embedsmith: the recent projects could not be refreshed:', EngineError.toData(err).message),
       );
     });
   }

@@ -7,6 +7,7 @@
 // templates.json is empty moves it there once (moveFromBrowser below).
 // Roles, presets and the rules a saved template meets are the engine's own (src/shared/templates.ts).
 import { EngineError, type EngineApi, type ErrorData, type ProjectTemplates } from '../../../shared/api.js';
+import { LatestAnswer } from './latest-answer.js';
 import {
   TEMPLATE_PRESETS,
   TEMPLATE_ROLES,
@@ -148,7 +149,7 @@ export class TemplateStore {
   #error = $state.raw<ErrorData | null>(null);
   #moved = $state.raw<MoveFromBrowser | null>(null);
   /** Bumped per project change, so a late read of another project is dropped. */
-  #generation = 0;
+  #latest = new LatestAnswer();
   #pending: { dir: string; name: string; template: InstructionTemplate } | null = null;
   #flushing: Promise<void> | null = null;
 
@@ -201,7 +202,7 @@ export class TemplateStore {
 
   /** The open project changed: load its template. */
   async setProject(projectDir: string | null): Promise<void> {
-    const generation = ++this.#generation;
+    const fresh = this.#latest.ask();
     this.#projectDir = projectDir;
     this.#name = DEFAULT_TEMPLATE_NAME;
     this.#template = { ...TEMPLATE_PRESETS.none };
@@ -212,15 +213,15 @@ export class TemplateStore {
     this.#loading = true;
     try {
       const r = await loadProjectTemplate(this.#engine, projectDir, this.#store);
-      if (generation !== this.#generation) return;
+      if (!fresh()) return;
       this.#name = r.name;
       this.#saved = r.saved;
       this.#moved = r.moved;
       this.#template = r.moved?.ok === false ? r.moved.template : r.template;
     } catch (err) {
-      if (generation === this.#generation) this.#error = EngineError.toData(err);
+      if (fresh()) this.#error = EngineError.toData(err);
     } finally {
-      if (generation === this.#generation) this.#loading = false;
+      if (fresh()) this.#loading = false;
     }
   }
 

@@ -2,11 +2,9 @@
 // edit journal — edits change the rows readDatasetRows returns, undo and redo replay them as
 // a stack, and describeDataset's history says what is in effect, as the engine's journal does —
 // plus mounting the app on a page with a project open.
-import { flushSync, mount, unmount } from 'svelte';
 import { EngineError, type DatasetDetail, type DatasetEdit, type DatasetRowView, type DatasetRowsQuery, type DatasetSummary, type ImportRequest, type ProjectInfo } from '../../../shared/api.js';
-import App from '../App.svelte';
+import { act as actThen, goTo, seedChoices, settled as settleApp, startApp, stopApp } from './app.js';
 import { FakeEngine } from './fake-engine.js';
-import { settle } from './dom.js';
 
 export const PROJECT: ProjectInfo = { dir: '/home/ada/Embedsmith/support', name: 'Support', schemaVersion: 1, createdAt: '', updatedAt: '' };
 export const DIR = `${PROJECT.dir}/datasets/faq`;
@@ -101,8 +99,6 @@ export class JournalEngine extends FakeEngine {
 export const pairs = (n: number): DatasetRowView[] =>
   Array.from({ length: n }, (_, i) => ({ index: i, line: i + 2, anchor: `question ${i}`, positive: `answer ${i}`, side: 'train' }));
 
-let app: Record<string, unknown> | null = null;
-
 /** Mounts the app on `hash`; `dataset` is put in the Workbench first, as a reload would find it. */
 export async function start(engine: FakeEngine, hash = '#/data', dataset: string | null = null): Promise<void> {
   // jsdom has no layout: the table's height binding needs a ResizeObserver that never fires.
@@ -111,40 +107,15 @@ export async function start(engine: FakeEngine, hash = '#/data', dataset: string
     unobserve() {}
     disconnect() {}
   } as unknown as typeof ResizeObserver;
-  if (dataset) localStorage.setItem(`embedsmith.workbench.${PROJECT.dir}`, JSON.stringify({ dataset }));
-  history.replaceState(null, '', `/${hash}`);
-  const target = document.createElement('div');
-  document.body.append(target);
-  app = mount(App, { target, props: { engine } });
-  await settled();
+  if (dataset) seedChoices(PROJECT.dir, { dataset });
+  await startApp(engine, hash, ROUNDS);
 }
 
-export function stop(): void {
-  if (app) unmount(app);
-  app = null;
-  document.body.innerHTML = '';
-  localStorage.clear();
-}
-
-/** Lets the fake's promise chains and the effects they start finish. */
-export async function settled(rounds = 4): Promise<void> {
-  for (let i = 0; i < rounds; i++) {
-    flushSync();
-    await settle();
-  }
-  flushSync();
-}
-
-export async function act(f: () => void): Promise<void> {
-  f();
-  await settled();
-}
-
-export function goTo(hash: string): void {
-  location.hash = hash;
-  window.dispatchEvent(new HashChangeEvent('hashchange'));
-  flushSync();
-}
+/** The data pages' effects chain several engine calls: four rounds let them all finish. */
+const ROUNDS = 4;
+export { goTo, seedChoices, stopApp as stop };
+export const settled = (rounds = ROUNDS) => settleApp(rounds);
+export const act = (f: () => void) => actThen(f, ROUNDS);
 
 /** A form control (input, textarea, select) by its label's exact text. */
 export function control<T extends HTMLElement = HTMLInputElement>(text: string): T {

@@ -4,6 +4,7 @@
 // answers for an older one are dropped, so a slow reply cannot show rows of a past search.
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import { EngineError, type DatasetRowView, type EngineApi, type ErrorData } from '../../../../shared/api.js';
+import { LatestAnswer, type Fresh } from '../../lib/latest-answer.js';
 import { blocksFor } from './row-window.js';
 
 /** Rows per readDatasetRows call: a screenful many times over, far under the engine's 5000. */
@@ -27,7 +28,7 @@ export class DatasetRows {
   #stale = new SvelteMap<number, DatasetRowView[]>();
   #total = $state<number | null>(null);
   #error = $state.raw<ErrorData | null>(null);
-  #generation = 0;
+  #latest = new LatestAnswer();
   #pending = new SvelteSet<number>();
   /** The window last asked for, refetched by refresh(). */
   #want: [number, number] = [0, 1];
@@ -70,13 +71,13 @@ export class DatasetRows {
     // Until the total is known, the first block tells it.
     this.#want = [start, this.#total === null ? Math.max(end, start + 1) : end];
     for (const b of blocksFor(this.#want[0], this.#want[1], BLOCK)) {
-      if (!this.#blocks.has(b) && !this.#pending.has(b)) void this.#fetch(b, this.#generation);
+      if (!this.#blocks.has(b) && !this.#pending.has(b)) void this.#fetch(b, this.#latest.still());
     }
     this.#evict();
   }
 
   #restart(keepOnScreen: boolean): void {
-    this.#generation++;
+    this.#latest.forget();
     this.#pending.clear();
     this.#stale.clear();
     if (keepOnScreen) for (const [b, r] of this.#blocks) this.#stale.set(b, r);
@@ -85,7 +86,7 @@ export class DatasetRows {
     this.need(keepOnScreen ? this.#want[0] : 0, keepOnScreen ? this.#want[1] : 1);
   }
 
-  async #fetch(block: number, generation: number): Promise<void> {
+  async #fetch(block: number, fresh: Fresh): Promise<void> {
     this.#pending.add(block);
     const { search, label } = this.#filter;
     try {
@@ -95,15 +96,15 @@ export class DatasetRows {
         ...(search.trim() ? { search: search.trim() } : {}),
         ...(label !== null ? { label } : {}),
       });
-      if (generation !== this.#generation) return;
+      if (!fresh()) return;
       this.#error = null;
       this.#blocks.set(block, page.rows);
       this.#total = page.total;
       if (this.#stale.size && blocksFor(this.#want[0], this.#want[1], BLOCK).every((b) => this.#blocks.has(b))) this.#stale.clear();
     } catch (err) {
-      if (generation === this.#generation) this.#error = EngineError.toData(err);
+      if (fresh()) this.#error = EngineError.toData(err);
     } finally {
-      if (generation === this.#generation) this.#pending.delete(block);
+      if (fresh()) this.#pending.delete(block);
     }
   }
 

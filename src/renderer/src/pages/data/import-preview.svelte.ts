@@ -4,6 +4,7 @@
 // settings are dropped, so fast typing never shows a stale preview; the last answer stays up
 // while the next is read, so the table does not flicker.
 import { EngineError, type EngineApi, type ErrorData, type ImportPreview, type ImportPreviewRequest } from '../../../../shared/api.js';
+import { LatestAnswer } from '../../lib/latest-answer.js';
 
 export class ImportPreviewState {
   #engine: EngineApi;
@@ -11,7 +12,7 @@ export class ImportPreviewState {
   #error = $state.raw<ErrorData | null>(null);
   #columns = $state.raw<string[] | null>(null);
   #loading = $state(false);
-  #generation = 0;
+  #latest = new LatestAnswer();
 
   constructor(engine: EngineApi) {
     this.#engine = engine;
@@ -34,7 +35,7 @@ export class ImportPreviewState {
 
   /** Previews with these settings; null clears (no file, or one the engine cannot be asked about). */
   async update(request: ImportPreviewRequest | null): Promise<void> {
-    const generation = ++this.#generation;
+    const fresh = this.#latest.ask();
     if (!request) {
       this.#preview = null;
       this.#error = null;
@@ -45,19 +46,19 @@ export class ImportPreviewState {
     this.#loading = true;
     try {
       const preview = await this.#engine.previewImport(request);
-      if (generation !== this.#generation) return;
+      if (!fresh()) return;
       this.#preview = preview;
       this.#error = null;
       this.#columns = preview.columns;
     } catch (err) {
-      if (generation !== this.#generation) return;
+      if (!fresh()) return;
       const error = EngineError.toData(err);
       const columns = error.details?.columns;
       this.#preview = null;
       this.#error = error;
       this.#columns = Array.isArray(columns) && columns.every((c) => typeof c === 'string') ? columns : null;
     } finally {
-      if (generation === this.#generation) this.#loading = false;
+      if (fresh()) this.#loading = false;
     }
   }
 }

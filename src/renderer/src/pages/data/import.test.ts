@@ -55,7 +55,7 @@ describe('Data page: import wizard', () => {
     const engine = new JournalEngine();
     engine.open = null;
     await start(engine);
-    expect(main().querySelector('a[href="#/project"]')?.textContent).toContain('open or create one on the Project page');
+    expect(main().querySelector('a[href="#/project"]')?.textContent).toContain('Open or create a project');
     expect(queryButton('Import')).toBeNull();
   });
 

@@ -4,13 +4,12 @@
 // new/lost marks; the 2-D fallback for older files), search, lasso with copy and download.
 // jsdom has no layout or canvas, so the plot box is given a width, the canvas a context that
 // only counts, and ResizeObserver a stand-in.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { flushSync, mount, unmount } from 'svelte';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ProjectInfo, ProjectionView, UmapRequest } from '../../../../shared/api.js';
-import App from '../../App.svelte';
 import { ViewScale, boundsOf, cloudFromPoints } from './scatter.js';
+import { act, seedChoices, startApp, unmountApp, useApp } from '../../testing/app.js';
 import { FakeEngine } from '../../testing/fake-engine.js';
-import { button, settle } from '../../testing/dom.js';
+import { button } from '../../testing/dom.js';
 
 const PROJECT: ProjectInfo = { dir: '/p/legal', name: 'Legal', schemaVersion: 1, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z' };
 const CHOICES = { model: '/models/base', dataset: '/p/legal/datasets/faq', trained: '/p/legal/runs/r1/model' };
@@ -53,7 +52,6 @@ function withNeighbours(view: ProjectionView, k: number, table: Record<string, [
 const BEFORE_NB = withNeighbours(BEFORE, 3, { 'refund my card': [['invoice copy', 0.91], ['change plan', 0.82], ['reset password', 0.4]] });
 const AFTER_NB = withNeighbours(AFTER, 3, { 'refund my card': [['change plan', 0.95], ['two factor code', 0.61], ['invoice copy', 0.55]] });
 
-let app: Record<string, unknown> | null = null;
 const rects: number[] = [];
 
 beforeAll(() => {
@@ -89,21 +87,9 @@ function engineWithProject(): { engine: FakeEngine; requests: UmapRequest[] } {
   return { engine, requests };
 }
 
-async function start(engine: FakeEngine, choices: object = CHOICES): Promise<void> {
-  localStorage.setItem(`embedsmith.workbench.${PROJECT.dir}`, JSON.stringify(choices));
-  history.replaceState(null, '', '/#/embeddings');
-  const target = document.createElement('div');
-  document.body.append(target);
-  app = mount(App, { target, props: { engine } });
-  await act(() => {});
-  await act(() => {});
-}
-
-async function act(f: () => unknown): Promise<void> {
-  await f();
-  flushSync();
-  await settle();
-  flushSync();
+function start(engine: FakeEngine, choices: object = CHOICES): Promise<HTMLElement> {
+  seedChoices(PROJECT.dir, choices);
+  return startApp(engine, '#/embeddings', 2);
 }
 
 async function projectBoth(engine: FakeEngine): Promise<void> {
@@ -131,15 +117,8 @@ async function pickAt(canvas: Element, x: number, y: number): Promise<void> {
   await act(() => pointer(canvas, 'pointerup', screen(x, y)));
 }
 
-beforeEach(() => {
-  localStorage.clear();
-  rects.length = 0;
-});
-afterEach(() => {
-  if (app) unmount(app);
-  app = null;
-  document.body.innerHTML = '';
-});
+useApp();
+beforeEach(() => (rects.length = 0));
 
 describe('Embeddings page', () => {
   it('projects both models into the project cache, reads the files and draws both views', async () => {
@@ -375,8 +354,7 @@ describe('Embeddings page', () => {
     await start(engine);
     await projectBoth(engine);
     const key = `embedsmith.workbench.${PROJECT.dir}`;
-    unmount(app!);
-    document.body.innerHTML = '';
+    unmountApp();
     // Chosen elsewhere after the job (e.g. another page): a reload must not put the job's file back.
     const choices = { ...JSON.parse(localStorage.getItem(key)!), projectionBefore: '/elsewhere/older.json' };
     await start(engine, choices);

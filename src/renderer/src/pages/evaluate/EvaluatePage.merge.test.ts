@@ -2,12 +2,11 @@
 // side by side when the run has general-eval.json, the merge curve as a job whose shown
 // endpoints are the base and trained models' own evaluations, the slider's readout and chart
 // marker following α, and the export sending the chosen α.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { flushSync, mount, unmount } from 'svelte';
+import { describe, expect, it } from 'vitest';
 import type { EvaluateJobResult, EvaluateRequest, MergeCurvePoint, ProjectInfo, RunView } from '../../../../shared/api.js';
-import App from '../../App.svelte';
+import { act, seedChoices, startApp, stopApp, useApp } from '../../testing/app.js';
 import { FakeEngine } from '../../testing/fake-engine.js';
-import { button, byLabel, queryButton, settle, type } from '../../testing/dom.js';
+import { button, byLabel, queryButton, type } from '../../testing/dom.js';
 
 const PROJECT: ProjectInfo = { dir: '/p/legal', name: 'Legal', schemaVersion: 1, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z' };
 const CHOICES = { model: '/models/base', dataset: '/p/legal/datasets/faq', trained: '/p/legal/runs/r1/model', run: '/p/legal/runs/r1' };
@@ -20,7 +19,6 @@ const RUN: RunView = {
   general: { set: 'WordNet usage examples → definitions (400 pairs)', queries: 400, before: GENERAL_BEFORE, after: GENERAL_AFTER },
 };
 
-let app: Record<string, unknown> | null = null;
 
 function engineWithProject(run: RunView | null = RUN): FakeEngine {
   const engine = new FakeEngine();
@@ -32,23 +30,9 @@ function engineWithProject(run: RunView | null = RUN): FakeEngine {
   return engine;
 }
 
-async function start(engine: FakeEngine): Promise<void> {
-  localStorage.setItem(`embedsmith.workbench.${PROJECT.dir}`, JSON.stringify(CHOICES));
-  history.replaceState(null, '', '/#/evaluate');
-  const target = document.createElement('div');
-  document.body.append(target);
-  app = mount(App, { target, props: { engine } });
-  for (let i = 0; i < 3; i++) {
-    await settle();
-    flushSync();
-  }
-}
-
-async function act(f: () => void): Promise<void> {
-  f();
-  flushSync();
-  await settle();
-  flushSync();
+function start(engine: FakeEngine): Promise<HTMLElement> {
+  seedChoices(PROJECT.dir, CHOICES);
+  return startApp(engine, '#/evaluate', 3);
 }
 
 const jobsOf = (engine: FakeEngine, kind: string) => [...engine.jobs.values()].filter((j) => j.kind === kind);
@@ -76,12 +60,7 @@ function curveFrom(before: EvaluateJobResult, after: EvaluateJobResult): MergeCu
   });
 }
 
-beforeEach(() => localStorage.clear());
-afterEach(() => {
-  if (app) unmount(app);
-  app = null;
-  document.body.innerHTML = '';
-});
+useApp();
 
 describe('Evaluate page: domain and general', () => {
   it('shows the domain and general deltas side by side when the run has general-eval.json', async () => {
@@ -155,17 +134,9 @@ describe('Evaluate page: merge slider', () => {
     expect(engine.calls.some((c) => c.method === 'cancel' && c.args[0] === job.jobId)).toBe(true);
     expect(engine.jobs.get(job.jobId)!.state).toBe('cancelled');
     expect(queryButton('Compute the merge curve')!.disabled).toBe(false);
-    unmount(app!);
-    app = null;
-    document.body.innerHTML = '';
-    localStorage.clear();
-    localStorage.setItem(`embedsmith.workbench.${PROJECT.dir}`, JSON.stringify({ ...CHOICES, trained: null }));
-    history.replaceState(null, '', '/#/evaluate');
-    const target = document.createElement('div');
-    document.body.append(target);
-    app = mount(App, { target, props: { engine: engineWithProject() } });
-    await settle();
-    flushSync();
+    stopApp();
+    seedChoices(PROJECT.dir, { ...CHOICES, trained: null });
+    await startApp(engineWithProject(), '#/evaluate');
     expect(queryButton('Compute the merge curve')).toBeNull();
   });
 });

@@ -2,18 +2,16 @@
 // (queued one after the other), the metric table with deltas, queries ordered by rank change
 // and opened to their relevant documents' ranks, engine errors shown with their code, and
 // jobs followed while the user is on another page.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { flushSync, mount, unmount } from 'svelte';
+import { describe, expect, it } from 'vitest';
 import type { EvaluateJobResult, EvaluateRequest, ProjectInfo } from '../../../../shared/api.js';
 import { EngineError } from '../../../../shared/api.js';
-import App from '../../App.svelte';
+import { act, goTo, seedChoices, startApp, unmountApp, useApp } from '../../testing/app.js';
 import { FakeEngine } from '../../testing/fake-engine.js';
-import { button, byLabel, queryButton, settle } from '../../testing/dom.js';
+import { button, byLabel, queryButton } from '../../testing/dom.js';
 
 const PROJECT: ProjectInfo = { dir: '/p/legal', name: 'Legal', schemaVersion: 1, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z' };
 const CHOICES = { model: '/models/base', dataset: '/p/legal/datasets/faq', trained: '/p/legal/runs/r1/model', run: '/p/legal/runs/r1' };
 
-let app: Record<string, unknown> | null = null;
 
 function engineWithProject(): { engine: FakeEngine; requests: EvaluateRequest[] } {
   const engine = new FakeEngine();
@@ -26,35 +24,17 @@ function engineWithProject(): { engine: FakeEngine; requests: EvaluateRequest[] 
     { index: 2, line: 4, anchor: 'cancel plan', positive: 'Billing → Cancel', side: 'eval' },
     { index: 3, line: 5, anchor: 'export data', positive: 'Account → Export', side: 'eval' },
   ]);
+  // The chosen run, finished, without the general-set check (older runs have none).
+  engine.runs.set(CHOICES.run, { dir: CHOICES.run, config: { model: CHOICES.model }, metrics: [], checkpoints: [], modelDir: CHOICES.trained });
   const requests: EvaluateRequest[] = [];
   const original = engine.evaluateModel.bind(engine);
   engine.evaluateModel = (r) => (requests.push(r), original(r));
   return { engine, requests };
 }
 
-async function start(engine: FakeEngine, choices: object | null = CHOICES, hash = '#/evaluate'): Promise<void> {
-  if (choices) localStorage.setItem(`embedsmith.workbench.${PROJECT.dir}`, JSON.stringify(choices));
-  history.replaceState(null, '', `/${hash}`);
-  const target = document.createElement('div');
-  document.body.append(target);
-  app = mount(App, { target, props: { engine } });
-  await settle();
-  flushSync();
-  await settle();
-  flushSync();
-}
-
-async function act(f: () => void): Promise<void> {
-  f();
-  flushSync();
-  await settle();
-  flushSync();
-}
-
-function goTo(hash: string): void {
-  location.hash = hash;
-  window.dispatchEvent(new HashChangeEvent('hashchange'));
-  flushSync();
+function start(engine: FakeEngine, choices: object | null = CHOICES, hash = '#/evaluate'): Promise<HTMLElement> {
+  if (choices) seedChoices(PROJECT.dir, choices);
+  return startApp(engine, hash, 2);
 }
 
 const BEFORE: EvaluateJobResult = {
@@ -84,12 +64,7 @@ const finish = (engine: FakeEngine, jobId: string, result: EvaluateJobResult) =>
 const cell = (metric: string, col: number) => document.querySelector(`tr[data-metric="${metric}"]`)!.children[col].textContent!.replace(/\s+/g, ' ').trim();
 const jobState = (slot: string) => document.querySelector(`[data-testid="job-${slot}"]`)?.getAttribute('data-state');
 
-beforeEach(() => localStorage.clear());
-afterEach(() => {
-  if (app) unmount(app);
-  app = null;
-  document.body.innerHTML = '';
-});
+useApp();
 
 describe('Evaluate page', () => {
   it('asks for a project first', async () => {
@@ -209,6 +184,16 @@ describe('Evaluate page', () => {
     expect(queryButton('Dismiss error')).toBeNull();
   });
 
+  it('says so when the chosen run cannot be read for its general-set scores', async () => {
+    const { engine } = engineWithProject();
+    engine.runs.clear();
+    await start(engine);
+    const alert = document.querySelector('[role="alert"]')!;
+    expect(alert.textContent).toContain('The run’s general-set scores could not be read');
+    expect(alert.textContent).toContain('/p/legal/runs/r1');
+    expect(document.querySelector('[data-testid="general-deltas"]')).toBeNull();
+  });
+
   it('keeps following the jobs on other pages and after a reload', async () => {
     const { engine } = engineWithProject();
     await start(engine);
@@ -220,8 +205,7 @@ describe('Evaluate page', () => {
     goTo('#/evaluate');
     await act(() => {});
     expect(cell('ndcg@10', 3)).toBe('+0.1250 better');
-    unmount(app!);
-    document.body.innerHTML = '';
+    unmountApp();
     await start(engine, null); // a reload: the choices and job ids come back from storage
     expect(cell('mrr@10', 3)).toBe('−0.0500 worse');
   });

@@ -2,12 +2,11 @@
 // destination that follows the model until the user types one, the export job with its
 // files and the path to copy, the model summary as the card preview, and errors with the
 // engine's message.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { flushSync, mount, unmount } from 'svelte';
+import { describe, expect, it, vi } from 'vitest';
 import type { ExportRequest, ModelSummary, ProjectInfo } from '../../../../shared/api.js';
-import App from '../../App.svelte';
+import { act, goTo, seedChoices, startApp, useApp } from '../../testing/app.js';
 import { FakeEngine } from '../../testing/fake-engine.js';
-import { button, byLabel, queryButton, settle, type } from '../../testing/dom.js';
+import { button, byLabel, queryButton, type } from '../../testing/dom.js';
 
 const PROJECT: ProjectInfo = { dir: '/p/legal', name: 'Legal', schemaVersion: 1, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z' };
 const TRAINED = '/p/legal/runs/contracts-v2/model';
@@ -17,7 +16,6 @@ const SUMMARY: ModelSummary = {
   pooling: 'cls', normalize: true, prompts: { query: 'Represent this sentence for searching relevant passages: ' }, notes: ['pooling from modules.json'],
 };
 
-let app: Record<string, unknown> | null = null;
 
 function engineWithProject(): { engine: FakeEngine; requests: ExportRequest[] } {
   const engine = new FakeEngine();
@@ -31,39 +29,16 @@ function engineWithProject(): { engine: FakeEngine; requests: ExportRequest[] } 
   return { engine, requests };
 }
 
-async function start(engine: FakeEngine, choices: object = { model: BASE, trained: TRAINED }, hash = '#/export'): Promise<void> {
-  localStorage.setItem(`embedsmith.workbench.${PROJECT.dir}`, JSON.stringify(choices));
-  history.replaceState(null, '', `/${hash}`);
-  const target = document.createElement('div');
-  document.body.append(target);
-  app = mount(App, { target, props: { engine } });
-  await act(() => {});
-  await act(() => {});
-}
-
-async function act(f: () => unknown): Promise<void> {
-  f();
-  flushSync();
-  await settle();
-  flushSync();
-}
-
-function goTo(hash: string): void {
-  location.hash = hash;
-  window.dispatchEvent(new HashChangeEvent('hashchange'));
-  flushSync();
+function start(engine: FakeEngine, choices: object = { model: BASE, trained: TRAINED }, hash = '#/export'): Promise<HTMLElement> {
+  seedChoices(PROJECT.dir, choices);
+  return startApp(engine, hash, 2);
 }
 
 const checkbox = (name: string) => [...document.querySelectorAll('label.check')].find((l) => l.textContent!.includes(name))!.querySelector('input')!;
 const main = () => document.querySelector('main')!.textContent!.replace(/\s+/g, ' ');
 const exportJob = (engine: FakeEngine) => [...engine.jobs.values()].filter((j) => j.kind === 'export').at(-1)!;
 
-beforeEach(() => localStorage.clear());
-afterEach(() => {
-  if (app) unmount(app);
-  app = null;
-  document.body.innerHTML = '';
-});
+useApp();
 
 describe('Export page', () => {
   it('exports the trained model into PROJECT/export/<run> and shows the folder to copy', async () => {

@@ -1,10 +1,9 @@
 // The Mining page against the fake engine: the request it sends (defaults, chosen settings),
 // the job followed to its end and into the workbench, the report, and the triage table's
 // edits — each checked by what reached the engine, not by what the page says it did.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { flushSync, mount, unmount } from 'svelte';
-import App from '../../App.svelte';
+import { describe, expect, it } from 'vitest';
 import { EngineError, type DatasetRowView, type DatasetSummary, type MineRequest, type ProjectInfo } from '../../../../shared/api.js';
+import { act as actThen, goTo, seedChoices, startApp, unmountApp, useApp } from '../../testing/app.js';
 import { FakeEngine } from '../../testing/fake-engine.js';
 import { button, byLabel, queryButton, settle, type } from '../../testing/dom.js';
 
@@ -33,7 +32,6 @@ const minedRows = (): DatasetRowView[] => [
   { index: 1, line: 3, side: 'train', anchor: 'refund', positive: 'Refunds take 5 days', negatives: ['Refunds are issued within a week', 'Shipping costs'], negativeScores: [0.91, 0.6], negativeRanks: [11, 12] },
 ];
 
-let app: Record<string, unknown> | null = null;
 
 function engineWithProject(choices: Record<string, string>): FakeEngine {
   const engine = new FakeEngine();
@@ -41,7 +39,7 @@ function engineWithProject(choices: Record<string, string>): FakeEngine {
   engine.open = project;
   engine.datasets = [summary(FAQ)];
   engine.models.set('/models/mini', { dir: '/models/mini', family: 'bert', hidden: 32, layers: 1, heads: 4, vocabSize: 100, params: 120_000, loraParamsPerRank: 256, maxLength: 128, positions: 128, pooling: 'mean', normalize: true, prompts: {}, notes: [] });
-  localStorage.setItem(`embedsmith.workbench.${P}`, JSON.stringify(choices));
+  seedChoices(P, choices);
   return engine;
 }
 
@@ -52,32 +50,8 @@ function addMined(engine: FakeEngine): void {
   engine.datasetRows.set(MINED, minedRows());
 }
 
-async function start(engine: FakeEngine, hash = '#/mining'): Promise<void> {
-  history.replaceState(null, '', `/${hash}`);
-  const target = document.createElement('div');
-  document.body.append(target);
-  app = mount(App, { target, props: { engine } });
-  await settle();
-  flushSync();
-  await settle();
-  flushSync();
-}
-
-async function act(f: () => void | Promise<unknown>): Promise<void> {
-  await f();
-  flushSync();
-  await settle();
-  flushSync();
-  await settle();
-  flushSync();
-}
-
-function goTo(hash: string): void {
-  location.hash = hash;
-  window.dispatchEvent(new HashChangeEvent('hashchange'));
-  flushSync();
-}
-
+const start = (engine: FakeEngine, hash = '#/mining') => startApp(engine, hash, 2);
+const act = (f: () => unknown) => actThen(f, 2);
 const main = () => document.querySelector('main')!.textContent!.replace(/\s+/g, ' ');
 const statusOf = (text: string) => [...document.querySelectorAll('[role="status"]')].find((s) => s.textContent?.includes(text));
 const select = (label: string) => document.getElementById(byLabelFor(label)) as HTMLSelectElement;
@@ -96,12 +70,7 @@ function recordMines(engine: FakeEngine): MineRequest[] {
   return seen;
 }
 
-beforeEach(() => localStorage.clear());
-afterEach(() => {
-  if (app) unmount(app);
-  app = null;
-  document.body.innerHTML = '';
-});
+useApp();
 
 describe('Mining page', () => {
   it('asks for a project first', async () => {
@@ -287,8 +256,7 @@ describe('Reviewing mined negatives', () => {
     expect(button('Keep negative 1 of row 0').getAttribute('aria-pressed')).toBe('true');
     expect(rowOf('Passwords need 8 characters').textContent).not.toContain('Likely false negative');
     expect(edits(engine)).toEqual([]);
-    unmount(app!);
-    document.body.innerHTML = '';
+    unmountApp();
     await start(engine);
     expect(button('Keep negative 1 of row 0').getAttribute('aria-pressed')).toBe('true');
     await act(() => byLabel('Only rows with flagged negatives').click());

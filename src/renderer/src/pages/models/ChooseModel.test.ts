@@ -1,30 +1,16 @@
 // Choosing the base model on the Models page: a typed folder or a cached snapshot is described
 // by the engine and becomes the Workbench's model; a folder the engine refuses shows its error.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { flushSync, mount, unmount } from 'svelte';
-import App from '../../App.svelte';
+import { describe, expect, it } from 'vitest';
+import { act, startApp, useApp } from '../../testing/app.js';
 import { FakeEngine } from '../../testing/fake-engine.js';
-import { button, byLabel, settle, type } from '../../testing/dom.js';
+import { button, byLabel, type } from '../../testing/dom.js';
 
-let app: Record<string, unknown> | null = null;
-beforeEach(() => localStorage.clear());
-afterEach(() => {
-  if (app) unmount(app);
-  app = null;
-  document.body.innerHTML = '';
-});
+useApp();
 
 const SUMMARY = {
   dir: '/m/minilm', family: 'bert', hidden: 384, layers: 6, heads: 12, vocabSize: 30522, params: 22_700_000, loraParamsPerRank: 18432, maxLength: 256, positions: 512,
   pooling: 'mean', normalize: true, prompts: { query: 'query: ' }, notes: [],
 };
-
-async function act(f: () => void): Promise<void> {
-  f();
-  flushSync();
-  await settle();
-  flushSync();
-}
 
 describe('choosing the base model', () => {
   it('describes a typed folder or a cached snapshot and makes it the base model', async () => {
@@ -34,11 +20,7 @@ describe('choosing the base model', () => {
     engine.models.set('/m/gte-modernbert', { ...SUMMARY, dir: '/m/gte-modernbert', family: 'modernbert', hidden: 768, layers: 22, params: 149_000_000 });
     engine.cachedModels = [{ repo: 'BAAI/bge-small-en-v1.5', revision: 'main', commit: 'a'.repeat(40), dir: '/cache/snap' }];
     engine.projects.set('/p', { dir: '/p', name: 'P', schemaVersion: 1, createdAt: '2026-11-27T00:00:00Z', updatedAt: '2026-11-27T00:00:00Z' });
-    history.replaceState(null, '', '/#/models');
-    const target = document.createElement('div');
-    document.body.append(target);
-    app = mount(App, { target, props: { engine } });
-    await settle();
+    await startApp(engine, '#/models');
     await act(() => void engine.openProject('/p'));
     await act(() => type(byLabel('Base model folder'), '/m/minilm'));
     await act(() => button('Use this folder').click());

@@ -1,35 +1,12 @@
 // The Models page's pull panel against the fake engine: validation as the user types,
 // progress from onJobProgress, Cancel, the folder on success, errors with message and code,
 // and a download that keeps being followed while the user is on another page.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { flushSync, mount, unmount } from 'svelte';
-import App from '../../App.svelte';
+import { describe, expect, it } from 'vitest';
+import { act, goTo, startApp, unmountApp, useApp } from '../../testing/app.js';
 import { FakeEngine } from '../../testing/fake-engine.js';
-import { button, byLabel, queryButton, settle, type } from '../../testing/dom.js';
+import { button, byLabel, queryButton, type } from '../../testing/dom.js';
 
-let app: Record<string, unknown> | null = null;
-
-async function start(engine: FakeEngine, hash = '#/models'): Promise<void> {
-  history.replaceState(null, '', `/${hash}`);
-  const target = document.createElement('div');
-  document.body.append(target);
-  app = mount(App, { target, props: { engine } });
-  await settle();
-  flushSync();
-}
-
-async function act(f: () => void): Promise<void> {
-  f();
-  flushSync();
-  await settle();
-  flushSync();
-}
-
-function goTo(hash: string): void {
-  location.hash = hash;
-  window.dispatchEvent(new HashChangeEvent('hashchange'));
-  flushSync();
-}
+const start = (engine: FakeEngine, hash = '#/models') => startApp(engine, hash);
 
 const idField = () => byLabel('Model id');
 const status = () => document.querySelector('[role="status"]:not(footer *)')?.textContent?.trim();
@@ -43,12 +20,7 @@ async function startPull(engine: FakeEngine, id = 'BAAI/bge-small-en-v1.5'): Pro
   return jobIdOf(engine);
 }
 
-beforeEach(() => localStorage.clear());
-afterEach(() => {
-  if (app) unmount(app);
-  app = null;
-  document.body.innerHTML = '';
-});
+useApp();
 
 describe('Models page: download a base model', () => {
   it('is in the nav after Project', async () => {
@@ -152,12 +124,10 @@ describe('Models page: download a base model', () => {
     goTo('#/project');
     expect(progressBar()).toBeNull();
     await act(() => engine.progressJob(jobId, { fraction: 0.6, done: 60, total: 100, unit: 'bytes' }));
-    goTo('#/models');
-    flushSync();
+    goTo('#/models'); // (goTo applies the change at once)
     expect(progressBar()!.value).toBe(0.6);
     // A fresh page (reload) asks the engine which jobs exist.
-    unmount(app!);
-    document.body.innerHTML = '';
+    unmountApp();
     await start(engine);
     expect(engine.calls.filter((c) => c.method === 'listJobs').length).toBeGreaterThanOrEqual(2);
     expect(progressBar()!.value).toBe(0.6);

@@ -1,28 +1,17 @@
 // The demo card: one click starts the engine's demo job; when it is done the demo workspace
 // opens as the project and the Workbench holds its folders for the other pages.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { flushSync, mount, unmount } from 'svelte';
-import App from '../../App.svelte';
+import { describe, expect, it } from 'vitest';
+import { flushSync } from 'svelte';
+import { startApp, useApp } from '../../testing/app.js';
 import { FakeEngine } from '../../testing/fake-engine.js';
 import { button, settle } from '../../testing/dom.js';
 
-let app: Record<string, unknown> | null = null;
-beforeEach(() => localStorage.clear());
-afterEach(() => {
-  if (app) unmount(app);
-  app = null;
-  document.body.innerHTML = '';
-});
+useApp();
 
 describe('demo project card', () => {
   it('runs the demo job, then opens its workspace and fills the Workbench', async () => {
     const engine = new FakeEngine();
-    history.replaceState(null, '', '/#/project');
-    const target = document.createElement('div');
-    document.body.append(target);
-    app = mount(App, { target, props: { engine } });
-    await settle();
-    flushSync();
+    await startApp(engine, '#/project');
     button('Run the demo').click();
     flushSync();
     await settle();
@@ -81,14 +70,7 @@ describe('demo project card', () => {
     const summary = (name: string, more: object) => ({ dir: `${ws}/datasets/${name}`, name, format: 'pairs', rows: 1204, skipped: 0, warnings: 0, labels: null, mined: false, split: null, createdAt: '', ...more });
     engine.datasets = [summary('web-features', { split: { train: 963, eval: 241 } }), summary('web-features-mined', { format: 'triplets', mined: true })];
     engine.runs.set(`${ws}/runs/demo`, { dir: `${ws}/runs/demo`, config: { model: '/r/base' }, metrics: [], checkpoints: [], modelDir: `${ws}/runs/demo/model` });
-    history.replaceState(null, '', '/#/evaluate');
-    const target = document.createElement('div');
-    document.body.append(target);
-    app = mount(App, { target, props: { engine } });
-    for (let i = 0; i < 4; i++) {
-      await settle();
-      flushSync();
-    }
+    await startApp(engine, '#/evaluate', 4);
     expect((document.getElementById('eval-model') as HTMLInputElement).value).toBe('/r/base');
     expect((document.getElementById('eval-trained') as HTMLInputElement).value).toBe(`${ws}/runs/demo/model`);
     expect((document.getElementById('eval-dataset') as HTMLSelectElement).value).toBe(`${ws}/datasets/web-features`);

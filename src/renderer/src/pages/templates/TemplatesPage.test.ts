@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ModelSummary } from '../../../../shared/api.js';
 import { button } from '../../testing/dom.js';
-import { DIR, JournalEngine, PROJECT, act, control, pairs, settled, setValue, start, stop } from '../../testing/data-testing.js';
+import { DIR, JournalEngine, PROJECT, act, control, pairs, seedChoices, settled, setValue, start, stop } from '../../testing/data-testing.js';
 
 afterEach(stop);
 
@@ -126,7 +126,7 @@ describe('Templates page', () => {
 
   it("previews real rows of the Workbench's dataset with the model's token counts", async () => {
     const engine = engineWithData();
-    localStorage.setItem(`embedsmith.workbench.${PROJECT.dir}`, JSON.stringify({ dataset: DIR, model: MODEL }));
+    seedChoices(PROJECT.dir, { dataset: DIR, model: MODEL });
     await start(engine, '#/templates');
     await act(() => radio('e5').click());
     await previewed();
@@ -146,7 +146,7 @@ describe('Templates page', () => {
 
   it('counts nothing without a model, and checks a model folder before it is used', async () => {
     const engine = engineWithData();
-    localStorage.setItem(`embedsmith.workbench.${PROJECT.dir}`, JSON.stringify({ dataset: DIR }));
+    seedChoices(PROJECT.dir, { dataset: DIR });
     await start(engine, '#/templates');
     await previewed();
     expect(previewOf('Query')[0]).toBe('question 0');

@@ -4,6 +4,7 @@
 // can say how many tokens the instruction itself adds. Answers for an older template are
 // dropped, so fast typing never shows a stale preview.
 import { EngineError, type DatasetRowView, type EngineApi, type ErrorData } from '../../../../shared/api.js';
+import { LatestAnswer } from '../../lib/latest-answer.js';
 import { TEMPLATE_ROLES, type InstructionTemplate, type TemplateRole } from '../../lib/templates.svelte.js';
 
 export interface PreviewLine {
@@ -31,7 +32,7 @@ export class TemplatePreview {
   #lines = $state.raw<Record<TemplateRole, PreviewLine[]>>({ query: [], document: [], text: [] });
   #error = $state.raw<ErrorData | null>(null);
   #loading = $state(false);
-  #generation = 0;
+  #latest = new LatestAnswer();
 
   constructor(engine: EngineApi) {
     this.#engine = engine;
@@ -48,7 +49,7 @@ export class TemplatePreview {
   }
 
   async update(template: InstructionTemplate, texts: Record<TemplateRole, string[]>, model: string | null): Promise<void> {
-    const generation = ++this.#generation;
+    const fresh = this.#latest.ask();
     this.#loading = true;
     try {
       const m = model ? { model } : {};
@@ -62,13 +63,13 @@ export class TemplatePreview {
           return [role, withT.map((p, i) => ({ text: texts[role][i], final: p.final, tokens: p.tokens, truncated: p.truncated, bareTokens: bare?.[i].tokens ?? null }))];
         }),
       );
-      if (generation !== this.#generation) return;
+      if (!fresh()) return;
       this.#lines = Object.fromEntries(entries) as Record<TemplateRole, PreviewLine[]>;
       this.#error = null;
     } catch (err) {
-      if (generation === this.#generation) this.#error = EngineError.toData(err);
+      if (fresh()) this.#error = EngineError.toData(err);
     } finally {
-      if (generation === this.#generation) this.#loading = false;
+      if (fresh()) this.#loading = false;
     }
   }
 }

@@ -1,12 +1,12 @@
 // The Training page against the fake engine: presets, the pre-flight figures, the request it
 // sends, the run folder polled while the job runs and drawn as curves, stop and resume, and
 // errors as the engine words them.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { flushSync, mount, unmount } from 'svelte';
-import App from '../../App.svelte';
+import { describe, expect, it, vi } from 'vitest';
+import { flushSync } from 'svelte';
 import { EngineError, type DatasetSummary, type ProjectInfo, type TrainRequest } from '../../../../shared/api.js';
+import { act as actThen, seedChoices, startApp, useApp } from '../../testing/app.js';
 import { FakeEngine } from '../../testing/fake-engine.js';
-import { button, byLabel, settle, type } from '../../testing/dom.js';
+import { button, byLabel, type } from '../../testing/dom.js';
 
 const P = '/home/ada/support';
 const MINED = `${P}/datasets/faq-mined`;
@@ -22,7 +22,6 @@ const config = (more: Record<string, unknown> = {}) => ({
 });
 const step = (n: number, extra: Record<string, unknown> = {}) => ({ step: n, epoch: 0, loss: 2 - n * 0.3, lr: 1e-5 * n, gradNorm: 0.8, pairsPerSec: 30 + n, ...extra });
 
-let app: Record<string, unknown> | null = null;
 
 function setUp(): FakeEngine {
   const engine = new FakeEngine();
@@ -37,30 +36,12 @@ function setUp(): FakeEngine {
   // As the engine plans it: the mined negatives keep rows apart, so three times rows / batch (issue 15 §6).
   engine.plans.set(MINED, (r) => ({ examples: 40, heldOut: 10, negativesPerQuery: 3, steps: 3 * Math.ceil(40 / r.batchSize) * r.epochs }));
   engine.models.set('/models/mini', { dir: '/models/mini', family: 'bert', hidden: 32, layers: 1, heads: 4, vocabSize: 100, params: 1_000_000, loraParamsPerRank: 256, maxLength: 128, positions: 128, pooling: 'mean', normalize: true, prompts: {}, notes: [] });
-  localStorage.setItem(`embedsmith.workbench.${P}`, JSON.stringify({ model: '/models/mini', mined: MINED }));
+  seedChoices(P, { model: '/models/mini', mined: MINED });
   return engine;
 }
 
-async function start(engine: FakeEngine): Promise<void> {
-  history.replaceState(null, '', '/#/training');
-  const target = document.createElement('div');
-  document.body.append(target);
-  app = mount(App, { target, props: { engine } });
-  for (let i = 0; i < 3; i++) {
-    await settle();
-    flushSync();
-  }
-}
-
-async function act(f: () => void | Promise<unknown>): Promise<void> {
-  await f();
-  for (let i = 0; i < 3; i++) {
-    flushSync();
-    await settle();
-  }
-  flushSync();
-}
-
+const start = (engine: FakeEngine) => startApp(engine, '#/training', 3);
+const act = (f: () => unknown) => actThen(f, 3);
 const main = () => document.querySelector('main')!.textContent!.replace(/\s+/g, ' ');
 const radio = (name: string) => [...document.querySelectorAll<HTMLInputElement>('input[type=radio]')].find((r) => r.closest('label')!.textContent!.includes(name))!;
 const chart = (title: string) => document.querySelector(`svg[aria-label^="${title}:"]`);
@@ -85,12 +66,7 @@ const eventually = (check: () => void) =>
     { timeout: 3000, interval: 100 },
   );
 
-beforeEach(() => localStorage.clear());
-afterEach(() => {
-  if (app) unmount(app);
-  app = null;
-  document.body.innerHTML = '';
-});
+useApp();
 
 describe('Training page: settings and pre-flight', () => {
   it('starts from the mined dataset with the balanced preset; presets fill the fields', async () => {
@@ -112,7 +88,7 @@ describe('Training page: settings and pre-flight', () => {
     const sent = recordTrains(engine);
     // EmbeddingGemma-300m's shape: 307.6 M parameters; 24 layers of q, k, v, o (768 ↔ 768/256) and the MLP.
     engine.models.set('/models/big', { dir: '/models/big', family: 'gemma3_text', hidden: 768, layers: 24, heads: 3, vocabSize: 262144, params: 307_600_000, loraParamsPerRank: 490_000, maxLength: 2048, positions: 2048, pooling: 'mean', normalize: true, prompts: {}, notes: [] });
-    localStorage.setItem(`embedsmith.workbench.${P}`, JSON.stringify({ model: '/models/big', mined: MINED }));
+    seedChoices(P, { model: '/models/big', mined: MINED });
     await start(engine);
     expect(radio('Balanced').checked).toBe(true);
     expect(byLabel('LoRA rank').value).toBe('16');
@@ -131,6 +107,19 @@ describe('Training page: settings and pre-flight', () => {
     engine.datasetDetails.delete(MINED); // the fake engine answers NOT_FOUND for it
     await start(engine);
     expect(main()).toContain('The dataset cannot be read');
+  });
+
+  it("says why a pre-flight figure is an estimate or missing when the engine's plan or token count fails", async () => {
+    const engine = setUp();
+    engine.planTraining = async () => {
+      throw new EngineError('HOST_CRASHED', 'the engine host stopped (exit code 1); try again');
+    };
+    engine.previewTemplate = async () => {
+      throw new EngineError('NOT_FOUND', '/models/mini has no tokenizer.json');
+    };
+    await start(engine);
+    expect(main()).toContain('about 2 steps of up to 32. (The engine could not plan the run, so this is an estimate: the engine host stopped (exit code 1); try again)');
+    expect(main()).toContain('Check · Text length: The texts could not be counted with the model’s tokenizer: /models/mini has no tokenizer.json');
   });
 
   it('checks rows and steps, text lengths, duplicates and memory before the run', async () => {
@@ -163,7 +152,7 @@ describe('Training page: what it says before and while a run exists', () => {
   it('asks for a dataset (not a split) when none is chosen, and never says "no runs" while one trains', async () => {
     const engine = setUp();
     engine.datasets = [];
-    localStorage.setItem(`embedsmith.workbench.${P}`, JSON.stringify({ model: '/models/mini' }));
+    seedChoices(P, { model: '/models/mini' });
     await start(engine);
     expect(main()).toContain('Choose a dataset to train on first: evaluation uses its held-out rows.');
     expect(main()).not.toContain('split it on the Data page');
