@@ -23,7 +23,8 @@ import {
   bertLikeSpec,
   reader,
 } from './family.js';
-import { additiveMask, dropout, embedding, paddingPositions } from './layers.js';
+import { additiveMask, dropout, embedding, linear, paddingPositions } from './layers.js';
+import { GEMMA3 } from './gemma3.js';
 import { MODERNBERT } from './modernbert.js';
 import { MPNET } from './mpnet.js';
 import { QWEN3 } from './qwen3.js';
@@ -32,6 +33,7 @@ import { clsPool, l2Normalize, lastTokenPool, meanPool } from './pooling.js';
 
 export {
   type ConfigReader,
+  type DenseLayer,
   type DropoutFn,
   type EncoderArch,
   type EncoderFamily,
@@ -75,10 +77,10 @@ const BERT: EncoderFamily = {
 };
 
 /** The families, by the arch a spec names. */
-const FAMILIES: Record<EncoderArch, EncoderFamily> = { bert: BERT, roberta: BERT, mpnet: MPNET, modernbert: MODERNBERT, qwen3: QWEN3 };
+const FAMILIES: Record<EncoderArch, EncoderFamily> = { bert: BERT, roberta: BERT, mpnet: MPNET, modernbert: MODERNBERT, qwen3: QWEN3, gemma3: GEMMA3 };
 
 /** config.json model_type → the family that builds it. */
-const MODEL_TYPES: Record<string, EncoderArch> = { bert: 'bert', roberta: 'roberta', 'xlm-roberta': 'roberta', mpnet: 'mpnet', modernbert: 'modernbert', qwen3: 'qwen3' };
+const MODEL_TYPES: Record<string, EncoderArch> = { bert: 'bert', roberta: 'roberta', 'xlm-roberta': 'roberta', mpnet: 'mpnet', modernbert: 'modernbert', qwen3: 'qwen3', gemma3_text: 'gemma3' };
 export const SUPPORTED_MODEL_TYPES = Object.keys(MODEL_TYPES);
 
 /** An EncoderSpec from a Hugging Face config.json object (missing fields take HF's defaults). */
@@ -93,6 +95,7 @@ export function specFromHfConfig(config: Record<string, unknown>, st: PoolingOpt
     );
   }
   const spec = FAMILIES[arch].fromConfig(reader(config), st);
+  if (st.dense?.length) spec.dense = st.dense.map((d) => ({ ...d }));
   checkSpec(spec);
   return spec;
 }
@@ -103,6 +106,11 @@ export function checkSpec(spec: EncoderSpec, length?: number): void {
   if (spec.hidden % spec.heads !== 0) throw bad(`hidden size ${spec.hidden} is not divisible by ${spec.heads} heads`);
   for (const p of [spec.hiddenDropout, spec.attentionDropout]) {
     if (!(p >= 0 && p < 1)) throw bad(`dropout probability ${p} must lie in [0, 1)`);
+  }
+  let width = spec.hidden;
+  for (const [i, d] of (spec.dense ?? []).entries()) {
+    if (d.inFeatures !== width) throw bad(`Dense module ${i} takes ${d.inFeatures} features but the embedding before it has ${width}; the modules.json pipeline does not fit together`);
+    width = d.outFeatures;
   }
   if (length !== undefined) {
     const needed = positionsNeeded(spec, length);
@@ -117,9 +125,22 @@ export function positionsNeeded(spec: EncoderSpec, length: number): number {
   return FAMILIES[spec.arch].positionsNeeded(spec, length);
 }
 
-/** Every parameter, in HF state_dict order, with its shape and weight-decay flag. */
+/** Every parameter, in HF state_dict order, with its shape and weight-decay flag; the Dense modules' last. */
 export function paramSpecs(spec: EncoderSpec): ParamSpec[] {
-  return FAMILIES[spec.arch].params(spec);
+  return [...FAMILIES[spec.arch].params(spec), ...denseParams(spec)];
+}
+
+/** The Dense modules' parameters (family.ts DenseLayer), decayed as sentence-transformers decays a linear. */
+export function denseParams(spec: EncoderSpec): ParamSpec[] {
+  return (spec.dense ?? []).flatMap((d, i) => [
+    { key: `dense.${i}.linear.weight`, shape: [d.outFeatures, d.inFeatures], decay: true },
+    ...(d.bias ? [{ key: `dense.${i}.linear.bias`, shape: [d.outFeatures], decay: false }] : []),
+  ]);
+}
+
+/** The sentence embedding's width: the last Dense module's output, else the hidden size. */
+export function embeddingWidth(spec: EncoderSpec): number {
+  return spec.dense?.length ? spec.dense[spec.dense.length - 1].outFeatures : spec.hidden;
 }
 
 /** int32 [B, L] data inputs; token_type_ids only where the type table has more than one row. */
@@ -198,8 +219,19 @@ export function dropoutSites(spec: EncoderSpec, rows: number, length: number): D
   return out;
 }
 
-/** The sentence embedding [B, D]: pooled as the spec says, then normalised if it says so. */
-export function sentenceEmbedding(spec: EncoderSpec, hidden: Tensor, attentionMask: Tensor): Tensor {
-  const pooled = spec.pooling === 'cls' ? clsPool(hidden) : spec.pooling === 'lasttoken' ? lastTokenPool(hidden, attentionMask) : meanPool(hidden, attentionMask);
-  return spec.normalize ? l2Normalize(pooled) : pooled;
+/**
+ * The sentence embedding [B, D']: pooled as the spec says, through the Dense modules (whose
+ * parameters `params` holds under denseParams' keys), then normalised if the spec says so.
+ */
+export function sentenceEmbedding(spec: EncoderSpec, hidden: Tensor, attentionMask: Tensor, params: Readonly<Record<string, Tensor>> = {}): Tensor {
+  let e = spec.pooling === 'cls' ? clsPool(hidden) : spec.pooling === 'lasttoken' ? lastTokenPool(hidden, attentionMask) : meanPool(hidden, attentionMask);
+  for (const [i, d] of (spec.dense ?? []).entries()) {
+    const get = (key: string) => {
+      const t = params[key];
+      if (!t) throw new EngineError('INTERNAL', `Dense parameter '${key}' is missing`);
+      return t;
+    };
+    e = linear(e, { weight: get(`dense.${i}.linear.weight`), bias: d.bias ? get(`dense.${i}.linear.bias`) : undefined }); // [B, in] -> [B, out]
+  }
+  return spec.normalize ? l2Normalize(e) : e;
 }

@@ -163,12 +163,23 @@ function causalMask(padMask: Tensor, maxPositions: number, l: number): Tensor {
   return o.where(earlier, padMask, maskFill(padMask.dtype)); // [L, L] with [B, 1, 1, L] -> [B, 1, L, L]
 }
 
+/** How a family varies Qwen3's attention: Gemma 3 scales by query_pre_attn_scalar^-1/2 and norms by (1 + w). */
+export interface GqaVariant {
+  /** The factor on q·kᵀ (Qwen3: head_dim^-1/2). */
+  scale: number;
+  /** The per-head q / k norm given its weight's key. */
+  norm: (x: Tensor, key: string) => Tensor;
+}
+
 /**
  * Qwen3Attention: q, k, v projections; RMSNorm of each q and k head over head_dim; rotary
  * positions; each kv head repeated for its heads / kvHeads query heads; softmax(q·kᵀ·dh^-1/2 +
- * mask)·v; heads concatenated; o_proj.
+ * mask)·v; heads concatenated; o_proj. Gemma 3 (gemma3.ts) reuses it with its own `variant`.
  */
-function attention(x: Tensor, P: (key: string) => Tensor, k: string, heads: number, q: Qwen3Options, eps: number, mask: Tensor, rot: Rotary, p: number, drop: SiteFn): Tensor {
+export function attention(
+  x: Tensor, P: (key: string) => Tensor, k: string, heads: number, q: Qwen3Options, eps: number, mask: Tensor, rot: Rotary, p: number, drop: SiteFn,
+  variant: GqaVariant = { scale: 1 / Math.sqrt(q.headDim), norm: (t, key) => rmsNorm(t, P(key), eps) },
+): Tensor {
   const [b, l] = x.shape;
   const { kvHeads, headDim: dh } = q;
   const group = heads / kvHeads;
@@ -176,10 +187,10 @@ function attention(x: Tensor, P: (key: string) => Tensor, k: string, heads: numb
   const headsFirst = (t: Tensor) => o.transpose(t, [0, 2, 1, 3]); // [B, L, h, dh] -> [B, h, L, dh]
   // A kv head serves query heads g·group … (g+1)·group − 1 (HF's repeat_kv).
   const repeat = (t: Tensor) => (group === 1 ? t : o.reshape(o.expand(o.reshape(t, [b, kvHeads, 1, l, dh]), [b, kvHeads, group, l, dh]), [b, heads, l, dh]));
-  const qh = rotate(headsFirst(rmsNorm(proj('q', heads), P(`${k}.q_norm.weight`), eps)), rot); // [B, H, L, dh]
-  const kh = repeat(rotate(headsFirst(rmsNorm(proj('k', kvHeads), P(`${k}.k_norm.weight`), eps)), rot)); // [B, H, L, dh]
+  const qh = rotate(headsFirst(variant.norm(proj('q', heads), `${k}.q_norm.weight`)), rot); // [B, H, L, dh]
+  const kh = repeat(rotate(headsFirst(variant.norm(proj('k', kvHeads), `${k}.k_norm.weight`)), rot)); // [B, H, L, dh]
   const vh = repeat(headsFirst(proj('v', kvHeads))); // [B, H, L, dh]
-  const scores = o.add(o.mul(o.matmul(qh, o.transposeLast2(kh)), 1 / Math.sqrt(dh)), mask); // [B, H, L, L]
+  const scores = o.add(o.mul(o.matmul(qh, o.transposeLast2(kh)), variant.scale), mask); // [B, H, L, L]
   const probs = dropout(o.softmax(scores, -1), drop('attention.probs', [b, heads, l, l], p));
   const ctx = o.reshape(o.transpose(o.matmul(probs, vh), [0, 2, 1, 3]), [b, l, heads * dh]); // [B, H, L, dh] -> [B, L, H·dh]
   return linear(ctx, { weight: P(`${k}.o_proj.weight`) });
