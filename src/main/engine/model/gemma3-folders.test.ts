@@ -2,7 +2,7 @@
 // Pooling, two Dense modules (2_Dense, 3_Dense: their own config.json and 'linear.weight') and
 // Normalize; its task prompts. Load (bf16 widened exactly, the Dense weights read from their
 // folders), save (Dense folders written back), ONNX export with the Dense layers inside
-// (onnxruntime at two shapes, transformers.js), training (full: the Dense layers train too;
+// (onnxruntime at two shapes and left-padded, transformers.js), training (full: the Dense layers train too;
 // LoRA: they stay), and the published config's size and refusals.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -105,6 +105,8 @@ describe('EmbeddingGemma-style folders', () => {
       const d = model.dim;
       expect(d).toBe(16); // the last Dense module's width
       const want = await embed(model, TEXTS);
+      // Texts embed apart (a degenerate random model would make every comparison below trivial).
+      expect(minRowCosine(want.subarray(0, d), want.subarray(d, 2 * d), d)).toBeLessThan(0.99);
       // The query and document prompts of config_sentence_transformers.json reach embed.
       const q = await embedTexts(model, [TEXTS[0]], { role: 'query' });
       const doc = await embedTexts(model, [TEXTS[0]], { role: 'document' });
@@ -130,6 +132,18 @@ describe('EmbeddingGemma-style folders', () => {
           expect(cos).toBeGreaterThanOrEqual(0.99999);
           expect(res.token_embeddings.shape).toEqual([texts.length, padTo, 32]);
         }
+        // Gemma 3's base tokenizer pads on the left: with bidirectional attention, rotary
+        // positions and a window that depend on distances only, the embeddings are the same.
+        const rows = TEXTS.map((t) => model.tokenizer.encode(t).ids);
+        const l = Math.max(...rows.map((r) => r.length)) + 3;
+        const left = (f: (r: number[]) => number[], fill: number) => BigInt64Array.from(rows.flatMap((r) => [...Array<number>(l - r.length).fill(fill), ...f(r)]), (x) => BigInt(x));
+        const res = await session.run({
+          input_ids: { dtype: 'int64', shape: [rows.length, l], data: left((r) => r, model.spec.padTokenId) },
+          attention_mask: { dtype: 'int64', shape: [rows.length, l], data: left((r) => r.map(() => 1), 0) },
+        });
+        const cos = minRowCosine(res.sentence_embedding.data as Float32Array, want, d);
+        console.log('gemma3 ONNX left padding vs engine right padding: min cos', cos);
+        expect(cos).toBeGreaterThanOrEqual(0.99999);
       } finally {
         await session.release();
       }
