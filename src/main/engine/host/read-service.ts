@@ -25,6 +25,7 @@ import { readRowsWithEdits } from '../data/store.js';
 import { applyTemplate } from '../data/templates.js';
 import { modelTokenizer } from '../data/token-lengths.js';
 import { positionLimit } from '../model/load.js';
+import { poolingText } from '../model/sentence-config.js';
 import { projectionView } from '../projection/projection-file.js';
 import { liveIssues, liveSummary } from './live-counts.js';
 import { listCheckpoints } from '../train/checkpoint.js';
@@ -116,7 +117,7 @@ export async function describeModel(dir: string): Promise<ModelSummary> {
   return {
     dir, family: c.family, hidden: c.hiddenSize, layers: c.numLayers, heads: c.numHeads, vocabSize: c.vocabSize,
     params: [...m.params.values()].reduce((s, a) => s + a.length, 0), maxLength: m.sentence.maxSeqLength, positions: positionLimit(c),
-    pooling: m.sentence.pooling, normalize: m.sentence.normalize, prompts: m.sentence.prompts, notes: m.notes,
+    pooling: poolingText(m.sentence), normalize: m.sentence.normalize, prompts: m.sentence.prompts, notes: m.notes,
   };
 }
 

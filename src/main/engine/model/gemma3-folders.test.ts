@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineError } from '../../../shared/errors.js';
 import { importDataset } from '../data/index.js';
+import { describeModel } from '../host/read-service.js';
 import type { HostTensor } from '../graph/index.js';
 import { embeddingWidth, paramSpecs, specFromHfConfig } from '../nn/index.js';
 import { createSession } from '../runtime/index.js';
@@ -81,6 +82,9 @@ describe('EmbeddingGemma-style folders', () => {
     expect([...loaded.params.keys()]).toEqual([...src.tensors.keys()]); // the encoder's keys, then the Dense modules'
     for (const [k, t] of src.tensors) expect(loaded.params.get(k), k).toEqual(k.startsWith('dense.') ? toFloat32(t, k) : widened(toFloat32(t, k)));
     expect(loaded.sentence.prompts).toEqual(PROMPTS);
+    // What the Models page shows: the family, every parameter (the Dense modules' too), the pipeline.
+    const summary = await describeModel(dir);
+    expect(summary).toMatchObject({ family: 'gemma3_text', params: [...src.tensors.values()].reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0), pooling: 'mean, then Dense 32 → 48 → 24', normalize: true, prompts: PROMPTS });
 
     const out = join(tmp, 'published-saved');
     await saveModelFolder(loaded, out);

@@ -62,6 +62,11 @@ const MODES: Array<[string, PoolingMode | null]> = [
 
 type Module = { idx?: number; name?: string; path?: string; type?: string };
 
+/** 'mean', or with Dense modules after it (EmbeddingGemma) 'mean, then Dense 768 → 3072 → 768'. */
+export function poolingText(s: Pick<SentenceConfig, 'pooling' | 'dense'>): string {
+  return s.dense.length ? `${s.pooling}, then Dense ${[s.dense[0].inFeatures, ...s.dense.map((d) => d.outFeatures)].join(' → ')}` : s.pooling;
+}
+
 /** `hiddenSize` < 0 skips the pooling-dimension check (used before config.json is read). */
 export async function readSentenceConfig(dir: string, hiddenSize: number): Promise<SentenceConfig> {
   const modulesFile = join(dir, 'modules.json');
