@@ -3,7 +3,7 @@
 // Normalize; its task prompts. Load (bf16 widened exactly, the Dense weights read from their
 // folders), save (Dense folders written back), ONNX export with the Dense layers inside
 // (onnxruntime at two shapes and left-padded, transformers.js), training (full: the Dense layers train too;
-// LoRA: they stay), and the published config's size and refusals.
+// LoRA: they stay), and the published config's size, float32-only precision and refusals.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +12,8 @@ import { EngineError } from '../../../shared/errors.js';
 import { importDataset } from '../data/index.js';
 import { describeModel } from '../host/read-service.js';
 import type { HostTensor } from '../graph/index.js';
-import { embeddingWidth, paramSpecs, specFromHfConfig } from '../nn/index.js';
-import { createSession } from '../runtime/index.js';
+import { embeddingWidth, modelFloat16Problem, paramSpecs, specFromHfConfig } from '../nn/index.js';
+import { createSession, resolvePrecision } from '../runtime/index.js';
 import { trainRun } from '../train/run.js';
 import { TRAIN_DEFAULTS } from '../train/settings.js';
 import { embed, embedTexts } from './embed.js';
@@ -219,6 +219,14 @@ describe("EmbeddingGemma-300m's published config", () => {
     const { rope_theta: _t, rope_local_base_freq: _l, layer_types: _lt, ...rest } = published;
     const newer = specFromHfConfig({ ...rest, rope_parameters: { full_attention: { rope_type: 'default', rope_theta: 1e6 }, sliding_attention: { rope_type: 'default', rope_theta: 1e4 } } }).gemma3;
     expect(newer).toEqual(spec.gemma3);
+  });
+
+  it('runs in float32: auto precision stays fp32 even on WebGPU, fp16 is refused with the reason', async () => {
+    const problem = modelFloat16Problem(specFromHfConfig(published, { dense }));
+    expect(problem).toMatch(/float16's range/);
+    expect(modelFloat16Problem(specFromHfConfig(JSON.parse(await readFile('test/fixtures/tiny-qwen3-step/config.json', 'utf8'))))).toBeNull();
+    expect(await resolvePrecision('auto', 'webgpu', problem)).toEqual({ precision: 'fp32', reason: `auto picked fp32: ${problem}` });
+    await expect(resolvePrecision('fp16', 'webgpu', problem)).rejects.toThrow(/--precision fp16 does not suit this model: Gemma 3's activations .*Fix: use --precision fp32/);
   });
 
   it('refuses, by name, what would change the math', () => {

@@ -3,7 +3,7 @@
 // dynamic-axes graph (frozen-encoder.ts); or runtime's createEncoder, which builds one static
 // session per (batch, length) bucket lazily. `dispose` frees the sessions.
 import { EngineError } from '../../../shared/errors.js';
-import { type EncoderSpec, buildEncode, embeddingWidth, paramSpecs, specFromHfConfig } from '../nn/index.js';
+import { type EncoderSpec, buildEncode, embeddingWidth, modelFloat16Problem, paramSpecs, specFromHfConfig } from '../nn/index.js';
 import type { PrecisionChoice } from '../../../shared/jobs.js';
 import { type Device, type DevicePref, type Encoder, type Precision, createEncoder, resolvePrecision, selectDevice } from '../runtime/index.js';
 import type { Tokenizer } from '../tokenize/tokenizer.js';
@@ -90,7 +90,7 @@ export async function openModel(dir: string, opts: OpenModelOptions = {}): Promi
 export async function modelFromLoaded(loaded: LoadedModel, spec: EncoderSpec, opts: OpenModelOptions = {}): Promise<EmbeddingModel> {
   const tokenizer = await loadModelTokenizer(loaded, opts.maxLength);
   const choice = await selectDevice(opts.device ?? 'auto');
-  const precision = await resolvePrecision(opts.precision ?? 'fp32', choice.device);
+  const precision = await resolvePrecision(opts.precision ?? 'fp32', choice.device, modelFloat16Problem(spec));
   const weightBytes = [...loaded.params.values()].reduce((n, p) => n + p.byteLength, 0);
   const frozen = encoderKind(choice.device, precision.precision, opts.encoder, weightBytes, loaded.dir) === 'frozen';
   // Inference never drops out: the graph ignores dropout, but keep the spec honest.

@@ -138,6 +138,15 @@ export function denseParams(spec: EncoderSpec): ParamSpec[] {
   ]);
 }
 
+/**
+ * Why a model cannot run its activations in float16, or null. Gemma 3's residual stream outgrows
+ * float16's range (65,504): transformers' Gemma 3 gives empty output in float16 (its issue 36822)
+ * and EmbeddingGemma's model card asks for float32 or bfloat16.
+ */
+export function modelFloat16Problem(spec: EncoderSpec): string | null {
+  return spec.arch === 'gemma3' ? "Gemma 3's activations outgrow float16's range (EmbeddingGemma supports float32 and bfloat16 only)" : null;
+}
+
 /** The sentence embedding's width: the last Dense module's output, else the hidden size. */
 export function embeddingWidth(spec: EncoderSpec): number {
   return spec.dense?.length ? spec.dense[spec.dense.length - 1].outFeatures : spec.hidden;

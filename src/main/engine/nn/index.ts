@@ -34,6 +34,7 @@ export {
   embeddingWidth,
   encoderForward,
   layerWeights,
+  modelFloat16Problem,
   paramSpecs,
   positionsNeeded,
   sentenceEmbedding,
