@@ -651,7 +651,7 @@ def make_fixture(out, name, c, enc, shapes, sp, pooling, seed, extra=None):
     json_dump(os.path.join(d, "expected.json"), expected)
     with open(os.path.join(d, "README.md"), "w") as f:
         f.write(README.format(name=name, family={"mpnet": "MPNet", "modernbert": "ModernBERT", "qwen3": "Qwen3", "gemma3_text": "Gemma 3"}[c["model_type"]], torch=torch.__version__,
-                              extra_test=" and `src/main/engine/model/families.test.ts`", what=WHAT[name], pooling=pooling,
+                              extra_test=" and `src/main/engine/model/%s.test.ts`" % ("gemma3-folders" if c["model_type"] == "gemma3_text" else "families"), what=WHAT[name], pooling=pooling,
                               mistakes="; ".join(WRONG[c["model_type"]])))
     print(name, "max_norm", max_norm, [(round(s["loss"], 6), round(s["grad_norm"], 4), s["clipped"]) for s in ref["log"]], "calibration", calib)
 
