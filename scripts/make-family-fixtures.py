@@ -152,20 +152,9 @@ def modernbert_shapes(c):
     return s
 
 
-def qwen3_shapes(c):
-    D, I, H, KV, dh = c["hidden_size"], c["intermediate_size"], c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"]
-    s = [("embed_tokens.weight", [c["vocab_size"], D])]
-    for i in range(c["num_hidden_layers"]):
-        p = "layers.%d." % i
-        s += [(p + "self_attn.q_proj.weight", [H * dh, D]), (p + "self_attn.k_proj.weight", [KV * dh, D]),
-              (p + "self_attn.v_proj.weight", [KV * dh, D]), (p + "self_attn.o_proj.weight", [D, H * dh]),
-              (p + "self_attn.q_norm.weight", [dh]), (p + "self_attn.k_norm.weight", [dh]),
-              (p + "mlp.gate_proj.weight", [I, D]), (p + "mlp.up_proj.weight", [I, D]), (p + "mlp.down_proj.weight", [D, I]),
-              (p + "input_layernorm.weight", [D]), (p + "post_attention_layernorm.weight", [D])]
-    return s + [("norm.weight", [D])]
-
-
-def gemma3_shapes(c):
+def decoder_shapes(c, layer_norms):
+    """Qwen3's and Gemma 3's layout: embed_tokens, per layer GQA attention with q/k norms, a gated
+    MLP and `layer_norms`, then the final norm."""
     D, I, H, KV, dh = c["hidden_size"], c["intermediate_size"], c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"]
     s = [("embed_tokens.weight", [c["vocab_size"], D])]
     for i in range(c["num_hidden_layers"]):
@@ -174,8 +163,16 @@ def gemma3_shapes(c):
               (p + "self_attn.v_proj.weight", [KV * dh, D]), (p + "self_attn.o_proj.weight", [D, H * dh]),
               (p + "self_attn.q_norm.weight", [dh]), (p + "self_attn.k_norm.weight", [dh]),
               (p + "mlp.gate_proj.weight", [I, D]), (p + "mlp.up_proj.weight", [I, D]), (p + "mlp.down_proj.weight", [D, I])]
-        s += [(p + n + ".weight", [D]) for n in ("input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm")]
-    s.append(("norm.weight", [D]))
+        s += [(p + n + ".weight", [D]) for n in layer_norms]
+    return s + [("norm.weight", [D])]
+
+
+def qwen3_shapes(c):
+    return decoder_shapes(c, ("input_layernorm", "post_attention_layernorm"))
+
+
+def gemma3_shapes(c):
+    s = decoder_shapes(c, ("input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm"))
     for j, (i, o, bias) in enumerate(GEMMA3_DENSE):
         s.append(("dense.%d.linear.weight" % j, [o, i]))
         if bias:

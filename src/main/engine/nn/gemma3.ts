@@ -29,8 +29,8 @@ import { type Tensor, ops as o } from '../graph/index.js';
 import type { ParamSpec } from '../runtime/contract.js';
 import { type ConfigReader, type EncoderFamily, type SiteFn, familyDecays, refuseUnknownMath } from './family.js';
 import { additiveMask, dropout, embedding, linear } from './layers.js';
-import { type Rotary, rotaryTables, slidingWindowMask } from './modernbert.js';
-import { type Qwen3Options, attention, rmsNorm } from './qwen3.js';
+import { type Rotary, ropeThetaOf, rotaryTables, slidingWindowMask } from './modernbert.js';
+import { type Qwen3Options, attention, gqaLayerParams, rmsNorm } from './qwen3.js';
 
 export interface Gemma3Options extends Qwen3Options {
   /** Per layer: true = global attention with ropeTheta; false = sliding window with localRopeTheta. */
@@ -80,14 +80,7 @@ function ropeBases(c: ConfigReader): { global: number; local: number } {
   }
   const rp = c.raw.rope_parameters as Record<string, Record<string, unknown>> | undefined | null;
   if (rp === undefined || rp === null) return { global: c.num('rope_theta', 1_000_000, false), local: c.num('rope_local_base_freq', 10_000, false) };
-  const theta = (kind: string): number => {
-    const e = rp[kind];
-    if (typeof e !== 'object' || e === null || typeof e.rope_theta !== 'number' || (e.rope_type ?? 'default') !== 'default' || Object.keys(e).some((k) => k !== 'rope_theta' && k !== 'rope_type')) {
-      throw unsupported(`rope_parameters.${kind} = ${JSON.stringify(e)} is not supported: only {rope_type: 'default', rope_theta}`, 'rope_parameters');
-    }
-    return e.rope_theta;
-  };
-  return { global: theta('full_attention'), local: theta('sliding_attention') };
+  return { global: ropeThetaOf(rp, 'full_attention'), local: ropeThetaOf(rp, 'sliding_attention') };
 }
 
 export const GEMMA3: EncoderFamily = {
@@ -138,21 +131,13 @@ export const GEMMA3: EncoderFamily = {
   },
   params(spec) {
     const g = spec.gemma3!;
-    const { hidden: d, intermediate: f } = spec;
+    const d = spec.hidden;
     const out: ParamSpec[] = [];
     const add = (key: string, shape: number[]) => out.push({ key, shape, decay: familyDecays(key) });
     add('embed_tokens.weight', [spec.vocabSize, d]);
     for (let i = 0; i < spec.layers; i++) {
       const k = `layers.${i}`;
-      add(`${k}.self_attn.q_proj.weight`, [spec.heads * g.headDim, d]);
-      add(`${k}.self_attn.k_proj.weight`, [g.kvHeads * g.headDim, d]);
-      add(`${k}.self_attn.v_proj.weight`, [g.kvHeads * g.headDim, d]);
-      add(`${k}.self_attn.o_proj.weight`, [d, spec.heads * g.headDim]);
-      add(`${k}.self_attn.q_norm.weight`, [g.headDim]);
-      add(`${k}.self_attn.k_norm.weight`, [g.headDim]);
-      add(`${k}.mlp.gate_proj.weight`, [f, d]);
-      add(`${k}.mlp.up_proj.weight`, [f, d]);
-      add(`${k}.mlp.down_proj.weight`, [d, f]);
+      gqaLayerParams(add, k, spec, g);
       for (const n of ['input_layernorm', 'post_attention_layernorm', 'pre_feedforward_layernorm', 'post_feedforward_layernorm']) add(`${k}.${n}.weight`, [d]);
     }
     add('norm.weight', [d]);

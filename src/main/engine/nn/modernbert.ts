@@ -68,13 +68,7 @@ function modernBertOptions(c: ConfigReader, layers: number): ModernBertOptions {
   const rp = c.raw.rope_parameters as Record<string, Record<string, unknown>> | undefined | null;
   if (rp !== undefined && rp !== null) {
     // Newer configs: one entry per attention kind; only the default (unscaled) rope is supported.
-    const theta = (kind: string): number => {
-      const e = rp[kind];
-      if (typeof e !== 'object' || e === null || typeof e.rope_theta !== 'number' || (e.rope_type ?? 'default') !== 'default' || Object.keys(e).some((k) => k !== 'rope_theta' && k !== 'rope_type')) {
-        throw bad(`rope_parameters.${kind} = ${JSON.stringify(e)} is not supported: only {rope_type: 'default', rope_theta}`, 'rope_parameters');
-      }
-      return e.rope_theta;
-    };
+    const theta = (kind: string) => ropeThetaOf(rp, kind);
     globalRopeTheta = theta('full_attention');
     localRopeTheta = globalLayers.every(Boolean) ? localRopeTheta : theta('sliding_attention');
   }
@@ -87,6 +81,15 @@ function modernBertOptions(c: ConfigReader, layers: number): ModernBertOptions {
     attentionBias: c.bool('attention_bias', false),
     mlpBias: c.bool('mlp_bias', false),
   };
+}
+
+/** rope_parameters[kind].rope_theta of a newer config (ModernBERT's, Gemma 3's), refused unless plain rotary ({rope_type: 'default', rope_theta}). */
+export function ropeThetaOf(rp: Record<string, Record<string, unknown>>, kind: string): number {
+  const e = rp[kind];
+  if (typeof e !== 'object' || e === null || typeof e.rope_theta !== 'number' || (e.rope_type ?? 'default') !== 'default' || Object.keys(e).some((k) => k !== 'rope_theta' && k !== 'rope_type')) {
+    throw new EngineError('UNSUPPORTED', `config.json rope_parameters.${kind} = ${JSON.stringify(e)} is not supported: only {rope_type: 'default', rope_theta}`, { key: 'rope_parameters' });
+  }
+  return e.rope_theta;
 }
 
 export const MODERNBERT: EncoderFamily = {

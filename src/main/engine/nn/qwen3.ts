@@ -14,7 +14,7 @@
 import { EngineError } from '../../../shared/errors.js';
 import { type Tensor, hostTensor, ops as o } from '../graph/index.js';
 import type { ParamSpec } from '../runtime/contract.js';
-import { type ConfigReader, type EncoderFamily, type SiteFn, familyDecays, refuseUnknownMath } from './family.js';
+import { type ConfigReader, type EncoderFamily, type EncoderSpec, type SiteFn, familyDecays, refuseUnknownMath } from './family.js';
 import { additiveMask, dropout, embedding, linear, maskFill } from './layers.js';
 import { type Rotary, rotate, rotaryTables } from './modernbert.js';
 
@@ -98,21 +98,13 @@ export const QWEN3: EncoderFamily = {
   },
   params(spec) {
     const q = spec.qwen3!;
-    const { hidden: d, intermediate: f } = spec;
+    const d = spec.hidden;
     const out: ParamSpec[] = [];
     const add = (key: string, shape: number[]) => out.push({ key, shape, decay: familyDecays(key) });
     add('embed_tokens.weight', [spec.vocabSize, d]);
     for (let i = 0; i < spec.layers; i++) {
       const k = `layers.${i}`;
-      add(`${k}.self_attn.q_proj.weight`, [spec.heads * q.headDim, d]);
-      add(`${k}.self_attn.k_proj.weight`, [q.kvHeads * q.headDim, d]);
-      add(`${k}.self_attn.v_proj.weight`, [q.kvHeads * q.headDim, d]);
-      add(`${k}.self_attn.o_proj.weight`, [d, spec.heads * q.headDim]);
-      add(`${k}.self_attn.q_norm.weight`, [q.headDim]);
-      add(`${k}.self_attn.k_norm.weight`, [q.headDim]);
-      add(`${k}.mlp.gate_proj.weight`, [f, d]);
-      add(`${k}.mlp.up_proj.weight`, [f, d]);
-      add(`${k}.mlp.down_proj.weight`, [d, f]);
+      gqaLayerParams(add, k, spec, q);
       add(`${k}.input_layernorm.weight`, [d]);
       add(`${k}.post_attention_layernorm.weight`, [d]);
     }
@@ -143,6 +135,20 @@ export const QWEN3: EncoderFamily = {
   },
   positionsNeeded: (_spec, length) => length,
 };
+
+/** A layer's attention (q, k, v, o projections, q / k norms) and gated-MLP weights, in checkpoint order: Qwen3's and Gemma 3's. */
+export function gqaLayerParams(add: (key: string, shape: number[]) => void, k: string, spec: EncoderSpec, q: Qwen3Options): void {
+  const { hidden: d, intermediate: f, heads } = spec;
+  add(`${k}.self_attn.q_proj.weight`, [heads * q.headDim, d]);
+  add(`${k}.self_attn.k_proj.weight`, [q.kvHeads * q.headDim, d]);
+  add(`${k}.self_attn.v_proj.weight`, [q.kvHeads * q.headDim, d]);
+  add(`${k}.self_attn.o_proj.weight`, [d, heads * q.headDim]);
+  add(`${k}.self_attn.q_norm.weight`, [q.headDim]);
+  add(`${k}.self_attn.k_norm.weight`, [q.headDim]);
+  add(`${k}.mlp.gate_proj.weight`, [f, d]);
+  add(`${k}.mlp.up_proj.weight`, [f, d]);
+  add(`${k}.mlp.down_proj.weight`, [d, f]);
+}
 
 /** RMSNorm over the last axis: x / sqrt(mean(x²) + eps) · w (no mean subtraction, no bias). */
 export function rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor {
