@@ -1,20 +1,15 @@
 // The weights of sentence-transformers Dense modules (sentence-config.ts reads their shapes):
 // each module folder holds `model.safetensors` with 'linear.weight' [out, in] and, with a bias,
 // 'linear.bias' [out]. In memory they are parameters like the encoder's, under
-// `dense.<i>.linear.*` (nn's denseParams), so they train, save and export with the rest; a save
+// `dense.<i>.linear.*` (nn's denseKey), so they train, save and export with the rest; a save
 // writes them back to module folders of their own.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../../../shared/errors.js';
+import { denseKey } from '../nn/index.js';
 import { ioError } from '../workspace/fs-errors.js';
 import { type TensorToWrite, parseSafetensors, toFloat32, writeSafetensors } from './safetensors.js';
 import type { DenseModule } from './sentence-config.js';
-
-/** The parameter key of Dense module `i`'s tensor `name` ('weight' or 'bias'). */
-export const denseKey = (i: number, name: 'weight' | 'bias'): string => `dense.${i}.linear.${name}`;
-
-/** Whether a parameter key belongs to a Dense module (saved to its own folder, not model.safetensors). */
-export const isDenseKey = (key: string): boolean => /^dense\.\d+\.linear\./.test(key);
 
 /** Every Dense module's tensors as float32 parameters, shapes checked against the module configs. */
 export async function readDenseWeights(dir: string, modules: readonly DenseModule[]): Promise<{ params: Map<string, Float32Array>; shapes: Map<string, readonly number[]> }> {

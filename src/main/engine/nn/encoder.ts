@@ -130,11 +130,17 @@ export function paramSpecs(spec: EncoderSpec): ParamSpec[] {
   return [...FAMILIES[spec.arch].params(spec), ...denseParams(spec)];
 }
 
+/** The parameter key of Dense module `i`'s tensor: its module file's own 'linear.weight' / 'linear.bias' under 'dense.<i>.'. */
+export const denseKey = (i: number, name: 'weight' | 'bias'): string => `dense.${i}.linear.${name}`;
+
+/** Whether a parameter belongs to a Dense module (a save writes those to the module's own folder). */
+export const isDenseKey = (key: string): boolean => /^dense\.\d+\.linear\./.test(key);
+
 /** The Dense modules' parameters (family.ts DenseLayer), decayed as sentence-transformers decays a linear. */
 export function denseParams(spec: EncoderSpec): ParamSpec[] {
   return (spec.dense ?? []).flatMap((d, i) => [
-    { key: `dense.${i}.linear.weight`, shape: [d.outFeatures, d.inFeatures], decay: true },
-    ...(d.bias ? [{ key: `dense.${i}.linear.bias`, shape: [d.outFeatures], decay: false }] : []),
+    { key: denseKey(i, 'weight'), shape: [d.outFeatures, d.inFeatures], decay: true },
+    ...(d.bias ? [{ key: denseKey(i, 'bias'), shape: [d.outFeatures], decay: false }] : []),
   ]);
 }
 
@@ -240,7 +246,7 @@ export function sentenceEmbedding(spec: EncoderSpec, hidden: Tensor, attentionMa
       if (!t) throw new EngineError('INTERNAL', `Dense parameter '${key}' is missing`);
       return t;
     };
-    e = linear(e, { weight: get(`dense.${i}.linear.weight`), bias: d.bias ? get(`dense.${i}.linear.bias`) : undefined }); // [B, in] -> [B, out]
+    e = linear(e, { weight: get(denseKey(i, 'weight')), bias: d.bias ? get(denseKey(i, 'bias')) : undefined }); // [B, in] -> [B, out]
   }
   return spec.normalize ? l2Normalize(e) : e;
 }
