@@ -74,7 +74,7 @@ describe('EmbeddingGemma-style folders', () => {
     expect(loaded.sentence.prompts).toEqual(PROMPTS);
     // What the Models page shows: the family, every parameter (the Dense modules' too), the pipeline.
     const summary = await describeModel(dir);
-    expect(summary).toMatchObject({ family: 'gemma3_text', params: [...src.tensors.values()].reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0), pooling: 'mean, then Dense 32 → 48 → 24', normalize: true, prompts: PROMPTS });
+    expect(summary).toMatchObject({ family: 'gemma3_text', params: [...src.tensors.values()].reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0), pooling: 'mean + Dense 32 → 48 → 24', normalize: true, prompts: PROMPTS });
 
     const out = join(tmp, 'published-saved');
     await saveModelFolder(loaded, out);

@@ -62,9 +62,9 @@ const MODES: Array<[string, PoolingMode | null]> = [
 
 type Module = { idx?: number; name?: string; path?: string; type?: string };
 
-/** 'mean', or with Dense modules after it (EmbeddingGemma) 'mean, then Dense 768 → 3072 → 768'. */
+/** 'mean', or with Dense modules after it (EmbeddingGemma) 'mean + Dense 768 → 3072 → 768' (the UI appends ' pooling' in places). */
 export function poolingText(s: Pick<SentenceConfig, 'pooling' | 'dense'>): string {
-  return s.dense.length ? `${s.pooling}, then Dense ${[s.dense[0].inFeatures, ...s.dense.map((d) => d.outFeatures)].join(' → ')}` : s.pooling;
+  return s.dense.length ? `${s.pooling} + Dense ${[s.dense[0].inFeatures, ...s.dense.map((d) => d.outFeatures)].join(' → ')}` : s.pooling;
 }
 
 /** `hiddenSize` < 0 skips the pooling-dimension check (used before config.json is read). */
