@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch references for the MPNet, ModernBERT and Qwen3 encoders (nn/mpnet.ts, nn/modernbert.ts, nn/qwen3.ts).
+"""PyTorch references for the MPNet, ModernBERT, Qwen3 and Gemma 3 encoders (nn/mpnet.ts, nn/modernbert.ts, nn/qwen3.ts, nn/gemma3.ts).
 
     python3 scripts/make-family-fixtures.py [--out test/fixtures]
 
@@ -9,10 +9,13 @@ position ids, one T5-bucketed relative-position bias shared by all layers; Moder
 pre-LN layers, rotary positions with a global and a local base, alternating global and
 sliding-window attention, GeGLU, optional biases, embedding and final norms; Qwen3: pre-norm
 decoder layers with RMSNorm, causal attention, per-head q/k RMSNorm, rotary positions,
-grouped-query attention, SwiGLU, no biases, last-token pooling), never from transformers' code. The file formats and helpers are make-tiny-bert-fixtures.py's.
+grouped-query attention, SwiGLU, no biases, last-token pooling; Gemma 3 as EmbeddingGemma: bidirectional,
+RMSNorm with (1 + w) before and after attention and MLP, q/k norms, GQA, tanh-GELU GeGLU, sliding-window
+layers between global ones with two rotary bases, scaled embeddings, then mean pooling and Dense modules),
+never from transformers' code. The file formats and helpers are make-tiny-bert-fixtures.py's.
 
 Writes, per fixture folder (tiny-mpnet-step, tiny-modernbert-step, tiny-modernbert-bias-step,
-tiny-qwen3-step):
+tiny-qwen3-step, tiny-gemma3-step):
   config.json               the tiny model's Hugging Face config
   params.safetensors        initial parameters (float32, checkpoint key names)
   batches.json              3 steps of 4 (query, positive, negative) rows, length 16
@@ -84,6 +87,22 @@ QWEN3 = {
     "use_cache": True, "pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 2, "initializer_range": 0.02,
 }
 
+# EmbeddingGemma's layout at toy size: bidirectional, sliding window 6 (distance <= 3 each way) on
+# layers 0, 1 and 3, global layer 2, rotary bases 1000 (global) and 50 (local), 4 query heads on
+# 2 kv heads of width 12, query_pre_attn_scalar 8 (not head_dim), tanh GELU; then the
+# sentence-transformers Dense modules 32 -> 48 (no bias) -> 24 (with a bias, to exercise it).
+GEMMA3 = {
+    "architectures": ["Gemma3TextModel"], "model_type": "gemma3_text", "vocab_size": 100, "hidden_size": 32,
+    "intermediate_size": 48, "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2,
+    "head_dim": 12, "hidden_activation": "gelu_pytorch_tanh", "max_position_embeddings": 64, "rms_norm_eps": 1e-6,
+    "rope_theta": 1000.0, "rope_local_base_freq": 50.0, "rope_scaling": None, "query_pre_attn_scalar": 8,
+    "sliding_window": 6, "layer_types": ["sliding_attention", "sliding_attention", "full_attention", "sliding_attention"],
+    "use_bidirectional_attention": True, "attention_bias": False, "attention_dropout": 0.0,
+    "attn_logit_softcapping": None, "final_logit_softcapping": None, "_sliding_window_pattern": 3,
+    "use_cache": True, "pad_token_id": 0, "bos_token_id": 2, "eos_token_id": 1, "initializer_range": 0.02,
+}
+GEMMA3_DENSE = [(32, 48, False), (48, 24, True)]
+
 # ------------------------------------------------------------------------------------------
 # Parameters
 
@@ -133,7 +152,9 @@ def modernbert_shapes(c):
     return s
 
 
-def qwen3_shapes(c):
+def decoder_shapes(c, layer_norms):
+    """Qwen3's and Gemma 3's layout: embed_tokens, per layer GQA attention with q/k norms, a gated
+    MLP and `layer_norms`, then the final norm."""
     D, I, H, KV, dh = c["hidden_size"], c["intermediate_size"], c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"]
     s = [("embed_tokens.weight", [c["vocab_size"], D])]
     for i in range(c["num_hidden_layers"]):
@@ -141,20 +162,36 @@ def qwen3_shapes(c):
         s += [(p + "self_attn.q_proj.weight", [H * dh, D]), (p + "self_attn.k_proj.weight", [KV * dh, D]),
               (p + "self_attn.v_proj.weight", [KV * dh, D]), (p + "self_attn.o_proj.weight", [D, H * dh]),
               (p + "self_attn.q_norm.weight", [dh]), (p + "self_attn.k_norm.weight", [dh]),
-              (p + "mlp.gate_proj.weight", [I, D]), (p + "mlp.up_proj.weight", [I, D]), (p + "mlp.down_proj.weight", [D, I]),
-              (p + "input_layernorm.weight", [D]), (p + "post_attention_layernorm.weight", [D])]
+              (p + "mlp.gate_proj.weight", [I, D]), (p + "mlp.up_proj.weight", [I, D]), (p + "mlp.down_proj.weight", [D, I])]
+        s += [(p + n + ".weight", [D]) for n in layer_norms]
     return s + [("norm.weight", [D])]
 
 
-def init_params(shapes, seed):
+def qwen3_shapes(c):
+    return decoder_shapes(c, ("input_layernorm", "post_attention_layernorm"))
+
+
+def gemma3_shapes(c):
+    s = decoder_shapes(c, ("input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm"))
+    for j, (i, o, bias) in enumerate(GEMMA3_DENSE):
+        s.append(("dense.%d.linear.weight" % j, [o, i]))
+        if bias:
+            s.append(("dense.%d.linear.bias" % j, [o]))
+    return s
+
+
+def init_params(shapes, seed, norm_centre=1.0):
     """N(0, 0.02²) everywhere (relative-bias table N(0, 0.5²), so the bias matters); norm weights
-    1 + N(0, 0.1²). Rounded to float32 first, so float64 starts from the stored values."""
+    1 + N(0, 0.1²) (Gemma 3, whose norms scale by 1 + w: N(0, 0.1²), norm_centre 0). Rounded to
+    float32 first, so float64 starts from the stored values."""
     g = torch.Generator().manual_seed(seed)
     out = {}
     for name, shape in shapes:
         t = torch.randn(shape, generator=g, dtype=torch.float64)
         if "norm.weight" in name.lower():
-            t = 1.0 + 0.1 * t
+            t = norm_centre + 0.1 * t
+        elif name.startswith("dense."):
+            t = 0.2 * t  # Dense modules near Xavier scale, so the pooled vector passes through them at O(1)
         elif "relative_attention_bias" in name:
             t = 0.5 * t
         else:
@@ -325,6 +362,59 @@ def qwen3_encoder(P, c, ids, mask, wrong=None):
 
 
 # ------------------------------------------------------------------------------------------
+# Gemma 3 (EmbeddingGemma)
+
+
+def gelu_tanh(x):
+    return 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+
+
+def gemma3_encoder(P, c, ids, mask, wrong=None):
+    """Gemma 3's text stack, bidirectional: RMSNorm scaling by (1 + w), four norms a layer, GQA with
+    q/k norms, rotary bases per layer type, a window of sliding_window // 2 each way."""
+    wrong = wrong or {}
+    B, L = ids.shape
+    D, H, KV, dh, eps = c["hidden_size"], c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"], c["rms_norm_eps"]
+    dtype = P["embed_tokens.weight"].dtype
+
+    def norm(x, k):
+        w = P[k + ".weight"]
+        return rms_norm(x, w if wrong.get("plain_norm") else 1 + w, eps)
+
+    def lin(x, k):
+        return x @ P[k + ".weight"].t()
+
+    x = P["embed_tokens.weight"][ids]
+    if not wrong.get("no_scale"):
+        x = x * torch.tensor(D ** 0.5, dtype=dtype)
+    r = torch.arange(L)
+    glob = extended_mask(mask, dtype).expand(B, 1, L, L)
+    if wrong.get("causal"):
+        glob = glob.masked_fill(~(r[None, :] <= r[:, None]), torch.finfo(dtype).min)
+    reach = c["sliding_window"] - 1 if wrong.get("full_window") else c["sliding_window"] // 2
+    local = glob.masked_fill(~((r[None, :] - r[:, None]).abs() <= reach), torch.finfo(dtype).min)
+    scale = dh ** -0.5 if wrong.get("head_dim_scale") else c["query_pre_attn_scalar"] ** -0.5
+    for i in range(c["num_hidden_layers"]):
+        p = "layers.%d." % i
+        is_global = c["layer_types"][i] == "full_attention"
+        cos, sin = rotary(c["rope_theta"] if is_global or wrong.get("one_base") else c["rope_local_base_freq"], dh, L, dtype)
+        h = norm(x, p + "input_layernorm")
+        q = norm(lin(h, p + "self_attn.q_proj").view(B, L, H, dh), p + "self_attn.q_norm").transpose(1, 2)
+        k = norm(lin(h, p + "self_attn.k_proj").view(B, L, KV, dh), p + "self_attn.k_norm").transpose(1, 2)
+        v = lin(h, p + "self_attn.v_proj").view(B, L, KV, dh).transpose(1, 2)
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        k, v = k.repeat_interleave(H // KV, 1), v.repeat_interleave(H // KV, 1)
+        s = q @ k.transpose(-1, -2) * scale + (glob if is_global else local)
+        a = lin((torch.softmax(s, -1) @ v).transpose(1, 2).reshape(B, L, H * dh), p + "self_attn.o_proj")
+        x = x + (a if wrong.get("no_post_norms") else norm(a, p + "post_attention_layernorm"))
+        h = norm(x, p + "pre_feedforward_layernorm")
+        act = F.gelu(lin(h, p + "mlp.gate_proj")) if wrong.get("exact_gelu") else gelu_tanh(lin(h, p + "mlp.gate_proj"))
+        m = lin(act * lin(h, p + "mlp.up_proj"), p + "mlp.down_proj")
+        x = x + (m if wrong.get("no_post_norms") else norm(m, p + "post_feedforward_layernorm"))
+    return norm(x, "norm")
+
+
+# ------------------------------------------------------------------------------------------
 # Loss, batches, training
 
 
@@ -338,6 +428,12 @@ def embed(enc, P, c, rows, pooling):
     else:
         m = mask.to(h.dtype).unsqueeze(-1)
         pooled = (h * m).sum(1) / torch.clamp(m.sum(1), min=1e-9)
+    j = 0  # sentence-transformers Dense modules after the pooling (identity activation)
+    while "dense.%d.linear.weight" % j in P:
+        pooled = pooled @ P["dense.%d.linear.weight" % j].t()
+        if "dense.%d.linear.bias" % j in P:
+            pooled = pooled + P["dense.%d.linear.bias" % j]
+        j += 1
     return F.normalize(pooled, p=2, dim=1)
 
 
@@ -457,6 +553,12 @@ WHAT = {
     "tiny-qwen3-step": "Qwen3: 2 pre-norm decoder layers, RMSNorm (eps 1e-6), causal attention over the padding mask, "
                        "per-head q/k RMSNorm before rotary positions (base 1000), 4 query heads on 2 kv heads of width 12 "
                        "(not hidden / heads = 8), SwiGLU MLP, no biases, final norm; last-token pooling (right padding).",
+    "tiny-gemma3-step": "Gemma 3 as EmbeddingGemma runs it: embeddings times sqrt(32), 4 bidirectional layers (sliding, "
+                        "sliding, full, sliding; window 6 = distance <= 3 each way; rotary bases 1000 global / 50 local), "
+                        "RMSNorm scaling by (1 + w) before and after attention and the MLP, per-head q/k norms before "
+                        "rotary positions, 4 query heads on 2 kv heads of width 12, scores scaled by query_pre_attn_scalar "
+                        "8^-1/2, tanh-GELU GeGLU MLP, final norm; mean pooling, then sentence-transformers Dense modules "
+                        "32 -> 48 (no bias) and 48 -> 24 (bias) under the keys dense.<i>.linear.*, then Normalize.",
 }
 
 
@@ -482,13 +584,24 @@ WRONG = {
         "SiLU on up_proj instead of gate_proj": ({"silu_on_up": True}, None),
         "norm weights decayed": ({}, lambda n: n.endswith(".bias")),
     },
+    "gemma3_text": {
+        "norms scale by w, not 1 + w": ({"plain_norm": True}, None),
+        "causal attention": ({"causal": True}, None),
+        "sliding window of sliding_window - 1 each way (not halved)": ({"full_window": True}, None),
+        "global rotary base on the sliding layers too": ({"one_base": True}, None),
+        "embeddings not scaled by sqrt(hidden)": ({"no_scale": True}, None),
+        "scores scaled by head_dim^-1/2, not query_pre_attn_scalar^-1/2": ({"head_dim_scale": True}, None),
+        "no post-attention / post-feedforward norms": ({"no_post_norms": True}, None),
+        "exact GELU instead of tanh": ({"exact_gelu": True}, None),
+        "norm weights decayed": ({}, lambda n: n.endswith(".bias")),
+    },
 }
 
 
 def make_fixture(out, name, c, enc, shapes, sp, pooling, seed, extra=None):
     d = os.path.join(out, name)
     os.makedirs(d, exist_ok=True)
-    P0 = init_params(shapes(c), seed)
+    P0 = init_params(shapes(c), seed, 0.0 if c["model_type"] == "gemma3_text" else 1.0)
     batches = make_batches(seed + 1, sp, c["vocab_size"])
     max_norm = choose_max_norm(enc, P0, c, batches, pooling)
     ref = train(enc, P0, c, batches, max_norm, torch.float64, pooling)
@@ -534,8 +647,8 @@ def make_fixture(out, name, c, enc, shapes, sp, pooling, seed, extra=None):
         expected.update(extra(P0))
     json_dump(os.path.join(d, "expected.json"), expected)
     with open(os.path.join(d, "README.md"), "w") as f:
-        f.write(README.format(name=name, family={"mpnet": "MPNet", "modernbert": "ModernBERT", "qwen3": "Qwen3"}[c["model_type"]], torch=torch.__version__,
-                              extra_test=" and `src/main/engine/model/families.test.ts`", what=WHAT[name], pooling=pooling,
+        f.write(README.format(name=name, family={"mpnet": "MPNet", "modernbert": "ModernBERT", "qwen3": "Qwen3", "gemma3_text": "Gemma 3"}[c["model_type"]], torch=torch.__version__,
+                              extra_test=" and `src/main/engine/model/%s.test.ts`" % ("gemma3-folders" if c["model_type"] == "gemma3_text" else "families"), what=WHAT[name], pooling=pooling,
                               mistakes="; ".join(WRONG[c["model_type"]])))
     print(name, "max_norm", max_norm, [(round(s["loss"], 6), round(s["grad_norm"], 4), s["clipped"]) for s in ref["log"]], "calibration", calib)
 
@@ -555,6 +668,11 @@ def mpnet_extra(P0):
             "long_forward": {"input_ids": ids.tolist(), "embeddings": [[float("%.9g" % v) for v in row] for row in e.tolist()]}}
 
 
+def gemma3_extra(P0):
+    """The Dense modules, as the engine's spec takes them (modules.json's 2_Dense, 3_Dense configs)."""
+    return {"dense": [{"in_features": i, "out_features": o, "bias": b} for i, o, b in GEMMA3_DENSE]}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=os.path.join(HERE, "..", "test", "fixtures"))
@@ -567,6 +685,7 @@ def main():
         ("tiny-modernbert-step", MODERNBERT, modernbert_encoder, modernbert_shapes, mb_sp, "mean", 20261207, None),
         ("tiny-modernbert-bias-step", MODERNBERT_BIAS, modernbert_encoder, modernbert_shapes, mb_sp, "mean", 20261208, None),
         ("tiny-qwen3-step", QWEN3, qwen3_encoder, qwen3_shapes, mb_sp, "lasttoken", 20261209, None),
+        ("tiny-gemma3-step", GEMMA3, gemma3_encoder, gemma3_shapes, {"pad": 0, "cls": 2, "sep": 1}, "mean", 20261210, gemma3_extra),
     ]
     for name, *rest in fixtures:
         if args.only in (None, name):

@@ -5,11 +5,11 @@
 //
 //   bench/run.sh train-step [--device auto|cpu|webgpu|all] [--batch 32] [--length 64]
 //                           [--negatives 0] [--steps 5] [--layers 6] [--hidden 384] [--dropout 0.1]
-//                           [--family bert|modernbert|mpnet|qwen3] [--lora R]
+//                           [--family bert|modernbert|mpnet|qwen3|gemma3] [--lora R]
 // --lora R: only rank-R adapters of every layer linear train (nn/lora-step.ts, alpha 2R); the
 // base weights are frozen inputs without AdamW moments.
-// --family modernbert / mpnet / qwen3: the gte-modernbert-base / all-mpnet-base-v2 /
-// Qwen3-Embedding-0.6B shape instead
+// --family modernbert / mpnet / qwen3 / gemma3: the gte-modernbert-base / all-mpnet-base-v2 /
+// Qwen3-Embedding-0.6B / EmbeddingGemma-300m (with its two Dense modules) shape instead
 // (--layers / --hidden ignored).
 //                           [--precision fp32|fp16] [--json] [--torch] [--dropout-masks host|graph]
 // --precision fp16: the mixed-precision step (nn/mixed-precision.ts), loss scale 2^16.
@@ -23,7 +23,7 @@ import { ModelProto } from '../graph/onnx-schema.js';
 import { selectDevice, probeDevice } from '../runtime/device.js';
 import { mulberry32 } from '../../../shared/random.js';
 import { DEVICES, type Device } from '../runtime/session.js';
-import { type EncoderSpec, buildEncode, buildTrainStep, paramSpecs, specFromHfConfig } from '../nn/index.js';
+import { type DenseLayer, type EncoderSpec, buildEncode, buildTrainStep, paramSpecs, specFromHfConfig } from '../nn/index.js';
 import { createEncoder } from '../runtime/encoder.js';
 import { loraSpecOf, loraStep } from '../nn/lora-step.js';
 import { initialAdapters } from '../train/lora-adapter.js';
@@ -64,11 +64,21 @@ const BASE_SHAPES: Record<string, Record<string, unknown>> = {
     num_key_value_heads: 8, head_dim: 128, max_position_embeddings: 32768, rms_norm_eps: 1e-6, rope_theta: 1000000, tie_word_embeddings: true,
     pad_token_id: 151643,
   },
+  // EmbeddingGemma-300m (303 M parameters, 4.7 M more in its Dense modules: BASE_DENSE).
+  gemma3: {
+    model_type: 'gemma3_text', vocab_size: 262144, hidden_size: 768, intermediate_size: 1152, num_hidden_layers: 24, num_attention_heads: 3,
+    num_key_value_heads: 1, head_dim: 256, max_position_embeddings: 2048, rms_norm_eps: 1e-6, rope_theta: 1000000, rope_local_base_freq: 10000,
+    query_pre_attn_scalar: 256, sliding_window: 512, _sliding_window_pattern: 6, use_bidirectional_attention: true, hidden_activation: 'gelu_pytorch_tanh',
+  },
   // all-mpnet-base-v2.
   mpnet: {
     model_type: 'mpnet', vocab_size: 30527, hidden_size: 768, intermediate_size: 3072, num_hidden_layers: 12, num_attention_heads: 12,
     max_position_embeddings: 514, layer_norm_eps: 1e-5, relative_attention_num_buckets: 32, pad_token_id: 1,
   },
+};
+/** The sentence-transformers Dense modules after a base shape's pooling. */
+const BASE_DENSE: Record<string, DenseLayer[]> = {
+  gemma3: [{ inFeatures: 768, outFeatures: 3072, bias: false }, { inFeatures: 3072, outFeatures: 768, bias: false }],
 };
 /** What --json prints per device run. */
 interface RunFigures {
@@ -109,7 +119,7 @@ async function main(): Promise<void> {
   const p = dropoutP();
   const family = opt('family', 'bert');
   if (family !== 'bert' && !BASE_SHAPES[family]) throw new Error(`--family ${family}: use bert, ${Object.keys(BASE_SHAPES).join(', ')}`);
-  const spec: EncoderSpec = family !== 'bert' ? { ...specFromHfConfig(BASE_SHAPES[family]), hiddenDropout: p, attentionDropout: p } : {
+  const spec: EncoderSpec = family !== 'bert' ? { ...specFromHfConfig(BASE_SHAPES[family], { dense: BASE_DENSE[family] }), hiddenDropout: p, attentionDropout: p } : {
     arch: 'bert', vocabSize: 30522, hidden, layers: num('layers', 6), heads: hidden / 32, intermediate: 4 * hidden,
     maxPositions: 512, typeVocabSize: 2, layerNormEps: 1e-12, padTokenId: 0, pooling: 'mean', normalize: true,
     hiddenDropout: p, attentionDropout: p,

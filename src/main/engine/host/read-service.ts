@@ -27,6 +27,7 @@ import { modelTokenizer } from '../data/token-lengths.js';
 import { positionLimit } from '../model/load.js';
 import { loraAdapters } from '../nn/lora.js';
 import { defaultLoraTargets } from '../nn/lora-step.js';
+import { poolingText } from '../model/sentence-config.js';
 import { projectionView } from '../projection/projection-file.js';
 import { liveIssues, liveSummary } from './live-counts.js';
 import { listCheckpoints } from '../train/checkpoint.js';
@@ -124,7 +125,7 @@ export async function describeModel(dir: string): Promise<ModelSummary> {
   return {
     dir, family: c.family, hidden: c.hiddenSize, layers: c.numLayers, heads: c.numHeads, vocabSize: c.vocabSize,
     params: [...m.params.values()].reduce((s, a) => s + a.length, 0), loraParamsPerRank: loraParamsPerRank(m.shapes), maxLength: m.sentence.maxSeqLength, positions: positionLimit(c),
-    pooling: m.sentence.pooling, normalize: m.sentence.normalize, prompts: m.sentence.prompts, notes: m.notes,
+    pooling: poolingText(m.sentence), normalize: m.sentence.normalize, prompts: m.sentence.prompts, notes: m.notes,
   };
 }
 

@@ -1,10 +1,10 @@
 // config.json of a Hugging Face encoder (transformers' BertConfig / RobertaConfig /
-// XLMRobertaConfig / MPNetConfig / ModernBertConfig / Qwen3Config). The loader reads the fields the engine needs into a typed object and
+// XLMRobertaConfig / MPNetConfig / ModernBertConfig / Qwen3Config / Gemma3TextConfig). The loader reads the fields the engine needs into a typed object and
 // keeps the whole file as `raw`, so a save writes back every field it did not touch.
 import { EngineError } from '../../../shared/errors.js';
 
 /** Encoder families the engine runs (nn/encoder.ts builds each one's graph). */
-export type ModelFamily = 'bert' | 'roberta' | 'xlm-roberta' | 'mpnet' | 'modernbert' | 'qwen3';
+export type ModelFamily = 'bert' | 'roberta' | 'xlm-roberta' | 'mpnet' | 'modernbert' | 'qwen3' | 'gemma3_text';
 
 export interface ModelConfig {
   family: ModelFamily;
@@ -63,6 +63,12 @@ const FAMILY_FILES: Record<ModelFamily, FamilyFile> = {
     bareArchitecture: 'Qwen3Model', positions: 'plain', typeVocabSize: 0, padTokenId: 151643, epsKey: 'rms_norm_eps', epsDefault: 1e-6, actKey: 'hidden_act',
     dropout: { hidden: 'hidden_dropout', attention: 'attention_dropout', dflt: 0 },
   },
+  // Gemma 3's text stack as EmbeddingGemma runs it (nn/gemma3.ts): rotary positions, RMSNorm,
+  // tanh GELU (hidden_activation); pads with <pad> (0).
+  gemma3_text: {
+    bareArchitecture: 'Gemma3TextModel', positions: 'plain', typeVocabSize: 0, padTokenId: 0, epsKey: 'rms_norm_eps', epsDefault: 1e-6, actKey: 'hidden_activation',
+    dropout: { hidden: 'hidden_dropout', attention: 'attention_dropout', dflt: 0 },
+  },
 };
 const FAMILIES = Object.keys(FAMILY_FILES) as ModelFamily[];
 
@@ -110,7 +116,7 @@ export function parseModelConfig(raw: unknown, file = 'config.json'): ModelConfi
     throw new EngineError(
       'UNSUPPORTED',
       `${file}: model_type ${JSON.stringify(modelType)}${arch} is not supported; Embedsmith trains these encoder families: ` +
-        `${FAMILIES.join(', ')} (MiniLM, BGE, E5, GTE, multilingual-E5, all-mpnet-base-v2, gte-modernbert, modernbert-embed and Qwen3-Embedding use these). Pick a base model of one of these types.`,
+        `${FAMILIES.join(', ')} (MiniLM, BGE, E5, GTE, multilingual-E5, all-mpnet-base-v2, gte-modernbert, modernbert-embed, Qwen3-Embedding and EmbeddingGemma use these). Pick a base model of one of these types.`,
       { file, modelType },
     );
   }
@@ -150,7 +156,7 @@ export function parseModelConfig(raw: unknown, file = 'config.json'): ModelConfi
   const f = FAMILY_FILES[family];
   const pet = c.position_embedding_type ?? 'absolute';
   // ModernBERT configs carry position_embedding_type 'absolute' unused (rotary positions).
-  if (family !== 'modernbert' && family !== 'qwen3' && pet !== 'absolute') {
+  if (family !== 'modernbert' && family !== 'qwen3' && family !== 'gemma3_text' && pet !== 'absolute') {
     throw new EngineError('UNSUPPORTED', `${file}: position_embedding_type ${JSON.stringify(pet)} is not supported; only 'absolute' (the BERT/RoBERTa default)`, { file });
   }
   const cfg: ModelConfig = {

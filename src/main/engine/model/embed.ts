@@ -4,6 +4,7 @@
 // have static shapes, DESIGN §3) rather than to the corpus's longest: padding is pure wasted
 // FLOPs, quadratic in attention. Results come back in input order whatever order they ran in.
 import { EngineError } from '../../../shared/errors.js';
+import { embeddingWidth } from '../nn/index.js';
 import { padToBucket } from '../runtime/index.js';
 import { positionLimit } from './load.js';
 import type { EmbeddingModel } from './open-model.js';
@@ -119,7 +120,7 @@ export async function embedTokens(model: EmbeddingModel, rows: readonly ArrayLik
   // The encoder returns the full width; a model opened with fewer dims keeps each row's first D
   // (Matryoshka truncation), re-normalised when the model normalises (sentence-transformers'
   // truncate_dim followed by normalisation).
-  const full = model.spec.hidden;
+  const full = embeddingWidth(model.spec);
   const D = model.dim;
   const out = new Float32Array(rows.length * D);
   const order = rows.map((_, i) => i);

@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bf16Bits as bf16, bf16Widened as widened, minRowCosine } from '../../../../test/support/embedding-checks.js';
 import { EngineError } from '../../../shared/errors.js';
 import { importDataset } from '../data/index.js';
 import type { HostTensor } from '../graph/index.js';
@@ -38,20 +39,7 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-function minRowCosine(a: Float32Array, b: Float32Array, d: number): number {
-  let min = 1;
-  for (let r = 0; r < a.length / d; r++) {
-    let ab = 0, aa = 0, bb = 0;
-    for (let j = r * d; j < (r + 1) * d; j++) [ab, aa, bb] = [ab + a[j] * b[j], aa + a[j] * a[j], bb + b[j] * b[j]];
-    min = Math.min(min, ab / Math.sqrt(aa * bb));
-  }
-  return min;
-}
 
-/** bf16 bits of float32 values (truncated: the test needs exact values, not rounding). */
-const bf16 = (f: Float32Array) => Uint16Array.from(new Uint32Array(Float32Array.from(f).buffer), (u) => u >>> 16);
-/** What a bf16 tensor widens to: the float32 with the low 16 bits cleared. */
-const widened = (f: Float32Array) => new Float32Array(Uint32Array.from(new Uint32Array(Float32Array.from(f).buffer), (u) => u & 0xffff0000).buffer);
 
 describe.each([
   { family: 'mpnet' as const, fixture: 'tiny-mpnet-step', prefix: 'mpnet.', heads: ['lm_head.dense.weight', 'lm_head.bias'], arch: 'MPNetModel' },

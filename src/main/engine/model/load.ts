@@ -9,6 +9,7 @@ import { loadTokenizer, type Tokenizer } from '../tokenize/tokenizer.js';
 import { parseModelConfig, positionLimit } from './config.js';
 import type { ModelConfig } from './config.js';
 import type { SafeTensor } from './safetensors.js';
+import { readDenseWeights } from './dense-modules.js';
 import { readSentenceConfig, type SentenceConfig } from './sentence-config.js';
 import { readWeights, type ExpectedParams } from './weights.js';
 
@@ -77,6 +78,10 @@ export async function loadModelFolder(dir: string, opts: LoadOptions): Promise<L
   const config = parseModelConfig(raw, configFile);
   const sentence = await readSentenceConfig(dir, config.hiddenSize);
   const weights = await readWeights(hfDir, config, opts.expected);
+  // The Dense modules' weights follow the encoder's (nn's paramSpecs lists them last).
+  const dense = await readDenseWeights(dir, sentence.dense);
+  for (const [k, v] of dense.params) weights.params.set(k, v);
+  for (const [k, v] of dense.shapes) weights.shapes.set(k, v);
   if (weights.dropped.length > 0) notes.push(`not loaded (task heads and buffers, unused by an embedder): ${weights.dropped.join(', ')}`);
   if (weights.prefix) notes.push(`stripped the key prefix '${weights.prefix}'`);
   const nonF32 = Object.entries(weights.dtypes).filter(([d]) => d !== 'F32');

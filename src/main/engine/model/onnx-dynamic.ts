@@ -123,7 +123,7 @@ function probeGraph(spec: EncoderSpec, batch: number, length: number, idsDtype: 
   const P = Object.fromEntries(paramSpecs(spec).map((p) => [p.key, g.input(p.key, 'float32', p.shape)]));
   const inputs = { inputIds: t.input_ids, attentionMask: t.attention_mask, tokenTypeIds: t.token_type_ids };
   const hidden = g.scope('encoder', () => encoderForward(spec, P, inputs));
-  g.output(g.scope('pool', () => sentenceEmbedding(spec, hidden, inputs.attentionMask)), 'sentence_embedding');
+  g.output(g.scope('pool', () => sentenceEmbedding(spec, hidden, inputs.attentionMask, P)), 'sentence_embedding');
   g.output(hidden, 'token_embeddings');
   return g;
 }

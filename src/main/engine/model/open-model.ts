@@ -3,7 +3,7 @@
 // dynamic-axes graph (frozen-encoder.ts); or runtime's createEncoder, which builds one static
 // session per (batch, length) bucket lazily. `dispose` frees the sessions.
 import { EngineError } from '../../../shared/errors.js';
-import { type EncoderSpec, buildEncode, paramSpecs, specFromHfConfig } from '../nn/index.js';
+import { type EncoderSpec, buildEncode, embeddingWidth, modelFloat16Problem, paramSpecs, specFromHfConfig } from '../nn/index.js';
 import type { PrecisionChoice } from '../../../shared/jobs.js';
 import { type Device, type DevicePref, type Encoder, type Precision, createEncoder, resolvePrecision, selectDevice } from '../runtime/index.js';
 import type { Tokenizer } from '../tokenize/tokenizer.js';
@@ -68,7 +68,8 @@ export function specOfModel(loaded: Pick<LoadedModel, 'config' | 'sentence' | 'd
   }
   // A Qwen3 folder without sentence-transformers modules: its own last-token pooling, not the mean default.
   const own = loaded.config.family === 'qwen3' && !loaded.sentence.fromModules;
-  return specFromHfConfig(loaded.config.raw, own ? { pooling: 'lasttoken', normalize } : { pooling, normalize });
+  const dense = loaded.sentence.dense.map(({ inFeatures, outFeatures, bias }) => ({ inFeatures, outFeatures, bias }));
+  return specFromHfConfig(loaded.config.raw, own ? { pooling: 'lasttoken', normalize } : { pooling, normalize, dense });
 }
 
 /** A model folder with the encoder parameters its config calls for (nn's specs; pooling does not change them). */
@@ -89,7 +90,7 @@ export async function openModel(dir: string, opts: OpenModelOptions = {}): Promi
 export async function modelFromLoaded(loaded: LoadedModel, spec: EncoderSpec, opts: OpenModelOptions = {}): Promise<EmbeddingModel> {
   const tokenizer = await loadModelTokenizer(loaded, opts.maxLength);
   const choice = await selectDevice(opts.device ?? 'auto');
-  const precision = await resolvePrecision(opts.precision ?? 'fp32', choice.device);
+  const precision = await resolvePrecision(opts.precision ?? 'fp32', choice.device, modelFloat16Problem(spec));
   const weightBytes = [...loaded.params.values()].reduce((n, p) => n + p.byteLength, 0);
   const frozen = encoderKind(choice.device, precision.precision, opts.encoder, weightBytes, loaded.dir) === 'frozen';
   // Inference never drops out: the graph ignores dropout, but keep the spec honest.
@@ -102,7 +103,7 @@ export async function modelFromLoaded(loaded: LoadedModel, spec: EncoderSpec, op
     loaded,
     tokenizer,
     spec: inference,
-    dim: outputDims(loaded, spec.hidden, opts.dims),
+    dim: outputDims(loaded, embeddingWidth(spec), opts.dims),
     device: choice.device,
     deviceReason: choice.reason,
     precision: precision.precision,

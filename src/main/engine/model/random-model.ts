@@ -1,4 +1,4 @@
-// Seeded random model folders (BERT, RoBERTa, MPNet, ModernBERT, Qwen3), written by our own saveModelFolder: the tiny models the
+// Seeded random model folders (BERT, RoBERTa, MPNet, ModernBERT, Qwen3, Gemma 3), written by our own saveModelFolder: the tiny models the
 // tests embed and export, and the MiniLM-shape model the embed bench times. Weights follow
 // BERT's init (N(0, 0.02²); LayerNorm weight 1, bias 0, with a little noise so no symmetry
 // hides a bug); the same seed writes the same bytes (STYLE habit 7).
@@ -24,9 +24,13 @@ export interface RandomBertOptions {
    * 'bert' (token types, positions from 0), 'roberta' (no types, positions after the pad id),
    * 'mpnet' (RoBERTa's positions + relative bias) or 'modernbert' (rotary; global layers 0, 3 …,
    * sliding window 4 elsewhere, bias-free) or 'qwen3' (causal, rotary, 2 kv heads, head_dim
-   * 12, last-token pooling unless `pooling` says otherwise).
+   * 12, last-token pooling unless `pooling` says otherwise) or 'gemma3' (EmbeddingGemma's
+   * layout: bidirectional, sliding window 4 on all but every 3rd layer, 2 kv heads, head_dim 12,
+   * Dense modules hidden → 2·hidden → hidden unless `dense` says otherwise).
    */
-  family?: 'bert' | 'roberta' | 'mpnet' | 'modernbert' | 'qwen3';
+  family?: 'bert' | 'roberta' | 'mpnet' | 'modernbert' | 'qwen3' | 'gemma3';
+  /** sentence-transformers Dense modules after the pooling: [in, out, bias] each. */
+  dense?: Array<[number, number, boolean]>;
   /** Extra config.json fields (e.g. ModernBERT's switches). */
   config?: Record<string, unknown>;
   pooling?: 'mean' | 'cls' | 'lasttoken';
@@ -43,7 +47,10 @@ export async function writeRandomBert(dir: string, o: RandomBertOptions): Promis
   const family = o.family ?? 'bert';
   const raw = { ...randomConfig(family, o), ...o.config };
   const config = parseModelConfig(raw, `${dir}/config.json`);
-  const specs = paramSpecs(specFromHfConfig(raw));
+  const d = raw.hidden_size as number;
+  const denseShapes = o.dense ?? (family === 'gemma3' ? [[d, 2 * d, false], [2 * d, d, false]] : []);
+  const dense = denseShapes.map(([inFeatures, outFeatures, bias], i) => ({ path: `${2 + i}_Dense`, inFeatures, outFeatures, bias }));
+  const specs = paramSpecs(specFromHfConfig(raw, { dense }));
   const rnd = mulberry32(o.seed ?? 42);
   // Box–Muller: two uniforms → one standard normal (the second is dropped for simplicity).
   const normal = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
@@ -51,7 +58,8 @@ export async function writeRandomBert(dir: string, o: RandomBertOptions): Promis
   const shapes = new Map<string, readonly number[]>();
   for (const s of specs) {
     const n = s.shape.reduce((a, b) => a * b, 1);
-    const isLnWeight = /norm\.weight$/i.test(s.key);
+    // Gemma 3's norms scale by 1 + w: their weights start near 0.
+    const isLnWeight = /norm\.weight$/i.test(s.key) && family !== 'gemma3';
     const scale = /norm\./i.test(s.key) ? 0.05 : s.key.includes('relative_attention_bias') ? 0.5 : 0.02;
     params.set(s.key, Float32Array.from({ length: n }, () => (isLnWeight ? 1 : 0) + scale * normal()));
     shapes.set(s.key, s.shape);
@@ -72,6 +80,7 @@ export async function writeRandomBert(dir: string, o: RandomBertOptions): Promis
     includePrompt: true,
     transformerPath: '',
     fromModules: true,
+    dense,
   };
   await saveModelFolder(
     { hfDir: o.tokenizerDir, config, params, shapes, passthrough: new Map(), sentence, tokenizerFiles },
@@ -106,6 +115,31 @@ function randomConfig(family: NonNullable<RandomBertOptions['family']>, o: Rando
       use_sliding_window: false,
       sliding_window: null,
       tie_word_embeddings: true,
+      pad_token_id: 0, // the WordPiece fixture's [PAD]
+    };
+  }
+  if (family === 'gemma3') {
+    const layers = sizes.num_hidden_layers;
+    return {
+      architectures: ['Gemma3TextModel'],
+      model_type: 'gemma3_text',
+      ...sizes,
+      num_key_value_heads: 2,
+      head_dim: 12,
+      hidden_activation: 'gelu_pytorch_tanh',
+      max_position_embeddings: o.maxPositions ?? 128,
+      rms_norm_eps: 1e-6,
+      rope_theta: 1000000,
+      rope_local_base_freq: 10000,
+      rope_scaling: null,
+      query_pre_attn_scalar: 12,
+      sliding_window: 4,
+      layer_types: Array.from({ length: layers }, (_, i) => ((i + 1) % 3 === 0 ? 'full_attention' : 'sliding_attention')),
+      use_bidirectional_attention: true,
+      attention_bias: false,
+      attention_dropout: 0,
+      attn_logit_softcapping: null,
+      final_logit_softcapping: null,
       pad_token_id: 0, // the WordPiece fixture's [PAD]
     };
   }

@@ -9,6 +9,8 @@ import { EngineError } from '../../../shared/errors.js';
 import { ioError, syncDir, syncTree, tempPathFor } from '../workspace/atomic.js';
 import { checkOutPath } from '../workspace/out-path.js';
 import { BARE_ARCHITECTURE } from './config.js';
+import { isDenseKey } from '../nn/index.js';
+import { writeDenseModules } from './dense-modules.js';
 import type { LoadedModel } from './load.js';
 import { renderModelCard, type ModelCardInfo } from './model-card.js';
 import { toFloat32, writeSafetensors, type TensorToWrite } from './safetensors.js';
@@ -78,9 +80,14 @@ async function writeFolder(model: SavableModel, dir: string, card: ModelCardInfo
     { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
     { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
   ];
+  // Dense modules (EmbeddingGemma's two) after the pooling, each in a folder of its own.
+  const dense = sentence.dense.map((m, i) => ({ ...m, path: `${2 + i}_Dense` }));
+  await writeDenseModules(dir, dense, model.params);
+  for (const m of dense) modules.push({ idx: modules.length, name: String(modules.length), path: m.path, type: 'sentence_transformers.models.Dense' });
   if (sentence.normalize) {
-    modules.push({ idx: 2, name: '2', path: '2_Normalize', type: 'sentence_transformers.models.Normalize' });
-    await mkdir(join(dir, '2_Normalize'));
+    const path = `${modules.length}_Normalize`;
+    modules.push({ idx: modules.length, name: String(modules.length), path, type: 'sentence_transformers.models.Normalize' });
+    await mkdir(join(dir, path));
   }
   await writeFile(join(dir, 'modules.json'), json(modules));
   await writeFile(
@@ -129,10 +136,11 @@ async function carriedCard(from: string, model: SavableModel): Promise<string> {
   ].join('\n');
 }
 
-/** model.safetensors bytes: parameters and passthrough tensors, keys sorted, floats as F32. */
+/** model.safetensors bytes: parameters (not the Dense modules') and passthrough tensors, keys sorted, floats as F32. */
 export function serializeWeights(model: Pick<SavableModel, 'params' | 'shapes' | 'passthrough'>): Uint8Array {
   const all = new Map<string, TensorToWrite>();
   for (const [k, data] of model.params) {
+    if (isDenseKey(k)) continue; // in the Dense modules' own folders (writeDenseModules)
     const shape = model.shapes.get(k);
     if (!shape) throw new EngineError('INTERNAL', `parameter '${k}' has no shape`);
     all.set(k, { dtype: 'F32', shape, data });

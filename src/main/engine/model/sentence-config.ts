@@ -1,6 +1,8 @@
 // The sentence-transformers side of a model folder (sentence-transformers' save format):
 //   modules.json                      [{ idx, name, path, type }]: Transformer → Pooling → Normalize
 //   1_Pooling/config.json             pooling_mode_cls_token / _mean_tokens / _lasttoken … booleans
+//   2_Dense/config.json, model.safetensors  { in_features, out_features, bias, activation_function }
+//                                     and 'linear.weight' / 'linear.bias' (EmbeddingGemma: 2_Dense, 3_Dense)
 //   2_Normalize/                      present ⇔ embeddings are L2-normalised
 //   sentence_bert_config.json         { max_seq_length, do_lower_case }
 //   config_sentence_transformers.json { prompts: { name: text }, default_prompt_name, similarity_fn_name }
@@ -35,6 +37,17 @@ export interface SentenceConfig {
    * pooled embedding (a Matryoshka-trained model exported with `export --dims N`); absent: all.
    */
   truncateDim?: number | null;
+  /** Dense modules between the pooling and Normalize, in pipeline order (none in most models). */
+  dense: DenseModule[];
+}
+
+/** A sentence-transformers Dense module: its folder and shape (activation Identity: others are refused). */
+export interface DenseModule {
+  /** The module's folder, relative to the model folder (e.g. '2_Dense'). */
+  path: string;
+  inFeatures: number;
+  outFeatures: number;
+  bias: boolean;
 }
 
 
@@ -48,6 +61,11 @@ const MODES: Array<[string, PoolingMode | null]> = [
 ];
 
 type Module = { idx?: number; name?: string; path?: string; type?: string };
+
+/** 'mean', or with Dense modules after it (EmbeddingGemma) 'mean + Dense 768 → 3072 → 768' (the UI appends ' pooling' in places). */
+export function poolingText(s: Pick<SentenceConfig, 'pooling' | 'dense'>): string {
+  return s.dense.length ? `${s.pooling} + Dense ${[s.dense[0].inFeatures, ...s.dense.map((d) => d.outFeatures)].join(' → ')}` : s.pooling;
+}
 
 /** `hiddenSize` < 0 skips the pooling-dimension check (used before config.json is read). */
 export async function readSentenceConfig(dir: string, hiddenSize: number): Promise<SentenceConfig> {
@@ -64,9 +82,11 @@ export async function readSentenceConfig(dir: string, hiddenSize: number): Promi
     includePrompt: true,
     transformerPath: '',
     fromModules: modules !== undefined,
+    dense: [],
   };
   if (modules !== undefined) {
     if (!Array.isArray(modules)) throw new EngineError('SCHEMA', `${modulesFile} is not a JSON array of modules; re-save the model with sentence-transformers`, { file: modulesFile });
+    let pooled = false;
     for (const m of modules) {
       const type = String(m.type ?? '');
       const path = String(m.path ?? '');
@@ -76,11 +96,16 @@ export async function readSentenceConfig(dir: string, hiddenSize: number): Promi
       const cls = type.startsWith('sentence_transformers.') ? type.slice(type.lastIndexOf('.') + 1) : '';
       if (cls === 'Transformer') out.transformerPath = path;
       else if (cls === 'Normalize') out.normalize = true;
-      else if (cls === 'Pooling') Object.assign(out, await readPooling(join(dir, path, 'config.json'), hiddenSize));
+      else if (cls === 'Pooling') {
+        Object.assign(out, await readPooling(join(dir, path, 'config.json'), hiddenSize));
+        pooled = true;
+      }
+      // A Dense module acts on the pooled vector, before any Normalize.
+      else if (cls === 'Dense' && pooled && !out.normalize) out.dense.push(await readDense(dir, path));
       else {
         throw new EngineError(
           'UNSUPPORTED',
-          `${modulesFile}: module '${m.name ?? m.idx}' of type ${type} is not supported; Embedsmith handles Transformer → Pooling → Normalize pipelines. Pick a base model without ${type.slice(type.lastIndexOf('.') + 1)} layers`,
+          `${modulesFile}: module '${m.name ?? m.idx}' of type ${type} is not supported; Embedsmith handles Transformer → Pooling → Dense (any number) → Normalize pipelines, in that order. Pick a base model without ${type.slice(type.lastIndexOf('.') + 1)} layers there`,
           { file: modulesFile, type },
         );
       }
@@ -119,6 +144,25 @@ export async function readSentenceConfig(dir: string, hiddenSize: number): Promi
     out.truncateDim = n as number;
   }
   return out;
+}
+
+/** The Identity activation's class name as sentence-transformers writes it (torch.nn.modules.linear.Identity, or torch.nn.Identity). */
+const IDENTITY = /^torch\.nn\.(modules\.linear\.)?Identity$/;
+
+async function readDense(dir: string, path: string): Promise<DenseModule> {
+  const file = join(dir, path, 'config.json');
+  const c = (await readJsonIfExists(file)) as Record<string, unknown> | undefined;
+  if (!c) throw new EngineError('NOT_FOUND', `modules.json lists a Dense module at '${path}' but ${file} does not exist; re-download the model`, { file });
+  const size = (key: string): number => {
+    const v = c[key];
+    if (!Number.isInteger(v) || (v as number) < 1) throw new EngineError('SCHEMA', `${file}: ${key} is ${JSON.stringify(v)}; expected a positive integer`, { file, key });
+    return v as number;
+  };
+  const act = c.activation_function ?? 'torch.nn.modules.linear.Identity';
+  if (typeof act !== 'string' || !IDENTITY.test(act)) {
+    throw new EngineError('UNSUPPORTED', `${file}: activation_function ${JSON.stringify(act)} is not supported; Embedsmith runs Dense modules with the Identity activation (as EmbeddingGemma's are)`, { file, key: 'activation_function' });
+  }
+  return { path, inFeatures: size('in_features'), outFeatures: size('out_features'), bias: c.bias !== false };
 }
 
 async function readPooling(file: string, hiddenSize: number): Promise<Partial<SentenceConfig>> {

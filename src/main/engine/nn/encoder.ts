@@ -24,7 +24,8 @@ import {
   paramCollector,
   reader,
 } from './family.js';
-import { additiveMask, dropout, embedding, paddingPositions } from './layers.js';
+import { additiveMask, dropout, embedding, linear, paddingPositions } from './layers.js';
+import { GEMMA3 } from './gemma3.js';
 import { MODERNBERT } from './modernbert.js';
 import { MPNET } from './mpnet.js';
 import { QWEN3 } from './qwen3.js';
@@ -33,6 +34,7 @@ import { clsPool, l2Normalize, lastTokenPool, meanPool } from './pooling.js';
 
 export {
   type ConfigReader,
+  type DenseLayer,
   type DropoutFn,
   type EncoderArch,
   type EncoderFamily,
@@ -73,10 +75,10 @@ const BERT: EncoderFamily = {
 };
 
 /** The families, by the arch a spec names. */
-const FAMILIES: Record<EncoderArch, EncoderFamily> = { bert: BERT, roberta: BERT, mpnet: MPNET, modernbert: MODERNBERT, qwen3: QWEN3 };
+const FAMILIES: Record<EncoderArch, EncoderFamily> = { bert: BERT, roberta: BERT, mpnet: MPNET, modernbert: MODERNBERT, qwen3: QWEN3, gemma3: GEMMA3 };
 
 /** config.json model_type → the family that builds it. */
-const MODEL_TYPES: Record<string, EncoderArch> = { bert: 'bert', roberta: 'roberta', 'xlm-roberta': 'roberta', mpnet: 'mpnet', modernbert: 'modernbert', qwen3: 'qwen3' };
+const MODEL_TYPES: Record<string, EncoderArch> = { bert: 'bert', roberta: 'roberta', 'xlm-roberta': 'roberta', mpnet: 'mpnet', modernbert: 'modernbert', qwen3: 'qwen3', gemma3_text: 'gemma3' };
 export const SUPPORTED_MODEL_TYPES = Object.keys(MODEL_TYPES);
 
 /** An EncoderSpec from a Hugging Face config.json object (missing fields take HF's defaults). */
@@ -91,6 +93,7 @@ export function specFromHfConfig(config: Record<string, unknown>, st: PoolingOpt
     );
   }
   const spec = FAMILIES[arch].fromConfig(reader(config), st);
+  if (st.dense?.length) spec.dense = st.dense.map((d) => ({ ...d }));
   checkSpec(spec);
   return spec;
 }
@@ -101,6 +104,11 @@ export function checkSpec(spec: EncoderSpec, length?: number): void {
   if (spec.hidden % spec.heads !== 0) throw bad(`hidden size ${spec.hidden} is not divisible by ${spec.heads} heads`);
   for (const p of [spec.hiddenDropout, spec.attentionDropout]) {
     if (!(p >= 0 && p < 1)) throw bad(`dropout probability ${p} must lie in [0, 1)`);
+  }
+  let width = spec.hidden;
+  for (const [i, d] of (spec.dense ?? []).entries()) {
+    if (d.inFeatures !== width) throw bad(`Dense module ${i} takes ${d.inFeatures} features but the embedding before it has ${width}; the modules.json pipeline does not fit together`);
+    width = d.outFeatures;
   }
   if (length !== undefined) {
     const needed = positionsNeeded(spec, length);
@@ -115,9 +123,37 @@ export function positionsNeeded(spec: EncoderSpec, length: number): number {
   return FAMILIES[spec.arch].positionsNeeded(spec, length);
 }
 
-/** Every parameter, in HF state_dict order, with its shape and weight-decay flag. */
+/** Every parameter, in HF state_dict order, with its shape and weight-decay flag; the Dense modules' last. */
 export function paramSpecs(spec: EncoderSpec): ParamSpec[] {
-  return FAMILIES[spec.arch].params(spec);
+  return [...FAMILIES[spec.arch].params(spec), ...denseParams(spec)];
+}
+
+/** The parameter key of Dense module `i`'s tensor: its module file's own 'linear.weight' / 'linear.bias' under 'dense.<i>.'. */
+export const denseKey = (i: number, name: 'weight' | 'bias'): string => `dense.${i}.linear.${name}`;
+
+/** Whether a parameter belongs to a Dense module (a save writes those to the module's own folder). */
+export const isDenseKey = (key: string): boolean => /^dense\.\d+\.linear\./.test(key);
+
+/** The Dense modules' parameters (family.ts DenseLayer), decayed as sentence-transformers decays a linear. */
+export function denseParams(spec: EncoderSpec): ParamSpec[] {
+  return (spec.dense ?? []).flatMap((d, i) => [
+    { key: denseKey(i, 'weight'), shape: [d.outFeatures, d.inFeatures], decay: true },
+    ...(d.bias ? [{ key: denseKey(i, 'bias'), shape: [d.outFeatures], decay: false }] : []),
+  ]);
+}
+
+/**
+ * Why a model cannot run its activations in float16, or null. Gemma 3's residual stream outgrows
+ * float16's range (65,504): transformers' Gemma 3 gives empty output in float16 (its issue 36822)
+ * and EmbeddingGemma's model card asks for float32 or bfloat16.
+ */
+export function modelFloat16Problem(spec: EncoderSpec): string | null {
+  return spec.arch === 'gemma3' ? "Gemma 3's activations outgrow float16's range (EmbeddingGemma supports float32 and bfloat16 only)" : null;
+}
+
+/** The sentence embedding's width: the last Dense module's output, else the hidden size. */
+export function embeddingWidth(spec: EncoderSpec): number {
+  return spec.dense?.length ? spec.dense[spec.dense.length - 1].outFeatures : spec.hidden;
 }
 
 /** int32 [B, L] data inputs; token_type_ids only where the type table has more than one row. */
@@ -196,8 +232,19 @@ export function dropoutSites(spec: EncoderSpec, rows: number, length: number): D
   return out;
 }
 
-/** The sentence embedding [B, D]: pooled as the spec says, then normalised if it says so. */
-export function sentenceEmbedding(spec: EncoderSpec, hidden: Tensor, attentionMask: Tensor): Tensor {
-  const pooled = spec.pooling === 'cls' ? clsPool(hidden) : spec.pooling === 'lasttoken' ? lastTokenPool(hidden, attentionMask) : meanPool(hidden, attentionMask);
-  return spec.normalize ? l2Normalize(pooled) : pooled;
+/**
+ * The sentence embedding [B, D']: pooled as the spec says, through the Dense modules (whose
+ * parameters `params` holds under denseParams' keys), then normalised if the spec says so.
+ */
+export function sentenceEmbedding(spec: EncoderSpec, hidden: Tensor, attentionMask: Tensor, params: Readonly<Record<string, Tensor>> = {}): Tensor {
+  let e = spec.pooling === 'cls' ? clsPool(hidden) : spec.pooling === 'lasttoken' ? lastTokenPool(hidden, attentionMask) : meanPool(hidden, attentionMask);
+  for (const [i, d] of (spec.dense ?? []).entries()) {
+    const get = (key: string) => {
+      const t = params[key];
+      if (!t) throw new EngineError('INTERNAL', `Dense parameter '${key}' is missing`);
+      return t;
+    };
+    e = linear(e, { weight: get(denseKey(i, 'weight')), bias: d.bias ? get(denseKey(i, 'bias')) : undefined }); // [B, in] -> [B, out]
+  }
+  return spec.normalize ? l2Normalize(e) : e;
 }

@@ -4,7 +4,8 @@
 // with tiny-bert-step's tolerances (its README says why each one). Three tiny models exercise
 // every config switch: MPNet's relative-position bias (and, in a length-160 forward pass, the
 // buckets past its max distance), ModernBERT bias-free with a global/local/local/global layer
-// pattern, and ModernBERT with every bias, global every 2nd layer and other rotary bases.
+// pattern, and ModernBERT with every bias, global every 2nd layer and other rotary bases; Qwen3;
+// Gemma 3 as EmbeddingGemma (bidirectional, sliding and global layers, (1 + w) norms, Dense modules).
 
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,12 +43,14 @@ const webgpu = await probeDevice('webgpu');
 const profiles = mkdtempSync(join(tmpdir(), 'embedsmith-families-'));
 afterAll(() => rmSync(profiles, { recursive: true, force: true }));
 
-for (const name of ['tiny-mpnet-step', 'tiny-modernbert-step', 'tiny-modernbert-bias-step', 'tiny-qwen3-step']) {
+for (const name of ['tiny-mpnet-step', 'tiny-modernbert-step', 'tiny-modernbert-bias-step', 'tiny-qwen3-step', 'tiny-gemma3-step']) {
   describe(`${name} parity (float32 engine vs float64 torch)`, () => {
     const dir = `test/fixtures/${name}`;
     const expected = json(`${dir}/expected.json`);
     const batches = json(`${dir}/batches.json`);
-    const spec = specFromHfConfig(json(`${dir}/config.json`), { pooling: expected.pooling, normalize: true });
+    // Gemma 3's fixture carries sentence-transformers Dense modules after the pooling.
+    const dense = (expected.dense as { in_features: number; out_features: number; bias: boolean }[] | undefined)?.map((d) => ({ inFeatures: d.in_features, outFeatures: d.out_features, bias: d.bias }));
+    const spec = specFromHfConfig(json(`${dir}/config.json`), { pooling: expected.pooling, normalize: true, dense });
     const init = tensors(`${dir}/params.safetensors`);
     const tol = expected.tolerances;
     const rowsOf = (step: number, k: keyof Rows) => ['queries', 'positives', 'negatives'].flatMap((r) => batches.steps[step][r][k] as number[][]);

@@ -8,10 +8,11 @@ import type { KeepMask, Tensor } from '../graph/index.js';
 import type { ParamSpec } from '../runtime/contract.js';
 import { decays } from './adamw.js';
 import { type EncoderLayerWeights, encoderLayer } from './layers.js';
+import type { Gemma3Options } from './gemma3.js';
 import type { ModernBertOptions } from './modernbert.js';
 import type { Qwen3Options } from './qwen3.js';
 
-export type EncoderArch = 'bert' | 'roberta' | 'mpnet' | 'modernbert' | 'qwen3';
+export type EncoderArch = 'bert' | 'roberta' | 'mpnet' | 'modernbert' | 'qwen3' | 'gemma3';
 
 export interface EncoderSpec {
   /**
@@ -51,12 +52,29 @@ export interface EncoderSpec {
   modernBert?: ModernBertOptions;
   /** Qwen3's grouped-query attention, head width and rotary base (qwen3.ts). */
   qwen3?: Qwen3Options;
+  /** Gemma 3's switches (gemma3.ts). */
+  gemma3?: Gemma3Options;
+  /** sentence-transformers Dense modules between the pooling and Normalize, in order (EmbeddingGemma: 768 → 3072 → 768). */
+  dense?: DenseLayer[];
+}
+
+/**
+ * A sentence-transformers Dense module: y = x·Wᵀ (+ b), activation Identity (others are refused
+ * where the module is read). Its parameters are `dense.<i>.linear.weight` [out, in] and
+ * `dense.<i>.linear.bias` [out], the module file's own 'linear.*' keys under the module's place.
+ */
+export interface DenseLayer {
+  inFeatures: number;
+  outFeatures: number;
+  bias: boolean;
 }
 
 /** Settings config.json does not hold: they come from sentence-transformers' module files. */
 export interface PoolingOptions {
   pooling?: 'mean' | 'cls' | 'lasttoken';
   normalize?: boolean;
+  /** Dense modules after the pooling (modules.json). */
+  dense?: DenseLayer[];
 }
 
 export interface EncoderInputs {

@@ -68,8 +68,9 @@ function chunkForward(g: Graph, spec: EncoderSpec, rows: number, length: number,
   const { inputs, drop } = declareInputs(g, data, dropout, rows, true, masks);
   // The step graph's flat state (flat-params.ts), so the trainer's state feeds every pass.
   const flat = new FlatParams(g, params, (slot) => g.input(stateNames(slot.name).p, 'float32', slot.shape), fusedParams(spec));
-  const hidden = g.scope('encoder', () => encoderForward(spec, flat.record(), inputs, drop)); // [rows, L, D]
-  const e = g.scope('pool', () => sentenceEmbedding(spec, hidden, inputs.attentionMask)); // [rows, D]
+  const P = flat.record();
+  const hidden = g.scope('encoder', () => encoderForward(spec, P, inputs, drop)); // [rows, L, D]
+  const e = g.scope('pool', () => sentenceEmbedding(spec, hidden, inputs.attentionMask, P)); // [rows, D]
   return { params, data, dropout, flat, e };
 }
 

@@ -151,7 +151,7 @@ export function trainStepGraph(spec: EncoderSpec, shape: StepShape, opts: TrainS
 
   const hidden = g.scope('encoder', () => withPrecision(g, opts.precision, () => encoderForward(spec, P, inputs, drop))); // [S, L, D]
   const value = g.scope('loss', () => {
-    const e = sentenceEmbedding(spec, hidden, inputs.attentionMask); // [S, D]
+    const e = sentenceEmbedding(spec, hidden, inputs.attentionMask, P); // [S, D]
     const learned = opts.learnTemperature ? o.min(o.exp(P[LOGIT_SCALE_KEY]), MAX_SCALE) : null; // [1]
     const scale: Scale = learned ? { scale: learned } : { temperature };
     const lossOf = loss.build({ g, shape, inputs: lossInputs, scale, temperature, learned, symmetric: opts.symmetric === true });
@@ -218,7 +218,7 @@ export function buildEncode(spec: EncoderSpec, shape: EncodeShape, precision: Gr
   const { inputs } = declareInputs(g, data, [], batch);
   const P = Object.fromEntries(params.map((ps) => [ps.key, g.input(stateNames(ps.key).p, 'float32', ps.shape)]));
   const hidden = g.scope('encoder', () => withPrecision(g, precision, () => encoderForward(spec, P, inputs)));
-  g.output(g.scope('pool', () => sentenceEmbedding(spec, hidden, inputs.attentionMask)), 'sentence_embedding');
+  g.output(g.scope('pool', () => sentenceEmbedding(spec, hidden, inputs.attentionMask, P)), 'sentence_embedding');
   g.output(hidden, 'token_embeddings');
   return { model: serialize(g, { docString: 'embedsmith encoder' }), params, data, output: 'sentence_embedding' };
 }

@@ -21,6 +21,7 @@ export { clsPool, l2Normalize, lastTokenPool, meanPool } from './pooling.js';
 export { type InfoNce, infoNce } from './loss.js';
 export { type AdamWOptions, type AdamWResult, type AdamWScalars, type AdamWState, adamwUpdate, decays } from './adamw.js';
 export {
+  type DenseLayer,
   type DropoutFn,
   type EncoderArch,
   type EncoderInputs,
@@ -29,8 +30,13 @@ export {
   SUPPORTED_MODEL_TYPES,
   checkSpec,
   dataInputs,
+  denseKey,
+  denseParams,
+  embeddingWidth,
   encoderForward,
+  isDenseKey,
   layerWeights,
+  modelFloat16Problem,
   paramSpecs,
   positionsNeeded,
   sentenceEmbedding,
@@ -39,6 +45,7 @@ export {
 export { type ModernBertOptions } from './modernbert.js';
 export { relativeBucket } from './mpnet.js';
 export { type Qwen3Options } from './qwen3.js';
+export { type Gemma3Options } from './gemma3.js';
 export {
   type EncodeShape,
   type StepShape,

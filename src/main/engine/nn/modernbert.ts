@@ -67,13 +67,7 @@ function modernBertOptions(c: ConfigReader, layers: number): ModernBertOptions {
   const rp = c.raw.rope_parameters as Record<string, Record<string, unknown>> | undefined | null;
   if (rp !== undefined && rp !== null) {
     // Newer configs: one entry per attention kind; only the default (unscaled) rope is supported.
-    const theta = (kind: string): number => {
-      const e = rp[kind];
-      if (typeof e !== 'object' || e === null || typeof e.rope_theta !== 'number' || (e.rope_type ?? 'default') !== 'default' || Object.keys(e).some((k) => k !== 'rope_theta' && k !== 'rope_type')) {
-        throw bad(`rope_parameters.${kind} = ${JSON.stringify(e)} is not supported: only {rope_type: 'default', rope_theta}`, 'rope_parameters');
-      }
-      return e.rope_theta;
-    };
+    const theta = (kind: string) => ropeThetaOf(rp, kind);
     globalRopeTheta = theta('full_attention');
     localRopeTheta = globalLayers.every(Boolean) ? localRopeTheta : theta('sliding_attention');
   }
@@ -86,6 +80,15 @@ function modernBertOptions(c: ConfigReader, layers: number): ModernBertOptions {
     attentionBias: c.bool('attention_bias', false),
     mlpBias: c.bool('mlp_bias', false),
   };
+}
+
+/** rope_parameters[kind].rope_theta of a newer config (ModernBERT's, Gemma 3's), refused unless plain rotary ({rope_type: 'default', rope_theta}). */
+export function ropeThetaOf(rp: Record<string, Record<string, unknown>>, kind: string): number {
+  const e = rp[kind];
+  if (typeof e !== 'object' || e === null || typeof e.rope_theta !== 'number' || (e.rope_type ?? 'default') !== 'default' || Object.keys(e).some((k) => k !== 'rope_theta' && k !== 'rope_type')) {
+    throw new EngineError('UNSUPPORTED', `config.json rope_parameters.${kind} = ${JSON.stringify(e)} is not supported: only {rope_type: 'default', rope_theta}`, { key: 'rope_parameters' });
+  }
+  return e.rope_theta;
 }
 
 export const MODERNBERT: EncoderFamily = {
@@ -221,7 +224,7 @@ export function rotate(x: Tensor, r: Rotary): Tensor {
  * The sliding-window mask [B, 1, L, L]: the global mask where |i - j| <= window / 2, the
  * float's minimum elsewhere (as HF masks it). Positions come from a constant sliced to L.
  */
-function slidingWindowMask(globalMask: Tensor, maxPositions: number, l: number, window: number): Tensor {
+export function slidingWindowMask(globalMask: Tensor, maxPositions: number, l: number, window: number): Tensor {
   const g = globalMask.graph;
   const n = Math.max(maxPositions, l);
   const pos = o.slice(g.constant(hostTensor(globalMask.dtype, [n], Float32Array.from({ length: n }, (_, i) => i))), [0], [l], [0]); // [L]

@@ -13,7 +13,7 @@
 
 import { EngineError } from '../../../shared/errors.js';
 import { type Tensor, hostTensor, ops as o } from '../graph/index.js';
-import { type ConfigReader, type EncoderFamily, type SiteFn, paramCollector, refuseUnknownMath } from './family.js';
+import { type ConfigReader, type EncoderFamily, type EncoderSpec, type SiteFn, paramCollector, refuseUnknownMath } from './family.js';
 import { additiveMask, dropout, embedding, linear, maskFill } from './layers.js';
 import { type Rotary, rotate, rotaryTables } from './modernbert.js';
 
@@ -97,20 +97,12 @@ export const QWEN3: EncoderFamily = {
   },
   params(spec) {
     const q = spec.qwen3!;
-    const { hidden: d, intermediate: f } = spec;
+    const d = spec.hidden;
     const { out, add } = paramCollector(d);
     add('embed_tokens.weight', [spec.vocabSize, d]);
     for (let i = 0; i < spec.layers; i++) {
       const k = `layers.${i}`;
-      add(`${k}.self_attn.q_proj.weight`, [spec.heads * q.headDim, d]);
-      add(`${k}.self_attn.k_proj.weight`, [q.kvHeads * q.headDim, d]);
-      add(`${k}.self_attn.v_proj.weight`, [q.kvHeads * q.headDim, d]);
-      add(`${k}.self_attn.o_proj.weight`, [d, spec.heads * q.headDim]);
-      add(`${k}.self_attn.q_norm.weight`, [q.headDim]);
-      add(`${k}.self_attn.k_norm.weight`, [q.headDim]);
-      add(`${k}.mlp.gate_proj.weight`, [f, d]);
-      add(`${k}.mlp.up_proj.weight`, [f, d]);
-      add(`${k}.mlp.down_proj.weight`, [d, f]);
+      gqaLayerParams(add, k, spec, q);
       add(`${k}.input_layernorm.weight`, [d]);
       add(`${k}.post_attention_layernorm.weight`, [d]);
     }
@@ -142,6 +134,20 @@ export const QWEN3: EncoderFamily = {
   positionsNeeded: (_spec, length) => length,
 };
 
+/** A layer's attention (q, k, v, o projections, q / k norms) and gated-MLP weights, in checkpoint order: Qwen3's and Gemma 3's. */
+export function gqaLayerParams(add: (key: string, shape: number[]) => void, k: string, spec: EncoderSpec, q: Qwen3Options): void {
+  const { hidden: d, intermediate: f, heads } = spec;
+  add(`${k}.self_attn.q_proj.weight`, [heads * q.headDim, d]);
+  add(`${k}.self_attn.k_proj.weight`, [q.kvHeads * q.headDim, d]);
+  add(`${k}.self_attn.v_proj.weight`, [q.kvHeads * q.headDim, d]);
+  add(`${k}.self_attn.o_proj.weight`, [d, heads * q.headDim]);
+  add(`${k}.self_attn.q_norm.weight`, [q.headDim]);
+  add(`${k}.self_attn.k_norm.weight`, [q.headDim]);
+  add(`${k}.mlp.gate_proj.weight`, [f, d]);
+  add(`${k}.mlp.up_proj.weight`, [f, d]);
+  add(`${k}.mlp.down_proj.weight`, [d, f]);
+}
+
 /** RMSNorm over the last axis: x / sqrt(mean(x²) + eps) · w (no mean subtraction, no bias). */
 export function rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor {
   const ms = o.reduceMean(o.mul(x, x), [-1], true); // [.., D] -> [.., 1]
@@ -161,12 +167,23 @@ function causalMask(padMask: Tensor, maxPositions: number, l: number): Tensor {
   return o.where(earlier, padMask, maskFill(padMask.dtype)); // [L, L] with [B, 1, 1, L] -> [B, 1, L, L]
 }
 
+/** How a family varies Qwen3's attention: Gemma 3 scales by query_pre_attn_scalar^-1/2 and norms by (1 + w). */
+export interface GqaVariant {
+  /** The factor on q·kᵀ (Qwen3: head_dim^-1/2). */
+  scale: number;
+  /** The per-head q / k norm given its weight's key. */
+  norm: (x: Tensor, key: string) => Tensor;
+}
+
 /**
  * Qwen3Attention: q, k, v projections; RMSNorm of each q and k head over head_dim; rotary
  * positions; each kv head repeated for its heads / kvHeads query heads; softmax(q·kᵀ·dh^-1/2 +
- * mask)·v; heads concatenated; o_proj.
+ * mask)·v; heads concatenated; o_proj. Gemma 3 (gemma3.ts) reuses it with its own `variant`.
  */
-function attention(x: Tensor, P: (key: string) => Tensor, k: string, heads: number, q: Qwen3Options, eps: number, mask: Tensor, rot: Rotary, p: number, drop: SiteFn): Tensor {
+export function attention(
+  x: Tensor, P: (key: string) => Tensor, k: string, heads: number, q: Qwen3Options, eps: number, mask: Tensor, rot: Rotary, p: number, drop: SiteFn,
+  variant: GqaVariant = { scale: 1 / Math.sqrt(q.headDim), norm: (t, key) => rmsNorm(t, P(key), eps) },
+): Tensor {
   const [b, l] = x.shape;
   const { kvHeads, headDim: dh } = q;
   const group = heads / kvHeads;
@@ -174,10 +191,10 @@ function attention(x: Tensor, P: (key: string) => Tensor, k: string, heads: numb
   const headsFirst = (t: Tensor) => o.transpose(t, [0, 2, 1, 3]); // [B, L, h, dh] -> [B, h, L, dh]
   // A kv head serves query heads g·group … (g+1)·group − 1 (HF's repeat_kv).
   const repeat = (t: Tensor) => (group === 1 ? t : o.reshape(o.expand(o.reshape(t, [b, kvHeads, 1, l, dh]), [b, kvHeads, group, l, dh]), [b, heads, l, dh]));
-  const qh = rotate(headsFirst(rmsNorm(proj('q', heads), P(`${k}.q_norm.weight`), eps)), rot); // [B, H, L, dh]
-  const kh = repeat(rotate(headsFirst(rmsNorm(proj('k', kvHeads), P(`${k}.k_norm.weight`), eps)), rot)); // [B, H, L, dh]
+  const qh = rotate(headsFirst(variant.norm(proj('q', heads), `${k}.q_norm.weight`)), rot); // [B, H, L, dh]
+  const kh = repeat(rotate(headsFirst(variant.norm(proj('k', kvHeads), `${k}.k_norm.weight`)), rot)); // [B, H, L, dh]
   const vh = repeat(headsFirst(proj('v', kvHeads))); // [B, H, L, dh]
-  const scores = o.add(o.mul(o.matmul(qh, o.transposeLast2(kh)), 1 / Math.sqrt(dh)), mask); // [B, H, L, L]
+  const scores = o.add(o.mul(o.matmul(qh, o.transposeLast2(kh)), variant.scale), mask); // [B, H, L, L]
   const probs = dropout(o.softmax(scores, -1), drop('attention.probs', [b, heads, l, l], p));
   const ctx = o.reshape(o.transpose(o.matmul(probs, vh), [0, 2, 1, 3]), [b, l, heads * dh]); // [B, H, L, dh] -> [B, L, H·dh]
   return linear(ctx, { weight: P(`${k}.o_proj.weight`) });

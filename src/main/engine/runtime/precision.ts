@@ -68,11 +68,16 @@ export function float16Problem(device: Device): Promise<string | null> {
 }
 
 /** The precision to run at on `device`: 'fp16' where it works, or an error saying why not and what to use. */
-export async function resolvePrecision(pref: PrecisionChoice, device: Device): Promise<PrecisionResolution> {
+export async function resolvePrecision(pref: PrecisionChoice, device: Device, modelProblem: string | null = null): Promise<PrecisionResolution> {
   if (!(PRECISION_CHOICES as readonly string[]).includes(pref)) {
     throw new EngineError('BAD_INPUT', `precision '${String(pref)}' is not one of: ${PRECISION_CHOICES.join(', ')}`, { setting: 'precision' });
   }
   if (pref === 'fp32') return { precision: 'fp32', reason: 'fp32 was asked for' };
+  // A model whose activations float16 cannot hold (nn's modelFloat16Problem): auto stays fp32.
+  if (modelProblem) {
+    if (pref === 'fp16') throw new EngineError('UNSUPPORTED', `--precision fp16 does not suit this model: ${modelProblem}. Fix: use --precision fp32 (or auto)`, { setting: 'precision' });
+    return { precision: 'fp32', reason: `auto picked fp32: ${modelProblem}` };
+  }
   const problem = await float16Problem(device);
   if (pref === 'fp16') {
     if (problem) {

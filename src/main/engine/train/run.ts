@@ -12,7 +12,7 @@ import { applyTemplate, templateToPrompts } from '../data/templates.js';
 import { loadModelTokenizer, positionLimit, type LoadedModel } from '../model/load.js';
 import { specOfModel, loadEncoderFolder } from '../model/open-model.js';
 import { saveModelFolder } from '../model/save.js';
-import { type EncoderSpec, buildTrainStep, paramSpecs } from '../nn/index.js';
+import { type EncoderSpec, buildTrainStep, modelFloat16Problem, paramSpecs } from '../nn/index.js';
 import { LOGIT_SCALE_KEY, MAX_SCALE } from '../nn/graphs.js';
 import { gradCacheGraphs } from '../nn/grad-cache.js';
 import { loraSpecOf, loraStep, mergedParams } from '../nn/lora-step.js';
@@ -198,13 +198,13 @@ async function loadModel(settings: TrainSettings, log: (line: string) => void): 
 }
 
 /** Stage 4a: the device and the precision on it, and the run's summary line. */
-async function pickDevice({ settings, plan, log }: Run) {
+async function pickDevice({ settings, plan, log, spec }: Run) {
   const device = await selectDevice(settings.device);
   // Gradient caching has no loss scale in its chunk passes yet: auto takes fp32 with it, fp16 is refused.
   const precision =
     settings.precision === 'auto' && settings.gradCacheRows
       ? { precision: 'fp32' as const, reason: 'auto picked fp32: --grad-cache runs in fp32 only' }
-      : await resolvePrecision(settings.precision, device.device);
+      : await resolvePrecision(settings.precision, device.device, modelFloat16Problem(spec));
   if (precision.precision === 'fp16' && settings.gradCacheRows) {
     throw new EngineError('UNSUPPORTED', '--grad-cache does not run in fp16 yet (its chunk passes have no loss scale); use --precision fp32 with it, or drop --grad-cache', { setting: 'precision' });
   }
