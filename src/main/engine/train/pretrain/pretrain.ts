@@ -98,8 +98,9 @@ export interface PretrainResult {
 export function checkPretrainSettings(s: PretrainSettings): PretrainSettings {
   checkWeakPairOptions(s.pairs);
   checkConsistencyOptions(s.topK, s.keep);
-  checkSettings(s.train);
-  // `data` is each stage's own pairs folder; recorded empty so --resume compares like with like.
+  // `data` is each stage's own pairs folder, made from --input: the table's check sees that name.
+  checkSettings({ ...s.train, data: s.input });
+  // `data` is recorded empty so --resume compares like with like.
   return { ...s, input: resolve(s.input), train: { ...s.train, model: resolve(s.train.model), data: '' } };
 }
 
