@@ -144,6 +144,20 @@ describe('Templates page', () => {
     expect(engine.calls.filter((c) => c.method === 'readDatasetRows').at(-1)?.args).toEqual([DIR, { offset: 3, limit: 3 }]);
   });
 
+  it("suggests the chosen model's own preset: EmbeddingGemma's task prompts", async () => {
+    const engine = engineWithData();
+    const GEMMA = '/home/ada/models/embeddinggemma';
+    engine.models.set(GEMMA, { ...SUMMARY, dir: GEMMA, family: 'gemma3_text', params: 307_600_000 });
+    seedChoices(PROJECT.dir, { dataset: DIR, model: GEMMA });
+    await start(engine, '#/templates');
+    const hint = () => document.querySelector('[data-testid="tpl-suggested"]')?.textContent?.replace(/\s+/g, ' ').trim() ?? null;
+    expect(hint()).toBe('The chosen model (gemma3_text) was trained with the embeddinggemma prompts: start from that preset so training and search use them.');
+    expect(radio('embeddinggemma').closest('label')!.textContent).toContain('(this model’s)');
+    await act(() => radio('embeddinggemma').click());
+    expect([control('Query template').value, control('Document template').value]).toEqual(['task: search result | query: ', 'title: none | text: ']);
+    expect(hint()).toBeNull(); // followed
+  });
+
   it('counts nothing without a model, and checks a model folder before it is used', async () => {
     const engine = engineWithData();
     seedChoices(PROJECT.dir, { dataset: DIR });
