@@ -3,10 +3,10 @@
 // weights (plain 'frozen.<key>' inputs, no moments: the point of LoRA is that AdamW state is
 // r·(in + out) numbers per adapted linear, not in·out), and the merge for save.
 //
-// Adapter dropout: PEFT drops the linear's *input* before A (y = W·x + s·B·A·drop(x)). This
-// engine adapts the weight (W + s·B·A, lora.ts) so every family gets LoRA without a forward of
-// its own; an input-side dropout would need a hook in every family's linears. Only p = 0
-// (PEFT's LoraConfig default) is taken, and anything else is refused by name.
+// Adapter dropout: PEFT drops the linear's *input* before A (y = W·x + s·B·A·drop(x)). linear()
+// (nn/layers.ts) computes the adapter path on the activations, but it draws no masks of its own
+// (the families' dropout sites do): only p = 0 (PEFT's LoraConfig default) is taken, and
+// anything else is refused by name.
 
 import { EngineError } from '../../../shared/errors.js';
 import type { Graph, Tensor } from '../graph/index.js';
@@ -48,7 +48,7 @@ export function loraSpecOf(choice: LoraChoice, params: readonly ParamSpec[]): Lo
   if (choice.dropout !== 0) {
     throw new EngineError(
       'UNSUPPORTED',
-      `--lora-dropout ${choice.dropout}: adapter dropout is not supported (the engine adapts the weight, W + (alpha/r)·B·A, and PEFT's dropout acts on each linear's input). Fix: drop --lora-dropout (0, PEFT's default) and use --dropout for regularisation`,
+      `--lora-dropout ${choice.dropout}: adapter dropout is not supported yet (PEFT's drops each adapted linear's input before A; the adapter path draws no masks). Fix: drop --lora-dropout (0, PEFT's default) and use --dropout for regularisation`,
       { setting: 'lora-dropout' },
     );
   }
