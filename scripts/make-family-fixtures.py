@@ -15,7 +15,7 @@ layers between global ones with two rotary bases, scaled embeddings, then mean p
 never from transformers' code. The file formats and helpers are make-tiny-bert-fixtures.py's.
 
 Writes, per fixture folder (tiny-mpnet-step, tiny-modernbert-step, tiny-modernbert-bias-step,
-tiny-qwen3-step, tiny-gemma3-step):
+tiny-qwen3-step, tiny-gemma3-step, tiny-gemma3-causal-step):
   config.json               the tiny model's Hugging Face config
   params.safetensors        initial parameters (float32, checkpoint key names)
   batches.json              3 steps of 4 (query, positive, negative) rows, length 16
@@ -102,6 +102,11 @@ GEMMA3 = {
     "use_cache": True, "pad_token_id": 0, "bos_token_id": 2, "eos_token_id": 1, "initializer_range": 0.02,
 }
 GEMMA3_DENSE = [(32, 48, False), (48, 24, True)]
+# The switch the other way: use_bidirectional_attention false (a Gemma 3 text generator read for its
+# hidden states): causal attention, sliding layers see themselves and the 4 keys before (window 5),
+# global on layers 1 and 3 (sliding_window_pattern 2 counted from 1), one kv head.
+GEMMA3_CAUSAL = dict(GEMMA3, use_bidirectional_attention=False, sliding_window=5, num_key_value_heads=1,
+                     layer_types=["sliding_attention", "full_attention", "sliding_attention", "full_attention"])
 
 # ------------------------------------------------------------------------------------------
 # Parameters
@@ -389,10 +394,15 @@ def gemma3_encoder(P, c, ids, mask, wrong=None):
         x = x * torch.tensor(D ** 0.5, dtype=dtype)
     r = torch.arange(L)
     glob = extended_mask(mask, dtype).expand(B, 1, L, L)
-    if wrong.get("causal"):
-        glob = glob.masked_fill(~(r[None, :] <= r[:, None]), torch.finfo(dtype).min)
-    reach = c["sliding_window"] - 1 if wrong.get("full_window") else c["sliding_window"] // 2
-    local = glob.masked_fill(~((r[None, :] - r[:, None]).abs() <= reach), torch.finfo(dtype).min)
+    if not (c["use_bidirectional_attention"] and not wrong.get("causal") or wrong.get("bidirectional")):
+        glob = glob.masked_fill(~(r[None, :] <= r[:, None]), torch.finfo(dtype).min)  # keys after the query
+    if c["use_bidirectional_attention"]:  # keys within sliding_window // 2 on both sides
+        reach = c["sliding_window"] - 1 if wrong.get("full_window") else c["sliding_window"] // 2
+        near = (r[None, :] - r[:, None]).abs() <= reach
+    else:  # the query and the sliding_window - 1 keys before it
+        back = c["sliding_window"] // 2 if wrong.get("halved_window") else c["sliding_window"] - 1
+        near = r[:, None] - r[None, :] <= back
+    local = glob.masked_fill(~near, torch.finfo(dtype).min)
     scale = dh ** -0.5 if wrong.get("head_dim_scale") else c["query_pre_attn_scalar"] ** -0.5
     for i in range(c["num_hidden_layers"]):
         p = "layers.%d." % i
@@ -559,6 +569,10 @@ WHAT = {
                         "rotary positions, 4 query heads on 2 kv heads of width 12, scores scaled by query_pre_attn_scalar "
                         "8^-1/2, tanh-GELU GeGLU MLP, final norm; mean pooling, then sentence-transformers Dense modules "
                         "32 -> 48 (no bias) and 48 -> 24 (bias) under the keys dense.<i>.linear.*, then Normalize.",
+    "tiny-gemma3-causal-step": "Gemma 3 with use_bidirectional_attention false (a text generator read for its hidden "
+                               "states): causal attention, sliding layers 0 and 2 see the query and the 4 keys before it "
+                               "(sliding_window 5), global layers 1 and 3, one kv head for 4 query heads; otherwise as "
+                               "tiny-gemma3-step (Dense modules included).",
 }
 
 
@@ -584,6 +598,12 @@ WRONG = {
         "SiLU on up_proj instead of gate_proj": ({"silu_on_up": True}, None),
         "norm weights decayed": ({}, lambda n: n.endswith(".bias")),
     },
+    "gemma3_text_causal": {
+        "bidirectional attention (no causal mask)": ({"bidirectional": True}, None),
+        "sliding window halved (sliding_window // 2 keys back, as in the bidirectional model)": ({"halved_window": True}, None),
+        "global rotary base on the sliding layers too": ({"one_base": True}, None),
+        "norms scale by w, not 1 + w": ({"plain_norm": True}, None),
+    },
     "gemma3_text": {
         "norms scale by w, not 1 + w": ({"plain_norm": True}, None),
         "causal attention": ({"causal": True}, None),
@@ -596,6 +616,11 @@ WRONG = {
         "norm weights decayed": ({}, lambda n: n.endswith(".bias")),
     },
 }
+
+
+def wrong_key(c):
+    """Which list of mistakes a config's fixture is checked against (a causal Gemma 3 has its own)."""
+    return "gemma3_text_causal" if c["model_type"] == "gemma3_text" and not c["use_bidirectional_attention"] else c["model_type"]
 
 
 def make_fixture(out, name, c, enc, shapes, sp, pooling, seed, extra=None):
@@ -615,7 +640,7 @@ def make_fixture(out, name, c, enc, shapes, sp, pooling, seed, extra=None):
     calib = compare(f32, ref, noise)
     assert all(v <= 0.5 for v in calib.values()), ("float32 torch uses more than half a tolerance", calib)
     self_test = {}
-    for label, (variant, nd) in WRONG[c["model_type"]].items():
+    for label, (variant, nd) in WRONG[wrong_key(c)].items():
         run = train(lambda P, c_, ids, m: enc(P, c_, ids, m, variant), P0, c, batches, max_norm, torch.float64, pooling, nd or no_decay)
         r = compare(run, ref, noise)
         fails = [k for k, x in r.items() if x > 1]
@@ -649,7 +674,7 @@ def make_fixture(out, name, c, enc, shapes, sp, pooling, seed, extra=None):
     with open(os.path.join(d, "README.md"), "w") as f:
         f.write(README.format(name=name, family={"mpnet": "MPNet", "modernbert": "ModernBERT", "qwen3": "Qwen3", "gemma3_text": "Gemma 3"}[c["model_type"]], torch=torch.__version__,
                               extra_test=" and `src/main/engine/model/%s.test.ts`" % ("gemma3-folders" if c["model_type"] == "gemma3_text" else "families"), what=WHAT[name], pooling=pooling,
-                              mistakes="; ".join(WRONG[c["model_type"]])))
+                              mistakes="; ".join(WRONG[wrong_key(c)])))
     print(name, "max_norm", max_norm, [(round(s["loss"], 6), round(s["grad_norm"], 4), s["clipped"]) for s in ref["log"]], "calibration", calib)
 
 
@@ -686,6 +711,7 @@ def main():
         ("tiny-modernbert-bias-step", MODERNBERT_BIAS, modernbert_encoder, modernbert_shapes, mb_sp, "mean", 20261208, None),
         ("tiny-qwen3-step", QWEN3, qwen3_encoder, qwen3_shapes, mb_sp, "lasttoken", 20261209, None),
         ("tiny-gemma3-step", GEMMA3, gemma3_encoder, gemma3_shapes, {"pad": 0, "cls": 2, "sep": 1}, "mean", 20261210, gemma3_extra),
+        ("tiny-gemma3-causal-step", GEMMA3_CAUSAL, gemma3_encoder, gemma3_shapes, {"pad": 0, "cls": 2, "sep": 1}, "mean", 20261211, gemma3_extra),
     ]
     for name, *rest in fixtures:
         if args.only in (None, name):

@@ -205,6 +205,8 @@ describe("EmbeddingGemma-300m's published config", () => {
     expect(spec.gemma3).toMatchObject({ kvHeads: 1, headDim: 256, ropeTheta: 1e6, localRopeTheta: 1e4, window: 512, queryScale: 256 });
     expect(spec.gemma3!.globalLayers.filter(Boolean)).toHaveLength(4);
     expect(embeddingWidth(spec)).toBe(768);
+    expect(spec.gemma3!.bidirectional).toBe(true);
+    expect(specFromHfConfig({ ...published, use_bidirectional_attention: false }).gemma3!.bidirectional).toBe(false); // a causal Gemma 3 (tiny-gemma3-causal-step)
     // Newer configs: rope_parameters per layer type and no layer_types (every 6th layer global).
     const { rope_theta: _t, rope_local_base_freq: _l, layer_types: _lt, ...rest } = published;
     const newer = specFromHfConfig({ ...rest, rope_parameters: { full_attention: { rope_type: 'default', rope_theta: 1e6 }, sliding_attention: { rope_type: 'default', rope_theta: 1e4 } } }).gemma3;
@@ -229,7 +231,6 @@ describe("EmbeddingGemma-300m's published config", () => {
       }
       throw new Error('not refused');
     };
-    expect(refused({ use_bidirectional_attention: false })).toMatch(/use_bidirectional_attention/);
     expect(refused({ attn_logit_softcapping: 50 })).toMatch(/attn_logit_softcapping/);
     expect(refused({ hidden_activation: 'gelu' })).toMatch(/hidden_activation/);
     expect(refused({ rope_scaling: { rope_type: 'linear', factor: 8 } })).toMatch(/rope_scaling/);

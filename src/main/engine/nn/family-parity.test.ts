@@ -5,7 +5,8 @@
 // every config switch: MPNet's relative-position bias (and, in a length-160 forward pass, the
 // buckets past its max distance), ModernBERT bias-free with a global/local/local/global layer
 // pattern, and ModernBERT with every bias, global every 2nd layer and other rotary bases; Qwen3;
-// Gemma 3 as EmbeddingGemma (bidirectional, sliding and global layers, (1 + w) norms, Dense modules).
+// Gemma 3 as EmbeddingGemma (bidirectional, sliding and global layers, (1 + w) norms, Dense modules)
+// and with use_bidirectional_attention false (causal, a sliding window looking back).
 
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,7 +44,7 @@ const webgpu = await probeDevice('webgpu');
 const profiles = mkdtempSync(join(tmpdir(), 'embedsmith-families-'));
 afterAll(() => rmSync(profiles, { recursive: true, force: true }));
 
-for (const name of ['tiny-mpnet-step', 'tiny-modernbert-step', 'tiny-modernbert-bias-step', 'tiny-qwen3-step', 'tiny-gemma3-step']) {
+for (const name of ['tiny-mpnet-step', 'tiny-modernbert-step', 'tiny-modernbert-bias-step', 'tiny-qwen3-step', 'tiny-gemma3-step', 'tiny-gemma3-causal-step']) {
   describe(`${name} parity (float32 engine vs float64 torch)`, () => {
     const dir = `test/fixtures/${name}`;
     const expected = json(`${dir}/expected.json`);

@@ -1,5 +1,5 @@
 // Gemma 3's text stack (Gemma Team 2025, "Gemma 3 Technical Report") read as a bidirectional
-// encoder, as EmbeddingGemma (Vera et al. 2025, "EmbeddingGemma: Powerful and Lightweight Text
+// encoder (or a causal one: use_bidirectional_attention false), as EmbeddingGemma (Vera et al. 2025, "EmbeddingGemma: Powerful and Lightweight Text
 // Representations") uses it. Token embeddings scaled by sqrt(hidden_size) (a constant in the
 // graph's dtype, as the checkpoints multiply in the embedding's dtype); pre- and post-norm
 // layers: x + norm_post_attn(attn(norm_in(x))), then x + norm_post_ffn(mlp(norm_pre_ffn(x)));
@@ -15,8 +15,10 @@
 // |query - key| < that (the "Fix SWA" change, transformers PR 40700, which says the intended
 // window is sliding_window // 2 on each side). So a query sees keys at distance <=
 // floor(sliding_window / 2) both ways: EmbeddingGemma's 512 is 256 each way, the same rule as
-// ModernBERT's local_attention, whose mask (slidingWindowMask) serves here too. The config.json
-// on disk holds the unhalved 512, which is what this reads.
+// ModernBERT's local_attention. The config.json on disk holds the unhalved 512, which is what
+// this reads. Without use_bidirectional_attention (a Gemma 3 text generator read for its hidden
+// states) attention is causal, and a sliding layer's query sees itself and the
+// sliding_window - 1 keys before it (transformers' sliding-window causal mask).
 //
 // Checkpoint keys (after the loader strips 'model.'): embed_tokens, layers.<i>.{input_layernorm,
 // post_attention_layernorm, pre_feedforward_layernorm, post_feedforward_layernorm},
@@ -25,18 +27,19 @@
 // generic (encoder.ts sentenceEmbedding).
 
 import { EngineError } from '../../../shared/errors.js';
-import { type Tensor, ops as o } from '../graph/index.js';
-import type { ParamSpec } from '../runtime/contract.js';
-import { type ConfigReader, type EncoderFamily, type SiteFn, familyDecays, refuseUnknownMath } from './family.js';
-import { additiveMask, dropout, embedding, linear } from './layers.js';
-import { type Rotary, ropeThetaOf, rotaryTables, slidingWindowMask } from './modernbert.js';
+import { type Tensor, hostTensor, ops as o } from '../graph/index.js';
+import { type ConfigReader, type EncoderFamily, type SiteFn, paramCollector, refuseUnknownMath } from './family.js';
+import { additiveMask, dropout, embedding, linear, maskFill } from './layers.js';
+import { type Rotary, ropeThetaOf, rotaryTables } from './modernbert.js';
 import { type Qwen3Options, attention, gqaLayerParams, rmsNorm } from './qwen3.js';
 
 export interface Gemma3Options extends Qwen3Options {
   /** Per layer: true = global attention with ropeTheta; false = sliding window with localRopeTheta. */
   globalLayers: boolean[];
-  /** sliding_window as config.json holds it: a query sees keys at distance <= floor(window / 2). */
+  /** sliding_window as config.json holds it: a query sees keys at distance <= floor(window / 2) (bidirectional), or the window - 1 keys before it (causal). */
   window: number;
+  /** use_bidirectional_attention: every key (EmbeddingGemma); false: causal, keys at or before the query. */
+  bidirectional: boolean;
   localRopeTheta: number;
   /** query_pre_attn_scalar: attention scores are q·kᵀ / sqrt(this). */
   queryScale: number;
@@ -89,10 +92,6 @@ export const GEMMA3: EncoderFamily = {
     const act = c.raw.hidden_activation ?? 'gelu_pytorch_tanh';
     if (act !== 'gelu_pytorch_tanh') throw unsupported(`hidden_activation ${JSON.stringify(act)} is not supported; Gemma 3 uses 'gelu_pytorch_tanh'`, 'hidden_activation');
     if (c.bool('attention_bias', false)) throw unsupported('attention_bias = true is not supported: Gemma 3 checkpoints have bias-free projections', 'attention_bias');
-    // A causal Gemma 3 is a decoder (Gemma 3 270M …): its embeddings would be another model's.
-    if (!c.bool('use_bidirectional_attention', false)) {
-      throw unsupported('use_bidirectional_attention is not true: Embedsmith runs Gemma 3 as EmbeddingGemma does, bidirectionally; a causal Gemma 3 (a text generator) is not an embedding model. Use an EmbeddingGemma checkpoint', 'use_bidirectional_attention');
-    }
     const cap = c.raw.attn_logit_softcapping;
     if (cap !== undefined && cap !== null) throw unsupported(`attn_logit_softcapping = ${JSON.stringify(cap)} is not supported (Gemma 3 and EmbeddingGemma have null)`, 'attn_logit_softcapping');
     const layers = c.num('num_hidden_layers', 26);
@@ -126,14 +125,13 @@ export const GEMMA3: EncoderFamily = {
       // Gemma 3 has no hidden dropout; 0 unless a training run asks for one (residual branches).
       hiddenDropout: 0,
       attentionDropout: c.num('attention_dropout', 0, false),
-      gemma3: { kvHeads, headDim, ropeTheta: bases.global, localRopeTheta: bases.local, globalLayers: global, window, queryScale },
+      gemma3: { kvHeads, headDim, ropeTheta: bases.global, localRopeTheta: bases.local, globalLayers: global, window, queryScale, bidirectional: c.bool('use_bidirectional_attention', false) },
     };
   },
   params(spec) {
     const g = spec.gemma3!;
     const d = spec.hidden;
-    const out: ParamSpec[] = [];
-    const add = (key: string, shape: number[]) => out.push({ key, shape, decay: familyDecays(key) });
+    const { out, add } = paramCollector(d);
     add('embed_tokens.weight', [spec.vocabSize, d]);
     for (let i = 0; i < spec.layers; i++) {
       const k = `layers.${i}`;
@@ -151,8 +149,12 @@ export const GEMMA3: EncoderFamily = {
     const norm = (x: Tensor, key: string) => rmsNorm(x, o.add(P(key), 1), eps); // x / rms(x) · (1 + w)
     const lin = (key: string) => ({ weight: P(`${key}.weight`) });
     let x = o.mul(embedding(P('embed_tokens.weight'), ids), Math.sqrt(spec.hidden)); // [B, L] -> [B, L, D], scaled
-    const globalMask = additiveMask(inputs.attentionMask, x.dtype); // [B, 1, 1, L]
-    const localMask = g.globalLayers.every(Boolean) ? null : slidingWindowMask(globalMask, spec.maxPositions, l, g.window); // [B, 1, L, L]
+    const padMask = additiveMask(inputs.attentionMask, x.dtype); // [B, 1, 1, L]
+    // Keys a query sees, as (before, after) distances (the window note at the top); only the kinds of layer the model has.
+    const band = (before: number, after: number) => bandMask(padMask, spec.maxPositions, l, before, after); // [B, 1, L, L]
+    const half = Math.floor(g.window / 2);
+    const globalMask = !g.globalLayers.some(Boolean) ? null : g.bidirectional ? padMask : band(Infinity, 0);
+    const localMask = g.globalLayers.every(Boolean) ? null : g.bidirectional ? band(half, half) : band(g.window - 1, 0);
     const tables = new Map<number, Rotary>();
     const rotary = (theta: number): Rotary => {
       if (!tables.has(theta)) tables.set(theta, rotaryTables(x, theta, g.headDim, spec.maxPositions, l));
@@ -164,7 +166,7 @@ export const GEMMA3: EncoderFamily = {
       const global = g.globalLayers[i];
       const drop: SiteFn = (s, shape, p) => site(`dropout.${k}.${s}`, shape, p);
       const h = norm(x, `${k}.input_layernorm.weight`);
-      const attn = attention(h, P, `${k}.self_attn`, spec.heads, g, eps, global ? globalMask : localMask!, rotary(global ? g.ropeTheta : g.localRopeTheta), spec.attentionDropout, drop, variant);
+      const attn = attention(h, P, `${k}.self_attn`, spec.heads, g, eps, (global ? globalMask : localMask)!, rotary(global ? g.ropeTheta : g.localRopeTheta), spec.attentionDropout, drop, variant);
       x = o.add(x, dropout(norm(attn, `${k}.post_attention_layernorm.weight`), drop('attention.output', attn.shape, spec.hiddenDropout)));
       const m = norm(x, `${k}.pre_feedforward_layernorm.weight`);
       const act = o.mul(geluTanh(linear(m, lin(`${k}.mlp.gate_proj`))), linear(m, lin(`${k}.mlp.up_proj`))); // [B, L, F]
@@ -175,6 +177,22 @@ export const GEMMA3: EncoderFamily = {
   },
   positionsNeeded: (_spec, length) => length,
 };
+
+/**
+ * The padding mask [B, 1, 1, L] limited to keys from `before` positions before each query to
+ * `after` positions after it: [B, 1, L, L], the float's minimum elsewhere (as HF masks them).
+ * Positions come from a constant sliced to L, so an exported graph keeps its length axis dynamic.
+ */
+function bandMask(padMask: Tensor, maxPositions: number, l: number, before: number, after: number): Tensor {
+  const g = padMask.graph;
+  const n = Math.max(maxPositions, l);
+  const pos = o.slice(g.constant(hostTensor(padMask.dtype, [n], Float32Array.from({ length: n }, (_, i) => i))), [0], [l], [0]); // [L]
+  const ahead = o.sub(o.reshape(pos, [1, l]), o.reshape(pos, [l, 1])); // key - query: [L, L]
+  const fill = maskFill(padMask.dtype);
+  // Integer distances: < after + 0.5 is <= after; an infinite reach needs no test.
+  const upTo = o.where(o.less(ahead, after + 0.5), padMask, fill); // [B, 1, L, L]
+  return Number.isFinite(before) ? o.where(o.less(o.neg(ahead), before + 0.5), upTo, fill) : upTo;
+}
 
 /**
  * GELU with torch's tanh approximation ('gelu_pytorch_tanh'): 0.5·x·(1 + tanh(sqrt(2/π)·(x +

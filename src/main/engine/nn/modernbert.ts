@@ -224,7 +224,7 @@ export function rotate(x: Tensor, r: Rotary): Tensor {
  * The sliding-window mask [B, 1, L, L]: the global mask where |i - j| <= window / 2, the
  * float's minimum elsewhere (as HF masks it). Positions come from a constant sliced to L.
  */
-export function slidingWindowMask(globalMask: Tensor, maxPositions: number, l: number, window: number): Tensor {
+function slidingWindowMask(globalMask: Tensor, maxPositions: number, l: number, window: number): Tensor {
   const g = globalMask.graph;
   const n = Math.max(maxPositions, l);
   const pos = o.slice(g.constant(hostTensor(globalMask.dtype, [n], Float32Array.from({ length: n }, (_, i) => i))), [0], [l], [0]); // [L]
