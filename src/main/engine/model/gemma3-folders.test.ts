@@ -2,8 +2,8 @@
 // Pooling, two Dense modules (2_Dense, 3_Dense: their own config.json and 'linear.weight') and
 // Normalize; its task prompts. Load (bf16 widened exactly, the Dense weights read from their
 // folders), save (Dense folders written back), ONNX export with the Dense layers inside
-// (onnxruntime at two shapes and left-padded, transformers.js), training (full: the Dense layers train too;
-// LoRA: they stay), and the published config's size, float32-only precision and refusals.
+// (onnxruntime at two shapes and left-padded, transformers.js), training (the Dense layers train
+// under full fine-tuning and under LoRA, as sentence-transformers trains them), and the published config's size, float32-only precision and refusals.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { describeModel } from '../host/read-service.js';
 import type { HostTensor } from '../graph/index.js';
 import { embeddingWidth, modelFloat16Problem, paramSpecs, specFromHfConfig } from '../nn/index.js';
 import { createSession, resolvePrecision } from '../runtime/index.js';
+import { checkpointDir, loadCheckpoint } from '../train/checkpoint.js';
 import { trainRun } from '../train/run.js';
 import { TRAIN_DEFAULTS } from '../train/settings.js';
 import { embed, embedTexts } from './embed.js';
@@ -161,7 +162,7 @@ describe('EmbeddingGemma-style folders', () => {
 
   it.each([
     ['full fine-tuning trains the Dense layers too', null],
-    ['LoRA r 4 trains adapters only; the Dense layers stay', 4],
+    ['LoRA r 4 trains the adapters and, as sentence-transformers does, the Dense layers whole', 4],
   ] as const)('%s', async (label, lora) => {
     const name = lora ? 'lora' : 'full';
     const src = join(tmp, `train-src-${name}`);
@@ -180,8 +181,39 @@ describe('EmbeddingGemma-style folders', () => {
     const after = await loadEncoderFolder(r.modelDir!);
     expect(after.sentence.dense.map((m) => m.path)).toEqual(['2_Dense', '3_Dense']);
     expect(after.params.get('layers.0.self_attn.q_proj.weight')).not.toEqual(before.params.get('layers.0.self_attn.q_proj.weight'));
-    const denseChanged = after.params.get('dense.1.linear.weight')!.some((v, i) => v !== before.params.get('dense.1.linear.weight')![i]);
-    expect(denseChanged).toBe(lora === null);
+    const changed = (k: string) => after.params.get(k)!.some((v, i) => v !== before.params.get(k)![i]);
+    expect(changed('dense.0.linear.weight') && changed('dense.1.linear.weight')).toBe(true);
+    if (lora) {
+      // Frozen under LoRA: the embedding table and the norms; RUN/adapter holds the adapters alone.
+      expect(changed('embed_tokens.weight') || changed('layers.0.input_layernorm.weight')).toBe(false);
+      const adapter = parseSafetensors(new Uint8Array(await readFile(join(run, 'adapter', 'adapter_model.safetensors'))));
+      expect([...adapter.tensors.keys()].every((k) => /\.lora_[AB]\.weight$/.test(k))).toBe(true);
+    }
+  });
+});
+
+describe('LoRA on a Gemma 3 folder with Dense modules', () => {
+  it('resumes bit-exactly, with moments for the adapters and the Dense layers only', async () => {
+    const src = join(tmp, 'resume-src');
+    await writeRandomBert(src, { tokenizerDir: TOK, family: 'gemma3', seed: 4, layers: 2, maxPositions: 64 });
+    await writeFile(join(tmp, 'resume.csv'), ['anchor,positive', ...'apple river stone cloud music garden'.split(' ').map((w) => `what is ${w},${w} is a thing`)].join('\n') + '\n');
+    const data = join(tmp, 'resume-data');
+    await importDataset(join(tmp, 'resume.csv'), data);
+    const settings = { ...TRAIN_DEFAULTS, model: src, data, threads: 1, device: 'cpu' as const, template: { query: '', document: '' }, batchSize: 3, lr: 5e-3, maxLength: 24, maxSteps: 4, checkpointEvery: 2, warmup: 0, dropout: 0, lora: 4 };
+    const full = join(tmp, 'resume-full');
+    await trainRun(settings, full);
+    const cut = join(tmp, 'resume-cut');
+    const ctl = new AbortController();
+    await trainRun(settings, cut, { signal: ctl.signal, onProgress: (p) => p.step === 3 && ctl.abort() });
+    await trainRun(settings, cut, { resume: true });
+    const metrics = async (run: string) => (await readFile(join(run, 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => ({ ...JSON.parse(l), pairsPerSec: 0 }));
+    expect(await metrics(cut)).toEqual(await metrics(full));
+    for (const f of ['model.safetensors', '2_Dense/model.safetensors', '3_Dense/model.safetensors']) {
+      expect(Buffer.compare(await readFile(join(full, 'model', f)), await readFile(join(cut, 'model', f))), f).toBe(0);
+    }
+    const cp = await loadCheckpoint(checkpointDir(full, 4));
+    const moments = [...cp.optimizer.m.keys()];
+    expect(moments.filter((k) => !/\.lora_[AB]\.weight$/.test(k))).toEqual(['dense.0.linear.weight', 'dense.1.linear.weight']);
   });
 });
 

@@ -11,6 +11,7 @@
 import { EngineError } from '../../../shared/errors.js';
 import type { Graph, Tensor } from '../graph/index.js';
 import { type ParamSpec, frozenName } from '../runtime/contract.js';
+import { isDenseKey } from './encoder.js';
 import { type LoraAdapter, type LoraSpec, loraAdapters, mergeLora, withLora } from './lora.js';
 
 /** The run's LoRA choice (train settings): rank, alpha, dropout, target module names. */
@@ -58,7 +59,11 @@ export function loraSpecOf(choice: LoraChoice, params: readonly ParamSpec[]): Lo
 }
 
 export interface LoraStep {
-  /** What AdamW trains: the adapters (A, B), in flat state. */
+  /**
+   * What AdamW trains, in flat state: the adapters (A, B), then the sentence-transformers Dense
+   * modules after the pooling (EmbeddingGemma's), which train whole as they do under
+   * sentence-transformers, whose add_adapter wraps only the transformer.
+   */
   params: ParamSpec[];
   /** The base weights, fed as 'frozen.<key>' inputs without moments. */
   frozen: ParamSpec[];
@@ -67,7 +72,7 @@ export interface LoraStep {
 
 export function loraStep(base: readonly ParamSpec[], lora: LoraSpec): LoraStep {
   const { adapters, specs } = loraAdapters(base, lora);
-  return { params: specs, frozen: [...base], adapters };
+  return { params: [...specs, ...base.filter((p) => isDenseKey(p.key))], frozen: base.filter((p) => !isDenseKey(p.key)), adapters };
 }
 
 /** encoderForward's parameter record: frozen inputs plus the trained record, each adapted weight replaced by W + s·B·A. */

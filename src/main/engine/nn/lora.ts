@@ -12,6 +12,7 @@
 import { EngineError } from '../../../shared/errors.js';
 import { type Tensor, ops as o } from '../graph/index.js';
 import type { ParamSpec } from '../runtime/contract.js';
+import { isDenseKey } from './encoder.js';
 import { markLowRank } from './layers.js';
 
 export interface LoraSpec {
@@ -44,7 +45,8 @@ export function loraAdapters(params: readonly ParamSpec[], lora: LoraSpec): { ad
     if (!p.key.endsWith('.weight') || p.shape.length !== 2) continue;
     const module = p.key.slice(0, -'.weight'.length);
     const name = module.slice(module.lastIndexOf('.') + 1);
-    if (!lora.targets.includes(name) || name.includes('embeddings')) continue;
+    // The Dense modules after the pooling train whole under LoRA (lora-step.ts), never adapted.
+    if (!lora.targets.includes(name) || name.includes('embeddings') || isDenseKey(p.key)) continue;
     found.add(name);
     const [out, inp] = p.shape;
     const a = `${module}.lora_A.weight`;

@@ -36,6 +36,7 @@ export function adapterConfig(lora: LoraSpec, baseModel: string): Record<string,
 export async function saveAdapterFolder(dir: string, params: ReadonlyMap<string, Float32Array>, step: LoraStep, lora: LoraSpec, baseModel: string): Promise<void> {
   await withIo(dir, 'create the folder', () => mkdir(dir, { recursive: true }));
   const tensors = step.params
+    .filter((p) => step.adapters.some((a) => a.a === p.key || a.b === p.key)) // the Dense modules are in RUN/model, not an adapter
     .map((p): [string, TensorToWrite] => [PEFT_PREFIX + p.key, { dtype: 'F32', shape: p.shape, data: params.get(p.key)! }])
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   await writeFileAtomic(join(dir, 'adapter_model.safetensors'), writeSafetensors(tensors, { format: 'pt' }));
@@ -52,6 +53,7 @@ export function initialAdapters(step: LoraStep, seed: number): Map<string, Float
   const out = new Map<string, Float32Array>();
   for (const p of step.params) {
     const n = p.shape[0] * p.shape[1];
+    if (!step.adapters.some((a) => a.a === p.key || a.b === p.key)) continue; // a Dense module starts from the model's weights
     if (step.adapters.some((a) => a.a === p.key)) {
       const bound = 1 / Math.sqrt(p.shape[1]);
       out.set(p.key, Float32Array.from({ length: n }, () => (2 * random() - 1) * bound));

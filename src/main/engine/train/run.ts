@@ -231,7 +231,7 @@ async function buildTrainer(run: Run, device: DeviceChoice['device'], precision:
   const loraSpec = settings.lora === null ? undefined : loraSpecOf({ rank: settings.lora, alpha: settings.loraAlpha, dropout: settings.loraDropout, targets: settings.loraTargets }, baseSpecs);
   const lora = loraSpec ? { step: loraStep(baseSpecs, loraSpec), spec: loraSpec } : null;
   if (lora) {
-    const trained = lora.step.params.reduce((n, p) => n + p.shape[0] * p.shape[1], 0);
+    const trained = lora.step.params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
     const total = baseSpecs.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
     log(`LoRA r ${lora.spec.rank}, alpha ${lora.spec.alpha} on ${lora.step.adapters.length} linears (${lora.spec.targets.join(', ')}): ${trained.toLocaleString('en')} trained parameters of ${total.toLocaleString('en')} (${((100 * trained) / total).toFixed(2)}%)`);
   }
@@ -274,7 +274,7 @@ async function start(run: Run, t: Training, device: { device: string; reason: st
   await writeJsonAtomic(join(runDir, 'device.json'), { device: device.device, reason: device.reason });
   if (hooks.resume) {
     const expected = new Map([...t.initialParams].map(([k, a]) => [k, loaded.shapes.get(k) ?? [a.length]] as const));
-    const trained = t.lora ? new Set([...t.initialParams.keys()].filter((k) => !loaded.params.has(k))) : undefined;
+    const trained = t.lora ? new Set([...t.lora.step.params.map((p) => p.key), ...[...t.initialParams.keys()].filter((k) => !loaded.params.has(k))]) : undefined;
     await restore(t.trainer, runDir, t.loop, paths.metrics, run.log, { expected, trained, inputs: run.inputs, data: settings.data, model: settings.model });
     // 'auto' may resolve otherwise on another machine: a scale only where this run is fp16.
     t.loop.scaler = t.fp16 ? (t.loop.scaler ?? initialScalerState()) : null;
