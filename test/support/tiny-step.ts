@@ -1,5 +1,5 @@
 // Seeded inputs for running a tiny BERT step or encode graph by hand: starting weights and a
-// batch of token rows. Tests that check plumbing or precision (not parity with torch, which
+// batch of token rows; and MiniLM's published config for tests at real size. Tests that check plumbing or precision (not parity with torch, which
 // has its own fixtures) share these instead of each drawing its own.
 import type { EncoderSpec } from '../../src/main/engine/nn/encoder.js';
 import { paramSpecs } from '../../src/main/engine/nn/encoder.js';
@@ -31,3 +31,22 @@ export function randomBertBatch(rows: number, length: number, vocab: number, see
     token_type_ids: grid(() => 0),
   };
 }
+
+/** all-MiniLM-L6-v2's config.json (abridged to the fields that matter). */
+export const MINILM_CONFIG = {
+  architectures: ['BertModel'],
+  model_type: 'bert',
+  vocab_size: 30522,
+  hidden_size: 384,
+  num_hidden_layers: 6,
+  num_attention_heads: 12,
+  intermediate_size: 1536,
+  hidden_act: 'gelu',
+  hidden_dropout_prob: 0.1,
+  attention_probs_dropout_prob: 0.1,
+  max_position_embeddings: 512,
+  type_vocab_size: 2,
+  layer_norm_eps: 1e-12,
+  pad_token_id: 0,
+  position_embedding_type: 'absolute',
+};

@@ -10,25 +10,11 @@ import { liveNodes } from '../graph/legalize.js';
 import { mulberry32 } from '../../../shared/random.js';
 import { flatFeeds } from '../runtime/contract.js';
 import { createSession } from '../runtime/session.js';
-import { type EncoderSpec, paramSpecs } from './encoder.js';
+import { type EncoderSpec, paramSpecs, specFromHfConfig } from './encoder.js';
+import { MINILM_CONFIG } from '../../../../test/support/tiny-step.js';
 import { trainStepGraph } from './graphs.js';
 
-const MINILM: EncoderSpec = {
-  arch: 'bert',
-  vocabSize: 30522,
-  hidden: 384,
-  layers: 6,
-  heads: 12,
-  intermediate: 1536,
-  maxPositions: 512,
-  typeVocabSize: 2,
-  layerNormEps: 1e-12,
-  padTokenId: 0,
-  pooling: 'mean',
-  normalize: true,
-  hiddenDropout: 0,
-  attentionDropout: 0,
-};
+const MINILM: EncoderSpec = { ...specFromHfConfig(MINILM_CONFIG), hiddenDropout: 0, attentionDropout: 0 };
 const SHAPE = { queries: 4, negativesPerQuery: 1, length: 32 };
 
 function feeds(): Record<string, HostTensor> {

@@ -7,29 +7,12 @@ import type { Tensor } from '../graph/index.js';
 import { type GradInput, checkGradients } from '../../../../test/support/grad-check.js';
 import { type EncoderSpec, dataInputs, encoderForward, paramSpecs, sentenceEmbedding, specFromHfConfig } from './encoder.js';
 import { trainStepGraph } from './graphs.js';
+import { MINILM_CONFIG } from '../../../../test/support/tiny-step.js';
 
-// all-MiniLM-L6-v2's config.json (abridged to the fields that matter).
-const MINILM = {
-  architectures: ['BertModel'],
-  model_type: 'bert',
-  vocab_size: 30522,
-  hidden_size: 384,
-  num_hidden_layers: 6,
-  num_attention_heads: 12,
-  intermediate_size: 1536,
-  hidden_act: 'gelu',
-  hidden_dropout_prob: 0.1,
-  attention_probs_dropout_prob: 0.1,
-  max_position_embeddings: 512,
-  type_vocab_size: 2,
-  layer_norm_eps: 1e-12,
-  pad_token_id: 0,
-  position_embedding_type: 'absolute',
-};
 
 describe('specFromHfConfig', () => {
   it('reads a BertModel config (MiniLM)', () => {
-    expect(specFromHfConfig(MINILM)).toEqual({
+    expect(specFromHfConfig(MINILM_CONFIG)).toEqual({
       arch: 'bert',
       vocabSize: 30522,
       hidden: 384,
@@ -45,11 +28,11 @@ describe('specFromHfConfig', () => {
       hiddenDropout: 0.1,
       attentionDropout: 0.1,
     });
-    expect(specFromHfConfig(MINILM, { pooling: 'cls', normalize: false })).toMatchObject({ pooling: 'cls', normalize: false });
+    expect(specFromHfConfig(MINILM_CONFIG, { pooling: 'cls', normalize: false })).toMatchObject({ pooling: 'cls', normalize: false });
   });
 
   it('reads XLM-R (multilingual E5) as the roberta architecture', () => {
-    const spec = specFromHfConfig({ ...MINILM, model_type: 'xlm-roberta', vocab_size: 250037, max_position_embeddings: 514, type_vocab_size: 1, layer_norm_eps: 1e-5, pad_token_id: 1 });
+    const spec = specFromHfConfig({ ...MINILM_CONFIG, model_type: 'xlm-roberta', vocab_size: 250037, max_position_embeddings: 514, type_vocab_size: 1, layer_norm_eps: 1e-5, pad_token_id: 1 });
     expect(spec).toMatchObject({ arch: 'roberta', typeVocabSize: 1, padTokenId: 1, maxPositions: 514 });
     expect(dataInputs(spec, 2, 8).map((d) => d.name)).toEqual(['input_ids', 'attention_mask']);
   });
@@ -57,7 +40,7 @@ describe('specFromHfConfig', () => {
   it('rejects unknown architectures and activations, naming what is supported', () => {
     const err = (() => {
       try {
-        specFromHfConfig({ ...MINILM, model_type: 'distilbert' });
+        specFromHfConfig({ ...MINILM_CONFIG, model_type: 'distilbert' });
       } catch (e) {
         return e as EngineError;
       }
@@ -65,12 +48,12 @@ describe('specFromHfConfig', () => {
     expect(err).toBeInstanceOf(EngineError);
     expect(err?.code).toBe('BAD_INPUT');
     expect(err?.message).toMatch(/distilbert.*bert, roberta, xlm-roberta/);
-    expect(() => specFromHfConfig({ ...MINILM, hidden_act: 'gelu_new' })).toThrow(/gelu_new/);
-    expect(() => specFromHfConfig({ ...MINILM, num_attention_heads: 5 })).toThrow(/divisible/);
+    expect(() => specFromHfConfig({ ...MINILM_CONFIG, hidden_act: 'gelu_new' })).toThrow(/gelu_new/);
+    expect(() => specFromHfConfig({ ...MINILM_CONFIG, num_attention_heads: 5 })).toThrow(/divisible/);
   });
 
   it('lists HF keys with decay flags; the MiniLM encoder has 22.57 M parameters (no pooler)', () => {
-    const ps = paramSpecs(specFromHfConfig(MINILM));
+    const ps = paramSpecs(specFromHfConfig(MINILM_CONFIG));
     expect(ps).toHaveLength(5 + 6 * 16);
     expect(ps.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0)).toBe(22_565_376);
     const flags = Object.fromEntries(ps.map((p) => [p.key, p.decay]));
@@ -82,7 +65,7 @@ describe('specFromHfConfig', () => {
   });
 
   it('declares one dropout site per HF site (masks from one key input), and none at p = 0', () => {
-    const spec = { ...specFromHfConfig(MINILM), layers: 2 };
+    const spec = { ...specFromHfConfig(MINILM_CONFIG), layers: 2 };
     const shape = { queries: 2, negativesPerQuery: 1, length: 8 };
     const { dropout, graph } = trainStepGraph(spec, shape);
     expect(dropout.map((d) => d.name)).toEqual([
@@ -105,7 +88,7 @@ describe('specFromHfConfig', () => {
   });
 
   it('refuses lengths past the position table (RoBERTa positions start after padding_idx)', () => {
-    const spec = specFromHfConfig({ ...MINILM, model_type: 'roberta', max_position_embeddings: 20, pad_token_id: 1 });
+    const spec = specFromHfConfig({ ...MINILM_CONFIG, model_type: 'roberta', max_position_embeddings: 20, pad_token_id: 1 });
     expect(() => trainStepGraph({ ...spec, layers: 1 }, { queries: 1, negativesPerQuery: 0, length: 18 })).not.toThrow();
     expect(() => trainStepGraph(spec, { queries: 1, negativesPerQuery: 0, length: 19 })).toThrow(/at most 18/);
   });
