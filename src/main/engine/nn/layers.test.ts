@@ -27,6 +27,8 @@ const lin = (key: string, out: number, inp: number): GradInput[] => [
 const byName = (inputs: readonly GradInput[], ts: readonly Tensor[]) =>
   Object.fromEntries(inputs.map((i, k) => [i.name, ts[k]]));
 const W = (t: Record<string, Tensor>, key: string) => ({ weight: t[`${key}.weight`], bias: t[`${key}.bias`] });
+/** x [B, L, D], its padding mask, and the q, k, v and output projections of one attention block. */
+const attentionInputs: GradInput[] = [{ name: 'x', shape: [B, L, D] }, mask, ...lin('q', D, D), ...lin('k', D, D), ...lin('v', D, D), ...lin('o', D, D)];
 
 describe('layers pass finite differences in float64', () => {
   it('linear over a 3-D input (torch layout: W [out, in])', async () => {
@@ -40,12 +42,7 @@ describe('layers pass finite differences in float64', () => {
 
   it('multi-head attention with a padding mask', async () => {
     const inputs: GradInput[] = [
-      { name: 'x', shape: [B, L, D] },
-      mask,
-      ...lin('q', D, D),
-      ...lin('k', D, D),
-      ...lin('v', D, D),
-      ...lin('o', D, D),
+      ...attentionInputs,
     ];
     const r = await checkGradients(inputs, (...ts) => {
       const t = byName(inputs, ts);
@@ -86,12 +83,7 @@ describe('layers pass finite differences in float64', () => {
       values: Array.from({ length: n }, (_, i) => (i % 5 === 3 ? 0 : 1)),
     });
     const inputs: GradInput[] = [
-      { name: 'x', shape: [B, L, D] },
-      mask,
-      ...lin('q', D, D),
-      ...lin('k', D, D),
-      ...lin('v', D, D),
-      ...lin('o', D, D),
+      ...attentionInputs,
       { name: 'ln1.weight', shape: [D], range: [0.8, 1.2] },
       { name: 'ln1.bias', shape: [D], range: [-0.1, 0.1] },
       ...lin('fi', F, D),
