@@ -1,12 +1,12 @@
 // What the training tests set up again and again, written once: a temp folder, a tiny seeded
 // random BERT, small datasets imported from CSV lines, trainRun's settings with the test
 // defaults (one thread, CPU, no template), and a run's metrics.jsonl read back.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { importDataset } from '../../src/main/engine/data/import.js';
 import { type RandomBertOptions, writeRandomBert } from '../../src/main/engine/model/random-model.js';
 import type { StepRecord } from '../../src/main/engine/train/run.js';
+import { tempDir } from './temp-dir.js';
 import { TRAIN_DEFAULTS, type TrainSettings } from '../../src/main/engine/train/settings.js';
 
 /** bert-base-uncased's WordPiece tokenizer files (the tiny models' vocabulary). */
@@ -18,8 +18,7 @@ export const WORDS = 'apple river stone cloud music garden window paper silver e
 /** A pairs CSV: 'what is <word>' → '<word> is a thing number <i>' for each of WORDS. */
 export const WORD_PAIRS = ['anchor,positive', ...WORDS.map((w, i) => `what is ${w},${w} is a thing number ${i}`)];
 
-/** A fresh folder under the OS temp dir; the test removes it. */
-export const tempDir = (prefix: string): Promise<string> => mkdtemp(join(tmpdir(), prefix));
+export { tempDir } from './temp-dir.js';
 
 /**
  * A seeded random BERT folder at `dir`: width 32, 2 layers, 4 heads, FFN 64, seed 3 unless `o`

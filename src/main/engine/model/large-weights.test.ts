@@ -1,14 +1,14 @@
 // Weights of any size, read by header first and then tensor by tensor: a file past 2 GiB
 // (made sparse, so it costs no disk or time), a bad header on a big file, link loops, and
 // configs that describe no real model.
-import { mkdtemp, open, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { open, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from './config.js';
 import { loadModelFolder } from './load.js';
 import { parseSafetensors, toFloat32 } from './safetensors.js';
 import { bertExpected, tinyConfig, writeTinyModel } from '../../../../test/support/tiny-model.js';
+import { withTempDir } from '../../../../test/support/temp-dir.js';
 
 let tmp: string;
 let n = 0;
@@ -16,12 +16,7 @@ const fresh = () => join(tmp, `m${n++}`);
 const load = (dir: string) => loadModelFolder(dir, { expected: bertExpected });
 const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: { code: string; message: string }) => e);
 
-beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'embedsmith-large-'));
-});
-afterAll(async () => {
-  await rm(tmp, { recursive: true, force: true });
-});
+withTempDir('embedsmith-large-', (d) => (tmp = d));
 
 /** 2.36 GB: past 2 GiB, so every tensor after it sits at an offset no 32-bit read reaches. */
 const HUGE = 590_000_000;

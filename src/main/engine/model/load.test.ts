@@ -1,11 +1,11 @@
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadModelFolder, loadModelTokenizer } from './load.js';
 import { parseSafetensors, writeSafetensors } from './safetensors.js';
 import { bertExpected, writeTinyModel } from '../../../../test/support/tiny-model.js';
+import { withTempDir } from '../../../../test/support/temp-dir.js';
 
 const BERT_TOK = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../test/fixtures/models/bert-wordpiece-uncased');
 let tmp: string;
@@ -13,12 +13,7 @@ let n = 0;
 const fresh = () => join(tmp, `m${n++}`);
 const load = (dir: string) => loadModelFolder(dir, { expected: bertExpected });
 
-beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'embedsmith-load-'));
-});
-afterAll(async () => {
-  await rm(tmp, { recursive: true, force: true });
-});
+withTempDir('embedsmith-load-', (d) => (tmp = d));
 
 describe('loadModelFolder', () => {
   it('reads a sentence-transformers BERT folder: config, float32 weights, pooling, normalize, prompts, tokenizer', async () => {

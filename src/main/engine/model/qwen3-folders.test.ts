@@ -3,26 +3,21 @@
 // (tokenizer_config padding_side 'left'), where the engine right-pads. Last-token pooling inside
 // the ONNX graph must find the last real token either way, and causal attention with rotary
 // positions must make the padding side invisible.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HostTensor } from '../graph/index.js';
 import { createSession } from '../runtime/index.js';
 import { embed, embedTexts } from './embed.js';
 import { exportOnnx } from './export-onnx.js';
 import { FROZEN_WEIGHT_LIMIT, encoderKind, openModel } from './open-model.js';
 import { writeRandomBert } from './random-model.js';
+import { withTempDir } from '../../../../test/support/temp-dir.js';
 
 const TOK = 'test/fixtures/models/bert-wordpiece-uncased';
 const TEXTS = ['Hello world!', 'The quick brown fox jumps over the lazy dog, twice, without stopping.', 'naïve café', 'ticket #42'];
 let tmp: string;
-beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'embedsmith-qwen3-export-'));
-});
-afterAll(async () => {
-  await rm(tmp, { recursive: true, force: true });
-});
+withTempDir('embedsmith-qwen3-export-', (d) => (tmp = d));
 
 describe('Qwen3 ONNX export', () => {
   it('embeds left-padded batches as the engine embeds right-padded ones (cos >= 0.99999)', async () => {

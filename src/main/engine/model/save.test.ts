@@ -1,8 +1,7 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadModelFolder, type LoadedModel } from './load.js';
 import { renderModelCard, type ModelCardInfo } from './model-card.js';
 import { parseSafetensors } from './safetensors.js';
@@ -10,6 +9,7 @@ import { TEMPLATE_PRESETS, templateToPrompts } from '../data/templates.js';
 import { saveModelFolder } from './save.js';
 import { readSentenceConfig } from './sentence-config.js';
 import { bertExpected, writeTinyModel } from '../../../../test/support/tiny-model.js';
+import { withTempDir } from '../../../../test/support/temp-dir.js';
 
 const BERT_TOK = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../test/fixtures/models/bert-wordpiece-uncased');
 let tmp: string;
@@ -30,12 +30,7 @@ const CARD: ModelCardInfo = {
   prompts: { query: 'query: ' },
 };
 
-beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'embedsmith-save-'));
-});
-afterAll(async () => {
-  await rm(tmp, { recursive: true, force: true });
-});
+withTempDir('embedsmith-save-', (d) => (tmp = d));
 
 function expectSameModel(a: LoadedModel, b: LoadedModel) {
   expect([...b.params.keys()]).toEqual([...a.params.keys()]);

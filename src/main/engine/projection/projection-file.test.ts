@@ -1,18 +1,13 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readProjection } from '../host/read-service.js';
 import { PROJECTION_SCHEMA_VERSION, projectionView, umapJson } from './projection-file.js';
 import type { EmbeddingNeighbours } from './umap.js';
+import { withTempDir } from '../../../../test/support/temp-dir.js';
 
 let tmp: string;
-beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'embedsmith-projection-file-'));
-});
-afterAll(async () => {
-  await rm(tmp, { recursive: true, force: true });
-});
+withTempDir('embedsmith-projection-file-', (d) => (tmp = d));
 
 const points = new Float32Array([0.1, -2, 3.25, 4, 1 / 3, 7]);
 const texts = ['first', 'second', 'third'];
