@@ -11,17 +11,12 @@ import { createProject } from '../../workspace/project.js';
 import { writeTinyModel } from '../../../../../test/support/tiny-model.js';
 import { datasetCommand } from './dataset.js';
 import { importCommand } from './import.js';
+import { sink } from '../../../../../test/support/cli-run.js';
 
 const BERT_TOK = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../../test/fixtures/models/bert-wordpiece-uncased');
 let tmp: string;
 beforeEach(async () => void (tmp = await mkdtemp(join(tmpdir(), 'cli-dataset-'))));
 afterEach(async () => rm(tmp, { recursive: true, force: true }));
-
-function sink() {
-  const logs: string[] = [];
-  const errors: string[] = [];
-  return { out: { log: (s: string) => void logs.push(s), error: (s: string) => void errors.push(s) }, logs, errors };
-}
 
 async function pairs(): Promise<string> {
   await writeFile(join(tmp, 'p.csv'), 'anchor,positive,label\nq0,p0,a\nq1,p1,b\n');

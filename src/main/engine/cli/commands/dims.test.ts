@@ -12,6 +12,7 @@ import { writeRandomBert } from '../../model/random-model.js';
 import { embedCommand } from './embed.js';
 import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
+import { runCommand } from '../../../../../test/support/cli-run.js';
 
 let tmp: string, model: string, input: string;
 beforeAll(async () => {
@@ -23,12 +24,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(tmp, { recursive: true, force: true }));
 
-async function run(cmd: typeof embedCommand, ...args: string[]) {
-  const log: string[] = [];
-  const err: string[] = [];
-  const code = await cmd(args, { log: (s) => log.push(s), error: (s) => err.push(s) });
-  return { code, stdout: log.join('\n'), stderr: err.join('\n') };
-}
+const run = runCommand;
 async function npy(path: string) {
   return decodeNpy(new Uint8Array(await readFile(path)));
 }

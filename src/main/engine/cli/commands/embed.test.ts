@@ -14,6 +14,7 @@ import { paramSpecs, specFromHfConfig } from '../../nn/index.js';
 import { embedCommand } from './embed.js';
 import { exportCommand } from './export.js';
 import { cosine as cos } from '../../../../../test/support/measure.js';
+import { runCommand } from '../../../../../test/support/cli-run.js';
 
 let tmp: string;
 let model: string;
@@ -26,12 +27,7 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-async function run(cmd: typeof embedCommand, ...args: string[]) {
-  const log: string[] = [];
-  const err: string[] = [];
-  const code = await cmd(args, { log: (s) => log.push(s), error: (s) => err.push(s) });
-  return { code, stdout: log.join('\n'), stderr: err.join('\n') };
-}
+const run = runCommand;
 const file = async (name: string, text: string) => (await writeFile(join(tmp, name), text), join(tmp, name));
 describe('embedsmith embed', () => {
   it('.txt → .jsonl: one object per line in input order, the engine’s embeddings; --role applies the prompt', async () => {

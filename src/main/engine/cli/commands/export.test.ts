@@ -8,6 +8,7 @@ import { importDataset } from '../../data/index.js';
 import { writeRandomBert } from '../../model/random-model.js';
 import { TRAIN_DEFAULTS } from '../../train/settings.js';
 import { exportCommand } from './export.js';
+import { sink } from '../../../../../test/support/cli-run.js';
 
 let tmp: string, run: string;
 beforeAll(async () => {
@@ -20,12 +21,6 @@ beforeAll(async () => {
   await writeFile(join(run, 'config.json'), JSON.stringify({ ...TRAIN_DEFAULTS, model: join(tmp, 'base'), data: join(tmp, 'ds'), threads: 1, template: { query: '', document: '' } }));
 });
 afterAll(() => rm(tmp, { recursive: true, force: true }));
-
-function sink() {
-  const logs: string[] = [];
-  const errors: string[] = [];
-  return { out: { log: (s: string) => void logs.push(s), error: (s: string) => void errors.push(s) }, logs, errors };
-}
 
 describe('embedsmith export --format recipe', () => {
   it('writes the recipe folder and says how to run it', async () => {

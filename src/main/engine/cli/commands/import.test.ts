@@ -6,17 +6,12 @@ import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { datasetCommand } from './dataset.js';
 import { importCommand } from './import.js';
+import { sink } from '../../../../../test/support/cli-run.js';
 
 const NASTY = resolve(__dirname, '../../../../../test/fixtures/nasty');
 let tmp: string;
 beforeEach(async () => void (tmp = await mkdtemp(join(tmpdir(), 'cli-import-'))));
 afterEach(async () => rm(tmp, { recursive: true, force: true }));
-
-function sink() {
-  const logs: string[] = [];
-  const errors: string[] = [];
-  return { out: { log: (s: string) => void logs.push(s), error: (s: string) => void errors.push(s) }, logs, errors };
-}
 
 describe('embedsmith import', () => {
   it('--json prints {dataset, format, rows, skipped, issues}', async () => {

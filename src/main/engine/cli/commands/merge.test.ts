@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeRandomBert } from '../../model/random-model.js';
 import { parseSafetensors, toFloat32 } from '../../model/safetensors.js';
 import { mergeCommand } from './merge.js';
+import { sink } from '../../../../../test/support/cli-run.js';
 
 const TOK = 'test/fixtures/models/bert-wordpiece-uncased';
 let tmp: string;
@@ -17,12 +18,6 @@ beforeAll(async () => {
   await writeRandomBert(join(tmp, 'wide'), { tokenizerDir: TOK, seed: 3, hidden: 24, layers: 1, heads: 2, intermediate: 32, maxPositions: 32 });
 });
 afterAll(() => rm(tmp, { recursive: true, force: true }));
-
-function sink() {
-  const logs: string[] = [];
-  const errors: string[] = [];
-  return { out: { log: (s: string) => void logs.push(s), error: (s: string) => void errors.push(s) }, logs, errors };
-}
 
 async function weights(dir: string) {
   return parseSafetensors(new Uint8Array(await readFile(join(dir, 'model.safetensors')))).tensors;

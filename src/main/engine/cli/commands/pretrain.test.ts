@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, writeTinyBert } from '../../../../../test/support/train-fixture.js';
 import type { PretrainReport } from '../../train/pretrain/pretrain.js';
 import { pretrainCommand, pretrainSettingsFromArgs } from './pretrain.js';
+import { runCommand } from '../../../../../test/support/cli-run.js';
 
 let tmp: string;
 let model: string;
@@ -19,12 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(tmp, { recursive: true, force: true }));
 
-async function run(...args: string[]) {
-  const log: string[] = [];
-  const err: string[] = [];
-  const code = await pretrainCommand(args, { log: (s) => log.push(s), error: (s) => err.push(s) });
-  return { code, stdout: log.join('\n'), stderr: err.join('\n') };
-}
+const run = (...args: string[]) => runCommand(pretrainCommand, ...args);
 
 describe('embedsmith pretrain', () => {
   it('splits its own flags from train’s and defaults the batch to 64', async () => {
