@@ -20,16 +20,9 @@ import { type EmbeddingModel, openModel } from '../model/open-model.js';
 import { MINILM_L6, writeRandomBert } from '../model/random-model.js';
 import { type DevicePref } from '../runtime/index.js';
 import { mulberry32 } from '../../../shared/random.js';
+import { opt, posInt } from './args.js';
 
-const opt = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
-const num = (name: string, fallback: number): number => {
-  const v = Number(opt(name, String(fallback)));
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer`);
-  return v;
-};
+const num = posInt;
 
 /** Texts of n-2 whole-word vocabulary entries (one WordPiece token each), n uniform in [10, 200]. */
 function syntheticTexts(vocab: string[], count: number, seed: number): string[] {

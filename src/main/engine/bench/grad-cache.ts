@@ -20,16 +20,9 @@ import { createGradCacheTrainer } from '../runtime/grad-cache.js';
 import type { Device } from '../runtime/session.js';
 import { type Trainer, type TrainerBaseOptions, createTrainer } from '../runtime/trainer.js';
 import { fmtMs } from './step-timer.js';
+import { opt, posInt } from './args.js';
 
-const opt = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
-const int = (name: string, fallback: number): number => {
-  const v = Number(opt(name, String(fallback)));
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} ${v} must be a positive integer`);
-  return v;
-};
+const int = posInt;
 
 interface RunResult {
   kind: string;

@@ -10,16 +10,9 @@ import { DEFAULT_CORPUS_TILE, DEFAULT_QUERY_TILE, createSearcher, tilePlan } fro
 import { bruteForceTopK } from '../search/top-k.js';
 import { type Device } from '../runtime/index.js';
 import { mulberry32 } from '../../../shared/random.js';
+import { opt, posInt } from './args.js';
 
-const opt = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
-const num = (name: string, fallback: number): number => {
-  const v = Number(opt(name, String(fallback)));
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer`);
-  return v;
-};
+const num = posInt;
 
 /** n seeded rows of dim values uniform in [-1, 1), each L2-normalised (like embeddings). */
 function unitRows(n: number, dim: number, seed: number): Float32Array {

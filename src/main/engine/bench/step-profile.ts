@@ -15,11 +15,8 @@ import { mulberry32 } from '../../../shared/random.js';
 import { type HostTensor } from '../graph/dtype.js';
 import { flatFeeds } from '../runtime/contract.js';
 import { createSession, defaultThreads } from '../runtime/session.js';
+import { opt } from './args.js';
 
-const opt = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
 const num = (name: string, fallback: number): number => Number(opt(name, String(fallback)));
 
 interface ProfileEvent {

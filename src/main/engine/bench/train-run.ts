@@ -13,11 +13,8 @@ import { type DevicePref } from '../runtime/index.js';
 import { mulberry32 } from '../../../shared/random.js';
 import { trainRun } from '../train/run.js';
 import { TRAIN_DEFAULTS } from '../train/settings.js';
+import { opt } from './args.js';
 
-const opt = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
 const TOK = new URL('../../../../test/fixtures/models/bert-wordpiece-uncased', import.meta.url).pathname;
 
 async function main(): Promise<void> {

@@ -33,11 +33,8 @@ import { createFrozenEncoder } from '../model/frozen-encoder.js';
 import { FROZEN_WEIGHT_LIMIT } from '../model/open-model.js';
 import type { SavableModel } from '../model/save.js';
 import type { Encoder } from '../runtime/index.js';
+import { opt } from './args.js';
 
-const opt = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
 /** Drop probability for every site: --dropout P (0 <= P < 1); --dropout-pct N is the older spelling. */
 function dropoutP(): number {
   const pct = process.argv.includes('--dropout-pct') ? Number(opt('dropout-pct', '10')) / 100 : 0.1;
