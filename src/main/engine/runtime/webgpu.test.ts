@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hostTensor } from '../graph/dtype.js';
-import { probeDevice } from './device.js';
 import { mulberry32 } from '../../../shared/random.js';
 import { createEncoder } from './encoder.js';
 import { stateSlots } from './contract.js';
@@ -18,15 +17,11 @@ import { type Device, type DeviceTensor, createSession } from './session.js';
 import { StateStore, stateOutputLocations } from './state.js';
 import { buildToyEncode, buildToyStep, toyBatch, toyInitialParams } from './toy.js';
 import { type StepResult, createTrainer } from './trainer.js';
+import { probeWebgpu } from '../../../../test/support/webgpu.js';
 
-const probe = await probeDevice('webgpu');
+const probe = await probeWebgpu();
 const tmp = mkdtempSync(join(tmpdir(), 'embedsmith-webgpu-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-it('has a WebGPU adapter (CI installs lavapipe: .ci/gpu-deps.sh; EMBEDSMITH_NO_WEBGPU=1 skips on purpose)', () => {
-  if (!probe.ok && process.env.EMBEDSMITH_NO_WEBGPU === '1') return;
-  expect(probe.ok, `WebGPU probe failed: ${probe.error}. Fix: ${probe.fix}`).toBe(true);
-});
 
 const SHAPES = [{ batch: 2, length: 4 }, { batch: 3, length: 8 }, { batch: 2, length: 4 }];
 const lr = (step: number) => 0.05 / (step + 1);

@@ -9,10 +9,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Graph } from '../graph/graph.js';
 import * as o from '../graph/ops.js';
 import { mulberry32 } from '../../../shared/random.js';
-import { probeDevice } from '../runtime/device.js';
 import { type Device, createSession } from '../runtime/session.js';
 import { type SearchOptions, buildSearchGraph, createSearcher, searchTopK, tilePlan } from './search.js';
 import { type SearchFn, type TopK, bruteForceTopK } from './top-k.js';
+import { probeWebgpu } from '../../../../test/support/webgpu.js';
 
 /** n rows of dim values, each row L2-normalised (what embeddings look like). */
 function unitRows(n: number, dim: number, seed: number): Float32Array {
@@ -156,14 +156,9 @@ describe('searchTopK on the CPU EP', () => {
   });
 });
 
-const probe = await probeDevice('webgpu');
+const probe = await probeWebgpu();
 const tmp = mkdtempSync(join(tmpdir(), 'embedsmith-search-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-it('has a WebGPU adapter (CI installs lavapipe: .ci/gpu-deps.sh; EMBEDSMITH_NO_WEBGPU=1 skips on purpose)', () => {
-  if (!probe.ok && process.env.EMBEDSMITH_NO_WEBGPU === '1') return;
-  expect(probe.ok, `WebGPU probe failed: ${probe.error}. Fix: ${probe.fix}`).toBe(true);
-});
 
 describe.skipIf(!probe.ok)('searchTopK on the WebGPU EP (lavapipe: tiny shapes)', () => {
   const gpu: SearchOptions = { ...SMALL, device: 'webgpu' as Device };

@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSafetensors, toFloat32 } from '../model/safetensors.js';
 import { buildTrainStep, paramSpecs } from '../nn/index.js';
 import { LOSS_SCALE, packSlot, stateSlots } from '../runtime/contract.js';
-import { probeDevice } from '../runtime/device.js';
 import { dropoutKey } from '../runtime/dropout.js';
 import { stateNameMaps } from '../runtime/params.js';
 import { createSession } from '../runtime/session.js';
@@ -22,8 +21,9 @@ import { checkpointDir } from './checkpoint.js';
 import { type StepRecord, trainRun } from './run.js';
 import type { TrainSettings } from './settings.js';
 import { readMetrics, trainSettings, wordPairsWorkspace } from '../../../../test/support/train-fixture.js';
+import { probeWebgpu } from '../../../../test/support/webgpu.js';
 
-const webgpu = await probeDevice('webgpu');
+const webgpu = await probeWebgpu();
 let root: string, model: string, pairs: string;
 beforeAll(async () => void ({ root, model, pairs } = await wordPairsWorkspace('es-precision-')));
 afterAll(() => rm(root, { recursive: true, force: true }));
@@ -39,11 +39,6 @@ describe('precision on the CPU', () => {
     expect((await resolvePrecision('fp32', 'cpu')).precision).toBe('fp32');
     await expect(trainRun(settings({ device: 'cpu', precision: 'fp16', maxSteps: 1 }), join(root, 'run-cpu-fp16'))).rejects.toThrow(/does not work on cpu/);
   });
-});
-
-it('has a WebGPU adapter (CI installs lavapipe: .ci/gpu-deps.sh; EMBEDSMITH_NO_WEBGPU=1 skips on purpose)', () => {
-  if (!webgpu.ok && process.env.EMBEDSMITH_NO_WEBGPU === '1') return;
-  expect(webgpu.ok, `WebGPU probe failed: ${webgpu.error}`).toBe(true);
 });
 
 describe.skipIf(!webgpu.ok)('precision on WebGPU', () => {
