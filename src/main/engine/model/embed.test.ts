@@ -1,10 +1,9 @@
 // openModel + embed: the tiny BERT against its PyTorch float64 reference (test/fixtures/
 // tiny-bert-step, fed the fixture's exact ids), input order under length sorting, role
 // prompts, progress, cancellation and the error paths.
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { paramSpecs, specFromHfConfig } from '../nn/index.js';
 import { embed, embedTexts, embedTokens, rolePrompt } from './embed.js';
 import { loadModelFolder } from './load.js';
@@ -13,6 +12,7 @@ import { writeRandomBert } from './random-model.js';
 import { parseSafetensors, toFloat32 } from './safetensors.js';
 import { saveModelFolder } from './save.js';
 import { cosine } from '../../../../test/support/measure.js';
+import { withTempDir } from '../../../../test/support/temp-dir.js';
 
 const FIX = 'test/fixtures/tiny-bert-step';
 const TOK = 'test/fixtures/models/bert-wordpiece-uncased';
@@ -24,12 +24,9 @@ const openCpu = async (dir: string, encoder: 'frozen' | 'buckets' = 'frozen') =>
   return m;
 };
 
-beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'embedsmith-embed-'));
-});
+withTempDir('embedsmith-embed-', (d) => (tmp = d));
 afterAll(async () => {
   for (const m of open) await m.dispose();
-  await rm(tmp, { recursive: true, force: true });
 });
 
 /** The fixture's weights as a model folder written by saveModelFolder, mean pooling + Normalize as the reference. */

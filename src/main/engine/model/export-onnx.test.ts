@@ -2,10 +2,9 @@
 // session API at two different batch sizes and lengths (one file, so the axes are dynamic)
 // and by transformers.js from a local folder (its own tokenizer and feeding), must give the
 // engine's embeddings; fp16 weights stay close; the external-data layout loads.
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { HostTensor } from '../graph/index.js';
 import { createSession } from '../runtime/index.js';
 import { mulberry32 } from '../../../shared/random.js';
@@ -16,18 +15,16 @@ import { ONNX } from './onnx-proto.js';
 import { type EmbeddingModel, openModel } from './open-model.js';
 import { type RandomBertOptions, writeRandomBert } from './random-model.js';
 import { cosine } from '../../../../test/support/measure.js';
+import { withTempDir } from '../../../../test/support/temp-dir.js';
 
 const TOK = 'test/fixtures/models/bert-wordpiece-uncased';
 const TEXTS = ['Hello world!', 'The quick brown fox jumps over the lazy dog, twice, without stopping.', 'naïve café', '', 'Support ticket #42: the printer is on fire again and nobody is answering the phone.'];
 let tmp: string;
 const models: EmbeddingModel[] = [];
 
-beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'embedsmith-onnx-'));
-});
+withTempDir('embedsmith-onnx-', (d) => (tmp = d));
 afterAll(async () => {
   for (const m of models) await m.dispose();
-  await rm(tmp, { recursive: true, force: true });
 });
 
 async function exported(name: string, o: Partial<RandomBertOptions>, opts: Parameters<typeof exportOnnx>[2] = {}) {

@@ -4,10 +4,9 @@
 // the ONNX export (pooling inside, opset 18 / IR 8, dynamic axes) matches the engine at two
 // batch shapes in onnxruntime and loads in transformers.js; config fields that would change the
 // math are refused by name.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { bf16Bits as bf16, bf16Widened as widened, minRowCosine } from '../../../../test/support/embedding-checks.js';
 import { EngineError } from '../../../shared/errors.js';
 import { importDataset } from '../data/index.js';
@@ -24,6 +23,7 @@ import { parseSafetensors, toFloat32, writeSafetensors, type TensorToWrite } fro
 import { saveModelFolder } from './save.js';
 import { trainRun } from '../train/run.js';
 import { TRAIN_DEFAULTS } from '../train/settings.js';
+import { withTempDir } from '../../../../test/support/temp-dir.js';
 
 const TOK = 'test/fixtures/models/bert-wordpiece-uncased';
 const TEXTS = ['Hello world!', 'The quick brown fox jumps over the lazy dog, twice, without stopping, near the old mill.', 'naïve café', 'Support ticket #42: the printer is on fire again.'];
@@ -31,12 +31,9 @@ const expected = (c: Record<string, unknown>) => paramSpecs(specFromHfConfig(c))
 let tmp: string;
 const models: EmbeddingModel[] = [];
 
-beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'embedsmith-families-'));
-});
+withTempDir('embedsmith-families-', (d) => (tmp = d));
 afterAll(async () => {
   for (const m of models) await m.dispose();
-  await rm(tmp, { recursive: true, force: true });
 });
 
 
