@@ -16,6 +16,7 @@ import { EngineError } from '../../../shared/errors.js';
 import { modelIdProblem } from '../../../shared/model-id.js';
 import { blobName, COMMIT_RE, findCachedSnapshot, hubCacheDir, linkSnapshotFile, repoFolder, verifyBlob, type RemoteFile } from './hub-cache.js';
 import { ioError, isFsError } from '../workspace/fs-errors.js';
+import type { PulledModel } from '../../../shared/jobs.js';
 
 export interface PullProgress {
   file: string;
@@ -53,16 +54,8 @@ export interface PullOptions {
   signal?: AbortSignal;
 }
 
-export interface PullResult {
-  repo: string;
-  commit: string;
-  /** The snapshot folder: a complete model folder to load. */
-  dir: string;
-  files: string[];
-  downloadedBytes: number;
-  /** True when the network was not used (offline, or the hub could not be reached and the cache had it). */
-  fromCache: boolean;
-}
+/** What a pull gives back: the job result the UI shows (fromCache: the network was not used, offline or unreachable, and the cache had it). */
+export type PullResult = PulledModel;
 
 // Files an embedder never reads; `all` brings them anyway.
 const SKIP = /(^|\/)(onnx|openvino|coreml)\/|\.(h5|msgpack|ot|onnx|onnx_data|gguf|tflite)$|^(tf_model|flax_model|rust_model)\./;
