@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyEdit, readRow } from './edits.js';
 import { importDataset } from './import.js';
-import { readDatasetRows } from './store.js';
+import { allRows } from '../../../../test/support/dataset-rows.js';
 
 let root: string;
 beforeAll(async () => {
@@ -14,11 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
 
-const all = async (dir: string) => {
-  const rows = [];
-  for await (const r of readDatasetRows(dir)) rows.push(r);
-  return rows;
-};
+const all = allRows;
 
 describe('damaged and empty datasets', () => {
   it('a torn rows.jsonl line is named by file:line with a fix, not "Unexpected end of JSON input"', async () => {

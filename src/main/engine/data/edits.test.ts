@@ -8,8 +8,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyEdit, editHistory, readRow, redoEdit, undoLastEdit } from './edits.js';
 import { importDataset } from './import.js';
 import { splitDataset } from './split.js';
-import { exportDataset, readDatasetRows, readRowsWithEdits } from './store.js';
+import { exportDataset, readRowsWithEdits } from './store.js';
 import type { DatasetRow } from './types.js';
+import { allRows } from '../../../../test/support/dataset-rows.js';
 
 let tmp: string;
 beforeEach(async () => void (tmp = await mkdtemp(join(tmpdir(), 'edits-'))));
@@ -21,11 +22,7 @@ async function dataset(csv: string, name = 'ds'): Promise<string> {
   return (await importDataset(file, join(tmp, name))).dir;
 }
 const PAIRS = 'anchor,positive,label\nq0,p0,a\nq1,p1,b\nq2,p2,a\n';
-async function rows(dir: string, opts = {}): Promise<DatasetRow[]> {
-  const out: DatasetRow[] = [];
-  for await (const r of readDatasetRows(dir, { onWarning: () => {}, ...opts })) out.push(r);
-  return out;
-}
+const rows = (dir: string, opts = {}): Promise<DatasetRow[]> => allRows(dir, { onWarning: () => {}, ...opts });
 const anchors = async (dir: string) => (await rows(dir)).map((r) => r.anchor);
 
 describe('applyEdit', () => {

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { importDataset } from './import.js';
-import { exportDataset, readRows } from './store.js';
-import type { DatasetRow } from './types.js';
+import { exportDataset } from './store.js';
+import { allRows } from '../../../../test/support/dataset-rows.js';
 
 let tmp: string;
 beforeEach(async () => void (tmp = await mkdtemp(join(tmpdir(), 'import-'))));
@@ -17,9 +17,7 @@ async function load(name: string, content: string | Uint8Array, opts = {}) {
   const file = join(tmp, name);
   await writeFile(file, content);
   const r = await importDataset(file, join(tmp, 'ds'), opts);
-  const rows: DatasetRow[] = [];
-  for await (const row of readRows(r.dir)) rows.push(row);
-  return { ...r, rows };
+  return { ...r, rows: await allRows(r.dir) };
 }
 
 describe('formats', () => {

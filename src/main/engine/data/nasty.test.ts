@@ -8,8 +8,7 @@ import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EngineError } from '../../../shared/errors.js';
 import { importDataset } from './import.js';
-import { readRows } from './store.js';
-import type { DatasetRow } from './types.js';
+import { allRows } from '../../../../test/support/dataset-rows.js';
 
 const NASTY = resolve(__dirname, '../../../../test/fixtures/nasty');
 const nasty = (name: string) => join(NASTY, name);
@@ -29,11 +28,7 @@ async function failure(file: string, opts = {}): Promise<EngineError> {
   return err as EngineError;
 }
 
-async function rowsOf(dir: string): Promise<DatasetRow[]> {
-  const rows: DatasetRow[] = [];
-  for await (const r of readRows(dir)) rows.push(r);
-  return rows;
-}
+const rowsOf = allRows;
 
 describe('nasty corpus', () => {
   it('empty file: BAD_INPUT naming the file', async () => {

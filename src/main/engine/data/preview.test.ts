@@ -7,11 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EngineError } from '../../../shared/errors.js';
 import { importDataset } from './import.js';
 import { previewImport } from './preview.js';
-import { readRows } from './store.js';
 import type { DatasetRow } from './types.js';
+import { allRows, engineError } from '../../../../test/support/dataset-rows.js';
 
 let tmp: string;
 beforeEach(async () => void (tmp = await mkdtemp(join(tmpdir(), 'preview-'))));
@@ -26,19 +25,10 @@ async function put(name: string, content: string | Uint8Array): Promise<string> 
 /** The rows importDataset stores for `file`, for comparison with the preview's. */
 async function imported(file: string, opts = {}): Promise<DatasetRow[]> {
   const r = await importDataset(file, join(tmp, `ds-${Math.random().toString(36).slice(2)}`), opts);
-  const rows: DatasetRow[] = [];
-  for await (const row of readRows(r.dir)) rows.push(row);
-  return rows;
+  return allRows(r.dir);
 }
 
-async function failure(p: Promise<unknown>): Promise<EngineError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(EngineError);
-  return err as EngineError;
-}
+const failure = engineError;
 
 /** Descriptors this process holds open on `file` (Linux /proc; null where there is none). */
 function openDescriptors(file: string): number | null {

@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyEdit } from '../data/edits.js';
-import { readDatasetMeta, readRows } from '../data/store.js';
+import { readDatasetMeta } from '../data/store.js';
 import { DATASET_SCHEMA_VERSION, type DatasetFormat, type DatasetMeta, type DatasetRow } from '../data/types.js';
 import { type EmbedFn, type MineDatasetArgs, mineDataset } from './mine-dataset.js';
 import type { MineReport } from './mine-report.js';
 import { bruteForceTopK } from '../search/top-k.js';
+import { allRows } from '../../../../test/support/dataset-rows.js';
 
 let tmp: string;
 beforeEach(async () => void (tmp = await mkdtemp(join(tmpdir(), 'mine-'))));
@@ -65,11 +66,7 @@ function model(angles: Record<string, number>) {
 
 const search: MineDatasetArgs['search'] = async (...a) => bruteForceTopK(...a);
 
-async function rowsOf(dir: string): Promise<DatasetRow[]> {
-  const out: DatasetRow[] = [];
-  for await (const r of readRows(dir)) out.push(r);
-  return out;
-}
+const rowsOf = allRows;
 
 // Anchors a1…a9 at 10°·i, each with positive p_i half a degree past it; a5 has a second
 // positive at 44°. a5's nearest non-positive texts: p4 (40.5°, 9.5° away), p6 (60.5°, 10.5°).

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createProject, openProject, type OpenProject } from './project.js';
 import { processStartTime } from './lock.js';
 import { EngineError } from '../../../shared/api.js';
+import { engineError } from '../../../../test/support/dataset-rows.js';
 
 let tmp: string;
 let dir: string;
@@ -27,13 +28,9 @@ const track = (p: OpenProject): OpenProject => (opened.push(p), p);
 const readJson = async (p: string): Promise<Record<string, unknown>> => JSON.parse(await readFile(p, 'utf8'));
 
 async function lockedError(p: Promise<unknown>): Promise<EngineError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(EngineError);
-  expect((err as EngineError).code).toBe('LOCKED');
-  return err as EngineError;
+  const err = await engineError(p);
+  expect(err.code).toBe('LOCKED');
+  return err;
 }
 
 /**

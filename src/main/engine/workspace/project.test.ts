@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProject, openProject, MAX_PROJECT_NAME, type OpenProject } from './project.js';
-import { EngineError, PROJECT_SCHEMA_VERSION } from '../../../shared/api.js';
+import { PROJECT_SCHEMA_VERSION } from '../../../shared/api.js';
+import { engineError } from '../../../../test/support/dataset-rows.js';
 
 let tmp: string;
 const opened: OpenProject[] = [];
@@ -18,15 +19,6 @@ const track = (p: OpenProject): OpenProject => (opened.push(p), p);
 const readJson = async (p: string): Promise<Record<string, unknown>> => JSON.parse(await readFile(p, 'utf8'));
 const exists = async (p: string): Promise<boolean> => (await stat(p).catch(() => null)) !== null;
 
-/** The EngineError a promise rejects with (fails the test if it resolves or throws another kind). */
-async function engineError(p: Promise<unknown>): Promise<EngineError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(EngineError);
-  return err as EngineError;
-}
 
 describe('createProject / openProject / rename / close', () => {
   it('round-trips: create lays out the folder, rename saves, reopen after close reads it back', async () => {

@@ -4,13 +4,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readDatasetRows } from '../../data/store.js';
 import { embed } from '../../model/embed.js';
 import { openModel } from '../../model/open-model.js';
 import type { TrainSettings } from '../settings.js';
 import { tempDir, trainSettings, writeTinyBert } from '../../../../../test/support/train-fixture.js';
 import { type PretrainReport, type PretrainSettings, pretrainRun } from './pretrain.js';
 import { WEAK_PAIR_DEFAULTS } from './weak-pairs.js';
+import { allRows } from '../../../../../test/support/dataset-rows.js';
 
 const TOPICS = ['solar panels', 'river boats', 'winter gardens', 'paper lanterns', 'silver coins', 'forest trails'];
 let root: string;
@@ -40,11 +40,7 @@ function settings(): PretrainSettings {
 }
 
 const lines = async (f: string) => (await readFile(f, 'utf8')).split('\n').filter(Boolean);
-async function rows(dir: string) {
-  const out = [];
-  for await (const r of readDatasetRows(dir)) out.push(r);
-  return out;
-}
+const rows = allRows;
 
 describe('pretrainRun', () => {
   it('builds pairs, trains, filters by consistency and trains again on fewer pairs', async () => {
