@@ -7,10 +7,11 @@
 //   node dist/main/engine/bench/dropout-masks.js [--batch 32] [--length 64] [--negatives 0]
 //       [--layers 6] [--hidden 384] [--dropout 0.1] [--steps 7]
 
-import { trainStepGraph, type EncoderSpec } from '../nn/index.js';
+import { trainStepGraph } from '../nn/index.js';
 import { KeepMaskBuffers } from '../runtime/dropout.js';
 import { mixSeed } from '../../../shared/random.js';
 import { fmtMs } from './step-timer.js';
+import { benchBertSpec } from './bert-shape.js';
 
 const opt = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,11 +41,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 function main(): void {
   const hidden = opt('hidden', 384);
   const p = opt('dropout', 0.1);
-  const spec: EncoderSpec = {
-    arch: 'bert', vocabSize: 30522, hidden, layers: opt('layers', 6), heads: hidden / 32, intermediate: 4 * hidden,
-    maxPositions: 512, typeVocabSize: 2, layerNormEps: 1e-12, padTokenId: 0, pooling: 'mean', normalize: true,
-    hiddenDropout: p, attentionDropout: p,
-  };
+  const spec = benchBertSpec(hidden, opt('layers', 6), p);
   const shape = { queries: opt('batch', 32), negativesPerQuery: opt('negatives', 0), length: opt('length', 64) };
   const steps = Math.max(1, opt('steps', 7));
   const { dropout: sites } = trainStepGraph(spec, shape);

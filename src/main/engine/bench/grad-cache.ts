@@ -13,7 +13,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { MINILM_L6 } from '../model/random-model.js';
-import { type EncoderSpec, buildTrainStep, paramSpecs } from '../nn/index.js';
+import { buildTrainStep, paramSpecs } from '../nn/index.js';
 import { gradCacheGraphs } from '../nn/grad-cache.js';
 import { mulberry32 } from '../../../shared/random.js';
 import { createGradCacheTrainer } from '../runtime/grad-cache.js';
@@ -21,6 +21,7 @@ import type { Device } from '../runtime/session.js';
 import { type Trainer, type TrainerBaseOptions, createTrainer } from '../runtime/trainer.js';
 import { fmtMs } from './step-timer.js';
 import { opt, posInt } from './args.js';
+import { benchBertSpec } from './bert-shape.js';
 
 const int = posInt;
 
@@ -42,11 +43,7 @@ const gib = (kb: number) => kb / 1024 / 1024;
 async function child(kind: string, pairs: number): Promise<void> {
   const p = Number(opt('dropout', '0.1'));
   const hidden = int('hidden', MINILM_L6.hidden);
-  const spec: EncoderSpec = {
-    arch: 'bert', vocabSize: MINILM_L6.vocabSize, hidden, layers: int('layers', MINILM_L6.layers), heads: hidden / 32,
-    intermediate: 4 * hidden, maxPositions: 512, typeVocabSize: 2, layerNormEps: 1e-12, padTokenId: 0, pooling: 'mean',
-    normalize: true, hiddenDropout: p, attentionDropout: p,
-  };
+  const spec = benchBertSpec(hidden, int('layers', MINILM_L6.layers), p);
   const length = int('length', 64);
   // BERT-style init as bench/train-step.ts: N(0, 0.02) matrices (Box-Muller), LayerNorm weight 1, biases 0.
   const random = mulberry32(1);

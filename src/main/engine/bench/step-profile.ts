@@ -9,13 +9,14 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type EncoderSpec, buildTrainStep, paramSpecs } from '../nn/index.js';
+import { buildTrainStep, paramSpecs } from '../nn/index.js';
 import { dropoutKey } from '../runtime/dropout.js';
 import { mulberry32 } from '../../../shared/random.js';
 import { type HostTensor } from '../graph/dtype.js';
 import { flatFeeds } from '../runtime/contract.js';
 import { createSession, defaultThreads } from '../runtime/session.js';
 import { opt } from './args.js';
+import { benchBertSpec } from './bert-shape.js';
 
 const num = (name: string, fallback: number): number => Number(opt(name, String(fallback)));
 
@@ -47,11 +48,7 @@ function matmulFlops(e: ProfileEvent): number {
 async function main(): Promise<void> {
   const hidden = num('hidden', 384);
   const p = num('dropout', 0);
-  const spec: EncoderSpec = {
-    arch: 'bert', vocabSize: 30522, hidden, layers: num('layers', 6), heads: hidden / 32, intermediate: 4 * hidden,
-    maxPositions: 512, typeVocabSize: 2, layerNormEps: 1e-12, padTokenId: 0, pooling: 'mean', normalize: true,
-    hiddenDropout: p, attentionDropout: p,
-  };
+  const spec = benchBertSpec(hidden, num('layers', 6), p);
   const queries = num('batch', 32), length = num('length', 64), negatives = num('negatives', 0);
   const steps = num('steps', 3), threads = num('threads', defaultThreads()), top = num('top', 25);
 

@@ -34,6 +34,7 @@ import { FROZEN_WEIGHT_LIMIT } from '../model/open-model.js';
 import type { SavableModel } from '../model/save.js';
 import type { Encoder } from '../runtime/index.js';
 import { opt } from './args.js';
+import { benchBertSpec } from './bert-shape.js';
 
 /** Drop probability for every site: --dropout P (0 <= P < 1); --dropout-pct N is the older spelling. */
 function dropoutP(): number {
@@ -116,11 +117,7 @@ async function main(): Promise<void> {
   const p = dropoutP();
   const family = opt('family', 'bert');
   if (family !== 'bert' && !BASE_SHAPES[family]) throw new Error(`--family ${family}: use bert, ${Object.keys(BASE_SHAPES).join(', ')}`);
-  const spec: EncoderSpec = family !== 'bert' ? { ...specFromHfConfig(BASE_SHAPES[family], { dense: BASE_DENSE[family] }), hiddenDropout: p, attentionDropout: p } : {
-    arch: 'bert', vocabSize: 30522, hidden, layers: num('layers', 6), heads: hidden / 32, intermediate: 4 * hidden,
-    maxPositions: 512, typeVocabSize: 2, layerNormEps: 1e-12, padTokenId: 0, pooling: 'mean', normalize: true,
-    hiddenDropout: p, attentionDropout: p,
-  };
+  const spec: EncoderSpec = family !== 'bert' ? { ...specFromHfConfig(BASE_SHAPES[family], { dense: BASE_DENSE[family] }), hiddenDropout: p, attentionDropout: p } : benchBertSpec(hidden, num('layers', 6), p);
   const queries = num('batch', 32);
   const length = num('length', 64);
   const negatives = num('negatives', 0);
