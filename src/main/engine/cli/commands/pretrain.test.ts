@@ -1,24 +1,22 @@
 // `embedsmith pretrain` as a user runs it: its own flags split from train's, the defaults it
 // changes (batch 64), usage errors with exit code 2, and one tiny run through to the summary.
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir, writeTinyBert } from '../../../../../test/support/train-fixture.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { writeTinyBert } from '../../../../../test/support/train-fixture.js';
 import type { PretrainReport } from '../../train/pretrain/pretrain.js';
 import { pretrainCommand, pretrainSettingsFromArgs } from './pretrain.js';
 import { runCommand } from '../../../../../test/support/cli-run.js';
+import { withTempDir } from '../../../../../test/support/temp-dir.js';
 
-let tmp: string;
-let model: string;
-let docs: string;
+let tmp: string, model: string, docs: string;
+withTempDir('embedsmith-cli-pretrain-', (d) => (tmp = d));
 beforeAll(async () => {
-  tmp = await tempDir('embedsmith-cli-pretrain-');
   model = await writeTinyBert(join(tmp, 'model'), { layers: 1, seed: 9 });
   docs = join(tmp, 'docs.jsonl');
   const topics = ['harbour cranes', 'violin strings', 'desert roads', 'glass bottles'];
   await writeFile(docs, topics.map((t) => JSON.stringify({ title: `Notes on ${t}`, text: `What ${t} are used for.\n\nHow ${t} are made and kept.` })).join('\n'));
 });
-afterAll(() => rm(tmp, { recursive: true, force: true }));
 
 const run = (...args: string[]) => runCommand(pretrainCommand, ...args);
 

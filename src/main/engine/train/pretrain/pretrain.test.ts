@@ -1,24 +1,22 @@
 // The two-stage run end to end on a tiny random BERT: files, counts, the hand-over between
 // stages, and a run stopped in stage 2 that --resume finishes with the same final model.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { embed } from '../../model/embed.js';
 import { openModel } from '../../model/open-model.js';
 import type { TrainSettings } from '../settings.js';
-import { tempDir, trainSettings, writeTinyBert } from '../../../../../test/support/train-fixture.js';
+import { trainSettings, writeTinyBert } from '../../../../../test/support/train-fixture.js';
 import { type PretrainReport, type PretrainSettings, pretrainRun } from './pretrain.js';
 import { WEAK_PAIR_DEFAULTS } from './weak-pairs.js';
 import { allRows } from '../../../../../test/support/dataset-rows.js';
+import { withTempDir } from '../../../../../test/support/temp-dir.js';
 
 const TOPICS = ['solar panels', 'river boats', 'winter gardens', 'paper lanterns', 'silver coins', 'forest trails'];
-let root: string;
-let model: string;
-let corpus: string;
-
+let root: string, model: string, corpus: string;
+withTempDir('es-pretrain-', (d) => (root = d));
 beforeAll(async () => {
-  root = await tempDir('es-pretrain-');
   model = await writeTinyBert(join(root, 'base'), { layers: 1, seed: 5 });
   corpus = join(root, 'corpus');
   await mkdir(corpus);
@@ -31,7 +29,6 @@ beforeAll(async () => {
   const jsonl = TOPICS.slice(4).map((t) => JSON.stringify({ title: `Guide to ${t}`, text: `Everything on ${t} starts here.\n\nMore notes about ${t} follow.` }));
   await writeFile(join(corpus, 'more.jsonl'), jsonl.join('\n') + '\n');
 });
-afterAll(() => rm(root, { recursive: true, force: true }));
 
 function settings(): PretrainSettings {
   const train = trainSettings({ model, data: '', batchSize: 8, maxSteps: 3, lr: 1e-3, warmup: 0, maxLength: 32, dropout: 0 });
