@@ -11,7 +11,8 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkCallArgs } from '../src/shared/api-args.js';
 import { ENGINE_METHODS, type JobProgress, type WireMessage } from '../src/shared/api.js';
-import { frame, rawExchange, rawWebSocket, seeded, upgradeRequest } from './raw-http.js';
+import { mulberry32 } from '../src/shared/random.js';
+import { frame, rawExchange, rawWebSocket, upgradeRequest } from './raw-http.js';
 
 const SEED = 20261206;
 // Enough rows that the import is still running while the storm starts (it was, here, for its
@@ -140,7 +141,7 @@ describe('embedsmith serve under hostile input', () => {
   });
 
   it('survives a few hundred seeded random malformed requests, frames and calls; a running job still finishes', async () => {
-    const rand = seeded(SEED);
+    const rand = mulberry32(SEED);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
     const { call, ws } = await client();
     const started = await call('importDataset', [{ file: join(tmp, 'big.csv'), out: join(tmp, 'imported') }]);
