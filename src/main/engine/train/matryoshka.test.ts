@@ -1,37 +1,28 @@
 // `train --matryoshka`: the widths reach the step graph (a run at the full width alone is the
 // plain run; more widths add their terms), are recorded for --resume and the recipe, and
 // impossible widths are refused before any step.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importDataset } from '../data/index.js';
-import { writeRandomBert } from '../model/random-model.js';
 import { recipeLoss } from './recipe.js';
-import { type StepRecord, trainRun } from './run.js';
-import { TRAIN_DEFAULTS, type TrainSettings, checkSettings, resumeMismatch } from './settings.js';
+import { trainRun } from './run.js';
+import { type TrainSettings, checkSettings, resumeMismatch } from './settings.js';
+import { WORDS, importCsvLines, readMetrics, tempDir, trainSettings, writeTinyBert } from '../../../../test/support/train-fixture.js';
 
-const TOK = join(import.meta.dirname, '../../../../test/fixtures/models/bert-wordpiece-uncased');
-const WORDS = 'apple river stone cloud music garden window paper'.split(' ');
+const WORDS8 = WORDS.slice(0, 8);
 let root: string, model: string, pairs: string;
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'es-matryoshka-'));
-  model = join(root, 'model');
-  await writeRandomBert(model, { tokenizerDir: TOK, hidden: 32, layers: 1, heads: 4, intermediate: 32, seed: 4 });
-  const lines = ['anchor,positive', ...WORDS.map((w, i) => `what is ${w},${w} is thing ${i}`)];
-  await writeFile(join(root, 'pairs.csv'), lines.join('\n') + '\n');
-  pairs = join(root, 'pairs');
-  await importDataset(join(root, 'pairs.csv'), pairs);
+  root = await tempDir('es-matryoshka-');
+  model = await writeTinyBert(join(root, 'model'), { layers: 1, intermediate: 32, seed: 4 });
+  pairs = await importCsvLines(root, 'pairs', ['anchor,positive', ...WORDS8.map((w, i) => `what is ${w},${w} is thing ${i}`)]);
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
 
 function settings(o: Partial<TrainSettings> = {}): TrainSettings {
-  return { ...TRAIN_DEFAULTS, model, data: pairs, threads: 1, template: { query: '', document: '' }, device: 'cpu', batchSize: 4, lr: 1e-3, maxLength: 16, maxSteps: 4, warmup: 0, dropout: 0, shuffle: false, ...o };
+  return trainSettings({ model, data: pairs, batchSize: 4, lr: 1e-3, maxLength: 16, maxSteps: 4, warmup: 0, dropout: 0, shuffle: false, ...o });
 }
-async function losses(run: string): Promise<number[]> {
-  return (await readFile(join(run, 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as StepRecord).loss);
-}
+const losses = async (run: string): Promise<number[]> => (await readMetrics(run)).map((r) => r.loss);
 
 describe('train --matryoshka', () => {
   it('the full width alone is the plain run; two widths add a second term; the widths are recorded', async () => {

@@ -1,31 +1,23 @@
 // --resume verifies what it resumes (issue 14 item 10): the checkpoint's tensors, the inputs
 // it was made from, and a metrics.jsonl whose last line a full disk tore.
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importDataset } from '../data/index.js';
 import { applyEdit, undoLastEdit } from '../data/edits.js';
-import { writeRandomBert } from '../model/random-model.js';
 import { parseSafetensors, writeSafetensors, type TensorToWrite } from '../model/safetensors.js';
 import { checkpointDir, listCheckpoints } from './checkpoint.js';
 import { fingerprintMismatch, inputFingerprint, metricsUpTo } from './resume-check.js';
 import { type StepRecord, trainRun } from './run.js';
-import { TRAIN_DEFAULTS, type TrainSettings, resumeSettings } from './settings.js';
+import { type TrainSettings, resumeSettings } from './settings.js';
+import { readMetrics, trainSettings, wordPairsWorkspace } from '../../../../test/support/train-fixture.js';
 
-const TOK = join(import.meta.dirname, '../../../../test/fixtures/models/bert-wordpiece-uncased');
-const WORDS = 'apple river stone cloud music garden window paper silver engine forest candle ocean pencil winter button'.split(' ');
-let root: string;
-let model: string;
-let pairs: string;
+let root: string, model: string, pairs: string;
 let full: StepRecord[];
 let fullModel: Buffer;
 
-const settings = (o: Partial<TrainSettings> = {}): TrainSettings => ({
-  ...TRAIN_DEFAULTS, model, data: pairs, threads: 1, template: { query: '', document: '' }, device: 'cpu', batchSize: 4, lr: 1e-3, maxLength: 32,
-  maxSteps: 7, checkpointEvery: 2, dropout: 0.1, warmup: 0.2, ...o,
-});
-const metrics = async (run: string) => (await readFile(join(run, 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as StepRecord);
+const settings = (o: Partial<TrainSettings> = {}): TrainSettings =>
+  trainSettings({ model, data: pairs, batchSize: 4, lr: 1e-3, maxLength: 32, maxSteps: 7, checkpointEvery: 2, dropout: 0.1, warmup: 0.2, ...o });
+const metrics = readMetrics;
 const strip = (m: StepRecord[]) => m.map(({ pairsPerSec: _, ...rest }) => rest);
 
 /** A run stopped after step 5 (the stop writes checkpoint step-5). */
@@ -38,12 +30,7 @@ async function stopped(name: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'es-resume-'));
-  model = join(root, 'model');
-  await writeRandomBert(model, { tokenizerDir: TOK, hidden: 32, layers: 2, heads: 4, intermediate: 64, seed: 3 });
-  await writeFile(join(root, 'pairs.csv'), ['anchor,positive', ...WORDS.map((w, i) => `what is ${w},${w} is a thing number ${i}`)].join('\n') + '\n');
-  pairs = join(root, 'pairs');
-  await importDataset(join(root, 'pairs.csv'), pairs);
+  ({ root, model, pairs } = await wordPairsWorkspace('es-resume-'));
   const run = join(root, 'full');
   await trainRun(settings(), run);
   full = await metrics(run);
