@@ -44,7 +44,7 @@ describe('Project page in a browser', () => {
   it('loads the app, takes the token out of the address bar and reaches the engine', async () => {
     await page.goto(url);
     await page.getByRole('heading', { name: 'Project', exact: true }).waitFor();
-    await expect.poll(() => page.getByTestId('engine-status').textContent()).toContain('web-bridge');
+    await expect.poll(() => page.getByTestId('engine-status').textContent(), { timeout: 15_000 }).toContain('web-bridge');
     expect(page.url()).not.toContain('token=');
     const nav = page.getByRole('navigation', { name: 'Sections' });
     expect(await nav.getByRole('link').allTextContents()).toHaveLength(9);
