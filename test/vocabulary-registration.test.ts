@@ -210,6 +210,7 @@ describe('a loss registered at run time', () => {
     const recipe = JSON.parse(await readFile(join(out, 'recipe.json'), 'utf8')) as { recipe: { loss: unknown } };
     expect(recipe.recipe.loss).toEqual({ name: 'DummyAlignLoss', kwargs: { scale: 20 } });
     expect(await readFile(join(out, 'train.py'), 'utf8')).toContain('DummyAlignLoss');
+    expect(await readFile(join(out, 'README.md'), 'utf8')).toContain('DummyAlignLoss with {"scale":20}, the Dummy alignment loss the run trained with.');
   });
 });
 

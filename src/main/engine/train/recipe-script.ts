@@ -271,7 +271,8 @@ export interface RecipeCounts {
   evalCorpus: number;
 }
 
-export function recipeReadme(r: Recipe, c: RecipeCounts): string {
+/** `lossNote`: how the recipe's loss matches the run's, in the loss unit's words (LossUnit.recipeNote). */
+export function recipeReadme(r: Recipe, c: RecipeCounts, lossNote: string): string {
   const b = r.batch_size;
   const hub = r.base_model.hub_id ? `; where that folder is missing, \`${r.base_model.hub_id}\`${r.base_model.revision ? ` at ${r.base_model.revision}` : ''} from the hub` : '';
   const negs = c.negatives === 0 ? '' : c.negatives === 1 ? ', negative_1' : `, negative_1 … negative_${c.negatives}`;
@@ -280,7 +281,6 @@ export function recipeReadme(r: Recipe, c: RecipeCounts): string {
     : r.eval.during_training
       ? `It is evaluated every ${r.args.eval_steps} steps and after the last; the best ${r.args.metric_for_best_model} picks the saved model${r.early_stopping_patience ? `, and ${r.early_stopping_patience} evaluations without improvement stop the run` : ''}, as in Embedsmith.`
       : 'It is evaluated once, after training (the run had no `--eval` with `--eval-every`).';
-  const k = r.loss.kwargs;
   return `# Training recipe
 
 Made by \`embedsmith export --format recipe\` from \`${r.made_from}\`: the run's data, prompts
@@ -314,12 +314,8 @@ number of processes must divide the batch size, ${b}. Options: \`--base-model PA
 
 ## Same as the Embedsmith run
 
-${r.loss.name}, scale ${String(k.scale)} (1 / temperature)${k.directions ? ', both directions averaged (--symmetric)' : ''}${k.mini_batch_size ? `, embedding ${String(k.mini_batch_size)} rows at a time (--grad-cache)` : ''}${r.loss.matryoshka ? `, inside MatryoshkaLoss at widths ${r.loss.matryoshka.dims.join(', ')} (weights ${r.loss.matryoshka.weights.join(', ')})` : ''}: each
-query against every positive and every mined negative of the whole ${b}-query step. Each of P
-processes gets ${b}/P queries and \`gather_across_devices=True\` makes the candidates the global
-batch's, as in Embedsmith, for an all-gather per step (on GPUs: CPU processes talk through gloo,
-which cannot send those gradients back). No text twice in a batch; the short last
-batch is kept. AdamW (0.9, 0.999, 1e-8), weight decay ${String(r.args.weight_decay)} except biases and LayerNorm,
+${lossNote}${r.loss.matryoshka ? ` Inside MatryoshkaLoss at widths ${r.loss.matryoshka.dims.join(', ')} (weights ${r.loss.matryoshka.weights.join(', ')}), as --matryoshka.` : ''}
+No text twice in a batch; the short last batch is kept. AdamW (0.9, 0.999, 1e-8), weight decay ${String(r.args.weight_decay)} except biases and LayerNorm,
 clipping ${r.args.max_grad_norm ? `at ${String(r.args.max_grad_norm)}` : 'off'}, ${r.args.lr_scheduler_type === 'linear' ? 'linear' : 'constant'} schedule after ${r.warmup < 1 ? `${r.warmup * 100} % of the steps` : `${r.warmup} steps`} of warmup,
 learning rate ${String(r.args.learning_rate)}, ${r.args.max_steps !== -1 ? `${String(r.args.max_steps)} steps` : `${String(r.args.num_train_epochs)} epoch(s)`}, seed ${String(r.args.seed)}, max length ${r.max_seq_length},
 dropout ${r.dropout ?? "from the model's config"}.

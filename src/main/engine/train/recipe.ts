@@ -278,7 +278,9 @@ export async function exportRecipe(runDir: string, outDir: string): Promise<Reci
     await writeFile(join(temp, 'train.py'), trainPy(recipe));
     await writeFile(join(temp, 'requirements.txt'), REQUIREMENTS);
     await writeFile(join(temp, 'recipe.json'), JSON.stringify({ schemaVersion: RECIPE_SCHEMA_VERSION, settings: config, filledFromDefaults: filled, recipe, counts }, null, 2) + '\n');
-    await writeFile(join(temp, 'README.md'), recipeReadme(recipe, counts));
+    const unit = resolveLoss(settings.loss, meta.format);
+    const note = unit.recipeNote?.(recipe.loss, recipe.batch_size) ?? `${recipe.loss.name} with ${JSON.stringify(recipe.loss.kwargs)}, the ${unit.title} loss the run trained with.`;
+    await writeFile(join(temp, 'README.md'), recipeReadme(recipe, counts, note));
   }, [{ path: runDir, what: '--model' }]);
   return { outDir, files, filled, ...counts };
 }

@@ -76,4 +76,13 @@ export const infonce: LossUnit = {
     if (s.gradCacheRows) kwargs.mini_batch_size = s.gradCacheRows;
     return { name: s.gradCacheRows ? 'CachedMultipleNegativesRankingLoss' : 'MultipleNegativesRankingLoss', kwargs };
   },
+
+  recipeNote({ name, kwargs: k }, b) {
+    return (
+      `${name}, scale ${String(k.scale)} (1 / temperature)${k.directions ? ', both directions averaged (--symmetric)' : ''}` +
+      `${k.mini_batch_size ? `, embedding ${String(k.mini_batch_size)} rows at a time (--grad-cache)` : ''}: each query against every positive and every ` +
+      `mined negative of the whole ${b}-query step. Each of P processes gets ${b}/P queries and \`gather_across_devices=True\` makes the candidates ` +
+      "the global batch's, as in Embedsmith, for an all-gather per step (on GPUs: CPU processes talk through gloo, which cannot send those gradients back)."
+    );
+  },
 };

@@ -35,6 +35,8 @@ export interface LossUnit extends LossInfo {
   check?(s: TrainSettings): void;
   /** sentence-transformers' loss with the same numbers, for `export --format recipe`; absent: the recipe refuses the run. */
   recipe?(s: TrainSettings): RecipeLoss;
+  /** The recipe README's sentences on how `recipe`'s loss matches the run (batch: the step's queries); absent: its name and arguments. */
+  recipeNote?(loss: RecipeLoss, batch: number): string;
   /** The model card's line: what the loss did. */
   card: string;
 }

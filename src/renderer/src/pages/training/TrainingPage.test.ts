@@ -218,6 +218,24 @@ describe('Training page: a run', () => {
     expect(reads(engine)).toBe(after); // polling stopped with the job
   });
 
+  it('offers the engine’s losses (EngineInfo) for the dataset’s format, and plans and trains with the one picked', async () => {
+    const engine = setUp();
+    const sent = recordTrains(engine);
+    await start(engine);
+    const picker = document.getElementById('train-loss') as HTMLSelectElement;
+    const options = [...picker.options].map((o) => [o.value, o.textContent!.trim(), o.disabled]);
+    // The fake engine's two losses; the mined dataset is triplets: Automatic is InfoNCE, SupCon takes labelled texts only.
+    expect(options).toEqual([['auto', 'Automatic (InfoNCE)', false], ['infonce', 'InfoNCE', false], ['supcon', 'SupCon (not for this dataset)', true]]);
+    expect(picker.closest('.field')!.textContent).toContain('InfoNCE for triplets data: in-batch and mined negatives (van den Oord et al. 2018).');
+    await act(() => {
+      picker.value = 'infonce';
+      picker.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await act(() => button('Start training').click());
+    expect(sent[0].settings).toMatchObject({ loss: 'infonce' });
+    expect(engine.calls.filter((c) => c.method === 'planTraining').at(-1)?.args[0]).toMatchObject({ loss: 'infonce' });
+  });
+
   it('stops through the engine and resumes with the run’s own settings', async () => {
     const engine = setUp();
     const sent = recordTrains(engine);
