@@ -36,6 +36,11 @@ export class JobsState {
     return this.all.filter((j) => j.kind === kind).at(-1);
   }
 
+  /** The most recently started job of a kind that is still queued or running. */
+  liveOf(kind: JobKind): JobProgress | undefined {
+    return this.all.filter((j) => j.kind === kind && this.isLive(j)).at(-1);
+  }
+
   isLive(job: JobProgress | undefined): boolean {
     return !!job && LIVE.includes(job.state);
   }

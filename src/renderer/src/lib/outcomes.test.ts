@@ -1,7 +1,7 @@
 // A finished job's outcome goes into the workbench once, and only into its own project's.
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { JobProgress, ProjectInfo } from '../../../shared/api.js';
-import { applyOutcome } from './outcomes.js';
+import { applyOutcome, takeOnce } from './outcomes.js';
 import { Workbench } from './workbench.svelte.js';
 
 const project = (dir: string): ProjectInfo => ({ dir, name: 'p', schemaVersion: 1, createdAt: '', updatedAt: '' });
@@ -41,5 +41,18 @@ describe('applyOutcome', () => {
     expect(applyOutcome(mined('mine-3', '/p2/datasets/x'), wb)).toBe(false);
     expect(wb.choices.mined).toBeNull();
     expect(applyOutcome(mined('mine-3', '/p/datasets/x'), wb)).toBe(true); // not marked as taken up before
+  });
+});
+
+describe('takeOnce', () => {
+  it('hands a finished job on until a taker uses it, then never again (remembered across reloads)', () => {
+    const job = mined('mine-9', '/p/datasets/x');
+    const seen: string[] = [];
+    expect(takeOnce(job, (j) => (seen.push(`declined ${j.jobId}`), false))).toBe(false);
+    expect(takeOnce({ ...job, state: 'running' }, () => true)).toBe(false);
+    expect(takeOnce(job, (j) => (seen.push(`used ${j.jobId}`), true))).toBe(true);
+    expect(takeOnce(job, () => (seen.push('again'), true))).toBe(false);
+    expect(seen).toEqual(['declined mine-9', 'used mine-9']);
+    expect(JSON.parse(localStorage.getItem('embedsmith.appliedJobs')!)).toEqual(['mine-9']);
   });
 });

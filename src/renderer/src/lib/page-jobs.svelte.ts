@@ -13,8 +13,6 @@ export interface StartedJob {
   kind: JobKind;
   /** The request's facts the page shows beside the result (model, dataset, destination). */
   about: Record<string, string>;
-  /** Its result was taken up (see takeOnce). */
-  taken?: boolean;
 }
 
 export interface JobStart<Slot extends string> {
@@ -88,19 +86,6 @@ export class PageJobs<Slot extends string> {
       return true;
     });
     return done === true;
-  }
-
-  /**
-   * Hands the slot's finished job to `take` once (e.g. to make its output a Workbench
-   * choice), remembered with the slot: it happens even if the job ended while the user was
-   * on another page, and a choice the user changed afterwards is not overwritten again.
-   */
-  takeOnce(slot: Slot, take: (job: JobProgress) => void): void {
-    const s = this.#started[slot];
-    const job = this.job(slot);
-    if (!s || s.taken || !job || job.state !== 'done') return;
-    this.#save({ ...this.#started, [slot]: { ...s, taken: true } });
-    take(job);
   }
 
   /** Cancels every live job of these slots (all when none named). */
