@@ -3,7 +3,7 @@
 // has answered and while a project is open (lib/pages.ts), so neither is ever missing here.
 // Pages take what they need and ignore the rest.
 import type { EngineApi, EngineInfo } from '../../../shared/api.js';
-import type { JobsState } from './jobs.svelte.js';
+import type { JobsState } from './jobs/jobs.svelte.js';
 import type { ProjectState } from './project.svelte.js';
 import type { Router } from './router.svelte.js';
 import type { Workbench } from './workbench.svelte.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EngineError, type JobProgress } from '../../../shared/api.js';
-import { FakeEngine } from '../testing/fake-engine.js';
+import { EngineError, type JobProgress } from '../../../../shared/api.js';
+import { FakeEngine } from '../../testing/fake-engine.js';
 import { JobStarter } from './job-starter.svelte.js';
 import { JobsState } from './jobs.svelte.js';
 

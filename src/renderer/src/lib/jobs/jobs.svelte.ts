@@ -4,7 +4,7 @@
 // reconnect, since the jobs live in the engine, not in the page. Pages start jobs through a
 // JobStarter (job-starter.svelte.ts), which hands each new job here.
 import { SvelteMap } from 'svelte/reactivity';
-import { EngineError, type EngineApi, type ErrorData, type JobKind, type JobProgress } from '../../../shared/api.js';
+import { EngineError, type EngineApi, type ErrorData, type JobKind, type JobProgress } from '../../../../shared/api.js';
 
 const LIVE: readonly JobProgress['state'][] = ['queued', 'running'];
 

@@ -3,7 +3,7 @@
 // double click cannot start two, the error of a call the engine refused before any job
 // existed (a bad setting, a folder that exists), shown with the engine's message, and the new
 // job handed to JobsState at once, so it shows as starting even before its first event.
-import { EngineError, type ErrorData, type JobKind } from '../../../shared/api.js';
+import { EngineError, type ErrorData, type JobKind } from '../../../../shared/api.js';
 import type { JobsState } from './jobs.svelte.js';
 
 export type StartCall = () => Promise<{ jobId: string }>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { JobProgress } from '../../../shared/api.js';
-import { FakeEngine } from '../testing/fake-engine.js';
+import type { JobProgress } from '../../../../shared/api.js';
+import { FakeEngine } from '../../testing/fake-engine.js';
 import { JobsState } from './jobs.svelte.js';
 
 const job = (jobId: string, state: JobProgress['state']): JobProgress => ({ jobId, kind: 'pull-model', state, fraction: null, message: state });

@@ -2,7 +2,7 @@
 // project in localStorage. The jobs themselves live in the engine and JobsState follows their
 // events wherever the user is, so leaving the page (or reloading) loses nothing: coming back,
 // the page finds its job ids here and their progress and results in JobsState.
-import type { ErrorData, JobKind, JobProgress } from '../../../shared/api.js';
+import type { ErrorData, JobKind, JobProgress } from '../../../../shared/api.js';
 import { JobStarter, type StartCall } from './job-starter.svelte.js';
 import type { JobsState } from './jobs.svelte.js';
 

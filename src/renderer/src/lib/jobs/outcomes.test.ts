@@ -1,8 +1,8 @@
 // A finished job's outcome goes into the workbench once, and only into its own project's.
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { JobProgress, ProjectInfo } from '../../../shared/api.js';
+import type { JobProgress, ProjectInfo } from '../../../../shared/api.js';
 import { applyOutcome, takeOnce } from './outcomes.js';
-import { Workbench } from './workbench.svelte.js';
+import { Workbench } from '../workbench.svelte.js';
 
 const project = (dir: string): ProjectInfo => ({ dir, name: 'p', schemaVersion: 1, createdAt: '', updatedAt: '' });
 const mined = (jobId: string, dataset: string): JobProgress => ({

@@ -3,8 +3,8 @@
 // call this from an effect, so a job that ended while the user was elsewhere is still taken
 // up when they come back; the ids already taken up are remembered (one list for every page),
 // so a choice the user changed since is not overwritten again.
-import { jobResult, type JobProgress } from '../../../shared/api.js';
-import type { Workbench } from './workbench.svelte.js';
+import { jobResult, type JobProgress } from '../../../../shared/api.js';
+import type { Workbench } from '../workbench.svelte.js';
 
 const KEY = 'embedsmith.appliedJobs';
 const KEEP = 100;
