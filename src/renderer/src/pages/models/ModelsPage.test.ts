@@ -3,6 +3,7 @@
 // and a download that keeps being followed while the user is on another page.
 import { describe, expect, it } from 'vitest';
 import { act, goTo, startApp, unmountApp, useApp } from '../../testing/app.js';
+import { EngineError } from '../../../../shared/api.js';
 import { FakeEngine } from '../../testing/fake-engine.js';
 import { button, byLabel, queryButton, type } from '../../testing/dom.js';
 
@@ -113,6 +114,23 @@ describe('Models page: download a base model', () => {
     const alert = document.querySelector('[role="alert"]')!;
     expect(alert.textContent).toContain('The download could not start');
     expect(alert.textContent).toContain('HOST_CRASHED');
+    await act(() => button('Dismiss error').click());
+    expect(document.querySelector('[role="alert"]')).toBeNull();
+  });
+
+  it("shows a refused cancel with the engine's message, on whichever page the job is followed", async () => {
+    const engine = new FakeEngine();
+    await start(engine);
+    await startPull(engine);
+    engine.cancel = async () => {
+      throw new EngineError('HOST_CRASHED', 'the engine host stopped (exit code 1); try again');
+    };
+    await act(() => button('Cancel download').click());
+    const alert = document.querySelector('[role="alert"]')!;
+    expect(alert.textContent).toContain('The engine could not stop the job');
+    expect(alert.textContent).toContain('HOST_CRASHED');
+    goTo('#/project');
+    expect(document.querySelector('[role="alert"]')!.textContent).toContain('The engine could not stop the job');
     await act(() => button('Dismiss error').click());
     expect(document.querySelector('[role="alert"]')).toBeNull();
   });
