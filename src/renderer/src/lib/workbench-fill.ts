@@ -15,6 +15,7 @@ export async function fillEmptyWorkbench(engine: EngineApi, workbench: Workbench
   // listRuns is in name order; any finished one will do when there are several (the demo has one).
   const run = runs.filter((r) => r.done).at(-1) ?? runs.at(-1);
   if (run) {
+    // An unreadable run still names its folder; the Training page says why when it is opened.
     const view = await engine.readRun(run.dir).catch(() => null);
     fill.run = run.dir;
     fill.trained = view?.modelDir ?? null;
