@@ -9,14 +9,14 @@ import {
   type ProjectInfo,
   type RecentProject,
 } from '../../../shared/api.js';
+import { OneAtATime } from './one-at-a-time.svelte.js';
 
 export class ProjectState {
   #engine: EngineApi;
   #current = $state.raw<ProjectInfo | null>(null);
   #recents = $state.raw<RecentProject[]>([]);
   /** What is running now ('Opening project…'), or null when idle. */
-  #busy = $state<string | null>(null);
-  #error = $state.raw<ErrorData | null>(null);
+  #one = new OneAtATime();
   #loaded = $state(false);
   #unsubscribe: () => void;
 
@@ -43,10 +43,10 @@ export class ProjectState {
     return this.#recents;
   }
   get busy(): string | null {
-    return this.#busy;
+    return this.#one.doing;
   }
   get error(): ErrorData | null {
-    return this.#error;
+    return this.#one.error;
   }
   /** True once the first load finished (either way), so the page can tell "none open" from "not asked yet". */
   get loaded(): boolean {
@@ -109,7 +109,7 @@ export class ProjectState {
   }
 
   dismissError(): void {
-    this.#error = null;
+    this.#one.dismiss();
   }
 
   dispose(): void {
@@ -125,18 +125,7 @@ export class ProjectState {
    * when another action was still running: project actions change one shared engine state,
    * so overlapping them (double clicks) would race.
    */
-  async #run(label: string | null, action: () => Promise<void>): Promise<boolean> {
-    if (this.#busy !== null) return false;
-    this.#busy = label ?? 'Waiting for the folder dialog…';
-    this.#error = null;
-    try {
-      await action();
-      return true;
-    } catch (err) {
-      this.#error = EngineError.toData(err);
-      return false;
-    } finally {
-      this.#busy = null;
-    }
+  #run(label: string | null, action: () => Promise<void>): Promise<boolean> {
+    return this.#one.run(label ?? 'Waiting for the folder dialog…', action);
   }
 }

@@ -3,33 +3,33 @@
 // double click cannot start two, the error of a call the engine refused before any job
 // existed (a bad setting, a folder that exists), shown with the engine's message, and the new
 // job handed to JobsState at once, so it shows as starting even before its first event.
-import { EngineError, type ErrorData, type JobKind } from '../../../../shared/api.js';
+import type { ErrorData, JobKind } from '../../../../shared/api.js';
+import { OneAtATime } from '../one-at-a-time.svelte.js';
 import type { JobsState } from './jobs.svelte.js';
 
 export type StartCall = () => Promise<{ jobId: string }>;
 
 export class JobStarter {
   #jobs: JobsState;
-  #starting = $state(false);
-  #error = $state.raw<ErrorData | null>(null);
+  #one = new OneAtATime();
 
   constructor(jobs: JobsState) {
     this.#jobs = jobs;
   }
 
   get starting(): boolean {
-    return this.#starting;
+    return this.#one.doing !== null;
   }
   get error(): ErrorData | null {
-    return this.#error;
+    return this.#one.error;
   }
   dismiss(): void {
-    this.#error = null;
+    this.#one.dismiss();
   }
 
   /** Starts one job; its id, or null when the engine refused the call (`error` says why). */
   async start(kind: JobKind, call: StartCall, subject?: string): Promise<string | null> {
-    return this.run(() => this.#one(kind, call, subject));
+    return this.run(() => this.#startOne(kind, call, subject));
   }
 
   /**
@@ -38,20 +38,14 @@ export class JobStarter {
    * a call was refused (`error` says why; jobs already started keep running).
    */
   async run<T>(work: (start: (kind: JobKind, call: StartCall) => Promise<string>) => Promise<T>): Promise<T | null> {
-    if (this.#starting) return null;
-    this.#starting = true;
-    this.#error = null;
-    try {
-      return await work((kind, call) => this.#one(kind, call));
-    } catch (err) {
-      this.#error = EngineError.toData(err);
-      return null;
-    } finally {
-      this.#starting = false;
-    }
+    let value: T | null = null;
+    await this.#one.run('Starting…', async () => {
+      value = await work((kind, call) => this.#startOne(kind, call));
+    });
+    return value;
   }
 
-  async #one(kind: JobKind, call: StartCall, subject?: string): Promise<string> {
+  async #startOne(kind: JobKind, call: StartCall, subject?: string): Promise<string> {
     const { jobId } = await call();
     this.#jobs.track(jobId, kind, subject);
     return jobId;

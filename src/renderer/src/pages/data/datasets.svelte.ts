@@ -2,7 +2,8 @@
 // summary, report and edit history), and the actions on it — edit, undo, redo, split. After
 // each action the detail and the visible rows are read again from the engine, which is the
 // only truth (edits live in its journal, not here). Errors are kept as data for the page.
-import { EngineError, type DatasetDetail, type DatasetEdit, type DatasetSummary, type EngineApi, type ErrorData } from '../../../../shared/api.js';
+import type { DatasetDetail, DatasetEdit, DatasetSummary, EngineApi, ErrorData } from '../../../../shared/api.js';
+import { OneAtATime } from '../../lib/one-at-a-time.svelte.js';
 import { DatasetRows } from './dataset-rows.svelte.js';
 
 type History = DatasetDetail['history'];
@@ -23,8 +24,7 @@ export class DatasetsState {
   #listed = $state(false);
   #detail = $state.raw<DatasetDetail | null>(null);
   #rows = $state.raw<DatasetRows | null>(null);
-  #busy = $state<string | null>(null);
-  #error = $state.raw<ErrorData | null>(null);
+  #one = new OneAtATime();
   /** What the engine noticed but allowed in the last edit (e.g. anchor equals positive). */
   #warnings = $state.raw<string[]>([]);
   /** The last action's outcome, for a polite live region ("Undid the change of row 4"). */
@@ -49,10 +49,10 @@ export class DatasetsState {
     return this.#rows;
   }
   get busy(): string | null {
-    return this.#busy;
+    return this.#one.doing;
   }
   get error(): ErrorData | null {
-    return this.#error;
+    return this.#one.error;
   }
   get warnings(): string[] {
     return this.#warnings;
@@ -71,7 +71,7 @@ export class DatasetsState {
     try {
       this.#list = await this.#engine.listDatasets();
     } catch (err) {
-      this.#error = EngineError.toData(err);
+      this.#one.fail(err);
     } finally {
       this.#listed = true;
     }
@@ -93,7 +93,7 @@ export class DatasetsState {
       const detail = await this.#engine.describeDataset(dir);
       if (this.#selecting === dir) this.#detail = detail;
     } catch (err) {
-      if (this.#selecting === dir) this.#error = EngineError.toData(err);
+      if (this.#selecting === dir) this.#one.fail(err);
     }
   }
 
@@ -127,7 +127,7 @@ export class DatasetsState {
   }
 
   dismissError(): void {
-    this.#error = null;
+    this.#one.dismiss();
   }
 
   /** "the change of row 4", from the history read before the action. */
@@ -139,27 +139,18 @@ export class DatasetsState {
   }
 
   /** One action at a time (edits are journalled in order), then everything shown is read again. */
-  async #act(label: string, action: (dir: string) => Promise<string>): Promise<boolean> {
+  #act(label: string, action: (dir: string) => Promise<string>): Promise<boolean> {
     const dir = this.#rows?.dir;
-    if (!dir || this.#busy) return false;
-    this.#busy = label;
-    this.#error = null;
+    if (!dir || this.#one.doing) return Promise.resolve(false);
     this.#warnings = [];
-    try {
-      const notice = await action(dir);
-      this.#notice = notice;
+    return this.#one.run(label, async () => {
+      this.#notice = await action(dir);
       const [detail, list] = await Promise.all([this.#engine.describeDataset(dir), this.#engine.listDatasets()]);
       if (this.#rows?.dir === dir) {
         this.#detail = detail;
         this.#rows.refresh();
       }
       this.#list = list;
-      return true;
-    } catch (err) {
-      this.#error = EngineError.toData(err);
-      return false;
-    } finally {
-      this.#busy = null;
-    }
+    });
   }
 }

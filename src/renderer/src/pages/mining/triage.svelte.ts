@@ -6,7 +6,8 @@
 //   accept  → nothing to save in the dataset (keeping it is the default): remembered here per
 //             dataset, so the flag stops asking for attention, across reloads too.
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
-import { EngineError, type DatasetRowView, type EngineApi, type ErrorData } from '../../../../shared/api.js';
+import type { DatasetRowView, EngineApi, ErrorData } from '../../../../shared/api.js';
+import { OneAtATime } from '../../lib/one-at-a-time.svelte.js';
 import { flagNegative, type FlagReason, type FlagRule } from '../../lib/mining.js';
 
 export interface NegativeView {
@@ -41,8 +42,7 @@ export class TriageState {
   #flaggedOnly = $state(false);
   #all = $state.raw<DatasetRowView[]>([]);
   #loading = $state(false);
-  #busy = $state(false);
-  #error = $state.raw<ErrorData | null>(null);
+  #one = new OneAtATime();
   #notice = $state('');
   #accepted = new SvelteSet<string>();
   // A changed row loses its negativeScores in the engine (they were measured for the old list;
@@ -75,10 +75,10 @@ export class TriageState {
   }
   /** An edit is on its way: the action buttons wait, so two edits cannot cross. */
   get busy(): boolean {
-    return this.#busy;
+    return this.#one.doing !== null;
   }
   get error(): ErrorData | null {
-    return this.#error;
+    return this.#one.error;
   }
   /** What the last action did, for a role=status line. */
   get notice(): string {
@@ -131,7 +131,7 @@ export class TriageState {
       this.#rows = r.rows;
       this.#total = r.total;
     } catch (err) {
-      this.#error = EngineError.toData(err);
+      this.#one.fail(err);
     } finally {
       this.#loading = false;
     }
@@ -188,7 +188,7 @@ export class TriageState {
   }
 
   dismissError(): void {
-    this.#error = null;
+    this.#one.dismiss();
   }
 
   #edit(index: number, fields: Record<string, unknown>, done: string): Promise<boolean> {
@@ -198,20 +198,11 @@ export class TriageState {
     });
   }
 
-  async #run(action: () => Promise<void>): Promise<boolean> {
-    if (this.#busy) return false;
-    this.#busy = true;
-    this.#error = null;
-    try {
+  #run(action: () => Promise<void>): Promise<boolean> {
+    return this.#one.run('Saving…', async () => {
       await action();
       await this.load();
-      return true;
-    } catch (err) {
-      this.#error = EngineError.toData(err);
-      return false;
-    } finally {
-      this.#busy = false;
-    }
+    });
   }
 
   #remember(row: DatasetRowView): void {
