@@ -24,6 +24,12 @@ export interface SettingUi {
   label: string;
   group: string;
   advanced: boolean;
+  /** The line under the field; the row's doc when absent. */
+  hint?: string;
+  /** What an empty field shows. */
+  placeholder?: string;
+  /** Choices as people name them ('auto' → 'Automatic'). */
+  choiceLabels?: Record<string, string>;
 }
 
 export interface SettingRow<V = unknown> {
