@@ -6,7 +6,7 @@
 // code that uses it. RUN_DIR/config.json holds the settings in this table's order.
 import { DEVICE_CHOICES, PRECISION_CHOICES } from './jobs.js';
 import { MAX_STEPS, SEED_RANGE, STEPS_WHY, type RangeContext, type SettingRange } from './setting-ranges.js';
-import { settingProblem, type SettingRow } from './setting-table.js';
+import { cliFlag, settingProblem, type SettingRow } from './setting-table.js';
 
 export const SCHEDULE_CHOICES = ['linear', 'constant'] as const;
 export const GUIDE_MARGIN_STRATEGIES = ['absolute', 'relative'] as const;
@@ -139,6 +139,9 @@ export type UndefaultedSetting = 'model' | 'data' | 'threads' | 'template';
 /** The settings a TrainRequest may carry (the rest are its own fields or the engine's). */
 export type TrainRequestSettings = Partial<Omit<TrainSettingValues, 'model' | 'data' | 'threads'>>;
 
+/** The train command's own flags beside the settings (where the run goes, how it starts): no setting may take them. */
+export const TRAIN_COMMAND_FLAGS = ['out', 'resume', 'no-general-eval', 'help'] as const;
+
 const STATIC_ROWS: readonly SettingRow[] = Object.entries(TABLE).map(([key, r]) => ({ ...(r as SettingRow), key }));
 const registered: SettingRow[] = [];
 
@@ -156,12 +159,14 @@ export function trainSettingRow(key: string): SettingRow | undefined {
  * help and on the page, and written to config.json like the table's own. Returns its removal.
  */
 export function registerTrainSetting<V>(r: SettingRow<V>): () => void {
-  const rows = trainSettingRows();
-  if (rows.some((x) => x.key === r.key)) throw new Error(`a training setting '${r.key}' exists already`);
-  if (rows.some((x) => x.flag === r.flag)) throw new Error(`the flag --${r.flag} is taken by another training setting`);
-  if (r.default === undefined && !r.defaultFrom) throw new Error(`setting '${r.key}' needs a default`);
-  if (r.default !== undefined && settingProblem(r as SettingRow, r.default, { cores: 1 })) throw new Error(`setting '${r.key}': ${settingProblem(r as SettingRow, r.default, { cores: 1 })}`);
   const added = r as SettingRow;
+  const rows = trainSettingRows();
+  if (rows.some((x) => x.key === added.key)) throw new Error(`a training setting '${added.key}' exists already`);
+  const flags = [...rows.map(cliFlag), ...TRAIN_COMMAND_FLAGS];
+  if (flags.includes(added.flag) || flags.includes(cliFlag(added))) throw new Error(`the flag --${cliFlag(added)} is taken by another training setting or the train command`);
+  if (added.default === undefined && !added.defaultFrom) throw new Error(`setting '${added.key}' needs a default`);
+  const problem = added.default === undefined ? null : settingProblem(added, added.default, { cores: 1 });
+  if (problem) throw new Error(`setting '${added.key}': its default is refused by its own check: ${problem}`);
   registered.push(added);
   return () => {
     const i = registered.indexOf(added);
