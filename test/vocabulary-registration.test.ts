@@ -73,6 +73,8 @@ describe('a training setting registered at run time', () => {
   it('is refused when its key or flag is taken', () => {
     expect(() => registerTrainSetting({ ...dummy })).toThrow(/'dummyKnob' exists already/);
     expect(() => registerTrainSetting({ ...dummy, key: 'other', flag: 'lr' })).toThrow(/--lr is taken/);
+    expect(() => registerTrainSetting({ ...dummy, key: 'other', flag: 'out' })).toThrow(/--out is taken/);
+    expect(() => registerTrainSetting({ ...dummy, key: 'other', flag: 'other', default: 12 })).toThrow(/its default is refused by its own check: --other 12 is out of range/);
   });
 
   it('shows in the help of train and pretrain, with its default', () => {

@@ -24,6 +24,12 @@ export interface SettingUi {
   label: string;
   group: string;
   advanced: boolean;
+  /** The line under the field; the row's doc when absent. */
+  hint?: string;
+  /** What an empty field shows. */
+  placeholder?: string;
+  /** Choices as people name them ('auto' → 'Automatic'). */
+  choiceLabels?: Record<string, string>;
 }
 
 export interface SettingRow<V = unknown> {
@@ -100,6 +106,7 @@ export function settingProblem(row: SettingRow, value: unknown, ctx: RangeContex
       break;
     case 'text':
     case 'path':
+      // Whether the folder is there is the loader's to say (with what it expected); here only that one is named.
       if (typeof value !== 'string' || value === '') return `${f}: ${JSON.stringify(value)} is not ${row.kind === 'path' ? 'a folder' : 'a word'}; give ${describeKind(row, ctx)}.`;
       break;
     case 'numbers':
@@ -166,7 +173,8 @@ export function parseSettingWord(row: SettingRow, word: string, ctx: RangeContex
     case 'int':
     case 'number': {
       const n = num(word);
-      return n === null ? { problem: `--${row.flag} must be ${describeKind(row, ctx).replace('a whole number', 'a number')}, got '${word}'` } : { value: n };
+      const range = rangeOf(row);
+      return n === null ? { problem: `--${row.flag} must be a number${range ? ` in ${rangeText(range, ctx)}` : ''}, got '${word}'` } : { value: n };
     }
     case 'numbers': {
       const parts = word.split(',').map((w) => w.trim());

@@ -6,7 +6,7 @@
 // code that uses it. RUN_DIR/config.json holds the settings in this table's order.
 import { DEVICE_CHOICES, PRECISION_CHOICES } from './jobs.js';
 import { MAX_STEPS, SEED_RANGE, STEPS_WHY, type RangeContext, type SettingRange } from './setting-ranges.js';
-import { settingProblem, type SettingRow } from './setting-table.js';
+import { cliFlag, settingProblem, type SettingRow } from './setting-table.js';
 
 export const SCHEDULE_CHOICES = ['linear', 'constant'] as const;
 export const GUIDE_MARGIN_STRATEGIES = ['absolute', 'relative'] as const;
@@ -21,16 +21,16 @@ const TABLE = {
   epochs: row<number>({ flag: 'epochs', kind: 'int', default: 1, resume: MATCH, ui: { label: 'Epochs', group: 'Length', advanced: false },
     range: { min: 1, max: 100_000, integer: true, why: 'the step plan holds every epoch; use --max-steps for long runs' },
     help: 'passes over the training rows', doc: 'Passes over the training rows.' }),
-  maxSteps: row<number | null>({ flag: 'max-steps', kind: 'int', nullable: true, default: null, arg: 'N', resume: MATCH, ui: { label: 'Max steps', group: 'Length', advanced: false },
+  maxSteps: row<number | null>({ flag: 'max-steps', kind: 'int', nullable: true, default: null, arg: 'N', resume: MATCH, ui: { label: 'Max steps', group: 'Length', advanced: false, placeholder: 'whole epochs', hint: 'Blank: whole epochs. Set, it wins over epochs (the data repeats).' },
     range: { min: 1, max: MAX_STEPS, integer: true, why: STEPS_WHY },
     help: 'stop after N steps; wins over --epochs (the data repeats)', doc: 'Takes precedence over epochs; data repeats epoch after epoch (null: whole epochs).' }),
-  batchSize: row<number>({ flag: 'batch-size', kind: 'int', default: 32, resume: MATCH, ui: { label: 'Batch size', group: 'Length', advanced: false },
+  batchSize: row<number>({ flag: 'batch-size', kind: 'int', default: 32, resume: MATCH, ui: { label: 'Batch size', group: 'Length', advanced: false, hint: 'Queries per step; each query’s candidates are every text in the batch, so bigger batches teach more.' },
     range: { min: 1, max: 65_536, integer: true, why: 'a step graph holds batch × texts × length activations; beyond this no device has the memory (use --grad-cache for large batches)' },
     help: 'queries per step', doc: 'Queries per step; every text in the batch is a candidate for each query.' }),
-  lr: row<number>({ flag: 'lr', kind: 'number', default: 2e-5, defaultFrom: 'model', arg: 'R', example: '2e-5', resume: MATCH, ui: { label: 'Learning rate', group: 'Optimiser', advanced: false },
+  lr: row<number>({ flag: 'lr', kind: 'number', default: 2e-5, defaultFrom: 'model', arg: 'R', example: '2e-5', resume: MATCH, ui: { label: 'Learning rate', group: 'Optimiser', advanced: false, hint: 'Peak rate after warmup, then a linear decay to 0.' },
     range: { min: 0, minExclusive: true, max: 1, why: 'AdamW moves each weight by about lr per step; above 1 every step overwrites the weights (typical: 1e-6 to 1e-3)' },
     help: 'peak learning rate (default by model width: 2e-5 from 768 wide … 2e-3 below 128)', doc: 'Peak learning rate after warmup.' }),
-  warmup: row<number>({ flag: 'warmup', kind: 'number', default: 0.1, resume: MATCH, ui: { label: 'Warmup', group: 'Optimiser', advanced: false },
+  warmup: row<number>({ flag: 'warmup', kind: 'number', default: 0.1, resume: MATCH, ui: { label: 'Warmup', group: 'Optimiser', advanced: false, hint: 'Below 1: a fraction of the run; 1 or more: steps.' },
     range: { min: 0, max: MAX_STEPS, why: 'a fraction of the run (below 1) or a number of steps' },
     help: 'below 1: a fraction of the run; 1 or more: steps', doc: 'Fraction of the run (< 1) or a number of steps.' }),
   schedule: row<(typeof SCHEDULE_CHOICES)[number]>({ flag: 'schedule', kind: 'choice', choices: SCHEDULE_CHOICES, default: 'linear', resume: MATCH, ui: { label: 'Schedule', group: 'Optimiser', advanced: true },
@@ -41,13 +41,13 @@ const TABLE = {
   temperature: row<number>({ flag: 'temperature', kind: 'number', default: 0.05, resume: MATCH, ui: { label: 'Temperature', group: 'Loss', advanced: true },
     range: { min: 0.001, max: 10, why: 'logits are cosine / temperature: below 0.001 exp() overflows float32, above 10 every pair scores alike (typical: 0.01 to 0.1)' },
     help: 'cosine similarities are divided by this', doc: "Cosine similarities are divided by this (0.05 = sentence-transformers' scale 20)." }),
-  maxLength: row<number>({ flag: 'max-length', kind: 'int', default: 128, defaultFrom: 'model', arg: 'N', resume: MATCH, ui: { label: 'Max length', group: 'Length', advanced: false },
+  maxLength: row<number>({ flag: 'max-length', kind: 'int', default: 128, defaultFrom: 'model', arg: 'N', resume: MATCH, ui: { label: 'Max length', group: 'Length', advanced: false, hint: 'Tokens per text; longer texts are cut. Memory grows with it.' },
     range: { min: 3, max: 32_768, integer: true, why: '[CLS] text [SEP] needs 3 tokens; no supported model has more positions than this' },
     help: "tokens per text, special tokens included (default: the model's max_seq_length)", doc: 'Tokens per text, special tokens included.' }),
   dropout: row<number | null>({ flag: 'dropout', kind: 'number', nullable: true, nullWords: ['FROM_CONFIG', 'config'], default: null, arg: 'FROM_CONFIG|P', resume: MATCH,
     ui: { label: 'Dropout', group: 'Model', advanced: true }, range: { min: 0, max: 0.99, why: 'a probability; 1 would drop everything' },
     help: "dropout probability everywhere (FROM_CONFIG: the model config's own)", doc: "Dropout probability everywhere, or null for the model config's own." }),
-  seed: row<number>({ flag: 'seed', kind: 'int', default: 42, resume: MATCH, ui: { label: 'Seed', group: 'Length', advanced: false }, range: SEED_RANGE,
+  seed: row<number>({ flag: 'seed', kind: 'int', default: 42, resume: MATCH, ui: { label: 'Seed', group: 'Length', advanced: false, hint: 'Same seed, data and settings: the same run, step for step.' }, range: SEED_RANGE,
     help: 'the same seed, data and settings give the same run', doc: 'Seeds the order, dropout and sampling.' }),
   shuffle: row<boolean>({ flag: 'shuffle', kind: 'boolean', default: true, resume: MATCH, ui: { label: 'Shuffle the rows each epoch', group: 'Length', advanced: true },
     help: 'keep the rows in file order', doc: 'Shuffle the training rows each epoch.' }),
@@ -65,15 +65,15 @@ const TABLE = {
   patience: row<number>({ flag: 'patience', kind: 'int', default: 0, arg: 'N', resume: REPEAT, ui: { label: 'Patience (evaluations)', group: 'Evaluation', advanced: true },
     range: { min: 0, max: 1_000_000, integer: true, why: 'evaluations without improvement; 0 never stops early' },
     help: 'stop after N evaluations without improvement (0: never)', doc: 'Stop after this many evaluations without improvement (0: never).' }),
-  checkpointEvery: row<number>({ flag: 'checkpoint-every', kind: 'int', default: 0, arg: 'N', resume: REPEAT, ui: { label: 'Checkpoint every (steps)', group: 'Checkpoints', advanced: false },
+  checkpointEvery: row<number>({ flag: 'checkpoint-every', kind: 'int', default: 0, arg: 'N', resume: REPEAT, ui: { label: 'Checkpoint every (steps)', group: 'Checkpoints', advanced: false, hint: '0: only at the end and when stopped (Stop always writes one).' },
     range: { min: 0, max: MAX_STEPS, integer: true, why: 'in steps; 0 checkpoints only at the end' },
     help: 'checkpoint every N steps (0: only at the end and when stopped)', doc: 'Checkpoint every N steps (0: only at the end).' }),
   keepCheckpoints: row<number>({ flag: 'keep-checkpoints', kind: 'int', default: 2, resume: REPEAT, ui: { label: 'Checkpoints kept', group: 'Checkpoints', advanced: true },
     range: { min: 1, max: 1000, integer: true, why: 'each checkpoint holds the weights and both AdamW moments (3 × the model) on disk' },
     help: 'the newest checkpoints kept on disk', doc: 'The newest checkpoints kept on disk.' }),
-  device: row<(typeof DEVICE_CHOICES)[number]>({ flag: 'device', kind: 'choice', choices: DEVICE_CHOICES, default: 'auto', resume: REPEAT, ui: { label: 'Device', group: 'Device', advanced: false },
+  device: row<(typeof DEVICE_CHOICES)[number]>({ flag: 'device', kind: 'choice', choices: DEVICE_CHOICES, default: 'auto', resume: REPEAT, ui: { label: 'Device', group: 'Device', advanced: false, hint: 'Automatic tries CUDA, then WebGPU, then the CPU.', choiceLabels: { auto: 'Automatic', cpu: 'CPU', webgpu: 'WebGPU', cuda: 'CUDA' } },
     help: 'auto tries CUDA, then WebGPU, then the CPU', doc: 'Which device trains.' }),
-  precision: row<(typeof PRECISION_CHOICES)[number]>({ flag: 'precision', kind: 'choice', choices: PRECISION_CHOICES, default: 'fp32', resume: MATCH, ui: { label: 'Precision', group: 'Device', advanced: false },
+  precision: row<(typeof PRECISION_CHOICES)[number]>({ flag: 'precision', kind: 'choice', choices: PRECISION_CHOICES, default: 'fp32', resume: MATCH, ui: { label: 'Precision', group: 'Device', advanced: false, hint: 'fp16 needs a GPU with shader-f16; Automatic takes it there, fp32 elsewhere.', choiceLabels: { fp16: 'fp16 (mixed)', auto: 'Automatic' } },
     help: 'fp16: mixed precision; auto: fp16 on WebGPU with shader-f16', doc: 'fp16: float16 activations and matmuls with a dynamic loss scale; auto: fp16 on WebGPU with shader-f16.' }),
   // A word, not a choice: the losses are the engine's registry (engine/train/losses/index.ts),
   // which checks the name and gives the CLI its list; the page gets them through EngineInfo.losses.
@@ -139,6 +139,9 @@ export type UndefaultedSetting = 'model' | 'data' | 'threads' | 'template';
 /** The settings a TrainRequest may carry (the rest are its own fields or the engine's). */
 export type TrainRequestSettings = Partial<Omit<TrainSettingValues, 'model' | 'data' | 'threads'>>;
 
+/** The train command's own flags beside the settings (where the run goes, how it starts): no setting may take them. */
+export const TRAIN_COMMAND_FLAGS = ['out', 'resume', 'no-general-eval', 'help'] as const;
+
 const STATIC_ROWS: readonly SettingRow[] = Object.entries(TABLE).map(([key, r]) => ({ ...(r as SettingRow), key }));
 const registered: SettingRow[] = [];
 
@@ -156,12 +159,14 @@ export function trainSettingRow(key: string): SettingRow | undefined {
  * help and on the page, and written to config.json like the table's own. Returns its removal.
  */
 export function registerTrainSetting<V>(r: SettingRow<V>): () => void {
-  const rows = trainSettingRows();
-  if (rows.some((x) => x.key === r.key)) throw new Error(`a training setting '${r.key}' exists already`);
-  if (rows.some((x) => x.flag === r.flag)) throw new Error(`the flag --${r.flag} is taken by another training setting`);
-  if (r.default === undefined && !r.defaultFrom) throw new Error(`setting '${r.key}' needs a default`);
-  if (r.default !== undefined && settingProblem(r as SettingRow, r.default, { cores: 1 })) throw new Error(`setting '${r.key}': ${settingProblem(r as SettingRow, r.default, { cores: 1 })}`);
   const added = r as SettingRow;
+  const rows = trainSettingRows();
+  if (rows.some((x) => x.key === added.key)) throw new Error(`a training setting '${added.key}' exists already`);
+  const flags = [...rows.map(cliFlag), ...TRAIN_COMMAND_FLAGS];
+  if (flags.includes(added.flag) || flags.includes(cliFlag(added))) throw new Error(`the flag --${cliFlag(added)} is taken by another training setting or the train command`);
+  if (added.default === undefined && !added.defaultFrom) throw new Error(`setting '${added.key}' needs a default`);
+  const problem = added.default === undefined ? null : settingProblem(added, added.default, { cores: 1 });
+  if (problem) throw new Error(`setting '${added.key}': its default is refused by its own check: ${problem}`);
   registered.push(added);
   return () => {
     const i = registered.indexOf(added);

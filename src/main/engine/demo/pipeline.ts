@@ -20,7 +20,8 @@ import { createSearcher } from '../search/search.js';
 import type { DevicePref } from '../runtime/index.js';
 import { trainingEvaluator } from '../train/evaluator.js';
 import { trainRun } from '../train/run.js';
-import { TRAIN_DEFAULTS, type TrainSettings } from '../train/settings.js';
+import { trainDefaults } from '../../../shared/train-settings.js';
+import type { TrainSettings } from '../train/settings.js';
 import { modelTrainDefaults, readModelLimits } from '../train/model-defaults.js';
 import { createProject, projectPaths } from '../workspace/project.js';
 
@@ -120,7 +121,8 @@ export async function runDemoPipeline(o: DemoOptions): Promise<DemoResult> {
     // the learning rate for its width (2e-3 at 64 wide), as `embedsmith train` would take them.
     const { maxLength, lr } = modelTrainDefaults(await readModelLimits(baseModel));
     const settings: TrainSettings = {
-      ...TRAIN_DEFAULTS,
+      // Every row's default, settings registered at run time included.
+      ...trainDefaults(),
       model: baseModel, data: mined, eval: data, epochs, batchSize: 32, lr, warmup: 0.1, maxLength, seed: 42,
       device, precision, template: { query: '', document: '' }, threads: availableParallelism(),
     };

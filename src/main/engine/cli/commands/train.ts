@@ -3,7 +3,7 @@
 // and writes a checkpoint; `--resume` continues it exactly.
 import { availableParallelism } from 'node:os';
 import { cliFlag, helpLine, parseSettingWord, requiredFirst, usageToken, type SettingRow } from '../../../../shared/setting-table.js';
-import { trainSettingRows } from '../../../../shared/train-settings.js';
+import { TRAIN_COMMAND_FLAGS, trainSettingRows } from '../../../../shared/train-settings.js';
 import { lossChoices, losses } from '../../train/losses/index.js';
 import { templateByName } from '../../data/templates.js';
 import { type Searcher, createSearcher } from '../../search/search.js';
@@ -42,8 +42,14 @@ export function trainOptionsHelp(except: readonly string[] = []): string[] {
   return [...rows.slice(0, required).map(helpLine), COMMAND_HELP[0], ...rows.slice(required).map(helpLine), ...COMMAND_HELP.slice(1)];
 }
 
+/** The command's own options; the shared table keeps settings off these names (TRAIN_COMMAND_FLAGS). */
+const COMMAND_OPTIONS = { out: { type: 'string' }, resume: { type: 'boolean' }, 'no-general-eval': { type: 'boolean' } } as const satisfies Record<
+  Exclude<(typeof TRAIN_COMMAND_FLAGS)[number], 'help'>,
+  { type: 'string' | 'boolean' }
+>;
+
 function options(rows: readonly SettingRow[]) {
-  const o: Record<string, { type: 'string' | 'boolean' }> = { out: { type: 'string' }, resume: { type: 'boolean' }, 'no-general-eval': { type: 'boolean' } };
+  const o: Record<string, { type: 'string' | 'boolean' }> = { ...COMMAND_OPTIONS };
   for (const r of rows) o[cliFlag(r)] = { type: r.kind === 'boolean' ? 'boolean' : 'string' };
   return o;
 }

@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { flushSync } from 'svelte';
 import { EngineError, type DatasetSummary, type ProjectInfo, type TrainRequest } from '../../../../shared/api.js';
 import { act as actThen, seedChoices, startApp, useApp } from '../../testing/app.js';
+import { registerTrainSetting } from '../../../../shared/train-settings.js';
 import { FakeEngine } from '../../testing/fake-engine.js';
 import { button, byLabel, type } from '../../testing/dom.js';
 
@@ -100,6 +101,38 @@ describe('Training page: settings and pre-flight', () => {
     await act(() => type(byLabel('LoRA rank'), ''));
     expect(radio('Balanced').checked).toBe(false);
     expect(main()).toContain('for weights, gradients, Adam and the runtime');
+  });
+
+  it('shows the advanced settings of the table (and one registered at run time); a changed one is sent, a bad one named', async () => {
+    const unregister = registerTrainSetting({
+      key: 'dummyKnob', flag: 'dummy-knob', kind: 'int', default: 3, resume: 'match', range: { min: 1, max: 9, integer: true, why: 'a dummy' },
+      help: 'a dummy', doc: 'A setting only this test knows.', ui: { label: 'Dummy knob', group: 'Test', advanced: true },
+    });
+    try {
+      const engine = setUp();
+      const sent = recordTrains(engine);
+      await start(engine);
+      expect(document.querySelector('details.advanced summary')!.textContent).toBe('Advanced settings');
+      const loss = document.getElementById('train-loss') as HTMLSelectElement;
+      // The engine's losses; the dataset is triplets, so InfoNCE fits.
+      expect([...loss.options].filter((o) => !o.disabled).map((o) => o.value)).toEqual(['auto', 'infonce']);
+      await act(() => {
+        loss.value = 'infonce';
+        loss.dispatchEvent(new Event('change', { bubbles: true }));
+      });
+      expect(byLabel('Dummy knob').value).toBe('3');
+      await act(() => type(byLabel('Dummy knob'), '12'));
+      expect(main()).toContain('Dummy knob must be a whole number at least 1 and at most 9, e.g. 3.');
+      expect(button('Start training').disabled).toBe(true);
+      await act(() => type(byLabel('Dummy knob'), '7'));
+      await act(() => type(byLabel('Matryoshka widths'), '32,16'));
+      await act(() => button('Start training').click());
+      expect(sent[0].settings).toMatchObject({ loss: 'infonce', dummyKnob: 7, matryoshka: [32, 16] });
+      // Advanced ones left at their default stay out of the request.
+      expect(sent[0].settings).not.toHaveProperty('symmetric');
+    } finally {
+      unregister();
+    }
   });
 
   it('says so when the chosen dataset cannot be read, instead of an empty pre-flight', async () => {
