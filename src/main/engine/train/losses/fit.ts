@@ -1,10 +1,10 @@
 // Whether a loss can train on the data and settings given (trainRun asks before building
-// anything). Apart from index.ts because it reads TRAIN_DEFAULTS, and settings.ts reads the
-// registry for --loss's choices: kept one-way.
+// anything). Apart from index.ts because it reads the settings table's defaults, and
+// settings.ts reads the registry for --loss's choices: kept one-way.
 
 import { EngineError } from '../../../../shared/errors.js';
 import { trainSettingRow } from '../../../../shared/train-settings.js';
-import { TRAIN_DEFAULTS, type TrainSettings } from '../settings.js';
+import type { TrainSettings } from '../settings.js';
 import { losses } from './index.js';
 import type { LossUnit } from './unit.js';
 
@@ -18,8 +18,11 @@ export function checkLossFits(unit: LossUnit, format: string, s: TrainSettings):
   }
   for (const other of losses()) {
     for (const key of other.settings) {
-      if (unit.settings.includes(key) || JSON.stringify(s[key]) === JSON.stringify(TRAIN_DEFAULTS[key as keyof typeof TRAIN_DEFAULTS])) continue;
-      const flag = trainSettingRow(key)?.flag ?? key;
+      // The row's own default, so a setting registered at run time (not in TRAIN_DEFAULTS) counts too.
+      const row = trainSettingRow(key);
+      const value = (s as unknown as Record<string, unknown>)[key];
+      if (unit.settings.includes(key) || JSON.stringify(value ?? null) === JSON.stringify(row?.default ?? null)) continue;
+      const flag = row?.flag ?? key;
       throw new EngineError('BAD_INPUT', `--${flag} is a setting of the ${other.name} loss; the ${unit.name} loss does not use it. Fix: drop --${flag}, or train with --loss ${other.name}`, { setting: flag });
     }
   }
