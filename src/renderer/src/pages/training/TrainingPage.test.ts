@@ -167,8 +167,8 @@ describe('Training page: settings and pre-flight', () => {
     expect(main()).toContain("Check · Model fit: A 32-wide model trains best near learning rate 0.002 (the engine's default for its width); 0.00002 is far lower: it may barely move.");
     expect(engine.calls.filter((c) => c.method === 'planTraining').at(-1)!.args).toEqual([{ dataset: MINED, batchSize: 32, epochs: 1, maxSteps: null, seed: 42, evalEvery: null }]);
     expect(main()).toContain('Check · Duplicates: 2 rows repeat another');
-    // 1,000,000 × 28 + 400 MB = 428 MB; 160 texts × 128 tokens × 1 layer × (32 × 36 + 4 heads × 128 × 33) = 369,623,040 B = 370 MB.
-    expect(main()).toContain('About 798 MB for a step: 428 MB for weights, gradients, Adam and the runtime, and 370 MB of activations (batch 32 × 5 texts × 128 tokens, 1 layer;');
+    // 1,000,000 × 58 + 400 MB = 458 MB; 160 texts × 128 tokens × 1 layer × (32 × 31 + 4 heads × 128 × 29) = 324,403,200 B = 324 MB.
+    expect(main()).toContain('About 782 MB for a step: 458 MB for weights, gradients, Adam and the runtime, and 324 MB of activations (batch 32 × 5 texts × 128 tokens, 1 layer;');
     expect(main()).toContain('OK · Text length: 0 of 8 texts in the first 2 rows are longer than 128 tokens');
     // 5 + 3 texts in the two rows; the fake tokenizer counts words + 2: the 7-word positive is 9.
     await act(() => type(byLabel('Max length'), '8'));

@@ -196,31 +196,33 @@ export interface MemoryEstimate {
 }
 
 /**
- * Bytes per unit, fitted to peak RSS of MiniLM-shape steps on the CPU EP (bench/README.md,
- * session 3: 16×64, 32×64, 64×64 and 32×128 pairs × tokens, dropout 0.1, 1.41–3.92 GiB):
- * the four measurements agree with the fit to within 2 %.
+ * Bytes per unit, fitted to the peak RSS of eight training steps on the CPU EP (bench/README.md,
+ * "Memory of a step", 2026-12-07; dropout 0.1, fp32): MiniLM full at 16×64, 32×64, 64×64 and
+ * 32×128 pairs × tokens (1.68–4.05 GiB), gte-modernbert-base and all-mpnet-base-v2 full at
+ * 8×64 (9.68 and 6.41 GiB), ModernBERT-base and EmbeddingGemma-300m with LoRA r 16 at 8×64
+ * (3.10 and 6.83 GiB). The fit is within 28 % of each (onnxruntime's arena grows in doublings,
+ * so peaks come in steps no linear rule follows); the rule before it (28 bytes a parameter,
+ * fitted to small models only) said half of what the base-size models took.
  */
 export const MEMORY_BYTES = {
-  /** Per parameter: weights, gradient, Adam m and v, and the step's new weights, m and v beside the old. */
-  state: 28,
   /**
-   * Per frozen parameter (LoRA's base weights, `train --lora`): the weight, and for adapted
-   * linears the weight W + (alpha/r)·B·A the step forms and its gradient; no moments. Measured
-   * at batch 8 × 64 (bench/README.md): MiniLM r 16 0.64 GiB (this gives 0.86), ModernBERT-base
-   * r 16 3.49 GiB (this gives 3.20) — within 35 %, the activation term's error at small batches.
+   * Per trained parameter: the flat weights and AdamW moments in and out (the step's outputs sit
+   * beside its inputs), each tensor's gradient and the flat one, and AdamW's full-size temporaries.
    */
-  frozen: 12,
+  state: 58,
+  /** Per frozen parameter (LoRA's base weights, `train --lora`): the weight, its per-tensor view, and the activations' share that scales with the model. */
+  frozen: 18,
   /** onnxruntime, Node and the app's own, whatever the model. */
   runtime: 400e6,
   /** Per (text, token, hidden unit, layer): what the layers keep for the backward pass. */
-  token: 36,
+  token: 31,
   /** Per (text, head, token², layer): attention scores and probabilities kept for the backward pass. */
-  attention: 33,
+  attention: 29,
 } as const;
 
 /**
- * Memory one training step needs: parameters × 28 + 400 MB + texts · length · hidden · layers · 36
- * + texts · heads · length² · layers · 33 bytes, where each query brings 2 + N texts (itself,
+ * Memory one training step needs: trained parameters × 58 + frozen ones × 18 + 400 MB
+ * + texts · length · hidden · layers · 31 + texts · heads · length² · layers · 29 bytes, where each query brings 2 + N texts (itself,
  * its positive, N hard negatives) padded to `length` tokens. Measured on the CPU; on a GPU
  * the same tensors sit in its memory. Long texts cost mostly attention (length²).
  */
