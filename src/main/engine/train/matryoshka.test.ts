@@ -40,6 +40,10 @@ describe('train --matryoshka', () => {
 
   it('refuses widths wider than the model, repeated widths and weights that do not pair up', async () => {
     await expect(trainRun(settings({ matryoshka: [64, 8] }), join(root, 'wide'))).rejects.toThrow(/--matryoshka: 64 exceed the model's 32 dimensions; give widths from 1 to 32/);
+    // A Dense module after the pooling sets the embedding's width (EmbeddingGemma's 3_Dense): 48 here, not hidden's 32.
+    const dense = await writeTinyBert(join(root, 'model-dense'), { layers: 1, intermediate: 32, seed: 4, dense: [[32, 48, false]] });
+    await trainRun(settings({ model: dense, matryoshka: [48, 40], maxSteps: 1 }), join(root, 'dense-wide'));
+    await expect(trainRun(settings({ model: dense, matryoshka: [64] }), join(root, 'dense-too-wide'))).rejects.toThrow(/--matryoshka: 64 exceed the model's 48 dimensions/);
     expect(() => checkSettings(settings({ matryoshka: [8, 8] }))).toThrow(/lists a width twice/);
     expect(() => checkSettings(settings({ matryoshka: [16, 8], matryoshkaWeights: [1] }))).toThrow(/1 weight\(s\) for 2 width\(s\)/);
     expect(() => checkSettings(settings({ matryoshkaWeights: [1] }))).toThrow(/needs --matryoshka/);

@@ -12,7 +12,7 @@ import { applyTemplate, templateToPrompts } from '../data/templates.js';
 import { loadModelTokenizer, positionLimit, type LoadedModel } from '../model/load.js';
 import { specOfModel, loadEncoderFolder } from '../model/open-model.js';
 import { saveModelFolder } from '../model/save.js';
-import { type EncoderSpec, buildTrainStep, modelFloat16Problem, paramSpecs } from '../nn/index.js';
+import { type EncoderSpec, buildTrainStep, embeddingWidth, modelFloat16Problem, paramSpecs } from '../nn/index.js';
 import { LOGIT_SCALE_KEY, MAX_SCALE } from '../nn/graphs.js';
 import { gradCacheGraphs } from '../nn/grad-cache.js';
 import { loraSpecOf, loraStep, mergedParams } from '../nn/lora-step.js';
@@ -222,8 +222,10 @@ async function buildTrainer(run: Run, device: DeviceChoice['device'], precision:
   const { settings, spec, plan, log } = run;
   const loop: LoopState = { step: 0, lrScale: 1, skippedSteps: 0, best: null, sinceBest: 0, scaler: precision === 'fp16' ? initialScalerState() : null };
   const matryoshka = settings.matryoshka?.map((dim, i) => ({ dim, weight: settings.matryoshkaWeights?.[i] ?? 1 }));
-  const tooWide = settings.matryoshka?.filter((d) => d > spec.hidden) ?? [];
-  if (tooWide.length) throw new EngineError('BAD_INPUT', `--matryoshka: ${tooWide.join(', ')} exceed the model's ${spec.hidden} dimensions; give widths from 1 to ${spec.hidden}`, { setting: 'matryoshka' });
+  // The embedding's width: the last Dense module's output where the model has one (EmbeddingGemma), else hidden.
+  const width = embeddingWidth(spec);
+  const tooWide = settings.matryoshka?.filter((d) => d > width) ?? [];
+  if (tooWide.length) throw new EngineError('BAD_INPUT', `--matryoshka: ${tooWide.join(', ')} exceed the model's ${width} dimensions; give widths from 1 to ${width}`, { setting: 'matryoshka' });
   // Dropout masks: hashed in the graph on a GPU (no upload); drawn in JS on the CPU, where the hash costs more than drawing.
   const dropoutMasks = device === 'cpu' ? ('host' as const) : ('graph' as const);
   // LoRA: adapters train, the base weights are frozen graph inputs; they merge into a plain model on save and eval.
