@@ -5,12 +5,12 @@
 // transformers.js on a few hundred varied strings: accents, emoji, CJK, code, whitespace runs,
 // special-token text, characters that only byte fallback can spell. Two post-processors: the
 // base file's (<bos> before the text) and EmbeddingGemma's (<bos> … <eos>, right padding).
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { realTokens, referenceTokenizer } from '../../../../test/support/tokenizer-reference.js';
+import { realTokens, referenceTokenizer, tokenizerFolders } from '../../../../test/support/tokenizer-reference.js';
 import { loadTokenizer } from './tokenizer.js';
 import { tokenizerTestStrings } from './test-strings.js';
 
@@ -37,22 +37,17 @@ const reference = (name: string) => referenceTokenizer(tmp, name);
 
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'embedsmith-gemma3-tok-'));
-  const base = join(tmp, 'gemma3-base');
-  await mkdir(base, { recursive: true });
-  for (const f of ['tokenizer.json', 'tokenizer_config.json']) await copyFile(join(PACKAGE, 'models', f), join(base, f));
   // EmbeddingGemma: the same vocabulary and merges, <eos> appended after the text, right padding.
-  const json = JSON.parse(await readFile(join(base, 'tokenizer.json'), 'utf8'));
-  json.post_processor = {
-    type: 'TemplateProcessing',
-    single: [{ SpecialToken: { id: '<bos>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<eos>', type_id: 0 } }],
-    pair: [{ SpecialToken: { id: '<bos>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<eos>', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '<eos>', type_id: 1 } }],
-    special_tokens: { '<bos>': { id: '<bos>', ids: [BOS], tokens: ['<bos>'] }, '<eos>': { id: '<eos>', ids: [EOS], tokens: ['<eos>'] } },
-  };
-  const cfg = JSON.parse(await readFile(join(base, 'tokenizer_config.json'), 'utf8'));
-  const emb = join(tmp, 'embeddinggemma');
-  await mkdir(emb, { recursive: true });
-  await writeFile(join(emb, 'tokenizer.json'), JSON.stringify(json));
-  await writeFile(join(emb, 'tokenizer_config.json'), JSON.stringify({ ...cfg, add_eos_token: true, padding_side: 'right', model_max_length: 2048 }));
+  await tokenizerFolders(PACKAGE, tmp, 'gemma3-base', {
+    name: 'embeddinggemma',
+    postProcessor: {
+      type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '<bos>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<eos>', type_id: 0 } }],
+      pair: [{ SpecialToken: { id: '<bos>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<eos>', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '<eos>', type_id: 1 } }],
+      special_tokens: { '<bos>': { id: '<bos>', ids: [BOS], tokens: ['<bos>'] }, '<eos>': { id: '<eos>', ids: [EOS], tokens: ['<eos>'] } },
+    },
+    config: { add_eos_token: true, padding_side: 'right', model_max_length: 2048 },
+  });
 }, 120_000);
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });

@@ -4,12 +4,12 @@
 // Qwen3-Embedding's own tokenizer.json differs from the base model's in its post-processor,
 // a template that appends <|endoftext|> (the token last-token pooling reads), and in
 // tokenizer_config's padding_side 'left'; both variants are checked.
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { realTokens, referenceTokenizer } from '../../../../test/support/tokenizer-reference.js';
+import { realTokens, referenceTokenizer, tokenizerFolders } from '../../../../test/support/tokenizer-reference.js';
 import { loadTokenizer } from './tokenizer.js';
 import { tokenizerTestStrings } from './test-strings.js';
 
@@ -32,22 +32,17 @@ const reference = (name: string) => referenceTokenizer(tmp, name);
 
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'embedsmith-qwen3-tok-'));
-  const base = join(tmp, 'qwen3-base');
-  await mkdir(base, { recursive: true });
-  for (const f of ['tokenizer.json', 'tokenizer_config.json']) await copyFile(join(PACKAGE, 'models', f), join(base, f));
   // Qwen3-Embedding: the same vocabulary and merges, <|endoftext|> appended, left padding.
-  const json = JSON.parse(await readFile(join(base, 'tokenizer.json'), 'utf8'));
-  json.post_processor = {
-    type: 'TemplateProcessing',
-    single: [{ Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<|endoftext|>', type_id: 0 } }],
-    pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '<|endoftext|>', type_id: 1 } }],
-    special_tokens: { '<|endoftext|>': { id: '<|endoftext|>', ids: [EOT], tokens: ['<|endoftext|>'] } },
-  };
-  const cfg = JSON.parse(await readFile(join(base, 'tokenizer_config.json'), 'utf8'));
-  const emb = join(tmp, 'qwen3-embedding');
-  await mkdir(emb, { recursive: true });
-  await writeFile(join(emb, 'tokenizer.json'), JSON.stringify(json));
-  await writeFile(join(emb, 'tokenizer_config.json'), JSON.stringify({ ...cfg, padding_side: 'left', model_max_length: 32768 }));
+  await tokenizerFolders(PACKAGE, tmp, 'qwen3-base', {
+    name: 'qwen3-embedding',
+    postProcessor: {
+      type: 'TemplateProcessing',
+      single: [{ Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<|endoftext|>', type_id: 0 } }],
+      pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '<|endoftext|>', type_id: 1 } }],
+      special_tokens: { '<|endoftext|>': { id: '<|endoftext|>', ids: [EOT], tokens: ['<|endoftext|>'] } },
+    },
+    config: { padding_side: 'left', model_max_length: 32768 },
+  });
 }, 120_000);
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
